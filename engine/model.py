@@ -1,0 +1,211 @@
+"""Loaded definitions as immutable typed objects.
+
+Everything outside ``engine.definitions``/``engine.workflows`` works with these, never with raw
+JSON dicts: a definition that reached this shape has passed every check, so nobody downstream
+re-validates it. ``source`` keeps the exact JSON the administrator wrote, for export and hashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.text import Text
+
+__all__ = [
+    "INPUT_TYPES",
+    "TEXT_TYPES",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "Field",
+    "FieldCondition",
+    "FormDefinition",
+    "Not",
+    "Notification",
+    "Option",
+    "Rule",
+    "State",
+    "Step",
+    "Template",
+    "Transition",
+    "WorkflowDefinition",
+]
+
+FieldType = Literal[
+    "text", "tel", "url", "email", "textarea", "number", "date",
+    "select", "radio", "checkboxes", "checkbox", "paragraph",
+]
+TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
+CHOICE_TYPES: frozenset[str] = frozenset({"select", "radio"})
+INPUT_TYPES: frozenset[str] = frozenset(
+    {"text", "tel", "url", "email", "textarea", "number", "date",
+     "select", "radio", "checkboxes", "checkbox"}
+)
+
+Answer = str | int | float | bool | list[str] | None
+"""A typed answer as conditions see it and storage keeps it (dates as ISO strings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    id: str
+    type: FieldType
+    step: str
+    label: Text = field(default_factory=dict)
+    help: Text = field(default_factory=dict)
+    placeholder: Text = field(default_factory=dict)
+    content: Text = field(default_factory=dict)
+    required: bool = False
+    default: Any = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    pattern_message: Text = field(default_factory=dict)
+    counter: bool = False
+    autocomplete: str | None = None
+    min: int | float | str | None = None
+    max: int | float | str | None = None
+    step_size: int | float | None = None
+    options: tuple[Option, ...] = ()
+    min_selected: int | None = None
+    max_selected: int | None = None
+
+    @property
+    def is_input(self) -> bool:
+        return self.type != "paragraph"
+
+    def option_values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    title: Text
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCondition:
+    """``{"field", "op", "value"}``; ``value`` is already converted to the field's type."""
+
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Condition
+
+
+Condition = FieldCondition | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    when: Condition
+    show: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()
+    require: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FormDefinition:
+    id: str
+    title: Text
+    languages: tuple[str, ...]
+    steps: tuple[Step, ...]
+    rules: tuple[Rule, ...]
+    workflow: str = "review"
+    description: Text = field(default_factory=dict)
+    confirmation: Text = field(default_factory=dict)
+    applicant_email: str | None = None
+    applicant_name: str | None = None
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(f for s in self.steps for f in s.fields)
+
+    def field_map(self) -> dict[str, Field]:
+        return {f.id: f for s in self.steps for f in s.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    id: str
+    label: Text
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    id: str
+    sources: tuple[str, ...]
+    """The states it starts from; ``"*"`` in JSON is expanded to every non-final state."""
+    to: str
+    roles: tuple[str, ...]
+    label: Text = field(default_factory=dict)
+    comment: Literal["required", "optional", "none"] = "optional"
+    when: Mapping[str, Any] | None = None
+    """The guard as written (raw JSON): bound to a form's field types at publish time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    on: str
+    to: str | None = None
+    template: str | None = None
+    webhook: str | None = None
+    secret_env: str | None = None
+
+    @property
+    def channel(self) -> Literal["mail", "webhook"]:
+        return "webhook" if self.webhook else "mail"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    subject: Text
+    body: Text
+    html: Text = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDefinition:
+    id: str
+    title: Text
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    notifications: tuple[Notification, ...] = ()
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def state(self, state_id: str) -> State:
+        return next(s for s in self.states if s.id == state_id)
+
+    def transition(self, transition_id: str) -> Transition | None:
+        return next((t for t in self.transitions if t.id == transition_id), None)
