@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.problems import Problem
 
 __all__ = [
+    "AlreadyExists",
     "CommentRequired",
     "DefinitionError",
+    "DraftExpired",
     "FormflowError",
     "GuardFailed",
+    "NotFound",
     "RoleNotAllowed",
     "StaleState",
+    "StorageUnavailable",
+    "SubmissionInvalid",
     "TransitionError",
     "TransitionNotAllowed",
     "UnknownTransition",
@@ -67,3 +72,40 @@ class StaleState(TransitionError):
 
 class CommentRequired(TransitionError):
     code = "comment_required"
+
+
+class NotFound(FormflowError):
+    """A form, submission, draft, user or token the caller named does not exist."""
+
+    code = "not_found"
+
+
+class AlreadyExists(FormflowError):
+    """Creating something whose unique key (e.g. a user's email) is already taken."""
+
+    code = "already_exists"
+
+
+class DraftExpired(FormflowError):
+    """The draft behind a resume token has passed its expiry time and is gone for good."""
+
+    code = "draft_expired"
+
+
+class SubmissionInvalid(FormflowError):
+    """The server-side evaluation refused the answers; ``errors``: field id → messages."""
+
+    code = "invalid"
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+        self.errors = {field: list(messages) for field, messages in errors.items()}
+        super().__init__(f"{len(self.errors)} field(s) invalid: {', '.join(self.errors)}")
+
+
+class StorageUnavailable(FormflowError):
+    """The database cannot be reached or is busy; nothing was stored, a later retry may work.
+
+    The message is meant for people (operators, the 503 body) and never holds a stack trace.
+    """
+
+    code = "storage_unavailable"
