@@ -140,6 +140,8 @@ class FormDefinition:
     confirmation: Text = field(default_factory=dict)
     applicant_email: str | None = None
     applicant_name: str | None = None
+    reference_prefix: str = ""
+    """Prefix of human-readable references (``M`` in ``M-2026-00042``)."""
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -1,0 +1,165 @@
+"""Answer conversion and validation per field type — written once for every caller.
+
+``convert`` turns what a browser, the API or a rule value sends into the typed answer that
+conditions see and storage keeps; ``check`` applies the field's limits to a typed, non-empty
+answer. Both return error codes (``engine.messages`` words them), never raise for bad input.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.model import TEXT_TYPES, Answer, Field
+
+__all__ = ["FieldError", "check", "convert", "is_empty", "stored_empty"]
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TEL = re.compile(r"^\+?[0-9 ()/.-]{3,}$")
+_TRUE = frozenset({"true", "on", "1", "yes", "y"})
+_FALSE = frozenset({"", "false", "0", "off", "no", "n"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def is_empty(value: Any) -> bool:
+    """Empty means absent, ``null``, ``""``, ``[]`` or ``false`` (DEFINITIONS §1)."""
+    return value is None or value is False or value == "" or value == []
+
+
+def stored_empty(f: Field) -> Answer:
+    """What storage keeps for an empty visible field of this type."""
+    if f.type == "checkbox":
+        return False
+    if f.type == "checkboxes":
+        return []
+    return None
+
+
+def _number(raw: Any) -> int | float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        number = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if "," in text and "." not in text and text.count(",") == 1:
+            text = text.replace(",", ".")  # German decimal comma: "17,5"
+        if not _NUMBER.match(text):
+            return None
+        number = float(text)
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _date(raw: Any) -> str | None:
+    if not isinstance(raw, str) or not _ISO_DATE.match(raw.strip()):
+        return None
+    try:
+        return datetime.date.fromisoformat(raw.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def _is_web_address(text: str) -> bool:
+    if any(c.isspace() for c in text):
+        return False
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def convert(f: Field, raw: Any) -> tuple[Answer, FieldError | None]:
+    """Typed answer for ``raw`` (``None``/``False``/``[]`` when empty), or an error code."""
+    kind = f.type
+    if kind == "paragraph":
+        return None, None
+    if kind == "checkbox":
+        if raw is None or isinstance(raw, bool):
+            return bool(raw), None
+        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+            return raw.strip().lower() in _TRUE, None
+        return False, FieldError("not_a_checkbox")
+    if kind == "checkboxes":
+        if raw is None or raw == "":
+            return [], None
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            return [], FieldError("not_an_option")
+        chosen = set(items)
+        if not chosen <= set(f.option_values()):
+            return [], FieldError("not_an_option")
+        return [v for v in f.option_values() if v in chosen], None
+    if raw is None:
+        return None, None
+    if isinstance(raw, str) and raw.strip() == "":
+        return None, None
+    if kind == "number":
+        number = _number(raw)
+        return (number, None) if number is not None else (None, FieldError("not_a_number"))
+    if kind == "date":
+        day = _date(raw)
+        return (day, None) if day is not None else (None, FieldError("not_a_date"))
+    if kind in ("select", "radio"):
+        value = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+        if isinstance(value, str) and value in f.option_values():
+            return value, None
+        return None, FieldError("not_an_option")
+    # text, tel, url, email, textarea
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None, FieldError("not_text")
+    return str(raw).strip(), None
+
+
+def check(f: Field, value: Answer) -> list[FieldError]:
+    """The field's limits applied to a typed, non-empty answer."""
+    errors: list[FieldError] = []
+    if f.type in TEXT_TYPES and isinstance(value, str):
+        length = len(value)
+        if f.min_length is not None and length < f.min_length:
+            errors.append(FieldError("min_length", {"min_length": f.min_length, "length": length}))
+        if f.max_length is not None and length > f.max_length:
+            errors.append(FieldError("max_length", {"max_length": f.max_length, "length": length}))
+        if f.type == "email" and not _EMAIL.match(value):
+            errors.append(FieldError("invalid_email"))
+        if f.type == "url" and not _is_web_address(value):
+            errors.append(FieldError("invalid_url"))
+        if f.type == "tel" and (not _TEL.match(value) or sum(c.isdigit() for c in value) < 3):
+            errors.append(FieldError("invalid_tel"))
+        if f.pattern is not None and not re.fullmatch(f.pattern, value):
+            errors.append(FieldError("pattern"))
+    elif f.type == "number" and isinstance(value, int | float):
+        if f.min is not None and value < float(f.min):
+            errors.append(FieldError("min", {"min": f.min}))
+        if f.max is not None and value > float(f.max):
+            errors.append(FieldError("max", {"max": f.max}))
+        if f.step_size:
+            base = float(f.min) if f.min is not None else 0.0
+            ratio = (value - base) / f.step_size
+            if abs(ratio - round(ratio)) > 1e-9:
+                errors.append(FieldError("step", {"step": f.step_size}))
+    elif f.type == "date" and isinstance(value, str):
+        if isinstance(f.min, str) and value < f.min:
+            errors.append(FieldError("date_min", {"min": f.min}))
+        if isinstance(f.max, str) and value > f.max:
+            errors.append(FieldError("date_max", {"max": f.max}))
+    elif f.type == "checkboxes" and isinstance(value, list):
+        if f.min_selected is not None and len(value) < f.min_selected:
+            errors.append(FieldError("min_selected", {"min_selected": f.min_selected}))
+        if f.max_selected is not None and len(value) > f.max_selected:
+            errors.append(FieldError("max_selected", {"max_selected": f.max_selected}))
+    return errors

@@ -1,0 +1,241 @@
+"""The rule language: conditions and their truth, shared by form rules and workflow guards.
+
+Truth is one pure recursive function (``holds``) over an operator table; what a true condition
+*does* (show, hide, require, allow a transition) is decided elsewhere. Each operator names the
+field types it fits and how its value is converted, so a misfit or an unknown operator is
+reported when the definition is loaded, never discovered while an applicant types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from engine.answers import convert, is_empty
+from engine.model import (
+    CHOICE_TYPES,
+    INPUT_TYPES,
+    TEXT_TYPES,
+    AllOf,
+    AnyOf,
+    Condition,
+    Field,
+    FieldCondition,
+    Not,
+)
+from engine.problems import Problem, pointer_join
+
+__all__ = ["OPERATORS", "Operator", "compile_condition", "fields_read", "holds"]
+
+ValueKind = Literal["none", "optional", "required", "list"]
+
+
+def _fold(text: str) -> str:
+    return text.casefold()
+
+
+def _equal(answer: Any, value: Any) -> bool:
+    if is_empty(value):
+        return is_empty(answer)
+    if isinstance(value, list):
+        return isinstance(answer, list) and set(answer) == set(value)
+    if isinstance(value, bool):
+        return answer is value
+    return answer is not None and not isinstance(answer, bool) and answer == value
+
+
+def _contains(answer: Any, value: Any) -> bool:
+    if isinstance(answer, list):
+        return value in answer
+    return isinstance(answer, str) and _fold(value) in _fold(answer)
+
+
+def _starts_with(answer: Any, value: Any) -> bool:
+    return isinstance(answer, str) and _fold(answer).startswith(_fold(value))
+
+
+def _ends_with(answer: Any, value: Any) -> bool:
+    return isinstance(answer, str) and _fold(answer).endswith(_fold(value))
+
+
+def _one_of(answer: Any, value: Any) -> bool:
+    if isinstance(answer, list):
+        return any(item in value for item in answer)
+    return not is_empty(answer) and answer in value
+
+
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def test(answer: Any, value: Any) -> bool:
+        return answer is not None and not isinstance(answer, bool) and compare(answer, value)
+
+    return test
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    types: frozenset[str]
+    value: ValueKind
+    test: Callable[[Any, Any], bool]
+
+
+_TEXTISH = TEXT_TYPES | CHOICE_TYPES
+_ORDERED = frozenset({"number", "date"})
+
+OPERATORS: Mapping[str, Operator] = {
+    "equal_to": Operator(INPUT_TYPES, "optional", _equal),
+    "not_equal_to": Operator(INPUT_TYPES, "optional", lambda a, v: not _equal(a, v)),
+    "contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains),
+    "not_contains": Operator(
+        TEXT_TYPES | {"checkboxes"}, "required", lambda a, v: not _contains(a, v)
+    ),
+    "starts_with": Operator(TEXT_TYPES, "required", _starts_with),
+    "ends_with": Operator(TEXT_TYPES, "required", _ends_with),
+    "greater_than": Operator(_ORDERED, "required", _ordered(lambda a, v: a > v)),
+    "greater_or_equal": Operator(_ORDERED, "required", _ordered(lambda a, v: a >= v)),
+    "less_than": Operator(_ORDERED, "required", _ordered(lambda a, v: a < v)),
+    "less_or_equal": Operator(_ORDERED, "required", _ordered(lambda a, v: a <= v)),
+    "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
+    "none_of": Operator(
+        _TEXTISH | _ORDERED | {"checkboxes"}, "list", lambda a, v: not _one_of(a, v)
+    ),
+    "is_empty": Operator(INPUT_TYPES, "none", lambda a, v: is_empty(a)),
+    "is_not_empty": Operator(INPUT_TYPES, "none", lambda a, v: not is_empty(a)),
+}
+
+
+def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
+    """Whether ``condition`` is true for ``values`` (field id → typed answer; absent = empty)."""
+    if isinstance(condition, FieldCondition):
+        return OPERATORS[condition.op].test(values.get(condition.field), condition.value)
+    if isinstance(condition, AllOf):
+        return all(holds(item, values) for item in condition.items)
+    if isinstance(condition, AnyOf):
+        return any(holds(item, values) for item in condition.items)
+    return not holds(condition.item, values)
+
+
+def fields_read(condition: Condition) -> set[str]:
+    """Every field id the condition reads, at any depth."""
+    if isinstance(condition, FieldCondition):
+        return {condition.field}
+    if isinstance(condition, AllOf | AnyOf):
+        return set().union(*(fields_read(item) for item in condition.items))
+    return fields_read(condition.item)
+
+
+def _scalar_for(f: Field) -> Field:
+    """The field seen as one value: a checkboxes field's single option, for contains/one_of."""
+    if f.type == "checkboxes":
+        return Field(id=f.id, type="select", step=f.step, options=f.options)
+    return f
+
+
+def _convert_value(
+    f: Field, op: str, kind: ValueKind, raw: Any, present: bool, pointer: str
+) -> tuple[Any, list[Problem]]:
+    where = pointer_join(pointer, "value")
+    if kind == "none":
+        if present and raw is not None:
+            return None, [Problem(where, f"operator '{op}' takes no value")]
+        return None, []
+    if kind == "list":
+        if not isinstance(raw, list):
+            return None, [Problem(where, f"operator '{op}' needs a list of values")]
+        items: list[Any] = []
+        problems: list[Problem] = []
+        for index, item in enumerate(raw):
+            value, item_problems = _convert_one(_scalar_for(f), item, pointer_join(where, index))
+            problems += item_problems
+            items.append(value)
+        return items, problems
+    if kind == "required" and (not present or raw is None or raw == "" or raw == []):
+        return None, [Problem(where, f"operator '{op}' needs a value")]
+    if op in ("contains", "not_contains") and f.type == "checkboxes":
+        return _convert_one(_scalar_for(f), raw, where)
+    if op in ("contains", "not_contains", "starts_with", "ends_with"):
+        if not isinstance(raw, str):
+            return None, [Problem(where, f"operator '{op}' needs a text value")]
+        return raw, []
+    if f.type == "checkboxes" and isinstance(raw, str):
+        raw = [raw]
+    if f.type == "checkbox" and not isinstance(raw, bool) and raw is not None:
+        message = f"field '{f.id}' is a checkbox: compare it with true or false"
+        return None, [Problem(where, message)]
+    return _convert_one(f, raw, where)
+
+
+def _convert_one(f: Field, raw: Any, where: str) -> tuple[Any, list[Problem]]:
+    value, error = convert(f, raw)
+    if error is None:
+        return value, []
+    if error.code == "not_an_option":
+        options = ", ".join(repr(v) for v in f.option_values())
+        return None, [Problem(where, f"{raw!r} is not an option of field '{f.id}' ({options})")]
+    message = f"{raw!r} cannot be compared with field '{f.id}' of type {f.type}"
+    return None, [Problem(where, message)]
+
+
+def compile_condition(
+    raw: Any, fields: Mapping[str, Field], pointer: str
+) -> tuple[Condition | None, list[Problem]]:
+    """A checked, typed condition from its JSON, or every problem found in it."""
+    if not isinstance(raw, dict):
+        return None, [Problem(pointer, "a condition must be an object")]
+    groups = [key for key in ("all", "any", "not") if key in raw]
+    if groups and "field" not in raw:
+        key = groups[0]
+        if len(groups) > 1 or len(raw) > 1:
+            return None, [Problem(pointer, "a condition has exactly one of all, any, not")]
+        if key == "not":
+            inner, problems = compile_condition(raw["not"], fields, pointer_join(pointer, "not"))
+            return (Not(inner) if inner is not None else None), problems
+        if not isinstance(raw[key], list):
+            return None, [Problem(pointer_join(pointer, key), f"'{key}' needs a list")]
+        items: list[Condition] = []
+        problems = []
+        for index, item_raw in enumerate(raw[key]):
+            item, item_problems = compile_condition(
+                item_raw, fields, pointer_join(pointer, key, index)
+            )
+            problems += item_problems
+            if item is not None:
+                items.append(item)
+        if problems:
+            return None, problems
+        return (AllOf(tuple(items)) if key == "all" else AnyOf(tuple(items))), []
+    return _compile_field_condition(raw, fields, pointer)
+
+
+def _compile_field_condition(
+    raw: dict[str, Any], fields: Mapping[str, Field], pointer: str
+) -> tuple[Condition | None, list[Problem]]:
+    field_id, op = raw.get("field"), raw.get("op")
+    if not isinstance(field_id, str):
+        return None, [Problem(pointer, "a condition needs 'field' and 'op' (or all/any/not)")]
+    f = fields.get(field_id)
+    if f is None:
+        return None, [Problem(pointer_join(pointer, "field"), f"unknown field '{field_id}'")]
+    if f.type == "paragraph":
+        message = f"'{field_id}' is a paragraph: it has no answer"
+        return None, [Problem(pointer_join(pointer, "field"), message)]
+    if not isinstance(op, str) or op not in OPERATORS:
+        known = ", ".join(OPERATORS)
+        message = f"unknown operator {op!r}; use one of {known}"
+        return None, [Problem(pointer_join(pointer, "op"), message)]
+    operator = OPERATORS[op]
+    if f.type not in operator.types:
+        fits = ", ".join(sorted(operator.types))
+        return None, [
+            Problem(
+                pointer_join(pointer, "op"),
+                f"operator '{op}' does not fit field '{field_id}' of type {f.type} "
+                f"(it fits: {fits})",
+            )
+        ]
+    value, problems = _convert_value(
+        f, op, operator.value, raw.get("value"), "value" in raw, pointer
+    )
+    if problems:
+        return None, problems
+    return FieldCondition(field_id, op, value), []

@@ -1,0 +1,298 @@
+"""Form definitions: from an administrator's JSON to a checked, immutable ``FormDefinition``.
+
+A definition is refused as a whole, with every problem listed at once (schema and semantic
+errors alike), so an administrator fixes a file in one pass and nothing is ever half-loaded.
+Linter warnings ride along in ``check_form`` but never stop loading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from engine.answers import convert
+from engine.conditions import compile_condition
+from engine.evaluation import find_cycle
+from engine.exceptions import DefinitionError
+from engine.linter import lint_form
+from engine.model import Field, FormDefinition, Option, Rule, Step
+from engine.problems import Problem, errors_only, pointer_join
+from engine.schema import schema_problems
+from engine.text import to_text
+
+__all__ = ["check_form", "load_form"]
+
+_TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
+    "text": frozenset({"min_length", "max_length", "pattern", "pattern_message", "counter",
+                       "autocomplete"}),
+    "textarea": frozenset({"min_length", "max_length", "counter", "autocomplete"}),
+    "number": frozenset({"min", "max", "step", "autocomplete"}),
+    "date": frozenset({"min", "max", "autocomplete"}),
+    "select": frozenset({"options", "autocomplete"}),
+    "radio": frozenset({"options"}),
+    "checkboxes": frozenset({"options", "min_selected", "max_selected"}),
+    "checkbox": frozenset(),
+    "paragraph": frozenset(),
+}
+_KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
+_COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
+_LIMITS = frozenset(
+    {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
+     "max", "step", "options", "min_selected", "max_selected"}
+)
+
+
+def _allowed_properties(kind: str) -> frozenset[str]:
+    if kind in ("tel", "url", "email"):
+        return _COMMON | _TYPE_PROPERTIES["text"]
+    if kind == "paragraph":
+        return frozenset({"id", "type", "content", "label", "help"})
+    return _COMMON | _TYPE_PROPERTIES.get(kind, frozenset())
+
+
+def _build_field(raw: dict[str, Any], step_id: str) -> Field:
+    kind = raw["type"]
+    return Field(
+        id=raw["id"],
+        type=kind,
+        step=step_id,
+        label=to_text(raw.get("label")),
+        help=to_text(raw.get("help")),
+        placeholder=to_text(raw.get("placeholder")),
+        content=to_text(raw.get("content")),
+        required=bool(raw.get("required", False)),
+        default=raw.get("default"),
+        min_length=raw.get("min_length"),
+        max_length=raw.get("max_length"),
+        pattern=raw.get("pattern"),
+        pattern_message=to_text(raw.get("pattern_message")),
+        counter=bool(raw.get("counter", False)),
+        autocomplete=raw.get("autocomplete"),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        step_size=raw.get("step"),
+        options=tuple(
+            Option(value=o["value"], label=to_text(o.get("label"))) for o in raw.get("options", [])
+        ),
+        min_selected=raw.get("min_selected"),
+        max_selected=raw.get("max_selected"),
+    )
+
+
+class _Checker:
+    """One pass over a form's JSON that collects problems and, where sound, typed parts."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.problems: list[Problem] = []
+        self.fields: dict[str, Field] = {}
+        self.steps: list[Step] = []
+        self.step_ids: set[str] = set()
+        self.rules: list[Rule] = []
+        self.pointers: dict[str, str] = {}
+
+    def error(self, pointer: str, message: str) -> None:
+        self.problems.append(Problem(pointer, message))
+
+    def claim_id(self, item_id: Any, pointer: str) -> bool:
+        if not isinstance(item_id, str):
+            return False
+        if item_id in self.pointers:
+            self.error(
+                pointer_join(pointer, "id"),
+                f"id '{item_id}' is already used at {self.pointers[item_id]}/id "
+                "(step and field ids must be unique across the whole form)",
+            )
+            return False
+        self.pointers[item_id] = pointer
+        return True
+
+    def check_steps(self) -> None:
+        steps = self.data.get("steps")
+        if not isinstance(steps, list):
+            return
+        for index, step in enumerate(steps):
+            pointer = pointer_join("", "steps", index)
+            if not isinstance(step, dict):
+                continue
+            if self.claim_id(step.get("id"), pointer):
+                self.step_ids.add(step["id"])
+            step_fields: list[Field] = []
+            raw_fields = step.get("fields")
+            for f_index, raw in enumerate(raw_fields if isinstance(raw_fields, list) else []):
+                built = self.check_field(raw, pointer_join(pointer, "fields", f_index),
+                                         str(step.get("id")))
+                if built is not None:
+                    step_fields.append(built)
+            if isinstance(step.get("id"), str):
+                self.steps.append(Step(step["id"], to_text(step.get("title")), tuple(step_fields)))
+
+    def check_field(self, raw: Any, pointer: str, step_id: str) -> Field | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            return None
+        claimed = self.claim_id(raw.get("id"), pointer)
+        kind = raw["type"]
+        if kind not in _KNOWN_TYPES:
+            return None  # the schema reports the unknown type
+        misplaced = sorted((set(raw) & _LIMITS) - _allowed_properties(kind))
+        for name in misplaced:
+            self.error(pointer_join(pointer, name), f"'{name}' does not apply to a {kind} field")
+        self.check_options(raw.get("options"), pointer)
+        self.check_limits(raw, pointer)
+        if not claimed:
+            return None
+        try:
+            built = _build_field(raw, step_id)
+        except (KeyError, TypeError, ValueError):
+            return None  # the schema has already reported what is wrong with it
+        if "default" in raw:
+            _, error = convert(built, raw["default"])
+            if error is not None:
+                self.error(pointer_join(pointer, "default"),
+                           f"default {raw['default']!r} is not a valid {kind} answer")
+        self.fields[built.id] = built
+        return built
+
+    def check_options(self, options: Any, pointer: str) -> None:
+        if not isinstance(options, list):
+            return
+        seen: dict[str, int] = {}
+        for index, option in enumerate(options):
+            value = option.get("value") if isinstance(option, dict) else None
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                self.error(pointer_join(pointer, "options", index),
+                           f"option value '{value}' is already used by option {seen[value]}")
+            else:
+                seen[value] = index
+
+    def check_limits(self, raw: dict[str, Any], pointer: str) -> None:
+        for low, high in (("min_length", "max_length"), ("min", "max"),
+                          ("min_selected", "max_selected")):
+            a, b = raw.get(low), raw.get(high)
+            if type(a) is type(b) and a is not None and a > b:
+                self.error(pointer_join(pointer, low), f"'{low}' is greater than '{high}'")
+        for bound in ("min", "max"):
+            value = raw.get(bound)
+            if value is None:
+                continue
+            if raw["type"] == "date" and not (isinstance(value, str) and
+                                              convert(_DATE_PROBE, value)[1] is None):
+                self.error(pointer_join(pointer, bound), "must be an ISO date (YYYY-MM-DD)")
+            if raw["type"] == "number" and (isinstance(value, bool) or
+                                            not isinstance(value, int | float)):
+                self.error(pointer_join(pointer, bound), "must be a number")
+        pattern = raw.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.error(pointer_join(pointer, "pattern"), f"not a valid pattern: {exc}")
+
+    def check_applicant(self) -> None:
+        applicant = self.data.get("applicant")
+        if not isinstance(applicant, dict):
+            return
+        for role, wanted in (("email", ("email",)), ("name", None)):
+            field_id = applicant.get(role)
+            if not isinstance(field_id, str):
+                continue
+            f = self.fields.get(field_id)
+            pointer = pointer_join("", "applicant", role)
+            if f is None or not f.is_input:
+                self.error(pointer, f"'{field_id}' is not an input field of this form")
+            elif wanted and f.type not in wanted:
+                self.error(pointer, f"'{field_id}' must be an email field (it is {f.type})")
+
+    def check_rules(self) -> None:
+        rules = self.data.get("rules", [])
+        if not isinstance(rules, list):
+            return
+        for index, raw in enumerate(rules):
+            if not isinstance(raw, dict):
+                continue
+            pointer = pointer_join("", "rules", index)
+            condition, problems = compile_condition(raw.get("when"), self.fields,
+                                                    pointer_join(pointer, "when"))
+            self.problems += problems
+            targets_ok = True
+            for effect in ("show", "hide", "require"):
+                targets = raw.get(effect, [])
+                for t_index, target in enumerate(targets if isinstance(targets, list) else []):
+                    targets_ok &= self.check_target(effect, target,
+                                                    pointer_join(pointer, effect, t_index))
+            if condition is not None and targets_ok and "when" in raw:
+                self.rules.append(Rule(
+                    when=condition,
+                    show=tuple(raw.get("show", [])),
+                    hide=tuple(raw.get("hide", [])),
+                    require=tuple(raw.get("require", [])),
+                ))
+
+    def check_target(self, effect: str, target: Any, pointer: str) -> bool:
+        if not isinstance(target, str):
+            return False
+        if target in self.step_ids:
+            if effect == "require":
+                self.error(pointer, f"'{target}' is a step: only fields can be required")
+                return False
+            return True
+        f = self.fields.get(target)
+        if f is None:
+            if target not in self.pointers:  # a broken field reported elsewhere
+                self.error(pointer, f"unknown field or step '{target}'")
+            return False
+        if effect == "require" and not f.is_input:
+            self.error(pointer, f"'{target}' is a paragraph: it cannot be required")
+            return False
+        return True
+
+
+_DATE_PROBE = Field(id="probe", type="date", step="probe")
+
+
+def _analyse(data: Any) -> tuple[list[Problem], FormDefinition | None]:
+    if not isinstance(data, dict):
+        return [Problem("", "a form definition must be a JSON object")], None
+    problems = schema_problems("form", data)
+    checker = _Checker(data)
+    checker.check_steps()
+    checker.check_applicant()
+    checker.check_rules()
+    problems += checker.problems
+    if errors_only(problems):
+        return problems, None
+    applicant = data.get("applicant", {})
+    form = FormDefinition(
+        id=data["id"],
+        title=to_text(data["title"]),
+        languages=tuple(data["languages"]),
+        steps=tuple(checker.steps),
+        rules=tuple(checker.rules),
+        workflow=data.get("workflow", "review"),
+        description=to_text(data.get("description")),
+        confirmation=to_text(data.get("confirmation")),
+        applicant_email=applicant.get("email"),
+        applicant_name=applicant.get("name"),
+        reference_prefix=data.get("reference_prefix") or data["id"][0].upper(),
+        source=data,
+    )
+    cycle = find_cycle(form)
+    if cycle is not None:
+        return problems + [cycle], None
+    return problems + lint_form(form, checker.pointers), form
+
+
+def check_form(data: Any) -> list[Problem]:
+    """Every error and linter warning of a form definition (parsed JSON); never raises."""
+    return _analyse(data)[0]
+
+
+def load_form(data: Any) -> FormDefinition:
+    """The checked, immutable form; ``DefinitionError`` lists every error when refused."""
+    problems, form = _analyse(data)
+    if form is None:
+        raise DefinitionError(errors_only(problems))
+    return form

@@ -1,0 +1,251 @@
+"""Evaluating a form against answers: what is visible, required, valid, and what is stored.
+
+The dependency order of fields and steps is computed once per definition (``compile_form``);
+each evaluation then walks it once, evaluating every rule at most once, so its cost grows
+linearly with fields + rule conditions. A hidden field's answer is empty for every condition
+that reads it, which is what makes hiding cascade and keeps dropped values from leaking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.answers import FieldError, check, convert, is_empty, stored_empty
+from engine.conditions import fields_read, holds
+from engine.messages import message
+from engine.model import Answer, Field, FormDefinition, Rule
+from engine.problems import Problem
+from engine.text import localize
+
+__all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    id: str
+    step: str | None  # the step of a field; None for a step
+    show: tuple[int, ...]
+    hide: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CompiledForm:
+    """A form with its evaluation order: every node after all the nodes its visibility reads."""
+
+    form: FormDefinition
+    order: tuple[_Node, ...]
+    fields: Mapping[str, Field]
+    require_rules: Mapping[str, tuple[int, ...]]
+    """field id → indices of the rules that may require it"""
+
+
+def _dependencies(form: FormDefinition) -> dict[str, list[str]]:
+    """node id → the node ids its visibility depends on (in a stable, document order)."""
+    deps: dict[str, list[str]] = {}
+    for step in form.steps:
+        deps[step.id] = []
+        for f in step.fields:
+            deps[f.id] = [step.id]
+    for rule in form.rules:
+        reads = sorted(fields_read(rule.when))
+        for target in (*rule.show, *rule.hide):
+            deps[target].extend(r for r in reads if r not in deps[target])
+    return deps
+
+
+def _order(deps: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
+    """Kahn's algorithm: (ordered ids, ids left over because they sit on or behind a cycle)."""
+    waiting = {node: len(set(before)) for node, before in deps.items()}
+    dependants: dict[str, list[str]] = {node: [] for node in deps}
+    for node, before in deps.items():
+        for b in set(before):
+            dependants[b].append(node)
+    ready = [node for node in deps if waiting[node] == 0]
+    ordered: list[str] = []
+    while ready:
+        node = ready.pop()
+        ordered.append(node)
+        for d in dependants[node]:
+            waiting[d] -= 1
+            if waiting[d] == 0:
+                ready.append(d)
+    return ordered, [node for node in deps if waiting[node] > 0]
+
+
+def _cycle_through(deps: Mapping[str, Sequence[str]], left: Sequence[str]) -> list[str]:
+    """One cycle among the nodes Kahn's algorithm could not order, as a closed path."""
+    stuck = set(left)
+    path: list[str] = []
+    position: dict[str, int] = {}
+    node = left[0]
+    while node not in position:
+        position[node] = len(path)
+        path.append(node)
+        node = next(b for b in deps[node] if b in stuck)
+    cycle = path[position[node]:]
+    # deps point from a node to what it reads; show the cycle in reading direction
+    cycle.reverse()
+    return [*cycle, cycle[0]]
+
+
+def find_cycle(form: FormDefinition) -> Problem | None:
+    """The error naming a dependency cycle (``a → b → a``), if the form has one."""
+    deps = _dependencies(form)
+    _, left = _order(deps)
+    if not left:
+        return None
+    cycle = _cycle_through(deps, left)
+    return Problem(
+        "/rules",
+        "rules depend on each other in a cycle: " + " → ".join(cycle)
+        + " (a field's visibility cannot depend on itself)",
+    )
+
+
+def compile_form(form: FormDefinition) -> CompiledForm:
+    deps = _dependencies(form)
+    ordered, left = _order(deps)
+    if left:
+        raise ValueError(f"form {form.id!r} has a dependency cycle")  # load_form refuses these
+    by_target: dict[str, tuple[list[int], list[int], list[int]]] = {n: ([], [], []) for n in deps}
+    for index, rule in enumerate(form.rules):
+        for effect, slot in (("show", 0), ("hide", 1), ("require", 2)):
+            for target in getattr(rule, effect):
+                by_target[target][slot].append(index)
+    fields = form.field_map()
+    nodes = tuple(
+        _Node(
+            id=node,
+            step=fields[node].step if node in fields else None,
+            show=tuple(by_target[node][0]),
+            hide=tuple(by_target[node][1]),
+        )
+        for node in ordered
+    )
+    require_rules = {node: tuple(slots[2]) for node, slots in by_target.items() if slots[2]}
+    return CompiledForm(form=form, order=nodes, fields=fields, require_rules=require_rules)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    visible_fields: list[str]
+    visible_steps: list[str]
+    required: list[str]
+    invalid: list[str]
+    answers: dict[str, Answer] | None
+    """Exactly the visible input fields, typed; ``None`` while any of them is invalid."""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    codes: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "visible_fields": self.visible_fields,
+            "visible_steps": self.visible_steps,
+            "required": self.required,
+            "invalid": self.invalid,
+            "answers": self.answers,
+            "errors": self.errors,
+        }
+
+
+class _Run:
+    """The state of one evaluation: rule truths are memoised, values fill in walk order."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+        self.truth: list[bool | None] = [None] * len(rules)
+        self.values: dict[str, Answer] = {}
+
+    def rule_holds(self, index: int) -> bool:
+        known = self.truth[index]
+        if known is None:
+            known = self.truth[index] = holds(self.rules[index].when, self.values)
+        return known
+
+    def shown(self, node: _Node) -> bool:
+        if node.show and not any(self.rule_holds(i) for i in node.show):
+            return False
+        return not any(self.rule_holds(i) for i in node.hide)
+
+
+def _words(f: Field, error: FieldError, language: str, default_language: str) -> str:
+    if error.code == "pattern" and f.pattern_message:
+        return localize(f.pattern_message, language, default_language)
+    return message(error.code, language, error.params)
+
+
+def evaluate(
+    form: FormDefinition | CompiledForm,
+    answers: Mapping[str, Any],
+    language: str | None = None,
+) -> Evaluation:
+    """Visibility, requirement, validation and the stored answers for ``answers``.
+
+    Keys naming no input field are ignored, and so is whatever was sent for a hidden field.
+    Conditions see a visible answer converted to its field's type; one that cannot be
+    converted counts as empty for them (it is reported as that field's error).
+    """
+    compiled = form if isinstance(form, CompiledForm) else compile_form(form)
+    definition = compiled.form
+    lang = language if language in definition.languages else definition.default_language
+    run = _Run(definition.rules)
+    visible: dict[str, bool] = {}
+    converted: dict[str, tuple[Answer, FieldError | None]] = {}
+    for node in compiled.order:
+        shown = (node.step is None or visible[node.step]) and run.shown(node)
+        visible[node.id] = shown
+        f = compiled.fields.get(node.id)
+        if f is None or not f.is_input:
+            continue
+        if shown:
+            converted[f.id] = convert(f, answers.get(f.id))
+            run.values[f.id] = converted[f.id][0]
+        else:
+            run.values[f.id] = None
+
+    required: list[str] = []
+    errors: dict[str, list[FieldError]] = {}
+    stored: dict[str, Answer] = {}
+    for f_id, (value, conversion_error) in converted.items():
+        f = compiled.fields[f_id]
+        is_required = f.required or any(
+            run.rule_holds(i) for i in compiled.require_rules.get(f_id, ())
+        )
+        if is_required:
+            required.append(f_id)
+        if conversion_error is not None:
+            errors[f_id] = [conversion_error]
+        elif is_empty(value):
+            if is_required:
+                errors[f_id] = [FieldError(_required_code(f))]
+            stored[f_id] = stored_empty(f)
+        else:
+            problems = check(f, value)
+            if problems:
+                errors[f_id] = problems
+            stored[f_id] = value
+
+    field_ids = [node.id for node in compiled.order if node.step is not None and visible[node.id]]
+    return Evaluation(
+        visible_fields=sorted(field_ids),
+        visible_steps=[s.id for s in definition.steps if visible[s.id]],
+        required=sorted(required),
+        invalid=sorted(errors),
+        answers=None if errors else dict(sorted(stored.items())),
+        errors={
+            f_id: [_words(compiled.fields[f_id], e, lang, definition.default_language)
+                   for e in found]
+            for f_id, found in sorted(errors.items())
+        },
+        codes={f_id: [e.code for e in found] for f_id, found in sorted(errors.items())},
+    )
+
+
+def _required_code(f: Field) -> str:
+    if f.type == "checkbox":
+        return "must_tick"
+    if f.type in ("select", "radio", "checkboxes"):
+        return "choose_one"
+    return "required"

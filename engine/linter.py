@@ -1,0 +1,94 @@
+"""Linter warnings for forms: definitions that load but are probably not what was meant.
+
+The "never visible" analysis is an abstract evaluation in dependency order: for each node we
+track whether *some* answers could make it visible, and for each condition which truth values
+it can take. A field no answer can reach is read by conditions as empty — so a rule that only
+reads unreachable fields has one fixed truth value, and its targets may be unreachable too.
+The analysis over-approximates what is possible, so a warning is never a false alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.conditions import fields_read, holds
+from engine.evaluation import compile_form
+from engine.model import AllOf, AnyOf, Condition, FieldCondition, FormDefinition
+from engine.problems import Problem, pointer_join
+
+__all__ = ["lint_form"]
+
+_BOTH = frozenset({True, False})
+
+
+def _possible(condition: Condition, reachable: Mapping[str, bool]) -> frozenset[bool]:
+    """The truth values ``condition`` can take over all answers."""
+    if isinstance(condition, FieldCondition):
+        if reachable.get(condition.field, False):
+            return _BOTH
+        return frozenset({holds(condition, {})})
+    if isinstance(condition, AllOf | AnyOf):
+        parts = [_possible(item, reachable) for item in condition.items]
+        want = isinstance(condition, AllOf)  # the value every part must have for the result
+        can_want = all(want in p for p in parts)
+        can_other = any((not want) in p for p in parts)
+        values = set()
+        if can_want:
+            values.add(want)
+        if can_other:
+            values.add(not want)
+        return frozenset(values)
+    return frozenset(not v for v in _possible(condition.item, reachable))
+
+
+def lint_form(form: FormDefinition, pointers: Mapping[str, str]) -> list[Problem]:
+    """Warnings for ``form``; ``pointers`` maps each step and field id to its JSON pointer."""
+    warnings: list[Problem] = []
+    step_index = {s.id: i for i, s in enumerate(form.steps)}
+    fields = form.field_map()
+
+    def position(node: str) -> int:
+        return step_index[node] if node in step_index else step_index[fields[node].step]
+
+    for index, rule in enumerate(form.rules):
+        for target in dict.fromkeys((*rule.show, *rule.hide, *rule.require)):
+            for read in sorted(fields_read(rule.when)):
+                if position(read) > position(target):
+                    warnings.append(Problem(
+                        pointer_join("", "rules", index, "when"),
+                        f"reads '{read}' on step {position(read) + 1}, after its target "
+                        f"'{target}' on step {position(target) + 1}: applicants answer it later",
+                        "warning",
+                    ))
+
+    compiled = compile_form(form)
+    reachable: dict[str, bool] = {}
+    for node in compiled.order:
+        possible = node.step is None or reachable[node.step]
+        if node.show:
+            possible = possible and any(
+                True in _possible(form.rules[i].when, reachable) for i in node.show
+            )
+        if node.hide:
+            possible = possible and not any(
+                False not in _possible(form.rules[i].when, reachable) for i in node.hide
+            )
+        reachable[node.id] = possible
+
+    for step in form.steps:
+        if not reachable[step.id]:
+            warnings.append(Problem(pointers[step.id], f"step '{step.id}' can never be visible",
+                                    "warning"))
+            continue
+        if not any(reachable[f.id] for f in step.fields):
+            warnings.append(Problem(pointers[step.id],
+                                    f"step '{step.id}' has no field that can ever be visible",
+                                    "warning"))
+        for f in step.fields:
+            if not reachable[f.id]:
+                warnings.append(Problem(
+                    pointers[f.id],
+                    f"field '{f.id}' can never be visible: no answers make its rules show it",
+                    "warning",
+                ))
+    return warnings

@@ -1,0 +1,106 @@
+"""Per-field validation messages in the applicant's language (German and English).
+
+Validation produces codes with parameters; this catalogue turns them into sentences. Keeping the
+words apart from the checks lets the API, the web pages and the CLI share one wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MESSAGES", "message"]
+
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "required": {
+        "de": "Bitte füllen Sie dieses Feld aus.",
+        "en": "Please fill in this field.",
+    },
+    "must_tick": {
+        "de": "Bitte bestätigen Sie dies, um fortzufahren.",
+        "en": "Please tick this box to continue.",
+    },
+    "choose_one": {
+        "de": "Bitte wählen Sie eine Option.",
+        "en": "Please choose an option.",
+    },
+    "not_text": {
+        "de": "Bitte geben Sie einen Text ein.",
+        "en": "Please enter text.",
+    },
+    "min_length": {
+        "de": "Bitte geben Sie mindestens {min_length} Zeichen ein (derzeit {length}).",
+        "en": "Please enter at least {min_length} characters (currently {length}).",
+    },
+    "max_length": {
+        "de": "Bitte geben Sie höchstens {max_length} Zeichen ein (derzeit {length}).",
+        "en": "Please enter at most {max_length} characters (currently {length}).",
+    },
+    "pattern": {
+        "de": "Die Eingabe hat nicht das erwartete Format.",
+        "en": "The input does not have the expected format.",
+    },
+    "invalid_email": {
+        "de": "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.",
+        "en": "Please enter a valid e-mail address, e.g. name@example.org.",
+    },
+    "invalid_url": {
+        "de": "Bitte geben Sie eine vollständige Internetadresse ein, beginnend mit https://.",
+        "en": "Please enter a complete web address starting with https://.",
+    },
+    "invalid_tel": {
+        "de": "Bitte geben Sie eine gültige Telefonnummer ein (Ziffern, Leerzeichen, + - / ( )).",
+        "en": "Please enter a valid phone number (digits, spaces, + - / ( )).",
+    },
+    "not_a_number": {
+        "de": "Bitte geben Sie eine Zahl ein.",
+        "en": "Please enter a number.",
+    },
+    "min": {
+        "de": "Bitte geben Sie einen Wert von mindestens {min} ein.",
+        "en": "Please enter a value of at least {min}.",
+    },
+    "max": {
+        "de": "Bitte geben Sie einen Wert von höchstens {max} ein.",
+        "en": "Please enter a value of at most {max}.",
+    },
+    "step": {
+        "de": "Bitte geben Sie einen Wert in Schritten von {step} ein.",
+        "en": "Please enter a value in steps of {step}.",
+    },
+    "not_a_date": {
+        "de": "Bitte geben Sie ein gültiges Datum ein (JJJJ-MM-TT).",
+        "en": "Please enter a valid date (YYYY-MM-DD).",
+    },
+    "date_min": {
+        "de": "Bitte geben Sie ein Datum ab dem {min} ein.",
+        "en": "Please enter a date on or after {min}.",
+    },
+    "date_max": {
+        "de": "Bitte geben Sie ein Datum bis zum {max} ein.",
+        "en": "Please enter a date on or before {max}.",
+    },
+    "not_an_option": {
+        "de": "Bitte wählen Sie eine der angebotenen Optionen.",
+        "en": "Please choose one of the options offered.",
+    },
+    "min_selected": {
+        "de": "Bitte wählen Sie mindestens {min_selected} Optionen.",
+        "en": "Please choose at least {min_selected} options.",
+    },
+    "max_selected": {
+        "de": "Bitte wählen Sie höchstens {max_selected} Optionen.",
+        "en": "Please choose at most {max_selected} options.",
+    },
+    "not_a_checkbox": {
+        "de": "Bitte setzen Sie das Häkchen oder lassen Sie es leer.",
+        "en": "Please tick the box or leave it empty.",
+    },
+}
+
+
+def message(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:
+    """The sentence for ``code`` in ``language`` (German when the language is unknown)."""
+    texts = MESSAGES[code]
+    template = texts.get(language) or texts["de"]
+    return template.format(**(params or {}))
