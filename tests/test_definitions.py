@@ -1,0 +1,132 @@
+"""Form definitions: every problem reported at once, as JSON pointers, and nothing half-loaded."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from engine.definitions import check_form, load_form
+from engine.exceptions import DefinitionError
+from engine.model import FormDefinition
+
+
+def base_form() -> dict[str, Any]:
+    return {
+        "id": "membership",
+        "title": {"de": "Antrag", "en": "Application"},
+        "languages": ["de", "en"],
+        "applicant": {"email": "email", "name": "name"},
+        "steps": [
+            {"id": "person", "title": "Person", "fields": [
+                {"id": "name", "type": "text", "label": "Name", "required": True},
+                {"id": "email", "type": "email", "label": "E-Mail", "required": True},
+                {"id": "age", "type": "number", "label": "Alter", "min": 0, "max": 130},
+            ]},
+            {"id": "topics", "title": "Themen", "fields": [
+                {"id": "topic", "type": "select", "label": "Thema",
+                 "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},
+                {"id": "consent", "type": "checkbox", "label": "Zustimmung"},
+            ]},
+        ],
+        "rules": [
+            {"when": {"field": "topic", "op": "is_not_empty"},
+             "show": ["consent"], "require": ["consent"]},
+        ],
+    }
+
+
+def errors(data: Any) -> list[str]:
+    return [p.format() for p in check_form(data) if p.severity == "error"]
+
+
+def test_valid_form_loads_as_frozen_typed_object() -> None:
+    form = load_form(base_form())
+    assert isinstance(form, FormDefinition)
+    assert form.workflow == "review"  # the default when omitted
+    assert form.reference_prefix == "M"
+    assert [s.id for s in form.steps] == ["person", "topics"]
+    with pytest.raises(AttributeError):
+        form.id = "other"  # type: ignore[misc]
+    assert check_form(base_form()) == []
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = base_form()
+    data["steps"][0]["fields"][0]["max_length"] = -1  # schema
+    data["steps"][0]["fields"][2]["min"] = 200  # min > max
+    data["steps"][1]["fields"][0]["options"].append({"value": "a", "label": "again"})
+    data["rules"].append({"when": {"field": "age", "op": "contains", "value": "1"},
+                          "hide": ["ghost"]})
+    found = errors(data)
+    pointers = {line.split(": ")[0] for line in found}
+    assert pointers >= {
+        "/steps/0/fields/0/max_length",
+        "/steps/0/fields/2/min",
+        "/steps/1/fields/0/options/2",
+        "/rules/1/when/op",
+        "/rules/1/hide/0",
+    }, found
+    with pytest.raises(DefinitionError) as refused:
+        load_form(data)
+    assert len(refused.value.problems) == len(found)
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer", "words"),
+    [
+        (lambda d: d["applicant"].update(email="name"), "/applicant/email", "must be an email"),
+        (lambda d: d["applicant"].update(name="ghost"), "/applicant/name", "not an input field"),
+        (lambda d: d["steps"][0]["fields"][0].update(options=[{"value": "x", "label": "X"}]),
+         "/steps/0/fields/0/options", "does not apply to a text field"),
+        (lambda d: d["steps"][0]["fields"][0].update(pattern="(["),
+         "/steps/0/fields/0/pattern", "not a valid pattern"),
+        (lambda d: d["steps"][0]["fields"][2].update(default="many"),
+         "/steps/0/fields/2/default", "not a valid number answer"),
+        (lambda d: d["steps"][1].update(id="name"), "/steps/1/id", "already used"),
+        (lambda d: d["rules"][0].update(require=["topics"]), "/rules/0/require/0", "a step"),
+        (lambda d: d["rules"][0]["when"].update(value="x"), "/rules/0/when/value", "no value"),
+        (lambda d: d["rules"][0].update(when={"field": "age", "op": "greater_than",
+                                              "value": "old"}),
+         "/rules/0/when/value", "cannot be compared"),
+        (lambda d: d["rules"][0].update(when={"field": "consent", "op": "equal_to",
+                                              "value": "yes"}),
+         "/rules/0/when/value", "true or false"),
+        (lambda d: d["rules"][0].update(when={"any": [{"field": "topic", "op": "one_of",
+                                                       "value": "a"}]}),
+         "/rules/0/when/any/0/value", "list"),
+        (lambda d: d.update(id="Membership"), "/id", "not a valid id"),
+        (lambda d: d.update(colour="red"), "", "unknown property 'colour'"),
+        (lambda d: d["steps"][0]["fields"][1].update(label={"de": 3}),
+         "/steps/0/fields/1/label", "must be a text"),
+    ],
+)
+def test_semantic_and_schema_errors_point_at_the_problem(change: Any, pointer: str,
+                                                        words: str) -> None:
+    data = base_form()
+    change(data)
+    found = errors(data)
+    assert any(line.startswith(f"{pointer or '/'}: ") and words in line for line in found), found
+
+
+def test_definition_is_never_half_loaded_and_input_never_mutated() -> None:
+    data = base_form()
+    data["rules"][0]["show"] = ["ghost"]
+    snapshot = copy.deepcopy(data)
+    with pytest.raises(DefinitionError):
+        load_form(data)
+    assert data == snapshot
+
+
+@pytest.mark.parametrize("junk", [None, [], "form", 3, {"steps": "x"}, {"id": 1, "rules": [1]}])
+def test_junk_is_refused_with_problems_not_exceptions(junk: Any) -> None:
+    assert errors(junk)
+
+
+def test_cycle_through_a_step_is_named() -> None:
+    data = base_form()
+    data["rules"].append({"when": {"field": "consent", "op": "equal_to", "value": True},
+                          "show": ["topics"]})
+    (cycle,) = [line for line in errors(data) if "cycle" in line]
+    assert "topics → consent → topics" in cycle or "consent → topics → consent" in cycle
