@@ -1,0 +1,150 @@
+"""The app factory: configuration from the environment, the secret key, the start page."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from web import create_app
+from web.config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
+                 "FORMFLOW_DATABASE_URL", "FORMFLOW_REDIS_URL", "FORMFLOW_SMTP_URL",
+                 "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_start_page_lists_every_shipped_form_in_german(client: FlaskClient) -> None:
+    response = client.get("/", headers={"Accept-Language": ""})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="de">' in page
+    titles = [
+        json.loads(path.read_text("utf-8"))["title"]["de"]
+        for path in sorted((PROJECT_ROOT / "forms").glob("*.json"))
+    ]
+    assert "Antrag auf Mitgliedschaft" in titles
+    for title in titles:
+        assert title in page
+
+
+def test_start_page_speaks_english_when_asked(client: FlaskClient) -> None:
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Membership application" in page
+    assert "Antrag auf Mitgliedschaft" not in page
+    browser = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert "Membership application" in browser.get_data(as_text=True)
+
+
+def test_start_page_skips_a_broken_file(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "a.json").write_text('{"id": "a", "title": {"de": "Erstes", "en": "First"}}')
+    (forms / "b.json").write_text("{broken")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "FORMS_DIR": str(forms)})
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert "Erstes" in response.get_data(as_text=True)
+
+
+def test_healthz(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_secret_key_is_generated_once_private_and_reused(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    instance = tmp_path / "instance"
+    first = create_app({"INSTANCE_PATH": str(instance)})
+    key_file = instance / "secret_key"
+    assert key_file.is_file()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) == 64
+    int(first.config["SECRET_KEY"], 16)  # token_hex(32)
+    second = create_app({"INSTANCE_PATH": str(instance)})
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]  # no temporary files left
+    other = create_app({"INSTANCE_PATH": str(tmp_path / "other")})
+    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
+
+
+def test_secret_key_from_environment_wins(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("FORMFLOW_SECRET_KEY", "from-the-environment")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_without_secret_key_refuses_to_start(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("FORMFLOW_ENV", "production")
+    instance = tmp_path / "instance"
+    with pytest.raises(ConfigError, match="FORMFLOW_SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(instance)})
+    assert not (instance / "secret_key").exists()
+    # A key left in the instance folder by development use is not enough either.
+    create_app({"INSTANCE_PATH": str(instance), "ENV": "development"})
+    with pytest.raises(ConfigError):
+        create_app({"INSTANCE_PATH": str(instance)})
+    clean_env.setenv("FORMFLOW_SECRET_KEY", "s3cret")
+    assert create_app({"INSTANCE_PATH": str(instance)}).config["ENV"] == "production"
+
+
+def test_unknown_environment_is_refused(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("FORMFLOW_ENV", "staging")
+    with pytest.raises(ConfigError, match="FORMFLOW_ENV"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_environment_lands_in_app_config(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    instance = tmp_path / "inst"
+    clean_env.setenv("FORMFLOW_INSTANCE", str(instance))
+    clean_env.setenv("FORMFLOW_DATABASE_URL", "postgresql+psycopg://db/formflow")
+    clean_env.setenv("FORMFLOW_REDIS_URL", "redis://127.0.0.1:6379/3")
+    clean_env.setenv("FORMFLOW_SMTP_URL", "smtp://mail:25")
+    clean_env.setenv("FORMFLOW_BASE_URL", "https://formulare.example.org/")
+    app = create_app()
+    assert app.instance_path == str(instance.resolve())
+    assert app.config["DATABASE_URL"] == "postgresql+psycopg://db/formflow"
+    assert app.config["REDIS_URL"] == "redis://127.0.0.1:6379/3"
+    assert app.config["SMTP_URL"] == "smtp://mail:25"
+    assert app.config["BASE_URL"] == "https://formulare.example.org"
+    assert app.config["ENV"] == "development"
+
+
+def test_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.chdir(tmp_path)
+    app = create_app()
+    instance = tmp_path.resolve() / "instance"
+    assert app.instance_path == str(instance)
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'formflow.sqlite3'}"
+    assert app.config["REDIS_URL"] is None
+    assert app.config["SMTP_URL"] is None
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert Path(app.config["FORMS_DIR"]) == PROJECT_ROOT / "forms"
+    assert Path(app.config["WORKFLOWS_DIR"]) == PROJECT_ROOT / "workflows"
+
+
+def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-c", "import web, web.config, web.cli"],
+        cwd=tmp_path, check=True,
+    )
+    assert list(tmp_path.iterdir()) == []
