@@ -20,6 +20,7 @@ __all__ = [
     "StaleState",
     "StorageUnavailable",
     "SubmissionInvalid",
+    "TemplateFailed",
     "TransitionError",
     "TransitionNotAllowed",
     "UnknownTransition",
@@ -36,6 +37,24 @@ class DefinitionError(FormflowError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class TemplateFailed(FormflowError):
+    """A notification template could not be rendered; nothing was sent.
+
+    Names the template, the part (subject, body, html) and language, and the problem in words
+    an administrator can act on (``'answers' has no attribute 'nmae'``), never a traceback.
+    """
+
+    code = "template_failed"
+
+    def __init__(self, template: str, part: str | None, language: str, problem: str) -> None:
+        self.template = template
+        self.part = part
+        self.language = language
+        self.problem = problem
+        where = f" ({part}, {language})" if part else ""
+        super().__init__(f"template {template!r}{where}: {problem}")
 
 
 class TransitionError(FormflowError):
