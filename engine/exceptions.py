@@ -15,6 +15,7 @@ __all__ = [
     "DraftExpired",
     "FormflowError",
     "GuardFailed",
+    "InvalidInput",
     "NotFound",
     "RoleNotAllowed",
     "StaleState",
@@ -128,3 +129,16 @@ class StorageUnavailable(FormflowError):
     """
 
     code = "storage_unavailable"
+
+
+class InvalidInput(FormflowError):
+    """A value given to a service is unusable (malformed email, unknown role, short password).
+
+    ``field`` names what was wrong, for forms and API error bodies.
+    """
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
