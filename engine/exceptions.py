@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyExists",
+    "CommentNotAllowed",
     "CommentRequired",
     "DefinitionError",
     "DraftExpired",
@@ -129,6 +130,10 @@ class StorageUnavailable(FormflowError):
     """
 
     code = "storage_unavailable"
+
+
+class CommentNotAllowed(TransitionError):
+    code = "comment_not_allowed"
 
 
 class InvalidInput(FormflowError):
