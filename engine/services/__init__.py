@@ -1,0 +1,110 @@
+"""The operations of formflow, shared by the web app, the JSON API, the CLI and the workers.
+
+Every caller goes through these functions — there is no second path that skips validation or
+the audit trail. Each takes the :class:`engine.storage.Database` explicitly and reads no
+globals; records returned are frozen values (``engine.storage.records``).
+"""
+
+from __future__ import annotations
+
+from engine.services.definitions import (
+    DefinitionImported,
+    FileImported,
+    export_definition,
+    import_definition,
+    import_directory,
+    list_published,
+    publish_definition,
+    publish_form,
+    publish_workflow,
+    published_form,
+    published_workflow,
+)
+from engine.services.drafts import (
+    DEFAULT_DRAFT_TTL,
+    DraftSaved,
+    ResumedDraft,
+    discard_draft,
+    purge_expired_drafts,
+    resume,
+    save_draft,
+)
+from engine.services.notifications import (
+    Delivery,
+    delivery,
+    mark_enqueued,
+    mark_failed,
+    mark_sent,
+    notifications_for,
+    notifications_to_enqueue,
+)
+from engine.services.submissions import (
+    SubmissionCreated,
+    add_comment,
+    definitions_of,
+    get_submission,
+    history,
+    list_submissions,
+    submission_for_token,
+    submit,
+)
+from engine.services.transitions import TransitionFired, fire_transition, transitions_for
+from engine.services.users import (
+    authenticate_user,
+    create_api_token,
+    create_user,
+    get_user,
+    revoke_api_token,
+    set_password,
+    set_user_active,
+    user_for_token,
+    users_with_role,
+)
+
+__all__ = [
+    "DEFAULT_DRAFT_TTL",
+    "DefinitionImported",
+    "Delivery",
+    "DraftSaved",
+    "FileImported",
+    "ResumedDraft",
+    "SubmissionCreated",
+    "TransitionFired",
+    "add_comment",
+    "authenticate_user",
+    "create_api_token",
+    "create_user",
+    "definitions_of",
+    "delivery",
+    "discard_draft",
+    "export_definition",
+    "fire_transition",
+    "get_submission",
+    "get_user",
+    "history",
+    "import_definition",
+    "import_directory",
+    "list_published",
+    "list_submissions",
+    "mark_enqueued",
+    "mark_failed",
+    "mark_sent",
+    "notifications_for",
+    "notifications_to_enqueue",
+    "publish_definition",
+    "publish_form",
+    "publish_workflow",
+    "published_form",
+    "published_workflow",
+    "purge_expired_drafts",
+    "resume",
+    "revoke_api_token",
+    "save_draft",
+    "set_password",
+    "set_user_active",
+    "submission_for_token",
+    "submit",
+    "transitions_for",
+    "user_for_token",
+    "users_with_role",
+]

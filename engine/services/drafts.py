@@ -1,0 +1,181 @@
+"""Drafts: an applicant saves partial answers and resumes later with a secret link.
+
+Partial answers are not validated (half-typed input is the point of a draft) but they are
+trimmed to what a form can hold: keys naming input fields of the form version, JSON scalars or
+lists of strings, bounded in size. When a newer form version is published meanwhile, resuming
+carries the draft over (DEFINITIONS §4): answers for ids that still exist are kept and the
+others are reported in ``dropped`` so the applicant can be told plainly.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.exceptions import DraftExpired, NotFound
+from engine.model import FormDefinition
+from engine.services.loading import form_of
+from engine.services.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from engine.storage import Database
+
+
+__all__ = [
+    "DEFAULT_DRAFT_TTL",
+    "DraftSaved",
+    "ResumedDraft",
+    "discard_draft",
+    "purge_expired_drafts",
+    "resume",
+    "save_draft",
+]
+
+DEFAULT_DRAFT_TTL = timedelta(days=30)
+MAX_TEXT = 20_000
+MAX_ITEMS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSaved:
+    token: str
+    """The secret for the resume link (the same one when an existing draft was updated)."""
+    form_id: str
+    form_version: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedDraft:
+    form_id: str
+    form_version: int
+    """The version to continue with: the published one (maybe newer than when saved)."""
+    answers: Mapping[str, Any]
+    step: str | None
+    language: str
+    expires_at: datetime
+    carried_over: bool
+    """True when the draft was saved against an older form version."""
+    dropped: tuple[str, ...]
+    """Answered field ids the current version no longer has."""
+
+
+def save_draft(
+    db: Database,
+    form_id: str,
+    answers: Mapping[str, Any],
+    *,
+    step: str | None = None,
+    language: str | None = None,
+    token: str | None = None,
+    ttl: timedelta = DEFAULT_DRAFT_TTL,
+) -> DraftSaved:
+    """Create a draft (new token) or update the one behind ``token``; expiry restarts."""
+    with db.read() as store:
+        form_record = store.definitions.published("form", form_id)
+    if form_record is None:
+        raise NotFound(f"there is no published form {form_id!r}")
+    form = form_of(db, form_record)
+    kept = _partial_answers(form, answers)
+    step_id = step if step in {s.id for s in form.steps} else None
+    lang = language if language in form.languages else form.default_language
+    with db.transaction() as store:
+        expires_at = store.now + ttl
+        if token is None:
+            token = new_token()
+            store.drafts.add(
+                draft_id=uuid.uuid4().hex, token_hash=hash_token(token), form_id=form.id,
+                form_version_row=form_record.row_id, answers=kept, step=step_id,
+                language=lang, expires_at=expires_at,
+            )
+        else:
+            existing = store.drafts.by_token_hash(hash_token(token))
+            if existing is None or existing.form_id != form.id:
+                raise NotFound("there is no draft for this link")
+            if existing.expires_at <= store.now:
+                store.drafts.delete(hash_token(token))
+                raise DraftExpired(_expired_message(existing.expires_at))
+            store.drafts.update(
+                hash_token(token), form_version_row=form_record.row_id, answers=kept,
+                step=step_id, language=lang, expires_at=expires_at,
+            )
+    return DraftSaved(token, form.id, form_record.version, expires_at)
+
+
+def resume(db: Database, token: str) -> ResumedDraft:
+    """The draft behind ``token``; ``NotFound`` or ``DraftExpired`` (the draft is then deleted)."""
+    token_hash = hash_token(token or "")
+    with db.read() as store:
+        draft = store.drafts.by_token_hash(token_hash)
+        now = store.now
+        current = store.definitions.published("form", draft.form_id) if draft else None
+        saved_with = store.definitions.by_row_id(draft.form_version_row) if draft else None
+    if draft is None:
+        raise NotFound("there is no draft for this link (it may have been submitted already)")
+    if draft.expires_at <= now:
+        with db.transaction() as store:
+            store.drafts.delete(token_hash)
+        raise DraftExpired(_expired_message(draft.expires_at))
+    if current is None or saved_with is None:
+        raise NotFound(f"the form {draft.form_id!r} is no longer available")
+    answers = dict(draft.answers)
+    dropped: tuple[str, ...] = ()
+    step = draft.step
+    if current.row_id != draft.form_version_row:
+        form = form_of(db, current)
+        inputs = {f.id for f in form.fields() if f.is_input}
+        dropped = tuple(sorted(k for k in answers if k not in inputs))
+        answers = {k: v for k, v in answers.items() if k in inputs}
+        if step not in {s.id for s in form.steps}:
+            step = None
+    return ResumedDraft(
+        form_id=draft.form_id,
+        form_version=current.version,
+        answers=answers,
+        step=step,
+        language=draft.language,
+        expires_at=draft.expires_at,
+        carried_over=current.row_id != draft.form_version_row,
+        dropped=dropped,
+    )
+
+
+def discard_draft(db: Database, token: str) -> bool:
+    with db.transaction() as store:
+        return store.drafts.delete(hash_token(token))
+
+
+def purge_expired_drafts(db: Database) -> int:
+    """Delete every expired draft (run periodically); returns how many."""
+    with db.transaction() as store:
+        return store.drafts.delete_expired(store.now)
+
+
+def _expired_message(expires_at: datetime) -> str:
+    return (
+        f"this draft expired on {expires_at:%Y-%m-%d %H:%M} UTC and was deleted; "
+        "please start the form again"
+    )
+
+
+def _partial_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    inputs = {f.id for f in form.fields() if f.is_input}
+    kept: dict[str, Any] = {}
+    for key, value in answers.items():
+        if key not in inputs:
+            continue
+        if value is None or isinstance(value, bool | int):
+            kept[key] = value
+        elif isinstance(value, float):
+            if math.isfinite(value):  # JSON (and PostgreSQL) have no NaN or infinity
+                kept[key] = value
+        elif isinstance(value, str):
+            kept[key] = value[:MAX_TEXT]
+        elif isinstance(value, list | tuple):
+            kept[key] = [str(item)[:MAX_TEXT] for item in value[:MAX_ITEMS]
+                         if isinstance(item, str | int | float)]
+    return kept

@@ -1,0 +1,215 @@
+"""The notification outbox: what is owed is written with the event that owes it.
+
+``queue_notifications`` runs inside the transaction that records an event (submit, transition),
+so a committed state change always has its notifications and a rolled-back one never does.
+Recipients are resolved then and there — the applicant's address from the answers, every
+active user of a role — one row per delivery, each with a unique ``delivery_key`` so that a
+relay that runs twice cannot deliver twice.
+
+The rest of the module is the workers' side: find rows to enqueue, record how delivery went,
+and gather everything a job needs to render one notification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.exceptions import NotFound
+from engine.model import FormDefinition, Notification, WorkflowDefinition
+from engine.services.loading import form_of, workflow_of
+
+if TYPE_CHECKING:
+    from engine.storage import (
+        Database,
+        EventRecord,
+        OutboxRecord,
+        OutboxStatus,
+        Store,
+        SubmissionRecord,
+    )
+
+
+__all__ = [
+    "Delivery",
+    "delivery",
+    "mark_enqueued",
+    "mark_failed",
+    "mark_sent",
+    "notifications_for",
+    "notifications_to_enqueue",
+    "queue_notifications",
+]
+
+APPLICANT = "applicant"
+ROLE_PREFIX = "role:"
+
+
+def queue_notifications(
+    store: Store,
+    *,
+    submission: SubmissionRecord,
+    event: EventRecord,
+    notifications: Iterable[Notification],
+    form: FormDefinition,
+) -> list[OutboxRecord]:
+    """Write one pending outbox row per delivery the notifications call for (same transaction)."""
+    rows: list[OutboxRecord] = []
+    for index, notification in enumerate(notifications):
+        for target in _targets(store, notification, submission, form):
+            channel, recipient, role, url, language = target
+            key = _delivery_key(event.id, index, channel, recipient or url or "")
+            rows.append(
+                store.outbox.add(
+                    submission_id=submission.id,
+                    event_id=event.id,
+                    channel=channel,
+                    recipient=recipient,
+                    role=role,
+                    url=url,
+                    secret_env=notification.secret_env,
+                    template=notification.template,
+                    language=language,
+                    delivery_key=key,
+                )
+            )
+    return rows
+
+
+_Target = tuple[str, str | None, str | None, str | None, str]
+"""channel, recipient address, role (``applicant``/role name), webhook url, language."""
+
+
+def _targets(
+    store: Store, notification: Notification, submission: SubmissionRecord, form: FormDefinition
+) -> list[_Target]:
+    staff_language = form.default_language
+    if notification.channel == "webhook":
+        return [("webhook", None, None, notification.webhook, submission.language)]
+    to = notification.to or ""
+    if to == APPLICANT:
+        address = submission.answers.get(form.applicant_email) if form.applicant_email else None
+        if not isinstance(address, str) or not address:
+            return []  # the applicant left no address (optional field): nobody to tell
+        return [("mail", address, APPLICANT, None, submission.language)]
+    if to.startswith(ROLE_PREFIX):
+        role = to[len(ROLE_PREFIX):]
+        return [
+            ("mail", user.email, role, None, staff_language)
+            for user in store.accounts.users_with_role(role)
+        ]
+    return [("mail", to, None, None, staff_language)]
+
+
+def _delivery_key(event_id: int, index: int, channel: str, destination: str) -> str:
+    raw = f"{event_id}\x1f{index}\x1f{channel}\x1f{destination}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+# -- the workers' side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Everything a job needs to render and send one notification."""
+
+    outbox: OutboxRecord
+    submission: SubmissionRecord
+    event: EventRecord
+    form: FormDefinition
+    workflow: WorkflowDefinition
+
+    def template_context(self) -> dict[str, Any]:
+        """The names templates see (DEFINITIONS §3): ``submission``, ``answers``,
+        ``transition``; texts are left as language maps for the renderer to localise."""
+        return {
+            "submission": {
+                "id": self.submission.id,
+                "state": self.submission.state,
+                "reference": self.submission.reference,
+                "created_at": self.submission.created_at.isoformat(),
+                "form_title": dict(self.form.title),
+            },
+            "answers": dict(self.submission.answers),
+            "transition": {
+                "id": self.event.transition,
+                "actor": self.event.actor,
+                "comment": self.event.comment,
+            },
+        }
+
+
+def notifications_to_enqueue(
+    db: Database, *, older_than: timedelta | None = None, limit: int = 100
+) -> list[OutboxRecord]:
+    """Pending rows, oldest first; ``older_than`` skips rows a live request may still enqueue."""
+    with db.read() as store:
+        cutoff = store.now - older_than if older_than is not None else None
+        return store.outbox.with_status(["pending"], created_before=cutoff, limit=limit)
+
+
+def notifications_for(db: Database, submission_id: str) -> list[OutboxRecord]:
+    with db.read() as store:
+        return store.outbox.for_submission(submission_id)
+
+
+def mark_enqueued(db: Database, outbox_id: int) -> bool:
+    """pending → enqueued; False when another relay got there first (or it is gone)."""
+    return _set(db, outbox_id, "enqueued", only_from=["pending"])
+
+
+def mark_sent(db: Database, outbox_id: int) -> bool:
+    return _set(db, outbox_id, "sent", count_attempt=True, only_from=["pending", "enqueued"])
+
+
+def mark_failed(db: Database, outbox_id: int, error: str, *, final: bool) -> bool:
+    """Record a failed attempt; ``final`` gives up (status failed), else it stays enqueued."""
+    status: OutboxStatus = "failed" if final else "enqueued"
+    return _set(
+        db, outbox_id, status, error=error[:2000], count_attempt=True,
+        only_from=["pending", "enqueued"],
+    )
+
+
+def _set(
+    db: Database,
+    outbox_id: int,
+    status: OutboxStatus,
+    *,
+    error: str | None = None,
+    count_attempt: bool = False,
+    only_from: list[OutboxStatus] | None = None,
+) -> bool:
+    with db.transaction() as store:
+        return store.outbox.set_status(
+            outbox_id, status, error=error, count_attempt=count_attempt, only_from=only_from
+        )
+
+
+def delivery(db: Database, outbox_id: int) -> Delivery:
+    """The outbox row with its submission, event and pinned definitions; ``NotFound``."""
+    with db.read() as store:
+        outbox = store.outbox.get(outbox_id)
+        if outbox is None:
+            raise NotFound(f"there is no notification {outbox_id}")
+        submission = store.submissions.get(outbox.submission_id)
+        event = next(
+            (e for e in store.events.for_submission(outbox.submission_id)
+             if e.id == outbox.event_id),
+            None,
+        )
+        if submission is None or event is None:
+            raise NotFound(f"notification {outbox_id} refers to a deleted submission")
+        form_record = store.definitions.by_row_id(submission.form_version_row)
+        workflow_record = store.definitions.by_row_id(submission.workflow_version_row)
+    assert form_record is not None and workflow_record is not None  # foreign keys
+    return Delivery(
+        outbox=outbox,
+        submission=submission,
+        event=event,
+        form=form_of(db, form_record),
+        workflow=workflow_of(db, workflow_record),
+    )

@@ -1,0 +1,185 @@
+"""Submitting a form and reading submissions back.
+
+``submit`` evaluates the answers with the engine (the server is authoritative), then stores
+the visible answers, the ``created`` event and the notifications due on entering the
+workflow's initial state in ONE transaction: either all of it is there, or none of it.
+Loading and evaluating happen before the write transaction so the write lock is held only
+for a handful of inserts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.evaluation import evaluate
+from engine.exceptions import NotFound, SubmissionInvalid
+from engine.model import FormDefinition, WorkflowDefinition
+from engine.services.loading import compiled_form, form_of, workflow_of
+from engine.services.notifications import queue_notifications
+from engine.services.tokens import hash_token, new_token
+from engine.workflows import notifications_on_entering
+
+if TYPE_CHECKING:
+    from engine.storage import Database, DefinitionVersionRecord, EventRecord, SubmissionRecord
+
+
+__all__ = [
+    "SubmissionCreated",
+    "add_comment",
+    "definitions_of",
+    "get_submission",
+    "history",
+    "list_submissions",
+    "reference_prefix",
+    "submission_for_token",
+    "submit",
+]
+
+APPLICANT_ACTOR = "applicant"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionCreated:
+    id: str
+    reference: str
+    state: str
+    token: str
+    """The applicant's secret for this submission: shown once, stored only as a hash."""
+
+
+def reference_prefix(form: FormDefinition) -> str:
+    """The form's configured prefix, else the first letter of its id, uppercased."""
+    configured = getattr(form, "reference_prefix", "")
+    return str(configured) if configured else form.id[0].upper()
+
+
+def submit(
+    db: Database,
+    form_id: str,
+    answers: Mapping[str, Any],
+    language: str | None = None,
+    *,
+    draft_token: str | None = None,
+) -> SubmissionCreated:
+    """Store a new submission; ``SubmissionInvalid`` (with every field error) or ``NotFound``.
+
+    ``draft_token``: the draft this submission completes is deleted in the same transaction.
+    """
+    with db.read() as store:
+        form_record = store.definitions.published("form", form_id)
+        if form_record is None:
+            raise NotFound(f"there is no published form {form_id!r}")
+        form = form_of(db, form_record)
+        workflow_record = store.definitions.published("workflow", form.workflow)
+    if workflow_record is None:  # publish_form refuses this; a later unpublish could cause it
+        raise NotFound(f"the workflow {form.workflow!r} of form {form_id!r} is not published")
+    workflow = workflow_of(db, workflow_record)
+
+    evaluation = evaluate(compiled_form(db, form_record), answers, language)
+    if evaluation.answers is None:
+        raise SubmissionInvalid(evaluation.errors)
+    stored_language = language if language in form.languages else form.default_language
+    token = new_token()
+    prefix = reference_prefix(form)
+
+    with db.transaction() as store:
+        number = store.submissions.next_reference_number(prefix, store.now.year)
+        submission = store.submissions.add(
+            submission_id=uuid.uuid4().hex,
+            reference=f"{prefix}-{store.now.year}-{number:05d}",
+            form_id=form.id,
+            form_version_row=form_record.row_id,
+            workflow_version_row=workflow_record.row_id,
+            state=workflow.initial,
+            token_hash=hash_token(token),
+            answers=evaluation.answers,
+            language=stored_language,
+        )
+        event = store.events.add(
+            submission_id=submission.id,
+            kind="created",
+            actor=APPLICANT_ACTOR,
+            to_state=workflow.initial,
+        )
+        queue_notifications(
+            store,
+            submission=submission,
+            event=event,
+            notifications=notifications_on_entering(workflow, workflow.initial),
+            form=form,
+        )
+        if draft_token:
+            store.drafts.delete(hash_token(draft_token))
+    return SubmissionCreated(submission.id, submission.reference, submission.state, token)
+
+
+def get_submission(db: Database, submission_id: str) -> SubmissionRecord:
+    """``NotFound`` when there is no such submission."""
+    with db.read() as store:
+        submission = store.submissions.get(submission_id)
+    if submission is None:
+        raise NotFound(f"there is no submission {submission_id!r}")
+    return submission
+
+
+def submission_for_token(db: Database, token: str) -> SubmissionRecord | None:
+    """The submission whose applicant token this is, or None (wrong, empty or unknown)."""
+    if not token:
+        return None
+    with db.read() as store:
+        return store.submissions.by_token_hash(hash_token(token))
+
+
+def history(db: Database, submission_id: str) -> list[EventRecord]:
+    """Every event of the submission, oldest first; ``NotFound`` for an unknown one."""
+    with db.read() as store:
+        if store.submissions.get(submission_id) is None:
+            raise NotFound(f"there is no submission {submission_id!r}")
+        return store.events.for_submission(submission_id)
+
+
+def list_submissions(
+    db: Database,
+    *,
+    form_id: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[SubmissionRecord]:
+    """Newest first (coordinators' overview)."""
+    with db.read() as store:
+        return store.submissions.list(form_id=form_id, state=state, limit=limit, offset=offset)
+
+
+def add_comment(db: Database, submission_id: str, actor: str, comment: str) -> EventRecord:
+    """Record a coordinator's comment in the history without changing the state."""
+    text = comment.strip()
+    if not text:
+        raise SubmissionInvalid({"comment": ["a comment cannot be empty"]})
+    with db.transaction() as store:
+        if store.submissions.get(submission_id) is None:
+            raise NotFound(f"there is no submission {submission_id!r}")
+        return store.events.add(
+            submission_id=submission_id, kind="comment", actor=actor, comment=text
+        )
+
+
+def definitions_of(
+    db: Database, submission: SubmissionRecord
+) -> tuple[FormDefinition, WorkflowDefinition]:
+    """The form and workflow versions the submission is pinned to (for labels, transitions)."""
+    form_record, workflow_record = _pinned(db, submission)
+    return form_of(db, form_record), workflow_of(db, workflow_record)
+
+
+def _pinned(
+    db: Database, submission: SubmissionRecord
+) -> tuple[DefinitionVersionRecord, DefinitionVersionRecord]:
+    with db.read() as store:
+        form_record = store.definitions.by_row_id(submission.form_version_row)
+        workflow_record = store.definitions.by_row_id(submission.workflow_version_row)
+    assert form_record is not None and workflow_record is not None  # foreign keys
+    return form_record, workflow_record

@@ -1,0 +1,183 @@
+"""Staff accounts: users with roles and argon2 password hashes, and their API tokens.
+
+Emails are stored normalised (trimmed, lower case) so that logging in does not depend on how
+someone typed their address. Passwords are hashed with argon2id (argon2-cffi defaults) and
+re-hashed transparently on login when the parameters get stronger. API tokens are random
+256-bit secrets shown once and stored as sha256 digests (see ``engine.services.tokens``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from engine.exceptions import InvalidInput, NotFound
+from engine.services.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from engine.storage import ApiTokenRecord, Database, UserRecord
+
+
+__all__ = [
+    "KNOWN_ROLES",
+    "MIN_PASSWORD_LENGTH",
+    "authenticate_user",
+    "create_api_token",
+    "create_user",
+    "get_user",
+    "normalise_email",
+    "revoke_api_token",
+    "set_password",
+    "set_user_active",
+    "user_for_token",
+    "users_with_role",
+]
+
+KNOWN_ROLES = ("coordinator", "admin")
+"""The built-in roles; workflows may name custom ones (same id syntax)."""
+MIN_PASSWORD_LENGTH = 10
+TOUCH_INTERVAL = timedelta(minutes=1)
+"""``last_used_at`` is refreshed at most this often, sparing a write on every API call."""
+
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash to verify against for unknown users, built on first use (not on import)."""
+    return _hasher.hash("formflow: equalises timing for unknown users")
+
+
+def normalise_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidInput("email", f"not a valid email address: {email!r}")
+    return value
+
+
+def create_user(
+    db: Database, email: str, roles: Iterable[str], password: str | None = None
+) -> UserRecord:
+    """A new active user; ``AlreadyExists`` for a taken email, ``InvalidInput`` otherwise."""
+    address = normalise_email(email)
+    role_list = _roles(roles)
+    password_hash = _hash_password(password) if password is not None else None
+    with db.transaction() as store:
+        return store.accounts.add_user(
+            email=address, roles=role_list, password_hash=password_hash
+        )
+
+
+def get_user(db: Database, email: str) -> UserRecord:
+    with db.read() as store:
+        user = store.accounts.user_by_email(normalise_email(email))
+    if user is None:
+        raise NotFound(f"there is no user {email!r}")
+    return user
+
+
+def users_with_role(db: Database, role: str) -> list[UserRecord]:
+    with db.read() as store:
+        return store.accounts.users_with_role(role)
+
+
+def set_password(db: Database, email: str, password: str) -> None:
+    user = get_user(db, email)
+    password_hash = _hash_password(password)
+    with db.transaction() as store:
+        store.accounts.update_user(user.id, password_hash=password_hash)
+
+
+def set_user_active(db: Database, email: str, active: bool) -> None:
+    user = get_user(db, email)
+    with db.transaction() as store:
+        store.accounts.update_user(user.id, active=active)
+
+
+def authenticate_user(db: Database, email: str, password: str) -> UserRecord | None:
+    """The active user with this email and password, else None (never says which was wrong)."""
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        address = None
+    user = None
+    if address is not None:
+        with db.read() as store:
+            user = store.accounts.user_by_email(address)
+    stored = user.password_hash if user is not None and user.active else None
+    if stored is None:
+        _verify(_dummy_hash(), password)  # same cost whether or not the account exists
+        return None
+    if not _verify(stored, password):
+        return None
+    assert user is not None
+    if _hasher.check_needs_rehash(stored):
+        with db.transaction() as store:
+            store.accounts.update_user(user.id, password_hash=_hasher.hash(password))
+    return user
+
+
+def create_api_token(db: Database, email: str) -> tuple[str, ApiTokenRecord]:
+    """A new API token for the user: the plain token (shown once) and its record."""
+    user = get_user(db, email)
+    token = new_token()
+    with db.transaction() as store:
+        record = store.accounts.add_token(user_id=user.id, token_hash=hash_token(token))
+    return token, record
+
+
+def user_for_token(db: Database, token: str) -> UserRecord | None:
+    """The active user owning this unrevoked API token, or None."""
+    if not token:
+        return None
+    with db.read() as store:
+        found = store.accounts.token_by_hash(hash_token(token))
+        now = store.now
+    if found is None:
+        return None
+    record, user = found
+    if record.revoked or not user.active:
+        return None
+    if record.last_used_at is None or now - record.last_used_at >= TOUCH_INTERVAL:
+        with db.transaction() as store:
+            store.accounts.touch_token(record.id)
+    return user
+
+
+def revoke_api_token(db: Database, token: str) -> bool:
+    with db.transaction() as store:
+        found = store.accounts.token_by_hash(hash_token(token))
+        return found is not None and store.accounts.revoke_token(found[0].id)
+
+
+def _roles(roles: Iterable[str]) -> list[str]:
+    cleaned = sorted({r.strip() for r in ([roles] if isinstance(roles, str) else roles)})
+    if not cleaned:
+        raise InvalidInput("roles", "a user needs at least one role")
+    for role in cleaned:
+        if not _ROLE.match(role):
+            raise InvalidInput("roles", f"not a role name: {role!r}")
+    return cleaned
+
+
+def _hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    return _hasher.hash(password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

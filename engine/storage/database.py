@@ -1,0 +1,291 @@
+"""One object that owns the connection to formflow's database.
+
+A :class:`Database` is created from a URL and passed explicitly to whoever needs it (there is
+no module-level engine or session, and nothing connects on import or construction — the first
+transaction does). SQLite (the default, a file) and PostgreSQL (``postgresql+psycopg://``) are
+supported.
+
+Why the SQLite set-up looks the way it does:
+
+* ``PRAGMA busy_timeout`` is set *first* on every new connection, because even switching the
+  journal mode needs a lock and must wait politely for other processes instead of failing.
+* WAL lets readers proceed while one writer writes; ``synchronous=FULL`` keeps a committed
+  submission on disk even after a power cut (a 201 must never be lost).
+* Python's sqlite3 module starts transactions lazily and only before DML; we take over and
+  emit ``BEGIN IMMEDIATE`` for write transactions, so two writers queue on the busy timeout
+  instead of one of them failing half-way when it upgrades its read lock.
+
+Every database failure that is not the caller's fault (locked, unreachable, schema missing)
+leaves as :class:`engine.exceptions.StorageUnavailable` with a message for people.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from engine.exceptions import StorageUnavailable
+from engine.storage.store import Store
+
+__all__ = ["Database", "storage_errors"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a time per server
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+_BEGIN_OPTION = "formflow_sqlite_begin"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """The database behind one formflow installation (or one test)."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        echo: bool = False,
+    ) -> None:
+        try:
+            self._url = make_url(url)
+        except (ArgumentError, ValueError) as exc:
+            raise StorageUnavailable(f"not a usable database URL: {exc}") from None
+        backend = self._url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StorageUnavailable(
+                f"unsupported database {backend!r}: use sqlite:///… or postgresql+psycopg://…"
+            )
+        self._clock = clock or _utcnow
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._echo = echo
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self.memo: dict[Any, Any] = {}
+        """Per-database cache for derived, immutable things (e.g. loaded definition versions
+        keyed by content hash); lives and dies with this object, never global."""
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._url.get_backend_name()
+
+    @property
+    def url(self) -> str:
+        """The URL with any password masked, fit for logs and error messages."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None for PostgreSQL and in-memory SQLite."""
+        if self.backend != "sqlite":
+            return None
+        database = self._url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
+
+    def now(self) -> datetime:
+        """The current time as every service should see it (injectable for tests)."""
+        return self._clock()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"
+
+    # -- engine ---------------------------------------------------------------------------
+
+    def _get_engine(self) -> Engine:
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def _create_engine(self) -> Engine:
+        try:
+            if self.backend == "sqlite":
+                return self._create_sqlite_engine()
+            return create_engine(self._url, echo=self._echo, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StorageUnavailable(f"cannot use database {self.url}: {exc}") from None
+
+    def _create_sqlite_engine(self) -> Engine:
+        kwargs: dict[str, Any] = {"echo": self._echo}
+        if self.sqlite_path is None:
+            # In-memory: one shared connection, or every checkout would see an empty database.
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(self._url, **kwargs)
+        busy_timeout = self._busy_timeout_ms
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see module doc
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
+                cursor.execute("PRAGMA foreign_keys = ON")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def dispose(self) -> None:
+        """Close pooled connections (after a fork, at shutdown, or when a test is done)."""
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
+        engine = self._get_engine()
+        if self.backend == "sqlite":
+            engine = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        with storage_errors(), Session(engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield Store(session, self.now())
+
+    @contextmanager
+    def read(self) -> Iterator[Store]:
+        """A read-only transaction: one consistent snapshot, never holding the write lock."""
+        with storage_errors(), Session(self._get_engine()) as session:
+            yield Store(session, self.now())  # closing the session rolls the snapshot back
+
+    def ping(self) -> None:
+        """Raise :class:`StorageUnavailable` unless the database answers a trivial query."""
+        with storage_errors(), self._get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Create or upgrade the schema with Alembic; safe to call from many processes at once.
+
+        Concurrent callers are serialised (SQLite: ``flock`` on ``<db>.migrate.lock``;
+        PostgreSQL: a transaction-level advisory lock), so the second one finds the schema
+        already current and does nothing.
+        """
+        with storage_errors(), self._migration_lock():
+            engine = self._get_engine()
+            if self.backend == "sqlite":
+                engine = engine.execution_options(**{_BEGIN_OPTION: "EXCLUSIVE"})
+            with engine.begin() as connection:
+                if self.backend == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                    )
+                config = _alembic_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+
+    def current_revision(self) -> str | None:
+        """The schema revision the database is at (None: never initialised)."""
+        with storage_errors(), self._get_engine().connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str | None:
+        """The newest revision this code ships; compare with :meth:`current_revision`."""
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        path = self.sqlite_path
+        if path is None:  # PostgreSQL locks inside the transaction; in-memory has one process
+            yield
+            return
+        try:
+            handle = open(f"{path}.migrate.lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StorageUnavailable(
+                f"cannot open the SQLite database {path}: {exc.strerror}"
+            ) from None
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _alembic_config() -> Config:
+    """Alembic's configuration, built in code: no alembic.ini is needed at run time."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turn database failures into :class:`StorageUnavailable` with a message for people.
+
+    Integrity and data errors are left alone: they mean a bug or a caller's mistake that the
+    layer above handles specifically, not an unavailable database.
+    """
+    try:
+        yield
+    except (IntegrityError, DataError):
+        raise
+    except PoolTimeout as exc:
+        raise StorageUnavailable(
+            "the database is overloaded (no free connection); try again"
+        ) from exc
+    except DBAPIError as exc:
+        raise StorageUnavailable(_describe(exc)) from exc
+    except SQLAlchemyError as exc:
+        if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+            raise StorageUnavailable(f"database misconfigured: {exc}") from exc
+        raise
+
+
+def _describe(exc: DBAPIError) -> str:
+    original = exc.orig
+    detail = str(original).strip().splitlines()[0] if original is not None else str(exc)
+    lowered = detail.lower()
+    sqlstate = getattr(original, "sqlstate", None)
+    if "no such table" in lowered or sqlstate == "42P01":
+        return "the database has no formflow schema (or an outdated one): run `formflow init`"
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return "the database is busy (locked by another process); try again shortly"
+    if "unable to open database file" in lowered:
+        return "cannot open the SQLite database file (missing folder or no permission)"
+    if "readonly database" in lowered or "read-only" in lowered:
+        return "the database is read-only; nothing can be stored right now"
+    return f"the database is unavailable: {detail}"

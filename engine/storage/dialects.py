@@ -1,0 +1,50 @@
+"""The few statements whose SQL differs between SQLite and PostgreSQL.
+
+Both backends understand ``INSERT … ON CONFLICT``, but SQLAlchemy builds it with each
+dialect's own ``insert``; this module picks the right one so the repositories stay portable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine.storage.tables import Base, ReferenceCounterRow
+
+__all__ = ["increment_counter", "insert_ignoring_conflict"]
+
+
+def _insert(session: Session, model: type[Base]) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported dialect {name}")  # Database refuses others earlier
+
+
+def insert_ignoring_conflict(
+    session: Session, model: type[Base], values: dict[str, Any]
+) -> Executable:
+    """``INSERT … ON CONFLICT DO NOTHING``: create a row unless it is already there."""
+    statement: Executable = _insert(session, model).values(**values).on_conflict_do_nothing()
+    return statement
+
+
+def increment_counter(session: Session, prefix: str, year: int) -> int:
+    """Atomically add one to the (prefix, year) counter and return the new value.
+
+    A single upsert: the first use of a (prefix, year) creates the row with 1; concurrent
+    transactions queue on the row lock, so no two ever get the same number.
+    """
+    statement = _insert(session, ReferenceCounterRow).values(
+        prefix=prefix, year=year, last_number=1
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReferenceCounterRow.prefix, ReferenceCounterRow.year],
+        set_={"last_number": ReferenceCounterRow.last_number + 1},
+    ).returning(ReferenceCounterRow.last_number)
+    return int(session.execute(statement).scalar_one())

@@ -1,0 +1,131 @@
+"""The notification outbox: rows written with their event, delivered later by workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal, cast
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.storage.records import OutboxRecord, OutboxStatus
+from engine.storage.tables import OutboxRow
+
+__all__ = ["OutboxRepository"]
+
+
+class OutboxRepository:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    def add(
+        self,
+        *,
+        submission_id: str,
+        event_id: int,
+        channel: str,
+        language: str,
+        delivery_key: str,
+        recipient: str | None = None,
+        role: str | None = None,
+        url: str | None = None,
+        secret_env: str | None = None,
+        template: str | None = None,
+    ) -> OutboxRecord:
+        row = OutboxRow(
+            submission_id=submission_id,
+            event_id=event_id,
+            channel=channel,
+            recipient=recipient,
+            role=role,
+            url=url,
+            secret_env=secret_env,
+            template=template,
+            language=language,
+            status="pending",
+            attempts=0,
+            last_error=None,
+            delivered_at=None,
+            created_at=self._now,
+            delivery_key=delivery_key,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _record(row)
+
+    def get(self, outbox_id: int) -> OutboxRecord | None:
+        row = self._session.get(OutboxRow, outbox_id, populate_existing=True)
+        return _record(row) if row is not None else None
+
+    def for_submission(self, submission_id: str) -> list[OutboxRecord]:
+        rows = self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.submission_id == submission_id)
+            .order_by(OutboxRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_record(row) for row in rows]
+
+    def with_status(
+        self,
+        statuses: Iterable[OutboxStatus],
+        *,
+        created_before: datetime | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRecord]:
+        """Oldest first: what a relay should (re-)enqueue."""
+        query = select(OutboxRow).where(OutboxRow.status.in_(list(statuses)))
+        if created_before is not None:
+            query = query.where(OutboxRow.created_at < created_before)
+        query = query.order_by(OutboxRow.id).limit(limit)
+        rows = self._session.scalars(query.execution_options(populate_existing=True))
+        return [_record(row) for row in rows]
+
+    def set_status(
+        self,
+        outbox_id: int,
+        status: OutboxStatus,
+        *,
+        error: str | None = None,
+        count_attempt: bool = False,
+        only_from: Iterable[OutboxStatus] | None = None,
+    ) -> bool:
+        """Move one row to ``status``; False when it is missing or not in ``only_from``."""
+        values: dict[str, object] = {"status": status}
+        if error is not None:
+            values["last_error"] = error
+        if count_attempt:
+            values["attempts"] = OutboxRow.attempts + 1
+        if status == "sent":
+            values["delivered_at"] = self._now
+            values["last_error"] = None
+        statement = update(OutboxRow).where(OutboxRow.id == outbox_id)
+        if only_from is not None:
+            statement = statement.where(OutboxRow.status.in_(list(only_from)))
+        result = self._session.execute(
+            statement.values(**values).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1
+
+
+def _record(row: OutboxRow) -> OutboxRecord:
+    return OutboxRecord(
+        id=row.id,
+        submission_id=row.submission_id,
+        event_id=row.event_id,
+        channel=cast(Literal["mail", "webhook"], row.channel),
+        recipient=row.recipient,
+        role=row.role,
+        url=row.url,
+        secret_env=row.secret_env,
+        template=row.template,
+        language=row.language,
+        status=cast(OutboxStatus, row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        created_at=row.created_at,
+        delivery_key=row.delivery_key,
+    )

@@ -1,0 +1,127 @@
+"""What the storage layer hands out: frozen, plain values detached from any session.
+
+Services and everything above them see these, never ORM rows, so nothing outside
+``engine/storage`` can lazily load, mutate or accidentally flush database state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "ApiTokenRecord",
+    "DefinitionKind",
+    "DefinitionVersionRecord",
+    "DraftRecord",
+    "EventKind",
+    "EventRecord",
+    "OutboxRecord",
+    "OutboxStatus",
+    "SubmissionRecord",
+    "UserRecord",
+]
+
+DefinitionKind = Literal["form", "workflow"]
+EventKind = Literal["created", "transition", "comment"]
+OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionVersionRecord:
+    row_id: int
+    kind: DefinitionKind
+    definition_id: str
+    version: int
+    content: str
+    content_hash: str
+    created_at: datetime
+    published_at: datetime | None
+    is_current_published: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRecord:
+    id: str
+    reference: str
+    form_id: str
+    form_version: int
+    form_version_row: int
+    workflow_id: str
+    workflow_version: int
+    workflow_version_row: int
+    state: str
+    version: int
+    answers: Mapping[str, Any]
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    assigned_to: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    id: str
+    form_id: str
+    form_version: int
+    form_version_row: int
+    answers: Mapping[str, Any]
+    step: str | None
+    language: str
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    submission_id: str
+    kind: EventKind
+    transition: str | None
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: int
+    submission_id: str
+    event_id: int
+    channel: Literal["mail", "webhook"]
+    recipient: str | None
+    role: str | None
+    url: str | None
+    secret_env: str | None
+    template: str | None
+    language: str
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    delivery_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    email: str
+    roles: tuple[str, ...]
+    active: bool
+    created_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    id: int
+    user_id: int
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool

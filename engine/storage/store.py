@@ -1,0 +1,32 @@
+"""The unit of work a transaction hands out: one repository per concept, one session behind.
+
+Services receive a :class:`Store` from ``Database.transaction()`` / ``Database.read()`` and
+never see the session itself, so all SQL stays in this package.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engine.storage.accounts import AccountRepository
+from engine.storage.definitions import DefinitionRepository
+from engine.storage.drafts import DraftRepository
+from engine.storage.outbox import OutboxRepository
+from engine.storage.submissions import EventRepository, SubmissionRepository
+
+__all__ = ["Store"]
+
+
+class Store:
+    """Everything one transaction may read or write; ``now`` is fixed for the transaction."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.now = now
+        self.definitions = DefinitionRepository(session, now)
+        self.submissions = SubmissionRepository(session, now)
+        self.events = EventRepository(session, now)
+        self.drafts = DraftRepository(session, now)
+        self.outbox = OutboxRepository(session, now)
+        self.accounts = AccountRepository(session, now)

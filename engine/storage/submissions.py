@@ -1,0 +1,218 @@
+"""Submissions, their human references and their append-only event trail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from engine.storage.dialects import increment_counter
+from engine.storage.records import EventKind, EventRecord, SubmissionRecord
+from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow
+
+__all__ = ["EventRepository", "SubmissionRepository"]
+
+_SubmissionSelect = Select[SubmissionRow, int, str, int]
+_FormVersion = aliased(DefinitionVersionRow, name="form_version")
+_WorkflowVersion = aliased(DefinitionVersionRow, name="workflow_version")
+
+
+class SubmissionRepository:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    def next_reference_number(self, prefix: str, year: int) -> int:
+        """The next number for ``prefix-year``: unique, taken in the caller's transaction."""
+        return increment_counter(self._session, prefix, year)
+
+    def add(
+        self,
+        *,
+        submission_id: str,
+        reference: str,
+        form_id: str,
+        form_version_row: int,
+        workflow_version_row: int,
+        state: str,
+        token_hash: str,
+        answers: Mapping[str, Any],
+        language: str,
+    ) -> SubmissionRecord:
+        self._session.add(
+            SubmissionRow(
+                id=submission_id,
+                reference=reference,
+                form_id=form_id,
+                form_version_id=form_version_row,
+                workflow_version_id=workflow_version_row,
+                state=state,
+                version=1,
+                token_hash=token_hash,
+                answers=dict(answers),
+                language=language,
+                created_at=self._now,
+                updated_at=self._now,
+                assigned_to=None,
+            )
+        )
+        self._session.flush()
+        added = self.get(submission_id)
+        assert added is not None
+        return added
+
+    def get(self, submission_id: str) -> SubmissionRecord | None:
+        return self._first(_select_submissions().where(SubmissionRow.id == submission_id))
+
+    def by_token_hash(self, token_hash: str) -> SubmissionRecord | None:
+        return self._first(_select_submissions().where(SubmissionRow.token_hash == token_hash))
+
+    def by_reference(self, reference: str) -> SubmissionRecord | None:
+        return self._first(_select_submissions().where(SubmissionRow.reference == reference))
+
+    def list(
+        self,
+        *,
+        form_id: str | None = None,
+        state: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SubmissionRecord]:
+        """Newest first, optionally narrowed to one form and/or one state."""
+        query = _select_submissions()
+        if form_id is not None:
+            query = query.where(SubmissionRow.form_id == form_id)
+        if state is not None:
+            query = query.where(SubmissionRow.state == state)
+        query = query.order_by(SubmissionRow.created_at.desc(), SubmissionRow.id)
+        query = query.limit(limit).offset(offset)
+        return [_record(row) for row in self._session.execute(query)]
+
+    def count(self, *, form_id: str | None = None, state: str | None = None) -> int:
+        query = select(func.count()).select_from(SubmissionRow)
+        if form_id is not None:
+            query = query.where(SubmissionRow.form_id == form_id)
+        if state is not None:
+            query = query.where(SubmissionRow.state == state)
+        return int(self._session.execute(query).scalar_one())
+
+    def change_state(self, submission_id: str, expected_version: int, new_state: str) -> bool:
+        """``UPDATE … WHERE id = ? AND version = ?``: False when someone else changed it first.
+
+        On PostgreSQL a concurrent updater waits for the first one's row lock and then sees
+        the new version, so exactly one of them matches; on SQLite writers are serialised.
+        """
+        result = self._session.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.version == expected_version)
+            .values(state=new_state, version=expected_version + 1, updated_at=self._now)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(int, getattr(result, "rowcount", 0)) == 1
+
+    def assign(self, submission_id: str, expected_version: int, user_id: int | None) -> bool:
+        """Set the assigned coordinator, under the same optimistic check as a state change."""
+        result = self._session.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.version == expected_version)
+            .values(assigned_to=user_id, version=expected_version + 1, updated_at=self._now)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(int, getattr(result, "rowcount", 0)) == 1
+
+    def _first(self, query: _SubmissionSelect) -> SubmissionRecord | None:
+        row = self._session.execute(query).first()
+        return _record(row) if row is not None else None
+
+
+class EventRepository:
+    """Append-only: there is deliberately no way to change or delete an event here."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    def add(
+        self,
+        *,
+        submission_id: str,
+        kind: EventKind,
+        actor: str,
+        transition: str | None = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        comment: str | None = None,
+    ) -> EventRecord:
+        row = EventRow(
+            submission_id=submission_id,
+            kind=kind,
+            transition=transition,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            comment=comment,
+            at=self._now,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _event(row)
+
+    def for_submission(self, submission_id: str) -> list[EventRecord]:
+        """Oldest first, in the order they were written."""
+        rows = self._session.scalars(
+            select(EventRow).where(EventRow.submission_id == submission_id).order_by(EventRow.id)
+        )
+        return [_event(row) for row in rows]
+
+
+def _select_submissions() -> _SubmissionSelect:
+    return (
+        select(
+            SubmissionRow,
+            _FormVersion.version,
+            _WorkflowVersion.definition_id,
+            _WorkflowVersion.version,
+        )
+        .join(_FormVersion, _FormVersion.id == SubmissionRow.form_version_id)
+        .join(_WorkflowVersion, _WorkflowVersion.id == SubmissionRow.workflow_version_id)
+        # Core UPDATEs (optimistic concurrency) bypass the identity map: always re-read.
+        .execution_options(populate_existing=True)
+    )
+
+
+def _record(row: Row[SubmissionRow, int, str, int]) -> SubmissionRecord:
+    submission, form_version, workflow_id, workflow_version = row[0], row[1], row[2], row[3]
+    return SubmissionRecord(
+        id=submission.id,
+        reference=submission.reference,
+        form_id=submission.form_id,
+        form_version=form_version,
+        form_version_row=submission.form_version_id,
+        workflow_id=workflow_id,
+        workflow_version=workflow_version,
+        workflow_version_row=submission.workflow_version_id,
+        state=submission.state,
+        version=submission.version,
+        answers=dict(submission.answers),
+        language=submission.language,
+        created_at=submission.created_at,
+        updated_at=submission.updated_at,
+        assigned_to=submission.assigned_to,
+    )
+
+
+def _event(row: EventRow) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        submission_id=row.submission_id,
+        kind=cast(EventKind, row.kind),
+        transition=row.transition,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        actor=row.actor,
+        comment=row.comment,
+        at=row.at,
+    )

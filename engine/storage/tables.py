@@ -1,0 +1,253 @@
+"""The relational schema as typed SQLAlchemy 2 ORM classes.
+
+This module describes tables only; the schema in a real database is created and changed
+exclusively by the Alembic migrations under ``engine/storage/migrations`` (which must match
+these classes — a test compares them). Nothing here connects or holds a session.
+
+Portability (SQLite and PostgreSQL): JSON columns use the generic ``JSON`` type, timestamps
+go through :class:`UTCDateTime` so both backends hand back timezone-aware UTC datetimes, and
+constraint names follow one naming convention so migrations can address them by name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "ApiTokenRow",
+    "Base",
+    "DefinitionRow",
+    "DefinitionVersionRow",
+    "DraftRow",
+    "EventRow",
+    "OutboxRow",
+    "ReferenceCounterRow",
+    "SubmissionRow",
+    "UTCDateTime",
+    "UserRow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend.
+
+    SQLite has no timezone type and returns naive values; storing UTC and re-attaching the
+    zone on the way out keeps comparisons (draft expiry) correct whichever backend runs.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime}
+
+
+class DefinitionRow(Base):
+    """A form or workflow by id; which of its versions is published right now."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (CheckConstraint("kind IN ('form', 'workflow')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DefinitionVersionRow(Base):
+    """One immutable, numbered version of a definition (never updated except ``published_at``)."""
+
+    __tablename__ = "definition_versions"
+    __table_args__ = (
+        UniqueConstraint("kind", "definition_id", "version"),
+        ForeignKeyConstraint(
+            ["kind", "definition_id"], ["definitions.kind", "definitions.definition_id"]
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    definition_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    """The definition as JSON text, exactly the data that was imported (key order kept)."""
+    content_hash: Mapped[str] = mapped_column(String(64))
+    """sha256 hex of the canonical JSON (sorted keys, no whitespace): equal content, equal hash."""
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class ReferenceCounterRow(Base):
+    """The last human reference number handed out per (prefix, year)."""
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SubmissionRow(Base):
+    """A submitted form, pinned forever to the form and workflow versions it was made with."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index(None, "form_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    workflow_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    """Optimistic-concurrency counter: every state change is ``UPDATE … WHERE version = ?``."""
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    step: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EventRow(Base):
+    """The append-only audit trail of a submission: rows are inserted, never changed."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('created', 'transition', 'comment')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    transition: Mapped[str | None] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(254))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A notification owed because of an event, written in the event's own transaction.
+
+    Workers move it pending → enqueued → sent (or failed); ``delivery_key`` is unique so a
+    relay or a retry can never create a second row for the same delivery.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("channel IN ('mail', 'webhook')", name="channel"),
+        CheckConstraint(
+            "status IN ('pending', 'enqueued', 'sent', 'failed')", name="status"
+        ),
+        Index(None, "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    """The mail address (for ``mail``); None for webhooks."""
+    role: Mapped[str | None] = mapped_column(String(64))
+    """Why this recipient: ``applicant``, a role name, or None for a literal address/webhook."""
+    url: Mapped[str | None] = mapped_column(Text)
+    secret_env: Mapped[str | None] = mapped_column(String(128))
+    template: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    delivery_key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,112 @@
+"""Fixtures for the storage tests: every test runs against SQLite and PostgreSQL.
+
+SQLite gets a fresh file per test. PostgreSQL (``postgresql+psycopg://postgres@127.0.0.1:5432/
+test``, override with FORMFLOW_TEST_POSTGRES_URL) gets a fresh schema per test, selected
+through the connection's ``search_path`` and dropped afterwards, so runs never see each
+other's rows. Without a reachable server the PostgreSQL variants are skipped — unless
+``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import psycopg
+import pytest
+from storage_helpers import FORM, WORKFLOW
+
+from engine.services import import_definition, publish_form, publish_workflow
+from engine.storage import Database
+
+POSTGRES_URL = os.environ.get(
+    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _libpq_dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@cache
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(_libpq_dsn(POSTGRES_URL), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
+    return None
+
+
+def require_postgres() -> None:
+    problem = _postgres_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A URL whose connections live in a brand-new, empty schema (dropped after the test)."""
+    require_postgres()
+    schema = f"ff_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend (schema not created yet)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'formflow.db'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+class Clock:
+    """A controllable clock for the Database: tests move time instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db(database_url: str, clock: Clock) -> Iterator[Database]:
+    """An upgraded, empty database on the test clock."""
+    database = Database(database_url, clock=clock)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def published_db(db: Database) -> Database:
+    """``db`` with the test workflow ``review`` and form ``membership`` published."""
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    return db

@@ -1,0 +1,127 @@
+"""Definitions and process entry points shared by the storage tests.
+
+Process targets live here (not in the test modules) so that ``multiprocessing`` with the
+``spawn`` start method can import them by name in the child.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+WORKFLOW: dict[str, Any] = {
+    "id": "review",
+    "title": {"de": "Prüfung", "en": "Review"},
+    "initial": "submitted",
+    "states": [
+        {"id": "submitted", "label": {"de": "Eingegangen", "en": "Submitted"}},
+        {"id": "reviewed", "label": {"de": "Geprüft", "en": "Reviewed"}},
+        {"id": "accepted", "label": {"de": "Angenommen", "en": "Accepted"}, "final": True},
+        {"id": "rejected", "label": {"de": "Abgelehnt", "en": "Rejected"}, "final": True},
+    ],
+    "transitions": [
+        {"id": "review", "from": "submitted", "to": "reviewed", "roles": ["coordinator"]},
+        {"id": "accept", "from": "reviewed", "to": "accepted", "roles": ["coordinator"]},
+        {"id": "fast_track", "from": "submitted", "to": "accepted", "roles": ["coordinator"],
+         "when": {"field": "age", "op": "greater_or_equal", "value": 18}},
+        {"id": "reject", "from": ["submitted", "reviewed"], "to": "rejected",
+         "roles": ["coordinator"], "comment": "required"},
+    ],
+    "notifications": [
+        {"on": "submitted", "to": "applicant", "template": "received"},
+        {"on": "submitted", "to": "role:coordinator", "template": "new_submission"},
+        {"on": "accepted", "to": "applicant", "template": "accepted"},
+        {"on": "rejected", "to": "applicant", "template": "rejected"},
+        {"on": "*", "webhook": "https://example.org/hook", "secret_env": "FORMFLOW_HOOK"},
+    ],
+    "templates": {
+        name: {"subject": {"de": name, "en": name}, "body": {"de": "{{ answers.name }}",
+                                                             "en": "{{ answers.name }}"}}
+        for name in ("received", "new_submission", "accepted", "rejected")
+    },
+}
+
+FORM: dict[str, Any] = {
+    "id": "membership",
+    "title": {"de": "Mitgliedschaft", "en": "Membership"},
+    "languages": ["de", "en"],
+    "workflow": "review",
+    "applicant": {"email": "email", "name": "name"},
+    "steps": [
+        {"id": "person", "title": {"de": "Person", "en": "Person"}, "fields": [
+            {"id": "name", "type": "text", "label": {"de": "Name", "en": "Name"},
+             "required": True, "max_length": 120},
+            {"id": "email", "type": "email", "label": {"de": "E-Mail", "en": "Email"}},
+            {"id": "age", "type": "number", "label": {"de": "Alter", "en": "Age"}},
+        ]},
+        {"id": "membership", "title": {"de": "Mitgliedschaft", "en": "Membership"}, "fields": [
+            {"id": "kind", "type": "select", "label": {"de": "Art", "en": "Kind"},
+             "required": True,
+             "options": [{"value": "person", "label": {"de": "Person", "en": "Person"}},
+                         {"value": "org", "label": {"de": "Organisation", "en": "Org"}}]},
+            {"id": "company", "type": "text", "label": {"de": "Firma", "en": "Company"}},
+        ]},
+    ],
+    "rules": [
+        {"when": {"field": "kind", "op": "equal_to", "value": "org"},
+         "show": ["company"], "require": ["company"]},
+    ],
+}
+
+VALID_ANSWERS: dict[str, Any] = {
+    "name": "  Ada Lovelace ", "email": "ada@example.org", "age": "36", "kind": "person",
+    "company": "hidden, so dropped", "unknown_key": "dropped too",
+}
+
+
+def form(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(FORM)
+    data.update(changes)
+    return data
+
+
+def workflow(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(WORKFLOW)
+    data.update(changes)
+    return data
+
+
+# -- process entry points (spawned children) ------------------------------------------------
+
+
+def upgrade_in_process(url: str) -> str | None:
+    from engine.storage import Database
+
+    db = Database(url)
+    try:
+        db.upgrade()
+        return db.current_revision()
+    finally:
+        db.dispose()
+
+
+def submit_in_process(url: str, count: int) -> list[str]:
+    from engine.services import submit
+    from engine.storage import Database
+
+    db = Database(url)
+    try:
+        return [submit(db, "membership", VALID_ANSWERS, "de").reference for _ in range(count)]
+    finally:
+        db.dispose()
+
+
+def fire_in_process(url: str, submission_id: str, actor: str) -> str:
+    from engine.exceptions import StaleState
+    from engine.services import fire_transition
+    from engine.storage import Database
+
+    db = Database(url)
+    try:
+        fire_transition(db, submission_id, "review", actor=actor, roles=["coordinator"],
+                        expected_state="submitted")
+        return "won"
+    except StaleState:
+        return "stale"
+    finally:
+        db.dispose()

@@ -1,0 +1,97 @@
+"""The schema comes from Alembic only, matches the models, and upgrades safely in parallel."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from storage_helpers import upgrade_in_process
+
+from engine.exceptions import StorageUnavailable
+from engine.storage import Database
+from engine.storage.tables import Base
+
+TABLES = {
+    "definitions", "definition_versions", "reference_counters", "submissions", "drafts",
+    "events", "outbox", "users", "api_tokens", "alembic_version",
+}
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_constructing_a_database_connects_to_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "folder" / "x.db"
+    db = Database(f"sqlite:///{missing}")  # would fail on first use, not here
+    assert db.backend == "sqlite"
+    assert not missing.parent.exists()
+    with pytest.raises(StorageUnavailable):
+        db.ping()
+
+
+def test_upgrade_creates_the_schema_once_and_twice_is_a_no_op(database_url: str) -> None:
+    db = Database(database_url)
+    assert db.current_revision() is None
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision() is not None
+    assert TABLES <= _tables(database_url)
+    with db.transaction() as store:
+        store.definitions.add_version("form", "kept", "{}", "0" * 64)
+    db.upgrade()  # idempotent: nothing recreated, nothing lost
+    assert db.current_revision() == Database.head_revision()
+    with db.read() as store:
+        kept = store.definitions.latest("form", "kept")
+    assert kept is not None and kept.version == 1
+    db.dispose()
+
+
+def test_migrations_match_the_models(db: Database, database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        revisions = pool.map(upgrade_in_process, [database_url] * 4)
+    assert revisions == [Database.head_revision()] * 4
+    assert TABLES <= _tables(database_url)
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert [r[0] for r in rows] == [Database.head_revision()]
+
+
+def test_sqlite_connections_get_busy_timeout_wal_and_foreign_keys(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}", busy_timeout_ms=4321)
+    db.upgrade()
+    engine = db._get_engine()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4321
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    assert (tmp_path / "p.db.migrate.lock").exists()
+    db.dispose()
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(Exception, match="(?i)foreign key"), db.transaction() as store:
+        store.events.add(submission_id="0" * 32, kind="comment", actor="x", comment="orphan")
