@@ -663,6 +663,14 @@ def test_guard_structure_is_checked_without_a_form() -> None:
     assert problems(data)[0].startswith('/transitions/1/when: has "field" and "not"; only one')
 
 
+def test_schema_operators_are_the_rule_language_operators() -> None:
+    """The schema checks a guard's shape without a form; its op list must not drift."""
+    from engine.conditions import OPERATORS
+
+    schema_ops = workflow_schema()["$defs"]["condition"]["properties"]["op"]["enum"]
+    assert set(schema_ops) == set(OPERATORS)
+
+
 def test_firing_a_guarded_transition_without_a_guard_is_a_programming_error() -> None:
     workflow = load_workflow(guarded_workflow({"field": "amount", "op": "is_empty"}))
     with pytest.raises(TypeError, match="bind_guards"):
