@@ -9,19 +9,13 @@ an administrator fixes a file in one round instead of one error per attempt. Fir
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from functools import cache
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import extend
 
 from engine.exceptions import DefinitionError
 from engine.machine import (
@@ -36,7 +30,7 @@ from engine.machine import (
 )
 from engine.model import Notification, State, Template, Transition, WorkflowDefinition
 from engine.problems import Problem, errors_only, pointer_join
-from engine.schema import load_schema
+from engine.schema import load_schema, quote, schema_problems
 from engine.text import to_text
 
 __all__ = [
@@ -53,37 +47,9 @@ __all__ = [
     "workflow_schema",
 ]
 
-_JSON_TYPES = {
-    "string": "a string", "object": "an object", "array": "a list", "boolean": "true or false",
-    "integer": "a whole number", "number": "a number", "null": "null",
-}
-_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_DEPENDENCY = re.compile(r"^'(?P<dep>[^']*)' is a dependency of '(?P<prop>[^']*)'$")
-
-
 def workflow_schema() -> Mapping[str, Any]:
     """The published JSON Schema (package data, read via importlib.resources)."""
     return load_schema("workflow")
-
-
-def _whole_string_pattern(
-    validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
-    """``pattern`` as JSON Schema means it: Python's ``$`` also matches before a final newline,
-    which would let ``"review\\n"`` pass as an id."""
-    if not isinstance(instance, str):
-        return
-    if re.search(pattern, instance) is None or (pattern.endswith("$") and instance.endswith("\n")):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-@cache
-def _validator() -> Validator:
-    schema = workflow_schema()
-    Draft202012Validator.check_schema(schema)
-    strict = {"pattern": _whole_string_pattern}
-    cls = extend(Draft202012Validator, strict)  # type: ignore[no-untyped-call]
-    return cast(Validator, cls(schema))
 
 
 def check_workflow(data: Any) -> list[Problem]:
@@ -92,7 +58,7 @@ def check_workflow(data: Any) -> list[Problem]:
     Errors come first (schema, then semantic), warnings last. The semantic checks read the raw
     JSON defensively, so a file that already broke the schema still gets every other problem.
     """
-    problems = _schema_problems(data)
+    problems = schema_problems("workflow", data)
     semantic = _semantic_problems(data) if isinstance(data, dict) else []
     return problems + errors_only(semantic) + [p for p in semantic if p.severity == "warning"]
 
@@ -153,108 +119,6 @@ def _expand_from(raw: str | list[str], non_final: tuple[str, ...]) -> tuple[str,
 # --- schema problems, worded for administrators -------------------------------------------
 
 
-def _schema_problems(data: Any) -> list[Problem]:
-    errors = sorted(
-        _validator().iter_errors(data), key=lambda e: _path_key(e.absolute_path)
-    )
-    problems: list[Problem] = []
-    for error in errors:
-        for problem in _describe(error):
-            if problem not in problems:
-                problems.append(problem)
-    return problems
-
-
-def _path_key(path: Iterable[str | int]) -> tuple[tuple[int, int, str], ...]:
-    return tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in path)
-
-
-def _describe(error: ValidationError) -> list[Problem]:
-    """Turn one jsonschema error into problems an administrator can act on."""
-    pointer = pointer_join("", *error.absolute_path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    description = schema.get("description")
-    hint = f": expected {description}" if description else ""
-    instance = error.instance
-    keyword = error.validator
-    expected: Any = error.validator_value
-
-    if keyword == "additionalProperties" and isinstance(instance, dict):
-        allowed = list(schema.get("properties", {}))
-        extra = [k for k in instance if k not in allowed]
-        known = ", ".join(_q(k) for k in allowed if not k.startswith("$"))
-        return [
-            Problem(pointer_join(pointer, k), f"unknown property {_q(k)} (allowed here: {known})")
-            for k in extra
-        ]
-    if "propertyNames" in error.absolute_schema_path:
-        return [Problem(pointer_join(pointer, str(instance)), f"{_q(instance)} is not allowed as a "
-                        f"name here{hint}")]
-    if keyword == "required":
-        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else error.message
-        return [Problem(pointer, f"missing required property {_q(missing)}")]
-    if keyword == "dependentRequired":
-        match = _DEPENDENCY.match(error.message)
-        if match:
-            return [Problem(pointer, f"{_q(match['prop'])} needs {_q(match['dep'])} as well")]
-    if keyword == "type":
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
-        detail = f" ({description})" if description and pointer else ""
-        return [Problem(pointer, f"expected {wanted}, got {_json_type(instance)}{detail}")]
-    if keyword == "pattern":
-        return [Problem(pointer, f"{_q(instance)} is not valid here{hint}")]
-    if keyword == "enum":
-        options = ", ".join(_q(v) for v in expected)
-        return [Problem(pointer, f"{_q(instance)} is not one of {options}")]
-    if keyword in {"minLength", "minItems", "minProperties"} and expected == 1:
-        return [Problem(pointer, "must not be empty")]
-    if keyword == "uniqueItems":
-        return [Problem(pointer, "lists the same entry twice")]
-    if keyword in {"oneOf", "anyOf"}:
-        return _describe_alternatives(error, pointer, description)
-    return [Problem(pointer, error.message)]
-
-
-def _describe_alternatives(
-    error: ValidationError, pointer: str, description: str | None
-) -> list[Problem]:
-    """``oneOf``/``anyOf``: name the alternatives instead of dumping the sub-schemas."""
-    branches: Any = error.validator_value
-    if not isinstance(error.instance, dict):
-        return []  # the type error beside it says everything
-    if all(isinstance(b, dict) and list(b) == ["required"] for b in branches):
-        keys = [k for b in branches for k in b["required"]]
-        present = [k for k in keys if k in error.instance]
-        shape = f": it must be {description}" if description else ""
-        if present:
-            return [Problem(pointer, f"has {' and '.join(_q(k) for k in present)}; only one of "
-                            f"them is allowed{shape}")]
-        return [Problem(pointer, f"needs one of {', '.join(_q(k) for k in keys)}{shape}")]
-    best = best_match(error.context) if error.context else None
-    return _describe(best) if best is not None else [Problem(pointer, error.message)]
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    for name, kind in (("a string", str), ("an object", dict), ("a list", list)):
-        if isinstance(value, kind):
-            return name
-    if isinstance(value, int | float):
-        return "a number"
-    return "null" if value is None else type(value).__name__
-
-
-def _q(value: Any) -> str:
-    """A value as JSON (what the administrator wrote), shortened for one-line messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
 # --- semantic problems (DEFINITIONS §3), read defensively from raw JSON ---------------------
 
 
@@ -268,8 +132,8 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
     non_final = [sid for sid in states if sid not in finals]
     initial = data.get("initial")
     if _is_id(initial) and states and initial not in states:
-        problems.append(Problem("/initial", f"{_q(initial)} is not a state (states: "
-                                f"{', '.join(_q(s) for s in states)})"))
+        problems.append(Problem("/initial", f"{quote(initial)} is not a state (states: "
+                                f"{', '.join(quote(s) for s in states)})"))
 
     _unique_ids(data.get("transitions"), "/transitions", "transition", problems)
     edges: dict[str, set[str]] = {sid: set() for sid in states}
@@ -278,13 +142,13 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
         target = transition.get("to")
         target_known = isinstance(target, str) and target in states
         if _is_id(target) and not target_known:
-            problems.append(Problem(pointer_join(base, "to"), f"{_q(target)} is not a state"))
+            problems.append(Problem(pointer_join(base, "to"), f"{quote(target)} is not a state"))
         for source, pointer in _sources(transition.get("from"), base, non_final):
             if source not in states:
                 if _is_id(source):
-                    problems.append(Problem(pointer, f"{_q(source)} is not a state"))
+                    problems.append(Problem(pointer, f"{quote(source)} is not a state"))
             elif source in finals:
-                problems.append(Problem(pointer, f"{_q(source)} is a final state: no transition "
+                problems.append(Problem(pointer, f"{quote(source)} is a final state: no transition "
                                         "may start from it"))
             elif target_known:
                 edges[source].add(cast(str, target))
@@ -293,8 +157,8 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
         reached = _reachable({initial}, edges)
         for sid, i in states.items():
             if sid not in reached:
-                problems.append(Problem(pointer_join("/states", i), f"state {_q(sid)} cannot be "
-                                        f"reached from the initial state {_q(initial)}"))
+                problems.append(Problem(pointer_join("/states", i), f"state {quote(sid)} cannot be "
+                                        f"reached from the initial state {quote(initial)}"))
     reversed_edges: dict[str, set[str]] = {sid: set() for sid in states}
     for source, targets in edges.items():
         for target in targets:
@@ -303,12 +167,15 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
     for sid, i in states.items():
         if sid not in finals and sid not in can_finish:
             problems.append(Problem(pointer_join("/states", i), f"no final state can be reached "
-                                    f"from state {_q(sid)}: submissions would stay open forever",
+                                    f"from state {quote(sid)}: submissions would stay open forever",
                                     severity="warning"))
 
     problems += _notification_problems(data, states)
     problems += _template_problems(data)
     return problems
+
+
+_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def _is_id(value: Any) -> bool:
@@ -331,8 +198,8 @@ def _unique_ids(raw: Any, base: str, kind: str, problems: list[Problem]) -> dict
             continue
         if item_id in seen:
             first = pointer_join(base, seen[item_id])
-            problems.append(Problem(pointer_join(base, index, "id"),
-                                    f"duplicate {kind} id {_q(item_id)} (first used at {first})"))
+            message = f"duplicate {kind} id {quote(item_id)} (first used at {first})"
+            problems.append(Problem(pointer_join(base, index, "id"), message))
         else:
             seen[item_id] = index
     return seen
@@ -368,17 +235,17 @@ def _notification_problems(data: dict[str, Any], states: Mapping[str, int]) -> l
         base = pointer_join("/notifications", index)
         on = notification.get("on")
         if _is_id(on) and on not in states:
-            problems.append(Problem(pointer_join(base, "on"), f"{_q(on)} is not a state "
+            problems.append(Problem(pointer_join(base, "on"), f"{quote(on)} is not a state "
                                     "(use a state id or \"*\")"))
         template = notification.get("template")
         if _is_id(template) and template not in names:
-            known = ", ".join(_q(n) for n in sorted(names)) or "none defined"
+            known = ", ".join(quote(n) for n in sorted(names)) or "none defined"
             problems.append(Problem(pointer_join(base, "template"),
-                                    f"unknown template {_q(template)} (templates: {known})"))
+                                    f"unknown template {quote(template)} (templates: {known})"))
     used = {n.get("template") for _, n in _items(data.get("notifications"))
             if isinstance(n.get("template"), str)}
     for name in sorted(names - used):
-        problems.append(Problem(pointer_join("/templates", name), f"template {_q(name)} is not "
+        problems.append(Problem(pointer_join("/templates", name), f"template {quote(name)} is not "
                                 "used by any notification", severity="warning"))
     return problems
 

@@ -96,10 +96,10 @@ def test_every_problem_is_reported_at_once() -> None:
         (lambda d: d["rules"][0].update(when={"any": [{"field": "topic", "op": "one_of",
                                                        "value": "a"}]}),
          "/rules/0/when/any/0/value", "list"),
-        (lambda d: d.update(id="Membership"), "/id", "not a valid id"),
-        (lambda d: d.update(colour="red"), "", "unknown property 'colour'"),
+        (lambda d: d.update(id="Membership"), "/id", "a lowercase letter"),
+        (lambda d: d.update(colour="red"), "/colour", 'unknown property "colour"'),
         (lambda d: d["steps"][0]["fields"][1].update(label={"de": 3}),
-         "/steps/0/fields/1/label", "must be a text"),
+         "/steps/0/fields/1/label/de", "expected a string, got a number"),
     ],
 )
 def test_semantic_and_schema_errors_point_at_the_problem(change: Any, pointer: str,
