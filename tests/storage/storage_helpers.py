@@ -111,17 +111,23 @@ def submit_in_process(url: str, count: int) -> list[str]:
         db.dispose()
 
 
-def fire_in_process(url: str, submission_id: str, actor: str) -> str:
+def fire_in_process(url: str, submission_id: str, actor: str, barrier: Any, results: Any) -> None:
+    """Import everything and warm up first, then wait for the others: all fire at once."""
     from engine.exceptions import StaleState
-    from engine.services import fire_transition
+    from engine.services import fire_transition, get_submission
     from engine.storage import Database
 
     db = Database(url)
     try:
-        fire_transition(db, submission_id, "review", actor=actor, roles=["coordinator"],
-                        expected_state="submitted")
-        return "won"
-    except StaleState:
-        return "stale"
+        get_submission(db, submission_id)  # connect and load before the starting gun
+        barrier.wait(timeout=60)
+        try:
+            fire_transition(db, submission_id, "review", actor=actor, roles=["coordinator"],
+                            expected_state="submitted")
+            results.put("won")
+        except StaleState:
+            results.put("stale")
+        except Exception as exc:  # noqa: BLE001 - the test shows any other outcome
+            results.put(repr(exc))
     finally:
         db.dispose()
