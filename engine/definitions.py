@@ -262,6 +262,9 @@ def _analyse(data: Any) -> tuple[list[Problem], FormDefinition | None]:
     checker.check_applicant()
     checker.check_rules()
     problems += checker.problems
+    cycle = find_cycle(checker.steps, checker.rules)
+    if cycle is not None:
+        problems.append(cycle)
     if errors_only(problems):
         return problems, None
     applicant = data.get("applicant", {})
@@ -279,9 +282,6 @@ def _analyse(data: Any) -> tuple[list[Problem], FormDefinition | None]:
         reference_prefix=data.get("reference_prefix") or data["id"][0].upper(),
         source=data,
     )
-    cycle = find_cycle(form)
-    if cycle is not None:
-        return problems + [cycle], None
     return problems + lint_form(form, checker.pointers), form
 
 

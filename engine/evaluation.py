@@ -15,7 +15,7 @@ from typing import Any
 from engine.answers import FieldError, check, convert, is_empty, stored_empty
 from engine.conditions import fields_read, holds
 from engine.messages import message
-from engine.model import Answer, Field, FormDefinition, Rule
+from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
 from engine.text import localize
 
@@ -41,17 +41,22 @@ class CompiledForm:
     """field id → indices of the rules that may require it"""
 
 
-def _dependencies(form: FormDefinition) -> dict[str, list[str]]:
-    """node id → the node ids its visibility depends on (in a stable, document order)."""
+def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
+    """node id → the node ids its visibility depends on (in a stable, document order).
+
+    Targets and reads that name no node are skipped, so a partly broken definition can still
+    be searched for cycles while its other problems are reported.
+    """
     deps: dict[str, list[str]] = {}
-    for step in form.steps:
+    for step in steps:
         deps[step.id] = []
         for f in step.fields:
             deps[f.id] = [step.id]
-    for rule in form.rules:
-        reads = sorted(fields_read(rule.when))
+    for rule in rules:
+        reads = sorted(r for r in fields_read(rule.when) if r in deps)
         for target in (*rule.show, *rule.hide):
-            deps[target].extend(r for r in reads if r not in deps[target])
+            if target in deps:
+                deps[target].extend(r for r in reads if r not in deps[target])
     return deps
 
 
@@ -90,9 +95,9 @@ def _cycle_through(deps: Mapping[str, Sequence[str]], left: Sequence[str]) -> li
     return [*cycle, cycle[0]]
 
 
-def find_cycle(form: FormDefinition) -> Problem | None:
-    """The error naming a dependency cycle (``a → b → a``), if the form has one."""
-    deps = _dependencies(form)
+def find_cycle(steps: Sequence[Step], rules: Sequence[Rule]) -> Problem | None:
+    """The error naming a dependency cycle (``a → b → a``), if the rules make one."""
+    deps = _dependencies(steps, rules)
     _, left = _order(deps)
     if not left:
         return None
@@ -105,7 +110,7 @@ def find_cycle(form: FormDefinition) -> Problem | None:
 
 
 def compile_form(form: FormDefinition) -> CompiledForm:
-    deps = _dependencies(form)
+    deps = _dependencies(form.steps, form.rules)
     ordered, left = _order(deps)
     if left:
         raise ValueError(f"form {form.id!r} has a dependency cycle")  # load_form refuses these

@@ -130,3 +130,13 @@ def test_cycle_through_a_step_is_named() -> None:
                           "show": ["topics"]})
     (cycle,) = [line for line in errors(data) if "cycle" in line]
     assert "topics → consent → topics" in cycle or "consent → topics → consent" in cycle
+
+
+def test_cycle_is_reported_beside_other_errors() -> None:
+    data = base_form()
+    data["steps"][0]["fields"][2]["min"] = 500
+    data["rules"].append({"when": {"field": "consent", "op": "equal_to", "value": True},
+                          "show": ["topics"]})
+    found = errors(data)
+    assert any(line.startswith("/steps/0/fields/2/min: ") for line in found), found
+    assert any("cycle" in line for line in found), found
