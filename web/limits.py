@@ -1,0 +1,63 @@
+"""Rate limits for anonymous endpoints (API submissions, and whoever else needs one).
+
+There is ONE :class:`flask_limiter.Limiter` for the process, created without an app and bound
+to each app by :func:`init_app`, Flask-extension style. Views decorate themselves with
+``@limiter.limit(submission_limit)``: the limit is read from the app's config at request time,
+so a test app can lower it without touching the decorator.
+
+Counters live in Redis when FORMFLOW_REDIS_URL is configured (``app.config["REDIS_URL"]``),
+so that every gunicorn worker and every host share them; otherwise in process memory, which
+is right for development and tests but counts per worker. ``RATELIMIT_STORAGE_URI`` in the
+app config overrides both. A Redis outage must not turn away applicants, so storage errors
+are logged and the request is let through (``RATELIMIT_SWALLOW_ERRORS``) with an in-memory
+fallback meanwhile.
+
+A refused request gets 429 with ``Retry-After`` (``RATELIMIT_HEADERS_ENABLED``); the body is
+whatever the blueprint's error handler makes of it (the JSON API answers JSON).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+__all__ = [
+    "DEFAULT_SUBMISSION_LIMIT",
+    "init_app",
+    "limiter",
+    "submission_limit",
+]
+
+DEFAULT_SUBMISSION_LIMIT = "10 per minute"
+"""Anonymous submissions per client IP: plenty for a person, little for a script."""
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def submission_limit() -> str:
+    """The limit for anonymous submission endpoints, from ``RATELIMIT_SUBMISSIONS``.
+
+    A callable (not a constant) so that each app's config decides, e.g. ``"3 per minute"`` in
+    a test or ``"100000 per minute"`` in a benchmark.
+    """
+    return str(current_app.config.get("RATELIMIT_SUBMISSIONS") or DEFAULT_SUBMISSION_LIMIT)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the shared limiter to ``app``, choosing the storage from the app's config.
+
+    Each key is only set when the app's config does not already have it, so FORMFLOW_* based
+    defaults never override what a test or an operator set explicitly.
+    """
+    config = app.config
+    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    config.setdefault("RATELIMIT_SUBMISSIONS", DEFAULT_SUBMISSION_LIMIT)
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # Flask-Limiter copies ENABLED into the shared object with setdefault: set it per app so
+    # one app that disabled limiting (e.g. a benchmark) cannot disable it for the next one.
+    config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.enabled = bool(config["RATELIMIT_ENABLED"])
+    limiter.init_app(app)
