@@ -1,0 +1,74 @@
+"""The engine stays a pure domain core: no web, queue or (outside storage) database imports.
+
+Each check runs in a fresh interpreter, because this test process has long since imported
+flask and friends through the other tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+WEB_AND_QUEUE = ("flask", "wtforms", "redis", "rq")
+
+_PROBE = """
+import importlib, json, os, pkgutil, sys
+import engine
+skip_storage = {skip_storage}
+
+def walk(path, prefix):
+    # Not pkgutil.walk_packages: that imports every package to recurse, skipped ones included.
+    for info in pkgutil.iter_modules([path], prefix):
+        if skip_storage and info.name == "engine.storage":
+            continue
+        if info.name.rsplit(".", 1)[-1] == "migrations":
+            continue  # Alembic scripts: run by alembic, not importable modules
+        yield info.name
+        if info.ispkg:
+            yield from walk(os.path.join(path, info.name.rsplit(".", 1)[-1]), info.name + ".")
+
+imported = []
+for name in walk(engine.__path__[0], "engine."):
+    importlib.import_module(name)
+    imported.append(name)
+top = sorted({{name.split(".")[0] for name in sys.modules}})
+print(json.dumps({{"imported": imported, "top": top}}))
+"""
+
+
+def _import_engine(skip_storage: bool) -> tuple[list[str], set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(skip_storage=skip_storage)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    return report["imported"], set(report["top"])
+
+
+def test_engine_never_imports_web_or_queue_libraries() -> None:
+    imported, top = _import_engine(skip_storage=False)
+    assert {"engine.definitions", "engine.evaluation", "engine.workflows"} <= set(imported)
+    if (PROJECT_ROOT / "engine" / "storage" / "__init__.py").exists():
+        assert "engine.storage" in imported
+    assert not top & set(WEB_AND_QUEUE), sorted(top & set(WEB_AND_QUEUE))
+
+
+def test_only_engine_storage_imports_sqlalchemy() -> None:
+    imported, top = _import_engine(skip_storage=True)
+    assert not any(name.startswith("engine.storage") for name in imported)
+    forbidden = set(WEB_AND_QUEUE) | {"sqlalchemy", "alembic"}
+    assert not top & forbidden, sorted(top & forbidden)
+
+
+def test_the_probe_would_notice_a_forbidden_import() -> None:
+    """Guards the guard: the same probe sees flask once something imports it."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import flask, sys, json; print(json.dumps(sorted(sys.modules)))"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+    )
+    assert "flask" in json.loads(done.stdout)
