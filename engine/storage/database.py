@@ -55,6 +55,7 @@ __all__ = ["Database", "storage_errors"]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a time per server
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
 
 
@@ -132,7 +133,14 @@ class Database:
         try:
             if self.backend == "sqlite":
                 return self._create_sqlite_engine()
-            return create_engine(self._url, echo=self._echo, pool_pre_ping=True)
+            # pre-ping: a connection that died with the server is replaced, not handed out;
+            # connect_timeout: an unreachable server fails fast instead of hanging a request.
+            connect_args = {} if "connect_timeout" in self._url.query else {
+                "connect_timeout": CONNECT_TIMEOUT_S
+            }
+            return create_engine(
+                self._url, echo=self._echo, pool_pre_ping=True, connect_args=connect_args
+            )
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StorageUnavailable(f"cannot use database {self.url}: {exc}") from None
 

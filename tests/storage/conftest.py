@@ -9,47 +9,17 @@ other's rows. Without a reachable server the PostgreSQL variants are skipped —
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 import psycopg
 import pytest
-from storage_helpers import FORM, WORKFLOW
+from storage_helpers import FORM, POSTGRES_URL, WORKFLOW, libpq_dsn, require_postgres
 
 from engine.services import import_definition, publish_form, publish_workflow
 from engine.storage import Database
-
-POSTGRES_URL = os.environ.get(
-    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-BACKENDS = ["sqlite", "postgresql"]
-
-
-def _libpq_dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@cache
-def _postgres_problem() -> str | None:
-    try:
-        with psycopg.connect(_libpq_dsn(POSTGRES_URL), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
-    return None
-
-
-def require_postgres() -> None:
-    problem = _postgres_problem()
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(problem)
-    pytest.skip(problem)
 
 
 @pytest.fixture
@@ -57,17 +27,17 @@ def postgres_schema_url() -> Iterator[str]:
     """A URL whose connections live in a brand-new, empty schema (dropped after the test)."""
     require_postgres()
     schema = f"ff_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
+    with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
+        with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database of each backend (schema not created yet)."""
     if request.param == "sqlite":
