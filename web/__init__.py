@@ -51,8 +51,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # German text stays readable
 
-    from web import cli
+    from web import cli, db
 
+    db.init_app(app)
     cli.init_app(app)
     _register_core_views(app)
     return app

@@ -23,6 +23,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo, pass_script_info
 
+from web.commands.storage import register as register_storage_commands
+
 __all__ = [
     "FileProblem",
     "forms",
@@ -74,6 +76,7 @@ def workflows() -> None:
 
 main.add_command(forms)
 main.add_command(workflows)
+register_storage_commands(main, forms, workflows)  # init, forms import/…, users, tokens
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Command groups of ``formflow`` that need the app (database, users, tokens)."""
