@@ -1,0 +1,177 @@
+/*
+ * formflow-form.js — wires formflow-rules.js to a server-rendered <form data-formflow>.
+ *
+ * WHY separate: the rule core is pure and tested against the conformance vectors; this file only
+ * reads the controls, asks the core, and reflects the result in the page. Without JavaScript the
+ * form still works: the server evaluates the same rules on every submit and is authoritative.
+ *
+ * Markup contract (rendered by the server):
+ *   <form data-formflow>
+ *     <script type="application/json" id="formflow-definition">{…form definition…}</script>
+ *     <script type="application/json" id="formflow-answers">{…saved answers…}</script>  optional:
+ *         answers of steps not on this page, so rules reading them see their values
+ *     <section data-step="person"> … <div data-field="name"> <input name="name"> </div> …
+ *     <span data-counter-for="darstellung" aria-live="polite"></span>
+ *   </form>
+ * Hidden fields/steps get `hidden`, and their controls `disabled` (so they are not submitted,
+ * and never block native validation); visible required controls get `required` and
+ * `aria-required="true"`; counters show "n / max".
+ *
+ * Load after formflow-rules.js; it attaches itself to every form[data-formflow] on the page.
+ * window.FormflowForm.attach(form) returns {compiled, update(), result(), detach()} or null.
+ */
+(function (root) {
+  'use strict';
+  const MARK = 'data-formflow-disabled'; // controls this script disabled, and only those
+  const CONTROLS = 'input, select, textarea';
+
+  function rules() {
+    if (root.FormflowRules) return root.FormflowRules;
+    if (typeof require === 'function') return require('./formflow-rules.js');
+    throw new Error('formflow-form.js needs formflow-rules.js loaded first');
+  }
+
+  function readJson(form, id) {
+    let element = form.querySelector('#' + id);
+    if (!element && typeof document !== 'undefined') element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : undefined;
+  }
+
+  function controlsByName(form) {
+    const byName = new Map();
+    for (const control of Array.from(form.elements || [])) {
+      if (!control.name) continue;
+      if (!byName.has(control.name)) byName.set(control.name, []);
+      byName.get(control.name).push(control);
+    }
+    return byName;
+  }
+
+  /** Raw answers as the controls hold them right now, over the saved ones of other pages. */
+  function readAnswers(form, compiled, saved) {
+    const answers = Object.assign({}, saved || {});
+    const byName = controlsByName(form);
+    for (const field of compiled.fieldList) {
+      const controls = byName.get(field.id);
+      if (!field.isInput || !controls) continue;
+      if (field.type === 'checkbox') {
+        answers[field.id] = controls.some((c) => c.type === 'checkbox' && c.checked);
+      } else if (field.type === 'checkboxes') {
+        answers[field.id] = controls.filter((c) => c.checked).map((c) => c.value);
+      } else if (field.type === 'radio') {
+        const chosen = controls.find((c) => c.checked);
+        answers[field.id] = chosen ? chosen.value : '';
+      } else {
+        answers[field.id] = controls[0].value;
+      }
+    }
+    return answers;
+  }
+
+  function setShown(element, shown) {
+    element.hidden = !shown;
+    if (element.tagName === 'FIELDSET') element.disabled = !shown;
+    for (const control of Array.from(element.querySelectorAll(CONTROLS))) {
+      if (!shown && !control.disabled) {
+        control.disabled = true;
+        control.setAttribute(MARK, '');
+      } else if (shown && control.hasAttribute(MARK)) {
+        control.disabled = false;
+        control.removeAttribute(MARK);
+      }
+    }
+  }
+
+  function setRequired(wrapper, field, required) {
+    const controls = Array.from(wrapper.querySelectorAll(CONTROLS));
+    // `required` on each box of a checkbox group would demand every box, and aria-required
+    // belongs on a group, not on its radios or boxes: the wrapper (role="group") carries it.
+    const group = field.type === 'checkboxes' || field.type === 'radio';
+    for (const control of controls) {
+      control.required = required && field.type !== 'checkboxes';
+      if (required && !group) control.setAttribute('aria-required', 'true');
+      else control.removeAttribute('aria-required');
+    }
+    if (required && group) wrapper.setAttribute('aria-required', 'true');
+    else wrapper.removeAttribute('aria-required');
+  }
+
+  function updateCounters(form, compiled, answers) {
+    for (const counter of Array.from(form.querySelectorAll('[data-counter-for]'))) {
+      const field = compiled.fields.get(counter.getAttribute('data-counter-for'));
+      if (!field) continue;
+      const raw = answers[field.id];
+      const count = typeof raw === 'string' ? [...raw.trim()].length : 0;
+      const text = field.maxLength === null ? String(count) : count + ' / ' + field.maxLength;
+      if (counter.textContent !== text) counter.textContent = text;
+      if (!counter.hasAttribute('aria-live')) counter.setAttribute('aria-live', 'polite');
+    }
+  }
+
+  /** Reflects an evaluation in the page: steps first, so fields can re-hide inside them. */
+  function apply(form, compiled, result, answers) {
+    const visibleSteps = new Set(result.visible_steps);
+    const visibleFields = new Set(result.visible_fields);
+    const required = new Set(result.required);
+    const stepIds = new Set(compiled.steps.map((step) => step.id));
+    for (const element of Array.from(form.querySelectorAll('[data-step]'))) {
+      const id = element.getAttribute('data-step');
+      if (stepIds.has(id)) setShown(element, visibleSteps.has(id));
+    }
+    for (const element of Array.from(form.querySelectorAll('[data-field]'))) {
+      const field = compiled.fields.get(element.getAttribute('data-field'));
+      if (!field) continue;
+      setShown(element, visibleFields.has(field.id));
+      if (field.isInput) setRequired(element, field, required.has(field.id));
+    }
+    updateCounters(form, compiled, answers);
+  }
+
+  function attach(form) {
+    const core = rules();
+    let compiled;
+    let saved;
+    try {
+      compiled = core.compile(readJson(form, 'formflow-definition'));
+      saved = readJson(form, 'formflow-answers');
+    } catch (error) {
+      // The server still validates everything; the page just does not react live.
+      if (typeof console !== 'undefined') console.warn('formflow: ' + error.message);
+      return null;
+    }
+    let last = null;
+    const update = () => {
+      const answers = readAnswers(form, compiled, saved);
+      last = core.evaluate(compiled, answers);
+      apply(form, compiled, last, answers);
+      return last;
+    };
+    form.addEventListener('input', update);
+    form.addEventListener('change', update);
+    update();
+    return {
+      compiled,
+      update,
+      result: () => last,
+      detach() {
+        form.removeEventListener('input', update);
+        form.removeEventListener('change', update);
+      },
+    };
+  }
+
+  const api = Object.freeze({ attach, apply, readAnswers });
+  if (typeof module === 'object' && module !== null && module.exports) {
+    module.exports = api;
+  } else {
+    root.FormflowForm = api;
+  }
+
+  if (typeof document !== 'undefined' && typeof document.querySelectorAll === 'function') {
+    const start = () => {
+      for (const form of Array.from(document.querySelectorAll('form[data-formflow]'))) attach(form);
+    };
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : this);

@@ -1,0 +1,951 @@
+/*
+ * formflow-rules.js — the rule semantics of docs/definitions.md §1–2 for the browser.
+ *
+ * WHY a second implementation: the applicant must see fields appear, disappear and become
+ * required while typing, without a round trip. The server (engine/evaluation.py) stays
+ * authoritative; this file must agree with it on every conformance vector in
+ * tests/rule-vectors.json, which tests/js/rules.test.mjs checks.
+ *
+ * Pure core, no DOM, no dependencies, plain ES2020, one file, no build step. Usable as a classic
+ * <script> (window.FormflowRules), via require() and via import() (module.exports).
+ *
+ *   compile(definition)       -> compiled form; throws FormflowDefinitionError (with .pointer)
+ *   evaluate(compiled, answers) -> {visible_fields, visible_steps, required, invalid, answers,
+ *                                  errors}
+ *   convert(field, raw)       -> {value, error}: the typed answer of one field
+ *   validate(field, raw, required) -> {value, errors}: conversion + constraint checks
+ */
+(function (root, factory) {
+  'use strict';
+  const api = factory();
+  if (typeof module === 'object' && module !== null && module.exports) {
+    module.exports = api;
+  } else if (root) {
+    root.FormflowRules = api;
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : this, function () {
+  'use strict';
+
+  const TEXT_TYPES = new Set(['text', 'tel', 'url', 'email', 'textarea']);
+  const CHOICE_TYPES = new Set(['select', 'radio']);
+  const INPUT_TYPES = new Set([
+    'text', 'tel', 'url', 'email', 'textarea', 'number', 'date',
+    'select', 'radio', 'checkboxes', 'checkbox',
+  ]);
+  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph']);
+  const ID_RE = /^[a-z][a-z0-9_]{0,63}$/;
+  const OPERATORS = new Set([
+    'equal_to', 'not_equal_to', 'contains', 'not_contains', 'starts_with', 'ends_with',
+    'greater_than', 'greater_or_equal', 'less_than', 'less_or_equal',
+    'one_of', 'none_of', 'is_empty', 'is_not_empty',
+  ]);
+  // A negated operator is evaluated as its positive twin, then inverted: one truth table each.
+  const NEGATIONS = {
+    not_equal_to: 'equal_to', not_contains: 'contains', none_of: 'one_of',
+    is_not_empty: 'is_empty',
+  };
+  const ORDERING = new Set(['greater_than', 'greater_or_equal', 'less_than', 'less_or_equal']);
+  const TRUE_WORDS = new Set(['on', 'true', '1', 'yes', 'y']);
+  const FALSE_WORDS = new Set(['', 'false', '0', 'off', 'no', 'n']);
+  // Whitespace exactly as the server's Python sees it (str.isspace, re's \s): unlike JS's \s
+  // it includes U+001C–U+001F and U+0085, and excludes U+FEFF.
+  const SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+  const STRIP_RE = new RegExp('^[' + SPACE + ']+|[' + SPACE + ']+$', 'g');
+  const HAS_SPACE_RE = new RegExp('[' + SPACE + ']');
+  const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+  const DIGIT_RE = /\p{Nd}/gu;
+  const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+  const EMAIL_RE = new RegExp('^[^@' + SPACE + ']+@[^@' + SPACE + ']+\\.[^@' + SPACE + ']+$');
+  const URL_RE = /^https?:\/\/([^/?#]*)/i;
+  const TEL_RE = /^\+?[0-9 ()/.-]{3,}$/;
+  const STEP_TOLERANCE = 1e-9;
+  const COMPILED = typeof Symbol === 'function' ? Symbol('formflow.compiled') : '__formflow';
+
+  /** A definition the browser cannot work with; `pointer` is the JSON pointer of the problem. */
+  class FormflowDefinitionError extends Error {
+    constructor(pointer, message, extra) {
+      super((pointer || '/') + ': ' + message);
+      this.name = 'FormflowDefinitionError';
+      this.pointer = pointer;
+      this.problem = message;
+      if (extra) Object.assign(this, extra);
+    }
+  }
+
+  const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const byCodePoint = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  const codePoints = (s) => [...s].length;
+  const strip = (s) => s.replace(STRIP_RE, '');
+
+  /** Empty in the sense of the spec: absent, null, "", [] or false. */
+  function isEmpty(value) {
+    return value === undefined || value === null || value === '' || value === false ||
+      (Array.isArray(value) && value.length === 0);
+  }
+
+  /** What a hidden, unanswered or unconvertible field looks like to conditions and storage. */
+  function emptyAnswer(type) {
+    if (type === 'checkbox') return false;
+    if (type === 'checkboxes') return [];
+    return null;
+  }
+
+  /**
+   * Unicode casefold as Python's str.casefold() does it, without shipping the Unicode tables:
+   * upper- then lower-casing applies the full case mappings ("ß" → "SS" → "ss", "ﬁ" → "fi",
+   * "ſ" → "s"); then the exceptions are patched: capital "ẞ" (lower-cases to "ß"), the final
+   * sigma, dotless "ı" (folds to itself) and Cherokee (folds to the capitals). Agrees with
+   * Python 3.11 on every single code point (checked once over all of Unicode).
+   */
+  function casefold(text) {
+    return String(text).split('ı').map(foldPart).join('ı');
+  }
+
+  function foldPart(text) {
+    return text.toUpperCase().toLowerCase()
+      .replace(/ß/g, 'ss')
+      .replace(/ς/g, 'σ')
+      .replace(/[\uAB70-\uABBF\u13F8-\u13FD]/g, (c) => String.fromCharCode(
+        c.charCodeAt(0) >= 0xAB70 ? c.charCodeAt(0) - 0xAB70 + 0x13A0 : c.charCodeAt(0) - 8));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Conversion: raw answer -> typed answer. Written once, used by evaluation, rules and the UI.
+
+  function convertText(raw) {
+    if (raw === undefined || raw === null) return { value: null, error: null };
+    if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
+    if (typeof raw !== 'string') return { value: null, error: 'not_text' };
+    const text = strip(raw);
+    return { value: text === '' ? null : text, error: null };
+  }
+
+  /** Any Unicode decimal digit as its ASCII digit ("١٢" → "12"), as Python's float() reads it. */
+  function asciiDigits(text) {
+    if (!/[^\x00-\x7f]/.test(text)) return text;
+    return text.replace(DIGIT_RE, (digit) => {
+      // Unicode encodes every decimal digit in runs of ten, 0 to 9: find where the run starts.
+      let start = digit.codePointAt(0);
+      while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start -= 1;
+      return String((digit.codePointAt(0) - start) % 10);
+    });
+  }
+
+  function parseNumber(raw) {
+    if (typeof raw === 'number') return Number.isFinite(raw) ? raw + 0 : undefined;
+    if (typeof raw !== 'string') return undefined;
+    let text = asciiDigits(strip(raw));
+    if (text === '') return null;
+    // German decimal comma ("17,5"), but only when it cannot be a thousands separator.
+    if (text.indexOf('.') < 0 && text.indexOf(',') === text.lastIndexOf(',')) {
+      text = text.replace(',', '.');
+    }
+    if (!NUMBER_RE.test(text)) return undefined;
+    const number = Number(text);
+    return Number.isFinite(number) ? number + 0 : undefined; // + 0 turns -0 into 0
+  }
+
+  function convertNumber(raw) {
+    if (raw === undefined || raw === null) return { value: null, error: null };
+    const number = parseNumber(raw);
+    if (number === undefined) return { value: null, error: 'not_a_number' };
+    return { value: number, error: null };
+  }
+
+  function isCalendarDate(text) {
+    const m = DATE_RE.exec(text);
+    if (!m) return false;
+    const year = Number(m[1]);
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+    return day <= days;
+  }
+
+  function convertDate(raw) {
+    if (raw === undefined || raw === null) return { value: null, error: null };
+    if (typeof raw !== 'string') return { value: null, error: 'not_a_date' };
+    const text = strip(raw);
+    if (text === '') return { value: null, error: null };
+    return isCalendarDate(text) ? { value: text, error: null } : { value: null, error: 'not_a_date' };
+  }
+
+  function convertChoice(field, raw) {
+    if (raw === undefined || raw === null) return { value: null, error: null };
+    // Option values match exactly (no trimming); a whole number may stand for its digits.
+    const text = Number.isInteger(raw) ? String(raw) : raw;
+    if (typeof text !== 'string') return { value: null, error: 'not_an_option' };
+    if (strip(text) === '') return { value: null, error: null };
+    if (field.optionIndex.has(text)) return { value: text, error: null };
+    return { value: null, error: 'not_an_option' };
+  }
+
+  function convertCheckboxes(field, raw) {
+    if (raw === undefined || raw === null || raw === '') return { value: [], error: null };
+    const items = typeof raw === 'string' ? [raw] : raw;
+    if (!Array.isArray(items)) return { value: [], error: 'not_an_option' };
+    const seen = new Set();
+    for (const item of items) {
+      if (typeof item !== 'string' || !field.optionIndex.has(item)) {
+        return { value: [], error: 'not_an_option' };
+      }
+      seen.add(item);
+    }
+    const value = [...seen].sort((a, b) => field.optionIndex.get(a) - field.optionIndex.get(b));
+    return { value, error: null };
+  }
+
+  function convertCheckbox(raw) {
+    if (raw === undefined || raw === null || raw === false) return { value: false, error: null };
+    if (raw === true) return { value: true, error: null };
+    if (typeof raw === 'string') {
+      const word = strip(raw).toLowerCase();
+      if (TRUE_WORDS.has(word)) return { value: true, error: null };
+      if (FALSE_WORDS.has(word)) return { value: false, error: null };
+    }
+    return { value: false, error: 'not_a_checkbox' };
+  }
+
+  /**
+   * The typed answer of `field` for the raw value a client sent: `{value, error}`. `value` is the
+   * field type's empty answer when `error` is set. `field` is a compiled field
+   * (`compiled.fields.get(id)`) or a raw field definition.
+   */
+  function convert(field, raw) {
+    const f = field && field.optionIndex ? field : compileField(field, '', '', 0, 0);
+    if (TEXT_TYPES.has(f.type)) return convertText(raw);
+    switch (f.type) {
+      case 'number': return convertNumber(raw);
+      case 'date': return convertDate(raw);
+      case 'select':
+      case 'radio': return convertChoice(f, raw);
+      case 'checkboxes': return convertCheckboxes(f, raw);
+      case 'checkbox': return convertCheckbox(raw);
+      default: return { value: null, error: null }; // paragraph: never an answer
+    }
+  }
+
+  /** Constraint codes for a converted, non-empty value (length, format, range, selection). */
+  function constraintErrors(field, value) {
+    const errors = [];
+    if (TEXT_TYPES.has(field.type)) {
+      const length = codePoints(value);
+      if (field.minLength !== null && length < field.minLength) errors.push('min_length');
+      if (field.maxLength !== null && length > field.maxLength) errors.push('max_length');
+      if (field.pattern && !field.pattern.test(value)) errors.push('pattern');
+      if (field.type === 'email' && !EMAIL_RE.test(value)) errors.push('invalid_email');
+      if (field.type === 'url' && !isUrl(value)) errors.push('invalid_url');
+      if (field.type === 'tel' && !isTel(value)) errors.push('invalid_tel');
+    } else if (field.type === 'number') {
+      if (field.min !== null && value < field.min) errors.push('min');
+      if (field.max !== null && value > field.max) errors.push('max');
+      if (field.stepSize !== null && !isMultiple(value - (field.min === null ? 0 : field.min),
+        field.stepSize)) {
+        errors.push('step');
+      }
+    } else if (field.type === 'date') {
+      if (field.min !== null && value < field.min) errors.push('date_min');
+      if (field.max !== null && value > field.max) errors.push('date_max');
+    } else if (field.type === 'checkboxes') {
+      if (field.minSelected !== null && value.length < field.minSelected) errors.push('min_selected');
+      if (field.maxSelected !== null && value.length > field.maxSelected) errors.push('max_selected');
+    }
+    return errors;
+  }
+
+  /** http(s) with a host and no whitespace anywhere: what the server's urlsplit check accepts. */
+  function isUrl(text) {
+    const m = HAS_SPACE_RE.test(text) ? null : URL_RE.exec(text);
+    if (!m) return false;
+    const hostPort = m[1].slice(m[1].lastIndexOf('@') + 1);
+    if (hostPort.startsWith('[')) {
+      const close = hostPort.indexOf(']');
+      return close > 1; // "[::1]"; an unclosed or empty bracket is no host
+    }
+    const colon = hostPort.indexOf(':');
+    return (colon < 0 ? hostPort : hostPort.slice(0, colon)) !== '';
+  }
+
+  function isTel(text) {
+    return TEL_RE.test(text) && (text.match(/[0-9]/g) || []).length >= 3;
+  }
+
+  function isMultiple(distance, step) {
+    const quotient = distance / step;
+    return Math.abs(quotient - Math.round(quotient)) <= STEP_TOLERANCE;
+  }
+
+  /**
+   * Conversion plus every check of one field: `{value, errors}`. A conversion error is the only
+   * error reported (nothing else can be said about a value that is not of the type); an empty
+   * value is only checked for `required`.
+   */
+  function validate(field, raw, required) {
+    const f = field && field.optionIndex ? field : compileField(field, '', '', 0, 0);
+    if (!f.isInput) return { value: null, errors: [] };
+    const { value, error } = convert(f, raw);
+    return { value, errors: errorCodes(f, value, error, required) };
+  }
+
+  /** The error codes of one visible field: the conversion error alone, or required, or limits. */
+  function errorCodes(field, value, conversionError, required) {
+    if (conversionError) return [conversionError];
+    if (isEmpty(value)) return required ? [requiredCode(field.type)] : [];
+    return constraintErrors(field, value);
+  }
+
+  function requiredCode(type) {
+    if (type === 'checkbox') return 'must_tick';
+    if (CHOICE_TYPES.has(type) || type === 'checkboxes') return 'choose_one';
+    return 'required';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Compilation: everything that does not depend on answers, done once per definition.
+
+  function optionalNumber(raw, pointer) {
+    if (raw === undefined || raw === null) return null;
+    const number = parseNumber(raw);
+    if (number === undefined || number === null) {
+      throw new FormflowDefinitionError(pointer, 'must be a number');
+    }
+    return number;
+  }
+
+  function optionalCount(raw, pointer) {
+    if (raw === undefined || raw === null) return null;
+    if (!Number.isInteger(raw) || raw < 0) {
+      throw new FormflowDefinitionError(pointer, 'must be a whole number ≥ 0');
+    }
+    return raw;
+  }
+
+  function optionalDate(raw, pointer) {
+    if (raw === undefined || raw === null) return null;
+    if (typeof raw !== 'string' || !isCalendarDate(raw)) {
+      throw new FormflowDefinitionError(pointer, 'must be a date YYYY-MM-DD');
+    }
+    return raw;
+  }
+
+  // The server matches `pattern` with Python's re.fullmatch. JavaScript's dialect differs where
+  // it matters for German text: Python's \w, \d, \s and \b are Unicode-aware ("Straße" is one
+  // word), its "." and "$" treat only "\n" as a line end, and it spells named groups (?P<x>).
+  // translatePattern rewrites those into the equivalent `u`-mode JavaScript; what it cannot
+  // express (scoped flags, \W or \S inside a class, …) yields null: the browser then skips the
+  // check and leaves it to the server, rather than refusing a form the server accepts.
+  const WORD = '\\p{L}\\p{N}_';
+  const IS_WORD = '[' + WORD + ']';
+  const END = '(?![^])'; // the very end of the input, whatever the flags
+  const START = '(?<![^])';
+  const ESCAPES = {
+    w: ['[' + WORD + ']', WORD],
+    W: ['[^' + WORD + ']', null],
+    d: ['\\p{Nd}', '\\p{Nd}'],
+    D: ['\\P{Nd}', '\\P{Nd}'],
+    s: ['[' + SPACE + ']', SPACE],
+    S: ['[^' + SPACE + ']', null],
+    b: ['(?:(?<=' + IS_WORD + ')(?!' + IS_WORD + ')|(?<!' + IS_WORD + ')(?=' + IS_WORD + '))', '\\b'],
+    B: ['(?:(?<=' + IS_WORD + ')(?=' + IS_WORD + ')|(?<!' + IS_WORD + ')(?!' + IS_WORD + '))', null],
+    A: [START, null],
+    Z: [END, null],
+  };
+
+  function translatePattern(pattern) {
+    let i = 0;
+    let ignoreCase = false;
+    let dotAll = false;
+    let multiline = false;
+    const lead = /^\(\?([aiLmsux]+)\)/.exec(pattern);
+    if (lead) {
+      for (const flag of lead[1]) {
+        if (flag === 'i') ignoreCase = true;
+        else if (flag === 's') dotAll = true;
+        else if (flag === 'm') multiline = true;
+        else if (flag !== 'u') return null;
+      }
+      i = lead[0].length;
+    }
+    let out = '';
+    let inClass = false;
+    while (i < pattern.length) {
+      const c = pattern[i];
+      if (c === '\\') {
+        const n = pattern[i + 1];
+        if (n === undefined) return null;
+        if (hasOwn(ESCAPES, n)) {
+          const replacement = ESCAPES[n][inClass ? 1 : 0];
+          if (replacement === null) return null;
+          out += replacement;
+          i += 2;
+        } else if (n === 'U') {
+          const hex = /^[0-9a-fA-F]{8}/.exec(pattern.slice(i + 2));
+          if (!hex) return null;
+          out += '\\u{' + hex[0] + '}';
+          i += 10;
+        } else if (/[0-9A-Za-z]/.test(n)) {
+          out += '\\' + n; // \n \t \x41 \u00e4 \1 …: the same in both dialects
+          i += 2;
+        } else {
+          const code = pattern.codePointAt(i + 1);
+          out += '\\u{' + code.toString(16) + '}'; // an escaped literal, valid in `u` mode
+          i += 1 + String.fromCodePoint(code).length;
+        }
+        continue;
+      }
+      if (inClass) {
+        if (c === ']') inClass = false;
+        out += c;
+        i += 1;
+        continue;
+      }
+      if (c === '[') {
+        inClass = true;
+        out += c;
+        i += 1;
+        if (pattern[i] === '^') { out += '^'; i += 1; }
+        if (pattern[i] === ']') { out += '\\]'; i += 1; } // "[]…]": a literal "]" in Python
+      } else if (c === '.') {
+        out += dotAll ? '[^]' : '[^\\n]';
+        i += 1;
+      } else if (c === '$') {
+        out += multiline ? '(?=\\n|' + END + ')' : '(?=\\n?' + END + ')';
+        i += 1;
+      } else if (c === '^') {
+        out += multiline ? '(?:' + START + '|(?<=\\n))' : START;
+        i += 1;
+      } else if (pattern.startsWith('(?P<', i)) {
+        out += '(?<';
+        i += 4;
+      } else if (pattern.startsWith('(?P=', i)) {
+        const close = pattern.indexOf(')', i);
+        if (close < 0) return null;
+        out += '\\k<' + pattern.slice(i + 4, close) + '>';
+        i = close + 1;
+      } else if (pattern.startsWith('(?#', i)) {
+        const close = pattern.indexOf(')', i);
+        if (close < 0) return null;
+        i = close + 1;
+      } else if (pattern.startsWith('(?', i) && !/^\(\?(?::|=|!|<=|<!|<[A-Za-z_])/.test(pattern.slice(i))) {
+        return null; // scoped flags (?i:…), atomic groups (?>…), conditionals (?(1)…)
+      } else {
+        out += c;
+        i += 1;
+      }
+    }
+    if (inClass) return null;
+    try {
+      return new RegExp('^(?:' + out + ')$', ignoreCase ? 'iu' : 'u');
+    } catch (error) {
+      return null; // valid for the server's dialect, not expressible here: the server checks it
+    }
+  }
+
+  function compilePattern(pattern, pointer) {
+    if (pattern === undefined || pattern === null) return null;
+    if (typeof pattern !== 'string') throw new FormflowDefinitionError(pointer, 'must be a string');
+    return translatePattern(pattern);
+  }
+
+  function compileField(raw, stepId, pointer, index, stepIndex) {
+    if (!isObject(raw)) throw new FormflowDefinitionError(pointer, 'a field must be an object');
+    if (typeof raw.id !== 'string' || !ID_RE.test(raw.id)) {
+      throw new FormflowDefinitionError(pointer + '/id', 'field id must match ' + ID_RE.source);
+    }
+    if (!FIELD_TYPES.has(raw.type)) {
+      throw new FormflowDefinitionError(pointer + '/type', 'unknown field type ' +
+        JSON.stringify(raw.type));
+    }
+    const type = raw.type;
+    const options = [];
+    const optionIndex = new Map();
+    if (CHOICE_TYPES.has(type) || type === 'checkboxes') {
+      const rawOptions = Array.isArray(raw.options) ? raw.options : [];
+      rawOptions.forEach((option, i) => {
+        const value = isObject(option) ? option.value : undefined;
+        if (typeof value !== 'string') {
+          throw new FormflowDefinitionError(pointer + '/options/' + i + '/value',
+            'option value must be a string');
+        }
+        if (optionIndex.has(value)) {
+          throw new FormflowDefinitionError(pointer + '/options/' + i,
+            'duplicate option value ' + JSON.stringify(value));
+        }
+        optionIndex.set(value, i);
+        options.push(value);
+      });
+    }
+    const isDate = type === 'date';
+    const field = {
+      id: raw.id,
+      type,
+      step: stepId,
+      index,
+      stepIndex,
+      isInput: type !== 'paragraph',
+      required: raw.required === true,
+      minLength: optionalCount(raw.min_length, pointer + '/min_length'),
+      maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
+      pattern: TEXT_TYPES.has(type) ? compilePattern(raw.pattern, pointer + '/pattern') : null,
+      min: isDate ? optionalDate(raw.min, pointer + '/min') :
+        type === 'number' ? optionalNumber(raw.min, pointer + '/min') : null,
+      max: isDate ? optionalDate(raw.max, pointer + '/max') :
+        type === 'number' ? optionalNumber(raw.max, pointer + '/max') : null,
+      stepSize: type === 'number' ? optionalNumber(raw.step, pointer + '/step') : null,
+      options,
+      optionIndex,
+      minSelected: optionalCount(raw.min_selected, pointer + '/min_selected'),
+      maxSelected: optionalCount(raw.max_selected, pointer + '/max_selected'),
+      counter: raw.counter === true,
+      pointer,
+    };
+    if (field.stepSize !== null && field.stepSize <= 0) {
+      throw new FormflowDefinitionError(pointer + '/step', 'step must be greater than 0');
+    }
+    return Object.freeze(field);
+  }
+
+  // Which field types each operator fits, and what its value V must be ("none": no value,
+  // "optional": empty means is_empty, "required", "list") — the server's table, mirrored.
+  const TEXTISH = [...TEXT_TYPES, ...CHOICE_TYPES];
+  const OPERATOR_TABLE = {
+    equal_to: { types: new Set(INPUT_TYPES), value: 'optional' },
+    contains: { types: new Set([...TEXT_TYPES, 'checkboxes']), value: 'required' },
+    starts_with: { types: TEXT_TYPES, value: 'required' },
+    ends_with: { types: TEXT_TYPES, value: 'required' },
+    greater_than: { types: new Set(['number', 'date']), value: 'required' },
+    one_of: { types: new Set([...TEXTISH, 'number', 'date', 'checkboxes']), value: 'list' },
+    is_empty: { types: new Set(INPUT_TYPES), value: 'none' },
+  };
+  for (const op of ORDERING) OPERATOR_TABLE[op] = OPERATOR_TABLE.greater_than;
+
+  /** Converts a rule value V to the field's type once; a V that does not fit is an error. */
+  function ruleValue(field, raw, pointer) {
+    const { value, error } = convert(field, raw);
+    if (error) {
+      const what = error === 'not_an_option' ? 'is not an option of field ' + field.id :
+        'cannot be compared with field ' + field.id + ' of type ' + field.type;
+      throw new FormflowDefinitionError(pointer, JSON.stringify(raw) + ' ' + what);
+    }
+    return value;
+  }
+
+  /** A checkboxes field seen as one value, for contains and one_of: one of its options. */
+  function scalarView(field) {
+    return field.type === 'checkboxes' ? Object.assign({}, field, { type: 'select' }) : field;
+  }
+
+  function compileCondition(raw, pointer, fields, reads) {
+    if (!isObject(raw)) throw new FormflowDefinitionError(pointer, 'a condition must be an object');
+    const groups = ['all', 'any', 'not'].filter((key) => hasOwn(raw, key));
+    if (groups.length > 0 && !hasOwn(raw, 'field')) {
+      const kind = groups[0];
+      if (groups.length > 1 || Object.keys(raw).length > 1) {
+        throw new FormflowDefinitionError(pointer, 'a condition has exactly one of all, any, not');
+      }
+      if (kind === 'not') {
+        return { kind: 'not', item: compileCondition(raw.not, pointer + '/not', fields, reads) };
+      }
+      const items = raw[kind];
+      if (!Array.isArray(items)) {
+        throw new FormflowDefinitionError(pointer + '/' + kind, 'must be a list of conditions');
+      }
+      return {
+        kind,
+        items: items.map((item, i) =>
+          compileCondition(item, pointer + '/' + kind + '/' + i, fields, reads)),
+      };
+    }
+    if (typeof raw.field !== 'string') {
+      throw new FormflowDefinitionError(pointer, 'a condition needs field and op (or all/any/not)');
+    }
+    const field = fields.get(raw.field);
+    if (!field || !field.isInput) {
+      throw new FormflowDefinitionError(pointer + '/field', field ?
+        JSON.stringify(raw.field) + ' is a paragraph: it has no answer' :
+        'unknown field ' + JSON.stringify(raw.field));
+    }
+    if (!OPERATORS.has(raw.op)) {
+      throw new FormflowDefinitionError(pointer + '/op', 'unknown operator ' +
+        JSON.stringify(raw.op) + '; use one of ' + [...OPERATORS].join(', '));
+    }
+    const negate = hasOwn(NEGATIONS, raw.op);
+    const op = negate ? NEGATIONS[raw.op] : raw.op;
+    const type = field.type;
+    const spec = OPERATOR_TABLE[op];
+    if (!spec.types.has(type)) {
+      throw new FormflowDefinitionError(pointer + '/op', 'operator ' + raw.op +
+        ' does not fit field ' + field.id + ' of type ' + type);
+    }
+    reads.add(field.id);
+    const condition = { kind: 'field', field: field.id, index: field.index, type, op, negate };
+    const valuePointer = pointer + '/value';
+    const present = hasOwn(raw, 'value');
+    const rawValue = raw.value;
+
+    if (spec.value === 'none') {
+      if (present && rawValue !== null) {
+        throw new FormflowDefinitionError(valuePointer, 'operator ' + raw.op + ' takes no value');
+      }
+    } else if (spec.value === 'list') {
+      if (!Array.isArray(rawValue)) {
+        throw new FormflowDefinitionError(valuePointer, 'operator ' + raw.op +
+          ' needs a list of values');
+      }
+      // Empty items are allowed but can never match: an empty answer is in no list.
+      const scalar = scalarView(field);
+      const values = new Set();
+      rawValue.forEach((item, i) => {
+        const value = ruleValue(scalar, item, valuePointer + '/' + i);
+        if (!isEmpty(value)) values.add(value);
+      });
+      condition.value = values;
+    } else if (spec.value === 'required' && (!present || rawValue === null || rawValue === '' ||
+        (Array.isArray(rawValue) && rawValue.length === 0))) {
+      throw new FormflowDefinitionError(valuePointer, 'operator ' + raw.op + ' needs a value');
+    } else if (op === 'contains' && type === 'checkboxes') {
+      condition.value = ruleValue(scalarView(field), rawValue, valuePointer);
+    } else if (op === 'contains' || op === 'starts_with' || op === 'ends_with') {
+      if (typeof rawValue !== 'string') {
+        throw new FormflowDefinitionError(valuePointer, 'operator ' + raw.op +
+          ' needs a text value');
+      }
+      condition.value = casefold(rawValue);
+    } else {
+      if (type === 'checkbox' && typeof rawValue !== 'boolean' && rawValue !== null &&
+          rawValue !== undefined) {
+        throw new FormflowDefinitionError(valuePointer, 'field ' + field.id +
+          ' is a checkbox: compare it with true or false');
+      }
+      const value = ruleValue(field, rawValue, valuePointer);
+      if (ORDERING.has(op)) {
+        if (value === null) {
+          throw new FormflowDefinitionError(valuePointer, 'operator ' + raw.op + ' needs a value');
+        }
+        condition.value = value;
+      } else if (isEmpty(value)) {
+        condition.op = 'is_empty'; // equal_to an empty V (omitted, null, "", [], false)
+      } else {
+        condition.value = type === 'checkboxes' ? new Set(value) : value;
+      }
+    }
+    return condition;
+  }
+
+  /**
+   * Fields and steps in an order where everything a node's visibility depends on comes first:
+   * the fields read by the show/hide rules targeting it and, for a field, its step. A cycle is
+   * an error naming it (`a → b → a`: b reads a, a reads b). Iterative, so huge forms cannot
+   * overflow the stack.
+   */
+  function dependencyOrder(nodes, dependsOn) {
+    const state = new Map(); // 1 = on the current path, 2 = done
+    const order = [];
+    for (const start of nodes) {
+      if (state.has(start)) continue;
+      state.set(start, 1);
+      const stack = [{ id: start, next: 0 }];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        const deps = dependsOn.get(top.id);
+        if (top.next < deps.length) {
+          const dep = deps[top.next++];
+          const seen = state.get(dep);
+          if (seen === 1) {
+            const path = stack.map((entry) => entry.id);
+            // In reading direction, as the server reports it: "a → b" means b reads a.
+            const cycle = path.slice(path.indexOf(dep)).concat(dep).reverse();
+            throw new FormflowDefinitionError('/rules', 'rules depend on each other in a cycle: ' +
+              cycle.join(' → ') + ' (a field\'s visibility cannot depend on itself)', { cycle });
+          }
+          if (seen === undefined) {
+            state.set(dep, 1);
+            stack.push({ id: dep, next: 0 });
+          }
+        } else {
+          state.set(top.id, 2);
+          order.push(top.id);
+          stack.pop();
+        }
+      }
+    }
+    return order;
+  }
+
+  /**
+   * Compiles a form definition (parsed JSON) once: typed fields, converted rule values and the
+   * dependency order. Throws FormflowDefinitionError for what would make evaluation wrong
+   * (unknown ids/types/operators, values that do not fit, cycles). The schema and the linter
+   * (labels, translations, …) are the server's business.
+   */
+  function compile(definition) {
+    if (!isObject(definition)) throw new FormflowDefinitionError('', 'a form must be an object');
+    if (!Array.isArray(definition.steps)) {
+      throw new FormflowDefinitionError('/steps', 'must be a list of steps');
+    }
+    const fields = new Map();
+    const fieldList = [];
+    const steps = [];
+    const stepMap = new Map();
+    const seenIds = new Map(); // id -> pointer of its first use
+    const claim = (id, pointer) => {
+      if (seenIds.has(id)) {
+        throw new FormflowDefinitionError(pointer, 'duplicate id ' + JSON.stringify(id) +
+          ' (also at ' + seenIds.get(id) + ')');
+      }
+      seenIds.set(id, pointer);
+    };
+    definition.steps.forEach((rawStep, si) => {
+      const pointer = '/steps/' + si;
+      if (!isObject(rawStep)) throw new FormflowDefinitionError(pointer, 'a step must be an object');
+      if (typeof rawStep.id !== 'string' || !ID_RE.test(rawStep.id)) {
+        throw new FormflowDefinitionError(pointer + '/id', 'step id must match ' + ID_RE.source);
+      }
+      claim(rawStep.id, pointer + '/id');
+      const rawFields = rawStep.fields === undefined ? [] : rawStep.fields;
+      if (!Array.isArray(rawFields)) {
+        throw new FormflowDefinitionError(pointer + '/fields', 'must be a list of fields');
+      }
+      const stepFieldIds = [];
+      rawFields.forEach((rawField, fi) => {
+        const fieldPointer = pointer + '/fields/' + fi;
+        const field = compileField(rawField, rawStep.id, fieldPointer, fieldList.length, si);
+        claim(field.id, fieldPointer + '/id');
+        fields.set(field.id, field);
+        fieldList.push(field);
+        stepFieldIds.push(field.id);
+      });
+      const step = Object.freeze({ id: rawStep.id, index: si, fields: Object.freeze(stepFieldIds) });
+      steps.push(step);
+      stepMap.set(step.id, step);
+    });
+
+    const rawRules = definition.rules === undefined ? [] : definition.rules;
+    if (!Array.isArray(rawRules)) throw new FormflowDefinitionError('/rules', 'must be a list');
+    const showBy = new Map();
+    const hideBy = new Map();
+    const requireBy = new Map();
+    const dependsOn = new Map();
+    for (const step of steps) dependsOn.set(step.id, new Set());
+    for (const field of fieldList) dependsOn.set(field.id, new Set([field.step]));
+    const rules = rawRules.map((rawRule, ri) => {
+      const pointer = '/rules/' + ri;
+      if (!isObject(rawRule)) throw new FormflowDefinitionError(pointer, 'a rule must be an object');
+      if (!hasOwn(rawRule, 'when')) throw new FormflowDefinitionError(pointer, 'a rule needs when');
+      const reads = new Set();
+      const when = compileCondition(rawRule.when, pointer + '/when', fields, reads);
+      const rule = { index: ri, when, reads: Object.freeze([...reads]) };
+      let effects = 0;
+      for (const [key, index] of [['show', showBy], ['hide', hideBy], ['require', requireBy]]) {
+        if (!hasOwn(rawRule, key)) { rule[key] = Object.freeze([]); continue; }
+        const targets = rawRule[key];
+        if (!Array.isArray(targets)) {
+          throw new FormflowDefinitionError(pointer + '/' + key, 'must be a list of ids');
+        }
+        targets.forEach((target, ti) => {
+          const targetPointer = pointer + '/' + key + '/' + ti;
+          const field = typeof target === 'string' ? fields.get(target) : undefined;
+          if (!field && !(typeof target === 'string' && stepMap.has(target))) {
+            throw new FormflowDefinitionError(targetPointer, 'unknown field or step ' +
+              JSON.stringify(target));
+          }
+          if (key === 'require' && (!field || !field.isInput)) {
+            throw new FormflowDefinitionError(targetPointer, 'only input fields can be required, ' +
+              'not ' + JSON.stringify(target));
+          }
+          if (!index.has(target)) index.set(target, []);
+          const list = index.get(target);
+          if (list[list.length - 1] !== ri) list.push(ri);
+          // Only visibility feeds back into answers; `require` cannot create a dependency.
+          if (key !== 'require') for (const read of reads) dependsOn.get(target).add(read);
+        });
+        effects += 1;
+        rule[key] = Object.freeze(targets.slice());
+      }
+      if (effects === 0) {
+        throw new FormflowDefinitionError(pointer, 'a rule needs show, hide or require');
+      }
+      return Object.freeze(rule);
+    });
+
+    const nodes = [];
+    for (const step of steps) {
+      nodes.push(step.id);
+      for (const id of step.fields) nodes.push(id);
+    }
+    const depLists = new Map();
+    for (const [id, deps] of dependsOn) depLists.set(id, [...deps]);
+    const none = Object.freeze([]);
+    const order = dependencyOrder(nodes, depLists).map((id) => Object.freeze({
+      kind: stepMap.has(id) ? 'step' : 'field',
+      id,
+      index: stepMap.has(id) ? stepMap.get(id).index : fields.get(id).index,
+      show: showBy.get(id) || none,
+      hide: hideBy.get(id) || none,
+    }));
+    const compiled = {
+      id: definition.id,
+      fields,
+      fieldList: Object.freeze(fieldList),
+      steps: Object.freeze(steps),
+      rules: Object.freeze(rules),
+      order: Object.freeze(order),
+      requireRules: fieldList.map((field) => requireBy.get(field.id) || none),
+      definition,
+    };
+    compiled[COMPILED] = true;
+    return Object.freeze(compiled);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Evaluation
+
+  function test(condition, answer) {
+    switch (condition.op) {
+      case 'is_empty':
+        return isEmpty(answer);
+      case 'equal_to':
+        if (isEmpty(answer)) return false;
+        if (condition.type === 'checkboxes') {
+          return answer.length === condition.value.size &&
+            answer.every((item) => condition.value.has(item));
+        }
+        return answer === condition.value;
+      case 'contains':
+        if (condition.type === 'checkboxes') return answer.indexOf(condition.value) >= 0;
+        return answer !== null && casefold(answer).indexOf(condition.value) >= 0;
+      case 'starts_with':
+        return answer !== null && casefold(answer).startsWith(condition.value);
+      case 'ends_with':
+        return answer !== null && casefold(answer).endsWith(condition.value);
+      case 'greater_than':
+        return !isEmpty(answer) && answer > condition.value;
+      case 'greater_or_equal':
+        return !isEmpty(answer) && answer >= condition.value;
+      case 'less_than':
+        return !isEmpty(answer) && answer < condition.value;
+      case 'less_or_equal':
+        return !isEmpty(answer) && answer <= condition.value;
+      case 'one_of':
+        if (isEmpty(answer)) return false;
+        if (condition.type === 'checkboxes') return answer.some((item) => condition.value.has(item));
+        return condition.value.has(answer);
+      default:
+        throw new Error('formflow: unexpected operator ' + condition.op);
+    }
+  }
+
+  /** Whether a compiled condition holds for `values` (condition view, by field index). */
+  function holds(condition, values) {
+    switch (condition.kind) {
+      case 'all':
+        for (const item of condition.items) if (!holds(item, values)) return false;
+        return true;
+      case 'any':
+        for (const item of condition.items) if (holds(item, values)) return true;
+        return false;
+      case 'not':
+        return !holds(condition.item, values);
+      default: {
+        const result = test(condition, values[condition.index]);
+        return condition.negate ? !result : result;
+      }
+    }
+  }
+
+  /**
+   * Evaluates `answers` (field id -> raw value) against a compiled form (or a raw definition,
+   * compiled on the fly). Follows the precomputed dependency order once and memoises each rule's
+   * truth, so the cost is linear in fields + rule conditions.
+   */
+  function evaluate(compiled, answers) {
+    const form = compiled && compiled[COMPILED] ? compiled : compile(compiled);
+    const raw = isObject(answers) ? answers : {};
+    const fieldList = form.fieldList;
+    const values = new Array(fieldList.length); // what conditions see
+    const converted = new Array(fieldList.length);
+    const fieldVisible = new Array(fieldList.length).fill(false);
+    const stepVisible = new Array(form.steps.length).fill(false);
+    const truth = new Array(form.rules.length);
+    const ruleHolds = (ri) => {
+      let result = truth[ri];
+      if (result === undefined) {
+        result = holds(form.rules[ri].when, values);
+        truth[ri] = result;
+      }
+      return result;
+    };
+    const shownByRules = (node) =>
+      (node.show.length === 0 || node.show.some(ruleHolds)) && !node.hide.some(ruleHolds);
+
+    for (const node of form.order) {
+      if (node.kind === 'step') {
+        stepVisible[node.index] = shownByRules(node);
+        continue;
+      }
+      const field = fieldList[node.index];
+      const visible = stepVisible[field.stepIndex] && shownByRules(node);
+      fieldVisible[node.index] = visible;
+      if (visible && field.isInput) {
+        const result = convert(field, hasOwn(raw, field.id) ? raw[field.id] : undefined);
+        converted[node.index] = result;
+        values[node.index] = result.error ? emptyAnswer(field.type) : result.value;
+      } else {
+        values[node.index] = emptyAnswer(field.type);
+      }
+    }
+
+    const visibleFields = [];
+    const required = [];
+    const invalid = [];
+    const errors = {};
+    const stored = {};
+    for (const field of fieldList) {
+      if (!fieldVisible[field.index]) continue;
+      visibleFields.push(field.id);
+      if (!field.isInput) continue;
+      const isRequired = field.required || form.requireRules[field.index].some(ruleHolds);
+      if (isRequired) required.push(field.id);
+      const { value, error } = converted[field.index];
+      const codes = errorCodes(field, value, error, isRequired);
+      if (codes.length > 0) {
+        invalid.push(field.id);
+        errors[field.id] = codes;
+      }
+      stored[field.id] = value;
+    }
+    visibleFields.sort(byCodePoint);
+    required.sort(byCodePoint);
+    invalid.sort(byCodePoint);
+    return {
+      visible_fields: visibleFields,
+      visible_steps: form.steps.filter((step) => stepVisible[step.index]).map((step) => step.id),
+      required,
+      invalid,
+      answers: invalid.length > 0 ? null : sortedObject(stored),
+      errors: sortedObject(errors),
+    };
+  }
+
+  function sortedObject(object) {
+    const result = {};
+    for (const key of Object.keys(object).sort(byCodePoint)) result[key] = object[key];
+    return result;
+  }
+
+  return Object.freeze({
+    compile,
+    evaluate,
+    convert,
+    validate,
+    constraintErrors,
+    isEmpty,
+    casefold,
+    FormflowDefinitionError,
+    OPERATORS: Object.freeze([...OPERATORS]),
+    INPUT_TYPES: Object.freeze([...INPUT_TYPES]),
+  });
+});
