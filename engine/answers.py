@@ -79,8 +79,11 @@ def _date(raw: Any) -> str | None:
 def _is_web_address(text: str) -> bool:
     if any(c.isspace() for c in text):
         return False
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parts = urlsplit(text)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host: "http://[x"
+        return False
 
 
 def convert(f: Field, raw: Any) -> tuple[Answer, FieldError | None]:

@@ -171,8 +171,9 @@ class _Checker:
     def check_limits(self, raw: dict[str, Any], pointer: str) -> None:
         for low, high in (("min_length", "max_length"), ("min", "max"),
                           ("min_selected", "max_selected")):
-            a, b = raw.get(low), raw.get(high)
-            if type(a) is type(b) and a is not None and a > b:
+            a: Any = raw.get(low)
+            b: Any = raw.get(high)
+            if _comparable(a, b) and a > b:
                 self.error(pointer_join(pointer, low), f"'{low}' is greater than '{high}'")
         for bound in ("min", "max"):
             value = raw.get(bound)
@@ -248,6 +249,13 @@ class _Checker:
             self.error(pointer, f"'{target}' is a paragraph: it cannot be required")
             return False
         return True
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    """Both numbers (not booleans) or both strings: bounds that can be ordered."""
+    if isinstance(a, str) and isinstance(b, str):
+        return True
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
 
 
 _DATE_PROBE = Field(id="probe", type="date", step="probe")

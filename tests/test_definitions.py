@@ -140,3 +140,24 @@ def test_cycle_is_reported_beside_other_errors() -> None:
     found = errors(data)
     assert any(line.startswith("/steps/0/fields/2/min: ") for line in found), found
     assert any("cycle" in line for line in found), found
+
+
+def test_bounds_of_mixed_number_types_are_compared() -> None:
+    data = base_form()
+    data["steps"][0]["fields"][2].update(min=300, max=250.5)
+    assert any(line.startswith("/steps/0/fields/2/min: ") for line in errors(data))
+
+
+def test_blank_value_for_an_ordering_operator_is_refused() -> None:
+    data = base_form()
+    data["rules"][0]["when"] = {"field": "age", "op": "less_than", "value": "  "}
+    assert any(line.startswith("/rules/0/when/value: ") for line in errors(data))
+
+
+def test_malformed_url_answer_is_a_field_error() -> None:
+    from engine.evaluation import evaluate
+
+    data = base_form()
+    data["steps"][0]["fields"].append({"id": "site", "type": "url", "label": "Web"})
+    result = evaluate(load_form(data), {"name": "A", "email": "a@b.de", "site": "http://[x"})
+    assert result.invalid == ["site"]
