@@ -57,6 +57,7 @@ ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a ti
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
+_BUSY_MESSAGE = "the database is busy (locked by another process); try again shortly"
 
 
 def _utcnow() -> datetime:
@@ -88,6 +89,10 @@ class Database:
         self._echo = echo
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._sqlite_writer = threading.RLock() if self.backend == "sqlite" else None
+        """SQLite has one writer at a time anyway: threads of this process queue here and are
+        woken at once, instead of polling in SQLite's busy handler (which sleeps up to 100 ms
+        between tries). Other processes still wait through ``busy_timeout``."""
         self.memo: dict[Any, Any] = {}
         """Per-database cache for derived, immutable things (e.g. loaded definition versions
         keyed by content hash); lives and dies with this object, never global."""
@@ -186,9 +191,26 @@ class Database:
         engine = self._get_engine()
         if self.backend == "sqlite":
             engine = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-        with storage_errors(), Session(engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield Store(session, self.now())
+        with (
+            self._writer_turn(),
+            storage_errors(),
+            Session(engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield Store(session, self.now())
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        lock = self._sqlite_writer
+        if lock is None:
+            yield
+            return
+        if not lock.acquire(timeout=self._busy_timeout_ms / 1000):
+            raise StorageUnavailable(_BUSY_MESSAGE)
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Store]:
@@ -291,7 +313,7 @@ def _describe(exc: DBAPIError) -> str:
     if "no such table" in lowered or sqlstate == "42P01":
         return "the database has no formflow schema (or an outdated one): run `formflow init`"
     if "database is locked" in lowered or "database is busy" in lowered:
-        return "the database is busy (locked by another process); try again shortly"
+        return _BUSY_MESSAGE
     if "unable to open database file" in lowered:
         return "cannot open the SQLite database file (missing folder or no permission)"
     if "readonly database" in lowered or "read-only" in lowered:
