@@ -17,6 +17,9 @@ from workers.embedded import ensure_embedded_redis
 __all__ = ["REDIS_URL_VARIABLE", "redis_connection", "redis_connection_from_environ"]
 
 REDIS_URL_VARIABLE = "FORMFLOW_REDIS_URL"
+CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a connection: an unreachable Redis must not hang a web request.
+(No read timeout: RQ workers block on the queue for minutes by design.)"""
 
 
 def redis_connection(url: str | None, instance_path: str | Path | None = None) -> Redis:
@@ -28,14 +31,15 @@ def redis_connection(url: str | None, instance_path: str | Path | None = None) -
     """
     if url:
         try:
-            return Redis.from_url(url)
+            return Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
         except ValueError as exc:
             raise ValueError(f"{REDIS_URL_VARIABLE} is not a Redis URL ({exc}); "
                              "expected redis://host:port/db") from None
     if instance_path is None:
         raise ValueError(f"no Redis configured: set {REDIS_URL_VARIABLE} or give the "
                          "instance folder for the embedded server")
-    return Redis(unix_socket_path=str(ensure_embedded_redis(instance_path)))
+    return Redis(unix_socket_path=str(ensure_embedded_redis(instance_path)),
+                 socket_connect_timeout=CONNECT_TIMEOUT)
 
 
 def redis_connection_from_environ(environ: Mapping[str, str], instance_path: str | Path) -> Redis:

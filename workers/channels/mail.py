@@ -51,12 +51,13 @@ __all__ = [
 
 DEFAULT_MAIL_FROM = "formflow@localhost"
 DEFAULT_SMTP_TIMEOUT = 30.0
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9._+-]{1,48}$")
+"""Short enough that ``Message-ID: <key@formflow>`` fits a 78-character line unfolded."""
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
 
 
 def _safe_key(delivery_key: str) -> str:
-    """The key itself when it is safe in a Message-ID and a file name, else a digest of it."""
+    """The key itself when it is short and safe in a Message-ID and a file name, else a digest."""
     if _SAFE_KEY.match(delivery_key):
         return delivery_key
     return sha256(delivery_key.encode("utf-8")).hexdigest()[:40]
