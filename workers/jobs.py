@@ -61,6 +61,7 @@ __all__ = [
     "QUEUE_NAME",
     "RETRY_INTERVALS",
     "NotificationSettings",
+    "NotificationWorker",
     "RelayReport",
     "configure",
     "deliver",
@@ -98,6 +99,8 @@ class NotificationSettings:
         default=None, compare=False
     )
     """The applicant's status link for a submission, if the caller can build one."""
+    relay_older_than: timedelta = timedelta(seconds=30)
+    """The worker's relay leaves rows this young to the request that wrote them."""
 
     @classmethod
     def from_environ(
@@ -328,36 +331,45 @@ def _message(settings: NotificationSettings, found: Delivery) -> MailMessage | W
 # -- the worker ----------------------------------------------------------------------------
 
 
+class NotificationWorker(Worker):
+    """An RQ worker that also relays the outbox in each of its maintenance rounds.
+
+    RQ runs maintenance when the worker starts and then whenever it has been idle for
+    ``maintenance_interval`` seconds, always in the worker's main process between jobs — so
+    the relay never overlaps a fork and needs no thread of its own.
+    """
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        settings = _configured()
+        db = Database(settings.database_url)
+        try:
+            relay_outbox(db, self.connection, older_than=settings.relay_older_than)
+        except (FormflowError, RedisError, DeliveryError) as exc:
+            log.warning("outbox relay skipped this round: %s", exc)
+        finally:
+            db.dispose()
+
+
 def run_worker(
     settings: NotificationSettings,
     connection: Redis,
     *,
     burst: bool = False,
-    relay_every: float = 60.0,
-    max_jobs_between_relays: int = 500,
-) -> None:
-    """Relay, then work the queue; repeat after ``relay_every`` idle seconds (or many jobs).
+    relay_every: int = 60,
+) -> bool:
+    """Work the notification queue (``formflow worker``); True if any job was processed.
 
-    With ``burst`` the worker relays once, works until the queue is empty and returns (retries
-    waiting for their time stay scheduled for a later worker). Otherwise it runs RQ's
-    scheduler too, which retries need, until SIGINT/SIGTERM.
+    The outbox is relayed when the worker starts and about every ``relay_every`` seconds of
+    idleness. RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the
+    worker returns once the queue is empty (retries still waiting stay scheduled); otherwise
+    it runs until SIGINT/SIGTERM, finishing the job at hand first.
     """
     configure(settings)
-    queue = notification_queue(connection)
-    while True:
-        db = Database(settings.database_url)
-        try:
-            relay_outbox(db, connection)
-        except (FormflowError, RedisError, DeliveryError) as exc:
-            log.warning("outbox relay skipped this round: %s", exc)
-        finally:
-            db.dispose()
-        worker = Worker([queue], connection=connection)
-        worker.work(
-            burst=burst,
-            with_scheduler=not burst,
-            max_idle_time=None if burst else max(1, int(relay_every)),
-            max_jobs=None if burst else max_jobs_between_relays,
-        )
-        if burst or getattr(worker, "_stop_requested", False):
-            return
+    interval = max(1, int(relay_every))
+    worker = NotificationWorker(
+        [notification_queue(connection)], connection=connection,
+        maintenance_interval=interval,
+        worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance that often
+    )
+    return bool(worker.work(burst=burst, with_scheduler=True))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import copy
 import email
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -353,3 +357,49 @@ def test_jobs_refuse_to_run_unconfigured() -> None:
     configure(None)
     with pytest.raises(RuntimeError, match="formflow worker"):
         deliver("1")
+
+
+WORKER_SCRIPT = """
+import sys
+from datetime import timedelta
+from workers.connection import redis_connection
+from workers.jobs import NotificationSettings, run_worker
+
+database_url, instance, smtp_port = sys.argv[1:4]
+settings = NotificationSettings.from_environ(
+    {"FORMFLOW_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}, database_url=database_url,
+    instance_path=instance, base_url="http://127.0.0.1:5000",
+)
+settings = NotificationSettings(settings.database_url, settings.base_url,
+                                settings.channel_configs, relay_older_than=timedelta(0))
+run_worker(settings, redis_connection(None, instance), relay_every=1)
+print("worker stopped", flush=True)
+"""
+
+
+def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
+    db: Database, redis: Redis, sink: tuple[Sink, int], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    submission_id = submit_one(db)  # rows stay pending: only the worker's relay can send them
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
+         str(sink[1])],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while {r.status for r in rows(db, submission_id).values()} - {"sent", "failed"}:
+            assert worker.poll() is None, worker.communicate()[0]
+            assert time.monotonic() < deadline, "the worker did not deliver within 60 s"
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output
+    assert "worker stopped" in output
+    assert sink[0].recipients() == ["joerg@example.org"]
+    statuses = {k: r.status for k, r in rows(db, submission_id).items()}
+    assert statuses == {"applicant": "sent", "coordinator": "failed", "webhook": "sent"}
