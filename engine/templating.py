@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 from engine.exceptions import TemplateFailed
 from engine.model import WorkflowDefinition
 from engine.problems import Problem, pointer_join
-from engine.text import Text, localize
+from engine.text import Text
 
 __all__ = [
     "RenderedMessage",
@@ -115,14 +115,21 @@ def render_template(
         "transition": dict(transition or {"id": None, "actor": None, "comment": None}),
     }
 
-    def render(part: TemplatePart, text: Text, autoescape: bool) -> str:
-        source = localize(text, language, fallback)
-        return _render(template_name, part, language, source, context, autoescape)
+    def render(part: TemplatePart, chosen: tuple[str, str], autoescape: bool) -> str:
+        key, source = chosen
+        return _render(template_name, part, key or language, source, context, autoescape)
 
-    subject = " ".join(render("subject", template.subject, False).split())
-    body = render("body", template.body, False)
-    html = render("html", template.html, True) if template.html else text_to_html(body)
-    return RenderedMessage(template_name, language, subject, body, html)
+    body_language, body_source = _choose(template.body, language, fallback)
+    subject = " ".join(render("subject", _choose(template.subject, language, fallback),
+                              False).split())
+    body = render("body", (body_language, body_source), False)
+    # The HTML part must say what the text part says: use an HTML text only in the language
+    # the body was actually taken from, else derive the HTML from the body.
+    if body_language in template.html:
+        html = render("html", (body_language, template.html[body_language]), True)
+    else:
+        html = text_to_html(body)
+    return RenderedMessage(template_name, body_language or language, subject, body, html)
 
 
 def text_to_html(text: str) -> str:
@@ -196,6 +203,14 @@ def _template_line(tb: types.TracebackType | None) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+def _choose(text: Text, language: str, fallback: str) -> tuple[str, str]:
+    """``(language key, source)`` in the order of :func:`engine.text.localize`."""
+    for key in (language, fallback, ""):
+        if key in text:
+            return key, text[key]
+    return next(iter(text.items()), ("", ""))
 
 
 def _first_language(text: Text) -> str | None:

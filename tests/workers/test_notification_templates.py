@@ -155,3 +155,23 @@ def test_check_templates_reports_syntax_errors_with_pointers() -> None:
         "/templates/broken/body: template syntax error on line 1"
     )
     assert check_templates(workflow(received=RECEIVED)) == []
+
+
+def test_html_only_in_the_language_the_body_was_taken_from() -> None:
+    tpl = Template(subject={"de": "Betreff", "en": "Subject"},
+                   body={"de": "Hallo", "en": "Hello"},
+                   html={"de": "<p><strong>Hallo</strong></p>"})
+    wf = workflow(t=tpl)
+    de = render(wf, "t", "de")
+    en = render(wf, "t", "en")
+    assert de.html == "<p><strong>Hallo</strong></p>"
+    assert (en.text, en.html) == ("Hello", "<p>Hello</p>")  # never German HTML beside English
+    fr = render(wf, "t", "fr", default_language="de")
+    assert (fr.language, fr.subject, fr.html) == ("de", "Betreff", "<p><strong>Hallo</strong></p>")
+
+
+def test_error_names_the_language_actually_rendered() -> None:
+    tpl = Template(subject={"de": "ok"}, body={"de": "{{ nope }}"})
+    with pytest.raises(TemplateFailed) as caught:
+        render(workflow(t=tpl), "t", "en", default_language="de")
+    assert (caught.value.part, caught.value.language) == ("body", "de")
