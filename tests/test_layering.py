@@ -6,6 +6,7 @@ flask and friends through the other tests.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -19,11 +20,12 @@ _PROBE = """
 import importlib, json, os, pkgutil, sys
 import engine
 skip_storage = {skip_storage}
+DATABASE_USERS = ("engine.storage", "engine.services")
 
 def walk(path, prefix):
     # Not pkgutil.walk_packages: that imports every package to recurse, skipped ones included.
     for info in pkgutil.iter_modules([path], prefix):
-        if skip_storage and info.name == "engine.storage":
+        if skip_storage and info.name in DATABASE_USERS:
             continue
         if info.name.rsplit(".", 1)[-1] == "migrations":
             continue  # Alembic scripts: run by alembic, not importable modules
@@ -58,11 +60,34 @@ def test_engine_never_imports_web_or_queue_libraries() -> None:
     assert not top & set(WEB_AND_QUEUE), sorted(top & set(WEB_AND_QUEUE))
 
 
-def test_only_engine_storage_imports_sqlalchemy() -> None:
+def test_the_domain_core_loads_without_a_database_library() -> None:
+    """Definitions, rules and workflows work with no database: services reach one via storage."""
     imported, top = _import_engine(skip_storage=True)
-    assert not any(name.startswith("engine.storage") for name in imported)
+    assert not any(name.startswith(("engine.storage", "engine.services")) for name in imported)
     forbidden = set(WEB_AND_QUEUE) | {"sqlalchemy", "alembic"}
     assert not top & forbidden, sorted(top & forbidden)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text("utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_engine_storage_imports_sqlalchemy() -> None:
+    storage = PROJECT_ROOT / "engine" / "storage"
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): sorted(found)
+        for path in (PROJECT_ROOT / "engine").rglob("*.py")
+        if storage not in path.parents
+        and (found := _imported_modules(path) & {"sqlalchemy", "alembic"})
+    }
+    assert offenders == {}
 
 
 def test_the_probe_would_notice_a_forbidden_import() -> None:
