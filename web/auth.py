@@ -1,0 +1,319 @@
+"""Sign-in for staff (coordinators, administrators): Flask-Login sessions over the user service.
+
+Who may do what is decided in ONE place: :func:`roles_required` (and :func:`login_required`,
+its "any signed-in staff user" form). Views of every blueprint decorate themselves with these;
+an anonymous browser is sent to the login page (302, ``next`` kept), a signed-in user without
+the role gets 403. The ``admin`` role passes every role check, as it does for transitions.
+
+Why the details look the way they do:
+
+* Passwords are checked by :func:`engine.services.authenticate_user` (argon2, constant work for
+  unknown emails), and the page says only "wrong email or password" (German: "E-Mail oder
+  Passwort falsch") — never which of the two.
+* Failed logins are throttled per client IP *and* email with the shared limiter
+  (``RATELIMIT_LOGIN``, default 5 per minute) plus a looser per-IP limit
+  (``RATELIMIT_LOGIN_IP``) against spraying many emails; a successful login costs nothing.
+* The session stores ``"<user id>:<fingerprint>:<email>"``; the fingerprint is derived from the
+  password hash, so changing a password (or deactivating the user) ends every other session at
+  its next request. Flask-Login's "strong" session protection drops a session whose IP/agent
+  fingerprint changes.
+* ``next`` is followed only when it is a local path (``/inbox?x=1``), never ``//host`` or a
+  URL with a scheme, so the login page cannot be used as an open redirect.
+* Logout is a POST with a CSRF token: a link or an image elsewhere cannot sign anyone out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import TooManyRequests
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from engine.exceptions import FormflowError
+from engine.services import authenticate_user, get_user
+from engine.storage import UserRecord
+from web import limits
+from web.coordinator.text import gettext as _
+from web.coordinator.text import page_language
+from web.db import get_db as database
+from web.limits import limiter
+
+__all__ = [
+    "ADMIN_ROLE",
+    "DEFAULT_LOGIN_IP_LIMIT",
+    "DEFAULT_LOGIN_LIMIT",
+    "LOGIN_FAILED_MESSAGE",
+    "StaffUser",
+    "bp",
+    "init_app",
+    "login_manager",
+    "login_required",
+    "roles_required",
+    "safe_next",
+]
+
+ADMIN_ROLE = "admin"
+DEFAULT_LOGIN_LIMIT = "5 per minute"
+"""Failed logins per client IP and email address."""
+DEFAULT_LOGIN_IP_LIMIT = "30 per minute"
+"""Failed logins per client IP whatever the email: stops trying one password on many accounts."""
+LOGIN_FAILED_MESSAGE = "Wrong email or password."
+SESSION_EXPIRED_MESSAGE = "The form has expired. Please sign in again."
+DEFAULT_AFTER_LOGIN = "coordinator.inbox"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.session_protection = "strong"
+
+
+class StaffUser(UserMixin):  # type: ignore[misc]  # flask_login ships no type hints
+    """The signed-in person as the web layer sees them: a :class:`UserRecord` and its roles."""
+
+    def __init__(self, record: UserRecord) -> None:
+        self.record = record
+
+    @property
+    def id(self) -> int:  # noqa: A003 - the name Flask-Login and templates expect
+        return self.record.id
+
+    @property
+    def email(self) -> str:
+        return self.record.email
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return self.record.roles
+
+    @property
+    def is_active(self) -> bool:
+        return self.record.active
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.record.roles
+
+    def get_id(self) -> str:
+        return f"{self.record.id}:{_fingerprint(self.record)}:{self.record.email}"
+
+    def has_role(self, *roles: str) -> bool:
+        """True for an admin, or when the user holds any of ``roles`` (none given: anyone)."""
+        return self.is_admin or not roles or any(role in self.record.roles for role in roles)
+
+
+def _fingerprint(record: UserRecord) -> str:
+    return hashlib.sha256((record.password_hash or "").encode("utf-8")).hexdigest()[:16]
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> StaffUser | None:
+    user_id, _sep, rest = session_id.partition(":")
+    fingerprint, _sep, email = rest.partition(":")
+    try:
+        record = get_user(database(), email)
+    except FormflowError:  # unknown, malformed (an old cookie) or the database is away
+        return None
+    if str(record.id) != user_id or _fingerprint(record) != fingerprint or not record.active:
+        return None
+    return StaffUser(record)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> ResponseReturnValue:
+    """Browsers go to the login page and come back afterwards; other clients get 401."""
+    if _wants_html():
+        here = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth.login", next=here))
+    abort(401)
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best != "application/json" or request.accept_mimetypes.accept_html
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users holding one of ``roles`` (any role when none is named; ``admin``
+    always) reach the view: anonymous → login (302, or 401 for non-HTML clients), others 403.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.required_roles = roles  # type: ignore[attr-defined]  # for introspection
+        return cast(F, guarded)
+
+    return decorator
+
+
+def login_required(view: F) -> F:
+    """Any signed-in staff user (coordinator, administrator or a custom role)."""
+    return roles_required()(view)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (``/inbox?page=2``), else None."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # browsers read "/\host" as "//host"; control characters get stripped
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):  # type: ignore[misc]
+    """Only the CSRF token: logging out must be a deliberate POST from our own page."""
+
+
+def _login_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return f"{get_remote_address()}|{email}"
+
+
+def _login_limit() -> str:
+    return str(current_app.config.get("RATELIMIT_LOGIN") or DEFAULT_LOGIN_LIMIT)
+
+
+def _login_ip_limit() -> str:
+    return str(current_app.config.get("RATELIMIT_LOGIN_IP") or DEFAULT_LOGIN_IP_LIMIT)
+
+
+def _login_failed(response: Any) -> bool:
+    """Only failed attempts count against the limit: a redirect means the login worked."""
+    return not 300 <= int(response.status_code) < 400
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit, key_func=_login_key, methods=["POST"], deduct_when=_login_failed,
+    scope="login-ip-email",
+)
+@limiter.limit(
+    _login_ip_limit, key_func=get_remote_address, methods=["POST"], deduct_when=_login_failed,
+    scope="login-ip",
+)
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    target = safe_next(request.args.get("next") or form.next.data)
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            record = authenticate_user(database(), form.email.data or "", form.password.data or "")
+            if record is not None:
+                # Re-read: a login may have re-hashed the password (new fingerprint).
+                record = get_user(database(), record.email)
+                session.clear()  # nothing from before the login survives into it
+                login_user(StaffUser(record))
+                return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
+            error = _(LOGIN_FAILED_MESSAGE)
+        elif _csrf_errors(form):
+            error = _(SESSION_EXPIRED_MESSAGE)
+        else:
+            error = _(LOGIN_FAILED_MESSAGE)
+    form.next.data = target or ""
+    form.password.data = ""
+    return _login_page(form, error), (200 if error is None else 401)
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
+    """A stale or missing token on the login form: show the form again, not an error page."""
+    return _login_page(_refilled_login_form(), _(SESSION_EXPIRED_MESSAGE)), 400
+
+
+def _refilled_login_form() -> LoginForm:
+    form = LoginForm(formdata=None)
+    form.next.data = safe_next(request.args.get("next") or request.form.get("next")) or ""
+    form.email.data = request.form.get("email", "")[:254]
+    return form
+
+
+def _login_page(form: LoginForm, error: str | None) -> str:
+    return render_template("auth/login.html", form=form, error=error, lang=page_language())
+
+
+def _csrf_errors(form: FlaskForm) -> bool:
+    field = getattr(form, form.meta.csrf_field_name, None)
+    return bool(field is not None and field.errors)
+
+
+@bp.errorhandler(TooManyRequests)
+def _too_many_attempts(exc: TooManyRequests) -> ResponseReturnValue:
+    form = _refilled_login_form()
+    message = _("Too many sign-in attempts. Please wait a minute and try again.")
+    response = current_app.make_response((_login_page(form, message), 429))
+    retry_after = exc.response.headers.get("Retry-After") if exc.response else None
+    response.headers["Retry-After"] = retry_after or "60"
+    return response
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def logout_form() -> LogoutForm:
+    """For templates: the CSRF-protected logout button (``{{ logout_form().hidden_tag() }}``)."""
+    return LogoutForm()
+
+
+def init_app(app: Flask) -> None:
+    """Sign-in for ``app``: session cookie hardening, the login manager and the login pages."""
+    config = app.config
+    if config.get("SESSION_COOKIE_SAMESITE") is None:
+        config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    if config.get("ENV") == "production":
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    config.setdefault("RATELIMIT_LOGIN", DEFAULT_LOGIN_LIMIT)
+    config.setdefault("RATELIMIT_LOGIN_IP", DEFAULT_LOGIN_IP_LIMIT)
+    limits.init_app(app)  # idempotent: the login throttle needs the shared limiter bound
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+    app.jinja_env.globals.setdefault("logout_form", logout_form)
