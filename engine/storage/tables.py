@@ -159,7 +159,14 @@ class SubmissionRow(Base):
     """A submitted form, pinned forever to the form and workflow versions it was made with."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index(None, "form_id", "created_at"),)
+    __table_args__ = (
+        Index(None, "form_id", "created_at"),
+        # The coordinators' inbox (engine/storage/inbox.py, migration 0002): newest-first
+        # keyset pages overall, within a state and within one coordinator's assignments.
+        Index(None, "created_at", "id"),
+        Index(None, "state", "created_at", "id"),
+        Index(None, "assigned_to", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)

@@ -1,0 +1,218 @@
+"""The coordinators' inbox: filtered lists across forms, counts per state, assignment.
+
+Lists are newest first and paginated by keyset (see ``engine.storage.inbox``): a page is
+addressed by an opaque cursor naming the last (or first) submission shown, so paging stays
+cheap and stable however many submissions there are and however many arrive meanwhile.
+
+Assignment is recorded twice, on purpose: in the submission (``assigned_to``, for the "mine"
+filter) and as a comment event in its history (who assigned whom, when), in one transaction,
+because the events table is the audit trail and has no separate kind for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from engine.exceptions import InvalidInput, NotFound, StaleState
+from engine.model import FormDefinition, WorkflowDefinition
+from engine.services.loading import form_of, workflow_of
+from engine.storage.inbox import InboxFilter, Position, inbox_of
+
+if TYPE_CHECKING:
+    from engine.storage import Database, DefinitionVersionRecord, SubmissionRecord, UserRecord
+
+
+__all__ = [
+    "ASSIGNABLE_ROLES",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "InboxFilter",
+    "InboxPage",
+    "Position",
+    "assign_submission",
+    "assignable_users",
+    "decode_position",
+    "encode_position",
+    "inbox_page",
+    "pinned_definitions",
+    "state_counts",
+]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+ASSIGNABLE_ROLES = ("coordinator", "admin")
+"""Who can be given a submission to work on."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    submissions: list[SubmissionRecord]
+    newer: Position | None
+    """Cursor for the previous (newer) page, None on the first page."""
+    older: Position | None
+    """Cursor for the next (older) page, None on the last page."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Matching submissions per state, ignoring the state filter (for the state tabs)."""
+
+
+def inbox_page(
+    db: Database,
+    where: InboxFilter,
+    *,
+    before: Position | None = None,
+    after: Position | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    with_counts: bool = True,
+) -> InboxPage:
+    """One page of matching submissions, newest first, in one consistent snapshot.
+
+    ``before``: the page older than that position; ``after``: the page newer than it; neither:
+    the newest page. ``InvalidInput`` for a page size out of range or both cursors at once.
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput("limit", f"a page holds 1 to {MAX_PAGE_SIZE} submissions")
+    if before is not None and after is not None:
+        raise InvalidInput("cursor", "page either before or after a position, not both")
+    with db.read() as store:
+        inbox = inbox_of(store)
+        rows = inbox.page(where, before=before, after=after, limit=limit + 1)
+        if after is not None:
+            more_newer = len(rows) > limit
+            rows = rows[-limit:] if more_newer else rows
+            more_older = bool(rows) and bool(inbox.page(where, before=_position(rows[-1]),
+                                                        limit=1))
+            if not rows:  # nothing newer than the cursor: show the newest page instead
+                rows = inbox.page(where, limit=limit + 1)
+                more_older, rows = len(rows) > limit, rows[:limit]
+        else:
+            more_older = len(rows) > limit
+            rows = rows[:limit]
+            more_newer = before is not None and bool(rows) and bool(
+                inbox.page(where, after=_position(rows[0]), limit=1)
+            )
+        counts = inbox.count_by_state(where) if with_counts else {}
+    return InboxPage(
+        submissions=rows,
+        newer=_position(rows[0]) if rows and more_newer else None,
+        older=_position(rows[-1]) if rows and more_older else None,
+        counts=counts,
+    )
+
+
+def state_counts(db: Database, where: InboxFilter) -> dict[str, int]:
+    with db.read() as store:
+        return inbox_of(store).count_by_state(where)
+
+
+def encode_position(position: Position) -> str:
+    """An opaque, URL-safe cursor for ``position``."""
+    raw = f"{position.created_at.isoformat()}|{position.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_position(cursor: str) -> Position:
+    """The position of a cursor from :func:`encode_position`; ``InvalidInput`` otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _sep, submission_id = (
+            base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8").partition("|")
+        )
+        at = datetime.fromisoformat(created)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise InvalidInput("cursor", "not a page cursor of this inbox") from None
+    if at.tzinfo is None or not submission_id or len(submission_id) > 32:
+        raise InvalidInput("cursor", "not a page cursor of this inbox")
+    return Position(at, submission_id)
+
+
+def assignable_users(db: Database) -> list[UserRecord]:
+    """Active coordinators and administrators, by email."""
+    with db.read() as store:
+        users = {u.id: u for role in ASSIGNABLE_ROLES for u in store.accounts.users_with_role(role)}
+    return sorted(users.values(), key=lambda u: u.email)
+
+
+def assign_submission(
+    db: Database,
+    submission_id: str,
+    assignee_id: int | None,
+    *,
+    actor: str,
+    expected_assignee: int | None = None,
+    check_expected: bool = False,
+) -> SubmissionRecord:
+    """Give the submission to ``assignee_id`` (None: to nobody) and note it in the history.
+
+    ``InvalidInput`` when the assignee is not an active coordinator or administrator,
+    ``NotFound`` for an unknown submission, ``StaleState`` when someone changed the submission
+    at the same moment (or, with ``check_expected``, when it is no longer assigned to
+    ``expected_assignee`` — someone else took it meanwhile).
+    """
+    with db.transaction() as store:
+        submission = store.submissions.get(submission_id)
+        if submission is None:
+            raise NotFound(f"there is no submission {submission_id!r}")
+        if check_expected and submission.assigned_to != expected_assignee:
+            raise StaleState("someone else changed the assignment meanwhile; look again")
+        assignee = None
+        if assignee_id is not None:
+            assignee = store.accounts.user_by_id(assignee_id)
+            if (
+                assignee is None
+                or not assignee.active
+                or not any(role in assignee.roles for role in ASSIGNABLE_ROLES)
+            ):
+                raise InvalidInput("assignee", "only an active coordinator can be assigned")
+        if submission.assigned_to == assignee_id:
+            return submission  # nothing to change, nothing to note
+        if not store.submissions.assign(submission.id, submission.version, assignee_id):
+            raise StaleState("someone else changed this submission at the same time; try again")
+        note = f"Zugewiesen an {assignee.email}" if assignee else "Zuweisung aufgehoben"
+        store.events.add(submission_id=submission.id, kind="comment", actor=actor, comment=note)
+        updated = store.submissions.get(submission.id)
+    assert updated is not None
+    return updated
+
+
+def pinned_definitions(
+    db: Database, submissions: Iterable[SubmissionRecord]
+) -> tuple[dict[int, FormDefinition], dict[int, WorkflowDefinition]]:
+    """The form and workflow versions ``submissions`` are pinned to, by version row id.
+
+    A page of fifty submissions usually shares two or three versions; each is read once (and
+    its content kept in ``db.memo``, versions being immutable) instead of twice per row.
+    """
+    wanted_forms = {s.form_version_row for s in submissions}
+    wanted_workflows = {s.workflow_version_row for s in submissions}
+    records = _version_records(db, wanted_forms | wanted_workflows)
+    forms = {row: form_of(db, records[row]) for row in wanted_forms}
+    workflows = {row: workflow_of(db, records[row]) for row in wanted_workflows}
+    return forms, workflows
+
+
+def _version_records(db: Database, row_ids: set[int]) -> dict[int, DefinitionVersionRecord]:
+    found: dict[int, DefinitionVersionRecord] = {}
+    missing = []
+    for row_id in row_ids:
+        cached = db.memo.get(("inbox-version-row", row_id))
+        if cached is None:
+            missing.append(row_id)
+        else:
+            found[row_id] = cached
+    if missing:
+        with db.read() as store:
+            for row_id in missing:
+                record = store.definitions.by_row_id(row_id)
+                if record is None:  # foreign keys make this impossible
+                    raise NotFound(f"definition version row {row_id} is missing")
+                found[row_id] = db.memo[("inbox-version-row", row_id)] = record
+    return found
+
+
+def _position(submission: SubmissionRecord) -> Position:
+    return Position(submission.created_at, submission.id)

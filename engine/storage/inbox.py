@@ -1,0 +1,246 @@
+"""The coordinators' queries: filtered, keyset-paginated lists, counts per state, export pages.
+
+Every list is newest first, ordered by ``(created_at, id)`` — both descending, ``id`` breaking
+ties between submissions of the same instant — and paginated by KEYSET: the next page is
+"rows before this (created_at, id)", never ``OFFSET``, so page 2,000 costs what page 1 costs
+and a submission arriving meanwhile cannot shift rows between pages. Migration 0002 adds the
+indexes these orderings walk (``(created_at, id)``, ``(state, created_at, id)``,
+``(assigned_to, created_at, id)``).
+
+Free text looks at the reference and at the answers' JSON text. JSON is stored with non-ASCII
+characters escaped (``"M\\u00fcller"``), so the term is matched both as typed and in its
+escaped spelling; case-insensitivity is full for ASCII and as far as the database's ``lower``
+goes beyond it (SQLite: ASCII only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from engine.storage.records import SubmissionRecord
+from engine.storage.store import Store
+from engine.storage.submissions import _record, _select_submissions
+from engine.storage.tables import DefinitionVersionRow, SubmissionRow, UTCDateTime
+
+__all__ = [
+    "ExportRow",
+    "InboxFilter",
+    "InboxRepository",
+    "Position",
+    "inbox_of",
+]
+
+LIKE_ESCAPE = "!"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """What a coordinator narrowed the list to; ``None`` means "don't filter on this"."""
+
+    form_id: str | None = None
+    state: str | None = None
+    created_from: datetime | None = None
+    """Inclusive lower bound of ``created_at``."""
+    created_before: datetime | None = None
+    """Exclusive upper bound of ``created_at`` (the day after a "to" date)."""
+    text: str | None = None
+    assigned_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in the newest-first order: the ``(created_at, id)`` of one submission."""
+
+    created_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One submission as the export needs it: no ORM object, no identity map, no events."""
+
+    id: str
+    reference: str
+    form_id: str
+    form_version: int
+    form_version_row: int
+    state: str
+    created_at: datetime
+    answers: Mapping[str, Any]
+
+
+def inbox_of(store: Store) -> InboxRepository:
+    """The inbox queries on ``store``'s session (same transaction, same snapshot)."""
+    return InboxRepository(store.submissions._session, store.now)  # noqa: SLF001 - same package
+
+
+class InboxRepository:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    def page(
+        self,
+        where: InboxFilter,
+        *,
+        before: Position | None = None,
+        after: Position | None = None,
+        limit: int = 50,
+    ) -> list[SubmissionRecord]:
+        """Up to ``limit`` submissions, newest first.
+
+        ``before``: the ones older than that position (the next page); ``after``: the ones
+        newer than it (the previous page, still returned newest first). Ask for one more than
+        you show to learn whether another page exists.
+        """
+        key = tuple_(SubmissionRow.created_at, SubmissionRow.id)
+        query = _select_submissions().where(*_conditions(where))
+        if after is not None:
+            query = query.where(key > tuple_(_bind_time(after.created_at), after.id))
+            query = query.order_by(SubmissionRow.created_at.asc(), SubmissionRow.id.asc())
+        else:
+            if before is not None:
+                query = query.where(key < tuple_(_bind_time(before.created_at), before.id))
+            query = query.order_by(SubmissionRow.created_at.desc(), SubmissionRow.id.desc())
+        records = [_record(row) for row in self._session.execute(query.limit(limit))]
+        if after is not None:
+            records.reverse()
+        return records
+
+    def count_by_state(self, where: InboxFilter) -> dict[str, int]:
+        """How many submissions match ``where`` in each state (its ``state`` is ignored)."""
+        unfiltered_state = InboxFilter(
+            form_id=where.form_id,
+            created_from=where.created_from,
+            created_before=where.created_before,
+            text=where.text,
+            assigned_to=where.assigned_to,
+        )
+        query = (
+            select(SubmissionRow.state, func.count())
+            .where(*_conditions(unfiltered_state))
+            .group_by(SubmissionRow.state)
+        )
+        return {str(state): int(count) for state, count in self._session.execute(query)}
+
+    def form_versions(self, where: InboxFilter) -> list[int]:
+        """Row ids of the form versions the matching submissions were made with, oldest first.
+
+        Goes through the small definition_versions table (one EXISTS per version) instead of
+        a DISTINCT over every matching submission.
+        """
+        matching = (
+            select(SubmissionRow.id)
+            .where(SubmissionRow.form_version_id == DefinitionVersionRow.id, *_conditions(where))
+            .exists()
+        )
+        query = (
+            select(DefinitionVersionRow.id)
+            .where(DefinitionVersionRow.kind == "form", matching)
+            .order_by(DefinitionVersionRow.definition_id, DefinitionVersionRow.version)
+        )
+        return [int(row_id) for row_id in self._session.scalars(query)]
+
+    def export_page(
+        self, where: InboxFilter, *, before: Position | None = None, limit: int = 1000
+    ) -> list[ExportRow]:
+        """Like :meth:`page` for the export: plain columns only, fast to build in bulk."""
+        query = (
+            select(
+                SubmissionRow.id,
+                SubmissionRow.reference,
+                SubmissionRow.form_id,
+                DefinitionVersionRow.version,
+                SubmissionRow.form_version_id,
+                SubmissionRow.state,
+                SubmissionRow.created_at,
+                SubmissionRow.answers,
+            )
+            .join(DefinitionVersionRow, DefinitionVersionRow.id == SubmissionRow.form_version_id)
+            .where(*_conditions(where))
+        )
+        if before is not None:
+            key = tuple_(SubmissionRow.created_at, SubmissionRow.id)
+            query = query.where(key < tuple_(_bind_time(before.created_at), before.id))
+        query = query.order_by(SubmissionRow.created_at.desc(), SubmissionRow.id.desc())
+        return [
+            ExportRow(
+                id=row[0],
+                reference=row[1],
+                form_id=row[2],
+                form_version=int(row[3]),
+                form_version_row=int(row[4]),
+                state=row[5],
+                created_at=row[6],
+                answers=row[7] or {},
+            )
+            for row in self._session.execute(query.limit(limit))
+        ]
+
+
+def _bind_time(value: datetime) -> ColumnElement[datetime]:
+    """A datetime bound through the column's own type (UTC handling on every backend): inside
+    a tuple comparison SQLAlchemy would otherwise bind it untyped."""
+    return literal(value, UTCDateTime())
+
+
+def _conditions(where: InboxFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.form_id is not None:
+        conditions.append(SubmissionRow.form_id == where.form_id)
+    if where.state is not None:
+        conditions.append(SubmissionRow.state == where.state)
+    if where.created_from is not None:
+        conditions.append(SubmissionRow.created_at >= where.created_from)
+    if where.created_before is not None:
+        conditions.append(SubmissionRow.created_at < where.created_before)
+    if where.assigned_to is not None:
+        conditions.append(SubmissionRow.assigned_to == where.assigned_to)
+    if where.text:
+        conditions.append(_text_matches(where.text))
+    return conditions
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    term = text.strip().lower()
+    if not term:
+        return true()
+    answers_text = func.lower(cast(SubmissionRow.answers, String))
+    clauses = [func.lower(SubmissionRow.reference).like(_pattern(term), escape=LIKE_ESCAPE)]
+    for spelling in _spellings(term):
+        clauses.append(answers_text.like(_pattern(spelling), escape=LIKE_ESCAPE))
+    return or_(*clauses) if clauses else false()
+
+
+def _spellings(term: str) -> Iterable[str]:
+    """The term as typed and as it appears inside JSON text (quotes, non-ASCII escaped)."""
+    escaped = json.dumps(term, ensure_ascii=True)[1:-1].lower()
+    return dict.fromkeys([term, escaped])
+
+
+def _pattern(term: str) -> str:
+    escaped = (
+        term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", f"{LIKE_ESCAPE}%")
+        .replace("_", f"{LIKE_ESCAPE}_")
+    )
+    return f"%{escaped}%"
+
