@@ -55,6 +55,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     cli.init_app(app)
+    from web import api, limits
+
+    limits.init_app(app)
+    api.init_app(app)
     _register_core_views(app)
     return app
 

@@ -1,0 +1,40 @@
+"""The JSON API under ``/api`` (INTERFACES.md): forms, submissions, transitions, OpenAPI.
+
+``init_app(app)`` registers the blueprint and its JSON error handling. Request bodies are
+limited to ``API_MAX_CONTENT_LENGTH`` bytes (default 256 KiB; 413 beyond). Authentication is
+by bearer token only (``web.api.auth``), never by the session cookie, so CSRF protection does
+not apply: ``web.security`` leaves ``/api`` out, and a ``CSRFProtect`` registered before us
+is told to exempt the blueprint as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, jsonify
+
+from web.api.errors import API_PREFIX, ApiError, error_response, install_routing_error_hook
+from web.api.openapi import openapi_document
+from web.api.views import bp
+
+__all__ = [
+    "API_PREFIX",
+    "ApiError",
+    "bp",
+    "error_response",
+    "init_app",
+    "openapi_document",
+]
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Any:
+    return jsonify(openapi_document(current_app.config.get("BASE_URL")))
+
+
+def init_app(app: Flask) -> None:
+    install_routing_error_hook(app)
+    app.register_blueprint(bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:  # flask_wtf.CSRFProtect registered before us
+        csrf.exempt(bp)

@@ -1,0 +1,91 @@
+"""The JSON shapes of the API (INTERFACES.md), built from the services' frozen records.
+
+Kept apart from the views so the shapes are defined once and the OpenAPI schemas in
+``web.api.openapi`` can be checked against what is really sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.model import Transition
+from engine.storage import DefinitionVersionRecord, EventRecord, SubmissionRecord
+
+__all__ = [
+    "APPLICANT_VISIBLE_EVENTS",
+    "STAFF_ACTOR",
+    "form_definition_json",
+    "form_summary_json",
+    "history_json",
+    "submission_json",
+    "timestamp",
+]
+
+APPLICANT_VISIBLE_EVENTS = frozenset({"created", "transition"})
+"""An applicant sees how their submission moved, not the staff's internal comments."""
+STAFF_ACTOR = "staff"
+"""What an applicant sees instead of a staff member's email address."""
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with offset; naive values from the database are UTC already."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat()
+
+
+def form_summary_json(record: DefinitionVersionRecord) -> dict[str, Any]:
+    content = json.loads(record.content)
+    return {"id": record.definition_id, "title": content.get("title"), "version": record.version}
+
+
+def form_definition_json(record: DefinitionVersionRecord) -> dict[str, Any]:
+    """The definition exactly as published (key order kept), plus its ``version``."""
+    content = json.loads(record.content)
+    return {**content, "version": record.version}
+
+
+def history_json(events: Iterable[EventRecord], *, for_applicant: bool) -> list[dict[str, Any]]:
+    entries = []
+    for event in events:
+        if for_applicant and event.kind not in APPLICANT_VISIBLE_EVENTS:
+            continue
+        actor = event.actor
+        if for_applicant and event.kind != "created":
+            actor = STAFF_ACTOR
+        entries.append(
+            {
+                "kind": event.kind,
+                "transition": event.transition,
+                "from": event.from_state,
+                "to": event.to_state,
+                "actor": actor,
+                "comment": event.comment,
+                "at": timestamp(event.at),
+            }
+        )
+    return entries
+
+
+def submission_json(
+    submission: SubmissionRecord,
+    events: Iterable[EventRecord],
+    transitions: Iterable[Transition],
+    *,
+    for_applicant: bool,
+) -> dict[str, Any]:
+    return {
+        "id": submission.id,
+        "reference": submission.reference,
+        "form": submission.form_id,
+        "form_version": submission.form_version,
+        "state": submission.state,
+        "answers": dict(submission.answers),
+        "language": submission.language,
+        "created_at": timestamp(submission.created_at),
+        "updated_at": timestamp(submission.updated_at),
+        "history": history_json(events, for_applicant=for_applicant),
+        "transitions": [] if for_applicant else [t.id for t in transitions],
+    }

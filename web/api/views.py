@@ -1,0 +1,250 @@
+"""The endpoints of the JSON API (INTERFACES.md, "JSON API"), thin over the services.
+
+Every view goes through ``engine.services``: the same validation, the same audit trail and the
+same notifications as the browser. Views only translate HTTP to service calls and service
+outcomes (records, engine errors) to the JSON shapes in ``web.api.serialize``; errors become
+JSON answers in ``web.api.errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.routing import BuildError
+
+from engine.exceptions import (
+    GuardFailed,
+    StaleState,
+    SubmissionInvalid,
+    TransitionNotAllowed,
+    UnknownTransition,
+)
+from engine.services import (
+    definitions_of,
+    fire_transition,
+    get_submission,
+    history,
+    list_published,
+    published_form,
+    submit,
+    transitions_for,
+)
+from engine.storage import Database, SubmissionRecord
+from web.api.auth import STAFF_ROLES, Caller, authenticate
+from web.api.errors import ApiError, register_error_handlers
+from web.api.serialize import form_definition_json, form_summary_json, submission_json
+from web.limits import limiter, submission_limit
+
+__all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+register_error_handlers(bp)
+
+DEFAULT_MAX_BODY = 256 * 1024
+"""Bytes an API request body may have unless ``API_MAX_CONTENT_LENGTH`` says otherwise: far
+more than any form's answers, far less than the app-wide limit pages may need."""
+STATUS_PATH = re.compile(r"^/status/<(?:[a-z_]+:)?(?P<arg>[a-z_]+)>$")
+"""The applicant's status page (a route of the web UI), found by its path, not its name."""
+
+_INVALID_MESSAGE = {
+    "de": "Bitte prüfen Sie Ihre Angaben: einige Felder sind nicht gültig.",
+    "en": "Please check your answers: some fields are not valid.",
+}
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def database() -> Database:
+    """The app's :class:`Database` (owned by ``web.db``; one per app, shared by all views)."""
+    from web.db import get_db
+
+    return get_db()
+
+
+def json_body() -> dict[str, Any]:
+    """The request body as a JSON object; 413 when too large, 400 when not a JSON object."""
+    request.max_content_length = int(
+        current_app.config.get("API_MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+    )
+    raw = request.get_data(cache=False)  # raises 413 beyond the limit
+    if not request.is_json:
+        raise ApiError(
+            400, "invalid_json",
+            "Send the body as JSON with the header 'Content-Type: application/json'.",
+        )
+    try:
+        data = json.loads(raw, parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "The body is not UTF-8 encoded JSON.") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, "invalid_json",
+            f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).",
+        ) from None
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_body", "The body must be a JSON object.")
+    return data
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _optional_string(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise ApiError(400, "invalid_body", f"'{key}' must be a string.")
+
+
+def status_url(token: str) -> str:
+    """The applicant's status page, absolute, from FORMFLOW_BASE_URL.
+
+    Built with ``url_for`` when the app has a ``/status/<token>`` page, else by hand.
+    """
+    base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+    path = f"/status/{token}"
+    for rule in current_app.url_map.iter_rules():
+        found = STATUS_PATH.match(rule.rule)
+        if found and "GET" in (rule.methods or ()):
+            values: dict[str, Any] = {found["arg"]: token}
+            try:
+                built = url_for(rule.endpoint, **values)
+            except BuildError:
+                continue
+            path = built.removeprefix(request.script_root)  # BASE_URL holds any prefix
+            break
+    return base + path
+
+
+def _submission_language(db: Database, form_id: str, asked: str | None) -> str | None:
+    """Body ``language``, else the best ``Accept-Language`` among the form's, else None."""
+    if asked:
+        return asked
+    if not request.accept_languages:
+        return None
+    _, form = published_form(db, form_id)
+    return request.accept_languages.best_match(form.languages)
+
+
+def _may_read(db: Database, caller: Caller, submission: SubmissionRecord) -> bool:
+    """Coordinators and admins read every submission; a custom role those whose workflow
+    gives it a transition; an applicant only their own."""
+    if caller.own_submission is not None:
+        return caller.own_submission.id == submission.id
+    roles = set(caller.roles)
+    if roles & STAFF_ROLES:
+        return True
+    _, workflow = definitions_of(db, submission)
+    return any(roles & set(t.roles) for t in workflow.transitions)
+
+
+def _submission_response(db: Database, caller: Caller, submission: SubmissionRecord) -> Response:
+    events = history(db, submission.id)
+    transitions = transitions_for(db, submission, caller.roles) if caller.user else []
+    for_applicant = caller.user is None
+    return jsonify(submission_json(submission, events, transitions, for_applicant=for_applicant))
+
+
+# -- endpoints ------------------------------------------------------------------------------
+
+
+@bp.get("/forms")
+def list_forms() -> Response:
+    records = list_published(database(), "form")
+    return jsonify([form_summary_json(r) for r in sorted(records, key=lambda r: r.definition_id)])
+
+
+@bp.get("/forms/<id>")
+def read_form(id: str) -> Response:  # noqa: A002 - the contract names the parameter {id}
+    record, _ = published_form(database(), id)
+    return jsonify(form_definition_json(record))
+
+
+@bp.post("/forms/<id>/submissions")
+@limiter.limit(submission_limit)
+def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa: A002
+    body = json_body()
+    answers = body.get("answers", {})
+    if not isinstance(answers, dict):
+        raise ApiError(400, "invalid_body", "'answers' must be a JSON object: field id → answer.")
+    asked = _optional_string(body, "language")
+    db = database()
+    language = _submission_language(db, id, asked)
+    try:
+        created = submit(db, id, answers, language)
+    except SubmissionInvalid as exc:
+        _, form = published_form(db, id)
+        shown = language if language in form.languages else form.default_language
+        message = _INVALID_MESSAGE.get(shown, _INVALID_MESSAGE["en"])
+        raise ApiError(422, "invalid", message, errors=exc.errors) from None
+    location = url_for("api.read_submission", id=created.id)
+    return (
+        jsonify(
+            id=created.id,
+            reference=created.reference,
+            state=created.state,
+            token=created.token,
+            status_url=status_url(created.token),
+        ),
+        201,
+        {"Location": location},
+    )
+
+
+@bp.get("/submissions/<id>")
+def read_submission(id: str) -> Response:  # noqa: A002
+    db = database()
+    caller = authenticate(db, allow_applicant=True)
+    own = caller.own_submission
+    submission = own if own is not None and own.id == id else get_submission(db, id)
+    if not _may_read(db, caller, submission):
+        raise ApiError(403, "forbidden", "This token may not read this submission.")
+    return _submission_response(db, caller, submission)
+
+
+@bp.post("/submissions/<id>/transitions")
+def create_transition(id: str) -> Response:  # noqa: A002
+    db = database()
+    caller = authenticate(db, allow_applicant=False)
+    body = json_body()
+    transition = body.get("transition")
+    if not isinstance(transition, str) or not transition.strip():
+        raise ApiError(400, "invalid_body", "'transition' must name the transition to fire.")
+    comment = _optional_string(body, "comment")
+    expected_state = _optional_string(body, "expected_state")
+    try:
+        fired = fire_transition(
+            db, id, transition.strip(),
+            actor=caller.actor, roles=caller.roles,
+            comment=comment, expected_state=expected_state,
+        )
+    except (UnknownTransition, TransitionNotAllowed, GuardFailed, StaleState) as exc:
+        raise _conflict(db, caller, id, exc) from None
+    return _submission_response(db, caller, fired.submission)
+
+
+_CONFLICT_CODES: Mapping[type[Exception], str] = {
+    UnknownTransition: "unknown_transition",
+    TransitionNotAllowed: "transition_not_allowed",
+    GuardFailed: "guard_failed",
+    StaleState: "stale_state",
+}
+
+
+def _conflict(db: Database, caller: Caller, submission_id: str, exc: Exception) -> ApiError:
+    """409 that tells the caller where the submission is now and what they may fire there."""
+    current = get_submission(db, submission_id)
+    allowed = [t.id for t in transitions_for(db, current, caller.roles)]
+    text = str(exc).strip()
+    message = (text[:1].upper() + text[1:]).rstrip(".") + "."
+    return ApiError(
+        409, _CONFLICT_CODES.get(type(exc), "conflict"), message,
+        state=current.state, transitions=allowed,
+    )
