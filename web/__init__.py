@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, request
 
 from engine.text import localize
 from web.config import (
@@ -59,6 +59,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     limits.init_app(app)
     api.init_app(app)
+    from web import applicant, errors, i18n, security
+
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    applicant.init_app(app)  # the start page "/" and the applicant's pages
     _register_core_views(app)
     return app
 
@@ -107,12 +113,6 @@ def _text(raw: Any, language: str, default_language: str) -> str:
 
 
 def _register_core_views(app: Flask) -> None:
-    @app.get("/")
-    def index() -> str:
-        language = ui_language()
-        forms = shipped_form_summaries(app.config["FORMS_DIR"], language)
-        return render_template("index.html", lang=language, forms=forms)
-
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify(status="ok")

@@ -1,0 +1,56 @@
+"""What the applicant's browser session remembers: which draft it is working on, and the
+submission it has just made.
+
+The session is Flask's signed cookie. It holds only secrets that already belong to this
+applicant (their draft's resume token, their submission's status token); answers themselves
+stay on the server, in the draft (``engine.services.save_draft``). Losing the cookie loses
+nothing: the resume link brings the draft back into any browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import session
+
+__all__ = [
+    "draft_token",
+    "forget_draft",
+    "last_submission",
+    "remember_draft",
+    "remember_submission",
+]
+
+DRAFTS = "drafts"
+SUBMITTED = "submitted"
+
+
+def draft_token(form_id: str) -> str | None:
+    token = session.get(DRAFTS, {}).get(form_id)
+    return token if isinstance(token, str) and token else None
+
+
+def remember_draft(form_id: str, token: str) -> None:
+    drafts = dict(session.get(DRAFTS, {}))
+    if drafts.get(form_id) != token:
+        drafts[form_id] = token
+        session[DRAFTS] = drafts
+
+
+def forget_draft(form_id: str) -> None:
+    drafts = dict(session.get(DRAFTS, {}))
+    if drafts.pop(form_id, None) is not None:
+        session[DRAFTS] = drafts
+
+
+def remember_submission(form_id: str, reference: str, token: str) -> None:
+    submitted = dict(session.get(SUBMITTED, {}))
+    submitted[form_id] = {"reference": reference, "token": token}
+    session[SUBMITTED] = submitted
+
+
+def last_submission(form_id: str) -> dict[str, Any] | None:
+    found = session.get(SUBMITTED, {}).get(form_id)
+    if isinstance(found, dict) and found.get("reference") and found.get("token"):
+        return found
+    return None

@@ -1,0 +1,590 @@
+"""The applicant's pages: start page, one page per visible step, review, submit, confirmation,
+save-and-resume, and the status page behind the secret link.
+
+Every read and write goes through ``engine.services`` (published forms, drafts, submit,
+status); the engine's evaluation decides visibility, requirement and validity — the server is
+authoritative, the browser script only mirrors it live. Each POST answers with a redirect
+(so reloading never sends twice) except when the page must show errors (422).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+
+from engine.answers import convert, is_empty
+from engine.evaluation import CompiledForm, Evaluation, evaluate
+from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
+from engine.model import Field, FormDefinition, Step
+from engine.services import (
+    definitions_of,
+    history,
+    list_published,
+    published_form,
+    resume,
+    save_draft,
+    submission_for_token,
+    submit,
+)
+from engine.services.loading import compiled_form, form_of
+from engine.text import Text, localize
+from web.applicant import session as applicant_session
+from web.applicant.flow import (
+    answers_with_defaults,
+    apply_step,
+    first_step_with_errors,
+    neighbour_step,
+    other_steps_answers,
+    progress,
+    read_step,
+    step_errors,
+    step_of,
+)
+from web.applicant.forms import build_step_fields, dom_id
+from web.db import get_db
+from web.errors import error_page
+from web.i18n import UI_LANGUAGES, current_language, remember_language
+from web.limits import limiter, submission_limit
+
+if TYPE_CHECKING:
+    from engine.storage import DefinitionVersionRecord
+
+__all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
+
+HONEYPOT_FIELD = "_homepage"
+"""The trap for form-filling bots. Field ids start with a letter, so no form can use it."""
+DEFAULT_APPLICANT_POST_LIMIT = "60 per minute"
+"""POSTs per client IP on the applicant pages: a person clicks far less, a script far more."""
+
+REVIEW_ARGS: dict[str, Any] = {"return": "review"}
+"""Query of a step page opened from the review ("Ändern"): *Next* returns to the review."""
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("applicant", __name__)
+
+
+def applicant_post_limit() -> str:
+    """``RATELIMIT_APPLICANT_POSTS`` from the app's config, read per request."""
+    configured = current_app.config.get("RATELIMIT_APPLICANT_POSTS")
+    return str(configured or DEFAULT_APPLICANT_POST_LIMIT)
+
+
+post_limit = limiter.shared_limit(applicant_post_limit, scope="applicant-posts", methods=["POST"])
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedForm:
+    """The published version of a form, ready to evaluate and render."""
+
+    record: DefinitionVersionRecord
+    form: FormDefinition
+    compiled: CompiledForm
+
+    @property
+    def id(self) -> str:
+        return self.form.id
+
+    def text(self, value: Text) -> str:
+        return localize(value, current_language(), self.form.default_language)
+
+    def definition(self) -> Any:
+        """The definition JSON as published, for the browser's rule engine."""
+        return json.loads(self.record.content)
+
+
+@dataclass(frozen=True)
+class Work:
+    """The applicant's answers so far (raw, with defaults) and their draft, if any."""
+
+    answers: dict[str, Any]
+    token: str | None = None
+    step: str | None = None
+    carried_over: bool = False
+    dropped: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+
+
+def _load(form_id: str) -> LoadedForm:
+    db = get_db()
+    try:
+        record, form = published_form(db, form_id)
+    except NotFound:
+        abort(404)
+    return LoadedForm(record, form, compiled_form(db, record))
+
+
+def _load_work(loaded: LoadedForm) -> Work:
+    """The draft this browser works on for the form; ``DraftExpired`` when it has expired."""
+    token = applicant_session.draft_token(loaded.id)
+    if token is None:
+        return Work(answers_with_defaults(loaded.form, {}))
+    try:
+        resumed = resume(get_db(), token)
+    except NotFound:
+        applicant_session.forget_draft(loaded.id)
+        return Work(answers_with_defaults(loaded.form, {}))
+    except DraftExpired:
+        applicant_session.forget_draft(loaded.id)
+        raise
+    if resumed.form_id != loaded.id:
+        applicant_session.forget_draft(loaded.id)
+        return Work(answers_with_defaults(loaded.form, {}))
+    return Work(
+        answers=answers_with_defaults(loaded.form, resumed.answers),
+        token=token,
+        step=resumed.step,
+        carried_over=resumed.carried_over,
+        dropped=resumed.dropped,
+        expires_at=resumed.expires_at,
+    )
+
+
+def _save_work(loaded: LoadedForm, work: Work, answers: dict[str, Any], step: str | None) -> str:
+    """Keep ``answers`` in the draft (created on the first save); returns its token."""
+    db = get_db()
+    ttl = timedelta(days=float(current_app.config["DRAFT_TTL_DAYS"]))
+    language = current_language()
+    try:
+        saved = save_draft(
+            db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl
+        )
+    except NotFound:
+        if work.token is None:
+            raise
+        # the draft is gone (submitted in another tab, purged): keep going with a new one
+        applicant_session.forget_draft(loaded.id)
+        saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl)
+    except DraftExpired:
+        applicant_session.forget_draft(loaded.id)
+        raise
+    applicant_session.remember_draft(loaded.id, saved.token)
+    return saved.token
+
+
+# -- error handling ---------------------------------------------------------------------------
+
+
+@bp.errorhandler(DraftExpired)
+def _draft_expired(_error: DraftExpired) -> tuple[str, int]:
+    return _expired_page(), 410
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_error: NotFound) -> Response:
+    return error_page(404)
+
+
+@bp.errorhandler(StorageUnavailable)
+def _storage_unavailable(error: StorageUnavailable) -> Response:
+    log.warning("storage unavailable for %s %s: %s", request.method, request.path, error)
+    return error_page(503, error)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Pages carry personal answers and secret links: never cache them."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _expired_page() -> str:
+    return render_template(
+        "applicant/draft_expired.html", days=_ttl_days_text()
+    )
+
+
+def _ttl_days_text() -> str:
+    days = float(current_app.config["DRAFT_TTL_DAYS"])
+    return str(int(days)) if days.is_integer() else str(days)
+
+
+def _check_honeypot() -> None:
+    """A filled trap field means a bot: 400, nothing stored (docs/applicants.md)."""
+    if request.form.get(HONEYPOT_FIELD, "").strip():
+        log.info("honeypot filled on %s from %s; refused", request.path, request.remote_addr)
+        abort(400)
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def start() -> str:
+    """Every published form with its title and description."""
+    db = get_db()
+    language = current_language()
+    forms = []
+    for record in list_published(db, "form"):
+        form = form_of(db, record)
+        forms.append(
+            {
+                "id": form.id,
+                "title": localize(form.title, language, form.default_language) or form.id,
+                "description": localize(form.description, language, form.default_language),
+                "in_progress": applicant_session.draft_token(form.id) is not None,
+            }
+        )
+    forms.sort(key=lambda f: str(f["title"]).casefold())
+    return render_template("index.html", forms=forms)
+
+
+@bp.get("/f/<form_id>")
+def begin(form_id: str) -> ResponseReturnValue:
+    """Start the form, or continue where this browser's draft left off."""
+    loaded = _load(form_id)
+    work = _load_work(loaded)
+    evaluation = evaluate(loaded.compiled, work.answers, current_language())
+    visible = evaluation.visible_steps
+    if not visible:
+        return redirect(url_for(".review", form_id=form_id))
+    target = work.step if work.step in visible else visible[0]
+    return redirect(url_for(".step", form_id=form_id, step_id=target))
+
+
+@bp.route("/f/<form_id>/step/<step_id>", methods=["GET", "POST"])
+@post_limit
+def step(form_id: str, step_id: str) -> Any:
+    loaded = _load(form_id)
+    current = step_of(loaded.form, step_id)
+    if current is None:
+        abort(404)
+    work = _load_work(loaded)
+    language = current_language()
+    if request.method == "GET":
+        evaluation = evaluate(loaded.compiled, work.answers, language)
+        if current.id not in evaluation.visible_steps:  # the rules skip it (no-JS flow too)
+            following = neighbour_step(loaded.form, evaluation.visible_steps, current.id, +1)
+            if following is not None:
+                return redirect(url_for(".step", form_id=form_id, step_id=following))
+            return redirect(url_for(".review", form_id=form_id))
+        return _render_step(
+            loaded, current, work, work.answers, evaluation, {},
+            returning=request.args.get("return") == "review",
+        )
+
+    _check_honeypot()
+    posted = read_step(current, request.form)
+    answers, evaluation = apply_step(loaded.compiled, work.answers, current, posted, language)
+    action = str(request.form.get("_action") or "next")
+    returning = request.form.get("_return") == "review"
+    visible = evaluation.visible_steps
+
+    if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
+        wanted = action.split(":", 1)[1]
+        _save_work(loaded, work, answers, current.id)
+        if wanted in UI_LANGUAGES:
+            remember_language(wanted)
+        back_to = REVIEW_ARGS if returning else {}
+        return redirect(url_for(".step", form_id=form_id, step_id=current.id, **back_to))
+    if action == "back":  # never validates, never loses answers
+        previous = neighbour_step(loaded.form, visible, current.id, -1) or current.id
+        _save_work(loaded, work, answers, previous)
+        return redirect(url_for(".step", form_id=form_id, step_id=previous))
+    if action == "save":
+        _save_work(loaded, work, answers, current.id)
+        return redirect(url_for(".saved", form_id=form_id))
+
+    # "next": only this step's visible fields must be valid; the answers are kept either way
+    errors = step_errors(evaluation, current)
+    following = None if returning else neighbour_step(loaded.form, visible, current.id, +1)
+    token = _save_work(loaded, work, answers, current.id if errors else following or current.id)
+    if errors:
+        work = Work(answers, token, current.id, expires_at=work.expires_at)
+        return _render_step(loaded, current, work, answers, evaluation, errors,
+                            returning=returning, status=422)
+    if following is None:
+        return redirect(url_for(".review", form_id=form_id))
+    return redirect(url_for(".step", form_id=form_id, step_id=following))
+
+
+@bp.get("/f/<form_id>/review")
+def review(form_id: str) -> Any:
+    loaded = _load(form_id)
+    work = _load_work(loaded)
+    if work.token is None:
+        return redirect(url_for(".begin", form_id=form_id))
+    evaluation = evaluate(loaded.compiled, work.answers, current_language())
+    return render_template(
+        "applicant/review.html",
+        **_page_context(loaded, work),
+        sections=_review_sections(loaded, work.answers, evaluation),
+        summary=_summary(loaded, evaluation.errors, link_to_steps=True),
+        last_step=evaluation.visible_steps[-1] if evaluation.visible_steps else None,
+    )
+
+
+@bp.post("/f/<form_id>/submit")
+@post_limit
+@limiter.limit(submission_limit, methods=["POST"])
+def submit_form(form_id: str) -> Any:
+    """The final submit: the engine validates everything again (authoritative), then stores."""
+    loaded = _load(form_id)
+    _check_honeypot()
+    work = _load_work(loaded)
+    if work.token is None:
+        return redirect(url_for(".begin", form_id=form_id))
+    language = current_language()
+    try:
+        created = submit(get_db(), form_id, work.answers, language, draft_token=work.token)
+    except SubmissionInvalid as invalid:
+        evaluation = evaluate(loaded.compiled, work.answers, language)
+        broken = first_step_with_errors(loaded.form, invalid.errors) or loaded.form.steps[0]
+        return _render_step(
+            loaded, broken, work, work.answers, evaluation, step_errors(evaluation, broken),
+            returning=True, status=422,
+        )
+    applicant_session.forget_draft(form_id)
+    applicant_session.remember_submission(form_id, created.reference, created.token)
+    return redirect(url_for(".confirmation", form_id=form_id))
+
+
+@bp.get("/f/<form_id>/confirmation")
+def confirmation(form_id: str) -> Any:
+    loaded = _load(form_id)
+    done = applicant_session.last_submission(form_id)
+    if done is None:
+        return redirect(url_for(".begin", form_id=form_id))
+    return render_template(
+        "applicant/confirmation.html",
+        **_page_context(loaded, None),
+        message=loaded.text(loaded.form.confirmation),
+        reference=done["reference"],
+        status_url=url_for(".status", token=done["token"], _external=True),
+    )
+
+
+@bp.get("/f/<form_id>/saved")
+def saved(form_id: str) -> Any:
+    """After "save and continue later": the resume link, and until when it works."""
+    loaded = _load(form_id)
+    work = _load_work(loaded)
+    if work.token is None:
+        return redirect(url_for(".begin", form_id=form_id))
+    return render_template(
+        "applicant/saved.html",
+        **_page_context(loaded, work),
+        continue_url=url_for(".begin", form_id=form_id),
+    )
+
+
+@bp.get("/resume/<token>")
+def resume_draft(token: str) -> Any:
+    """The secret link: bring a draft into this browser and continue where it left off."""
+    db = get_db()
+    try:
+        resumed = resume(db, token)
+    except NotFound:
+        return error_page(404)
+    except DraftExpired:
+        return _expired_page(), 410
+    applicant_session.remember_draft(resumed.form_id, token)
+    if request.args.get("lang") not in UI_LANGUAGES:
+        remember_language(resumed.language)
+    return redirect(url_for(".begin", form_id=resumed.form_id))
+
+
+@bp.get("/status/<token>")
+def status(token: str) -> Any:
+    """The submission's state and history in plain words; the token is the only key."""
+    db = get_db()
+    submission = submission_for_token(db, token)
+    if submission is None:
+        return error_page(404)
+    form, workflow = definitions_of(db, submission)
+    language = current_language()
+
+    def text(value: Text) -> str:
+        return localize(value, language, form.default_language)
+
+    def state_label(state_id: str | None) -> str:
+        known = {s.id: s for s in workflow.states}
+        if state_id is None or state_id not in known:
+            return state_id or ""
+        return text(known[state_id].label) or state_id
+
+    events = []
+    for event in history(db, submission.id):
+        if event.kind == "comment":
+            continue  # coordinators' notes are internal; transition comments are for the person
+        if event.kind == "created":
+            what = _("Application received – status: %(state)s", state=state_label(event.to_state))
+        else:
+            what = _("Status changed to: %(state)s", state=state_label(event.to_state))
+        events.append(
+            {
+                "kind": event.kind,
+                "state": event.to_state or "",
+                "at": format_datetime(event.at, "medium"),
+                "at_iso": event.at.isoformat(),
+                "what": what,
+                "comment": event.comment if event.kind == "transition" else None,
+            }
+        )
+    current_state = next((s for s in workflow.states if s.id == submission.state), None)
+    return render_template(
+        "applicant/status.html",
+        form_title=text(form.title),
+        reference=submission.reference,
+        state=submission.state,
+        state_label=state_label(submission.state),
+        final=bool(current_state and current_state.final),
+        submitted_at=format_datetime(submission.created_at, "medium"),
+        events=events,
+    )
+
+
+# -- rendering helpers ------------------------------------------------------------------------
+
+
+def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
+    resume_url = None
+    expires = None
+    if work is not None and work.token is not None:
+        resume_url = url_for(".resume_draft", token=work.token, _external=True)
+        if work.expires_at is not None:
+            expires = format_date(work.expires_at, "long")
+    return {
+        "form_id": loaded.id,
+        "form_title": loaded.text(loaded.form.title) or loaded.id,
+        "resume_url": resume_url,
+        "expires": expires,
+        "ttl_days": _ttl_days_text(),
+        "honeypot_field": HONEYPOT_FIELD,
+    }
+
+
+def _render_step(
+    loaded: LoadedForm,
+    current: Step,
+    work: Work,
+    answers: dict[str, Any],
+    evaluation: Evaluation,
+    errors: dict[str, list[str]],
+    *,
+    returning: bool = False,
+    status: int = 200,
+) -> tuple[str, int]:
+    language = current_language()
+    form = loaded.form
+    fields = build_step_fields(
+        form, current, answers,
+        visible=evaluation.visible_fields,
+        required=evaluation.required,
+        errors=errors,
+        language=language,
+        choose_label=_("Please choose"),
+    )
+    position, total = progress(evaluation.visible_steps, current.id)
+    steps = [
+        {"id": s.id, "title": loaded.text(s.title) or s.id, "current": s.id == current.id}
+        for s in form.steps if s.id in evaluation.visible_steps
+    ]
+    page = render_template(
+        "applicant/step.html",
+        **_page_context(loaded, work),
+        step=current,
+        step_title=loaded.text(current.title),
+        fields=fields,
+        position=position,
+        total=total,
+        steps=steps,
+        previous=neighbour_step(form, evaluation.visible_steps, current.id, -1),
+        summary=_summary(loaded, errors),
+        returning=returning,
+        carried_over=work.carried_over,
+        dropped=bool(work.dropped),
+        definition=loaded.definition(),
+        other_answers=other_steps_answers(form, answers, current),
+    )
+    return page, status
+
+
+def _summary(
+    loaded: LoadedForm, errors: dict[str, list[str]], *, link_to_steps: bool = False
+) -> list[dict[str, str]]:
+    """One entry per message for the error summary, linking to its field."""
+    fields = loaded.form.field_map()
+    entries = []
+    for field_id, messages in errors.items():
+        f = fields.get(field_id)
+        if f is None:
+            continue
+        anchor = dom_id(field_id)
+        href = f"#{anchor}"
+        if link_to_steps:
+            href = url_for(".step", form_id=loaded.id, step_id=f.step, _anchor=anchor,
+                           **REVIEW_ARGS)
+        for message in messages:
+            entries.append(
+                {"field": field_id, "href": href, "label": loaded.text(f.label) or field_id,
+                 "message": message}
+            )
+    return entries
+
+
+def _review_sections(
+    loaded: LoadedForm, answers: dict[str, Any], evaluation: Evaluation
+) -> list[dict[str, Any]]:
+    visible = set(evaluation.visible_fields)
+    sections = []
+    for s in loaded.form.steps:
+        if s.id not in evaluation.visible_steps:
+            continue
+        rows = [
+            {
+                "id": f.id,
+                "label": loaded.text(f.label) or f.id,
+                "value": _display(loaded, f, answers.get(f.id)),
+                "errors": evaluation.errors.get(f.id, []),
+                "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
+                                      _anchor=dom_id(f.id), **REVIEW_ARGS),
+            }
+            for f in s.fields if f.is_input and f.id in visible
+        ]
+        sections.append({"id": s.id, "title": loaded.text(s.title) or s.id, "rows": rows,
+                         "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
+                                               **REVIEW_ARGS)})
+    return sections
+
+
+def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
+    """An answer in words: option labels, Yes/No, a localised date; empty says so."""
+    value, error = convert(f, raw)
+    if error is not None:
+        return str(raw) if not isinstance(raw, list) else ", ".join(map(str, raw))
+    if f.type == "checkbox":
+        return str(_("Yes") if value else _("No"))
+    if is_empty(value):
+        return str(_("Not answered"))
+    labels = {o.value: loaded.text(o.label) or o.value for o in f.options}
+    if f.type in ("select", "radio") and isinstance(value, str):
+        return labels.get(value, value)
+    if f.type == "checkboxes" and isinstance(value, list):
+        return ", ".join(labels.get(v, v) for v in value)
+    if f.type == "date" and isinstance(value, str):
+        try:
+            return str(format_date(datetime.fromisoformat(value).date(), "long"))
+        except ValueError:
+            return value
+    return str(value)
