@@ -4,7 +4,7 @@ JavaScript experiences it (the server's evaluation decides everything)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, datetime
 
 from web_helpers import Browser, element, text_of, wrapper
 
@@ -134,7 +134,7 @@ def test_german_flow_from_start_page_to_status_page(browser: Browser, db: Databa
     assert browser.path == "/f/membership/confirmation"
     page = browser.page
     reference = re.search(r'id="reference">([^<]+)<', page)
-    assert reference and reference.group(1) == f"M-{date.today().year}-00001"
+    assert reference and reference.group(1) == f"M-{datetime.now(UTC).year}-00001"
     assert "Vielen Dank für Ihren Antrag auf Mitgliedschaft." in page
     token = status_token(page)
     submission = submission_for_token(db, token)

@@ -226,3 +226,13 @@ def test_503_page_when_the_database_is_not_usable(
         assert "Dienst vorübergehend nicht erreichbar" in text_of(page)
         assert "formflow init" not in page and "Traceback" not in page
         assert response.headers["Retry-After"]
+
+
+def test_element_ids_are_unique_on_every_page(browser: Browser, db: Database) -> None:
+    """Labels, error links and browser tests rely on ids naming exactly one element."""
+    for name, page in visit_everything(browser, db).items():
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        assert duplicates == [], f"{name}: {duplicates}"
+        for target in re.findall(r'\sfor="([^"]+)"', page):
+            assert target in ids, f"{name}: label for missing id {target}"
