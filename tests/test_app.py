@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
@@ -22,40 +21,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
                  "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
-
-
-def test_start_page_lists_every_shipped_form_in_german(client: FlaskClient) -> None:
-    response = client.get("/", headers={"Accept-Language": ""})
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert '<html lang="de">' in page
-    titles = [
-        json.loads(path.read_text("utf-8"))["title"]["de"]
-        for path in sorted((PROJECT_ROOT / "forms").glob("*.json"))
-    ]
-    assert "Antrag auf Mitgliedschaft" in titles
-    for title in titles:
-        assert title in page
-
-
-def test_start_page_speaks_english_when_asked(client: FlaskClient) -> None:
-    page = client.get("/?lang=en").get_data(as_text=True)
-    assert '<html lang="en">' in page
-    assert "Membership application" in page
-    assert "Antrag auf Mitgliedschaft" not in page
-    browser = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
-    assert "Membership application" in browser.get_data(as_text=True)
-
-
-def test_start_page_skips_a_broken_file(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    forms = tmp_path / "forms"
-    forms.mkdir()
-    (forms / "a.json").write_text('{"id": "a", "title": {"de": "Erstes", "en": "First"}}')
-    (forms / "b.json").write_text("{broken")
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "FORMS_DIR": str(forms)})
-    response = app.test_client().get("/")
-    assert response.status_code == 200
-    assert "Erstes" in response.get_data(as_text=True)
 
 
 def test_healthz(client: FlaskClient) -> None:
