@@ -26,7 +26,10 @@ from engine.model import (
 )
 from engine.problems import Problem, pointer_join
 
-__all__ = ["OPERATORS", "Operator", "compile_condition", "fields_read", "holds"]
+__all__ = [
+    "OPERATORS", "Operator", "Predicate", "compile_condition", "fields_read", "holds",
+    "predicate",
+]
 
 ValueKind = Literal["none", "optional", "required", "list"]
 
@@ -104,15 +107,31 @@ OPERATORS: Mapping[str, Operator] = {
 }
 
 
+Predicate = Callable[[Mapping[str, Any]], bool]
+"""A condition prepared for repeated evaluation: field id → typed answer in, truth out."""
+
+
+def predicate(condition: Condition) -> Predicate:
+    """``condition`` as a function of the answers, built once and called per evaluation.
+
+    Resolving the operator and the condition's shape here, instead of on every call, is what
+    keeps a form's evaluation cheap when it has thousands of rules (see docs/performance.md).
+    """
+    if isinstance(condition, FieldCondition):
+        test, field_id, value = OPERATORS[condition.op].test, condition.field, condition.value
+        return lambda values: test(values.get(field_id), value)
+    if isinstance(condition, Not):
+        inner = predicate(condition.item)
+        return lambda values: not inner(values)
+    parts = tuple(predicate(item) for item in condition.items)
+    if isinstance(condition, AllOf):
+        return lambda values: all(part(values) for part in parts)
+    return lambda values: any(part(values) for part in parts)
+
+
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     """Whether ``condition`` is true for ``values`` (field id → typed answer; absent = empty)."""
-    if isinstance(condition, FieldCondition):
-        return OPERATORS[condition.op].test(values.get(condition.field), condition.value)
-    if isinstance(condition, AllOf):
-        return all(holds(item, values) for item in condition.items)
-    if isinstance(condition, AnyOf):
-        return any(holds(item, values) for item in condition.items)
-    return not holds(condition.item, values)
+    return predicate(condition)(values)
 
 
 def fields_read(condition: Condition) -> set[str]:
@@ -157,8 +176,8 @@ def _convert_value(
         if not isinstance(raw, str):
             return None, [Problem(where, f"operator '{op}' needs a text value")]
         return raw, []
-    if f.type == "checkboxes" and isinstance(raw, str):
-        raw = [raw]
+    if f.type == "checkboxes" and isinstance(raw, str) and raw.strip() != "":
+        raw = [raw]  # one option stands for the set of it; "" stays the empty value
     if f.type == "checkbox" and not isinstance(raw, bool) and raw is not None:
         message = f"field '{f.id}' is a checkbox: compare it with true or false"
         return None, [Problem(where, message)]

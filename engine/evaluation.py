@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.answers import FieldError, check, convert, is_empty, stored_empty
-from engine.conditions import fields_read, holds
+from engine.conditions import Predicate, fields_read, predicate
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
@@ -28,6 +28,8 @@ class _Node:
     step: str | None  # the step of a field; None for a step
     show: tuple[int, ...]
     hide: tuple[int, ...]
+    input: Field | None = None
+    """The field when this node is an input field (not a step, not a paragraph)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,12 @@ class CompiledForm:
     fields: Mapping[str, Field]
     require_rules: Mapping[str, tuple[int, ...]]
     """field id → indices of the rules that may require it"""
+    predicates: tuple[Predicate, ...]
+    """rule index → its condition, prepared once (``engine.conditions.predicate``)"""
+    field_ids: tuple[str, ...]
+    """every field id, sorted: the order of every list and map in an ``Evaluation``"""
+    inputs: tuple[Field, ...]
+    """the input fields in ``field_ids`` order"""
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -126,11 +134,18 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             step=fields[node].step if node in fields else None,
             show=tuple(by_target[node][0]),
             hide=tuple(by_target[node][1]),
+            input=fields[node] if node in fields and fields[node].is_input else None,
         )
         for node in ordered
     )
     require_rules = {node: tuple(slots[2]) for node, slots in by_target.items() if slots[2]}
-    return CompiledForm(form=form, order=nodes, fields=fields, require_rules=require_rules)
+    field_ids = tuple(sorted(fields))
+    return CompiledForm(
+        form=form, order=nodes, fields=fields, require_rules=require_rules,
+        predicates=tuple(predicate(rule.when) for rule in form.rules),
+        field_ids=field_ids,
+        inputs=tuple(fields[f_id] for f_id in field_ids if fields[f_id].is_input),
+    )
 
 
 @dataclass(frozen=True)
@@ -158,21 +173,29 @@ class Evaluation:
 class _Run:
     """The state of one evaluation: rule truths are memoised, values fill in walk order."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
-        self.rules = rules
-        self.truth: list[bool | None] = [None] * len(rules)
+    def __init__(self, predicates: Sequence[Predicate]) -> None:
+        self.predicates = predicates
+        self.truth: list[bool | None] = [None] * len(predicates)
         self.values: dict[str, Answer] = {}
 
-    def rule_holds(self, index: int) -> bool:
-        known = self.truth[index]
-        if known is None:
-            known = self.truth[index] = holds(self.rules[index].when, self.values)
-        return known
+    def any_holds(self, rules: tuple[int, ...]) -> bool:
+        """Whether one of these rules holds; each rule is evaluated at most once per run."""
+        truth = self.truth
+        for index in rules:
+            known = truth[index]
+            if known is None:
+                known = truth[index] = self.predicates[index](self.values)
+            if known:
+                return True
+        return False
 
-    def shown(self, node: _Node) -> bool:
-        if node.show and not any(self.rule_holds(i) for i in node.show):
+    def shown(self, node: _Node, visible: Mapping[str, bool]) -> bool:
+        """DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none."""
+        if node.step is not None and not visible[node.step]:
             return False
-        return not any(self.rule_holds(i) for i in node.hide)
+        if node.show and not self.any_holds(node.show):
+            return False
+        return not (node.hide and self.any_holds(node.hide))
 
 
 def _words(f: Field, error: FieldError, language: str, default_language: str) -> str:
@@ -195,29 +218,33 @@ def evaluate(
     compiled = form if isinstance(form, CompiledForm) else compile_form(form)
     definition = compiled.form
     lang = language if language in definition.languages else definition.default_language
-    run = _Run(definition.rules)
+    run = _Run(compiled.predicates)
+    values = run.values
     visible: dict[str, bool] = {}
-    converted: dict[str, tuple[Answer, FieldError | None]] = {}
+    conversion_errors: dict[str, FieldError] = {}
     for node in compiled.order:
-        shown = (node.step is None or visible[node.step]) and run.shown(node)
-        visible[node.id] = shown
-        f = compiled.fields.get(node.id)
-        if f is None or not f.is_input:
+        visible[node.id] = shown = run.shown(node, visible)
+        f = node.input
+        if f is None:
             continue
         if shown:
-            converted[f.id] = convert(f, answers.get(f.id))
-            run.values[f.id] = converted[f.id][0]
+            values[f.id], error = convert(f, answers.get(f.id))
+            if error is not None:
+                conversion_errors[f.id] = error
         else:
-            run.values[f.id] = None
+            values[f.id] = None
 
+    # Walking the fields in id order makes every result list come out sorted without sorting.
     required: list[str] = []
     errors: dict[str, list[FieldError]] = {}
     stored: dict[str, Answer] = {}
-    for f_id, (value, conversion_error) in converted.items():
-        f = compiled.fields[f_id]
-        is_required = f.required or any(
-            run.rule_holds(i) for i in compiled.require_rules.get(f_id, ())
-        )
+    for f in compiled.inputs:
+        f_id = f.id
+        if not visible[f_id]:
+            continue
+        value, conversion_error = values[f_id], conversion_errors.get(f_id)
+        require_rules = compiled.require_rules.get(f_id)
+        is_required = f.required or (require_rules is not None and run.any_holds(require_rules))
         if is_required:
             required.append(f_id)
         if conversion_error is not None:
@@ -232,19 +259,18 @@ def evaluate(
                 errors[f_id] = problems
             stored[f_id] = value
 
-    field_ids = [node.id for node in compiled.order if node.step is not None and visible[node.id]]
     return Evaluation(
-        visible_fields=sorted(field_ids),
+        visible_fields=[f_id for f_id in compiled.field_ids if visible[f_id]],
         visible_steps=[s.id for s in definition.steps if visible[s.id]],
-        required=sorted(required),
-        invalid=sorted(errors),
-        answers=None if errors else dict(sorted(stored.items())),
+        required=required,
+        invalid=list(errors),
+        answers=None if errors else stored,
         errors={
             f_id: [_words(compiled.fields[f_id], e, lang, definition.default_language)
                    for e in found]
-            for f_id, found in sorted(errors.items())
+            for f_id, found in errors.items()
         },
-        codes={f_id: [e.code for e in found] for f_id, found in sorted(errors.items())},
+        codes={f_id: [e.code for e in found] for f_id, found in errors.items()},
     )
 
 
