@@ -1,0 +1,288 @@
+"""Answer conversion and validation per field type, and the wording of every validation error.
+
+Conversion is what every caller (browser posts, the JSON API, rule values) relies on to get the
+same typed answer, so each type's accepted spellings and refusals are pinned down here. The
+message tests make sure every error code can be produced, is worded in German and English, and
+gets the parameters its sentence needs.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+
+from engine.answers import check, convert
+from engine.definitions import load_form
+from engine.evaluation import evaluate
+from engine.messages import MESSAGES, message
+from engine.model import Field, Option
+
+
+def _field(kind: Any, **limits: Any) -> Field:
+    return Field(id="f", type=kind, step="s", **limits)
+
+
+def _choice(kind: Any, *values: str) -> Field:
+    return _field(kind, options=tuple(Option(v, {"": v.upper()}) for v in values))
+
+
+def _code(f: Field, raw: Any) -> str | None:
+    _, error = convert(f, raw)
+    return error.code if error else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["text", "tel", "url", "email", "textarea"])
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [("  Ada Muster \n", "Ada Muster"), ("   ", None), ("", None), (None, None), (42, "42")],
+)
+def test_text_is_trimmed_and_blank_is_empty(kind: str, raw: Any, typed: Any) -> None:
+    assert convert(_field(kind), raw) == (typed, None)
+
+
+@pytest.mark.parametrize("raw", [True, False, ["a"], {"a": 1}])
+def test_text_refuses_non_text(raw: Any) -> None:
+    assert _code(_field("text"), raw) == "not_text"
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [
+        ("250", 250),
+        (" 250 ", 250),
+        (250.0, 250),
+        ("250.0", 250),
+        ("17.5", 17.5),
+        ("17,5", 17.5),  # German decimal comma
+        ("-3", -3),
+        (".5", 0.5),
+        ("1e3", 1000),
+        (17.5, 17.5),
+        (0, 0),
+    ],
+)
+def test_number_conversion(raw: Any, typed: int | float) -> None:
+    value, error = convert(_field("number"), raw)
+    assert error is None
+    assert value == typed
+    assert type(value) is type(typed)  # integral values are integers
+
+
+@pytest.mark.parametrize(
+    "raw", [True, False, "abc", "1.000,5", "1,2,3", "12 kg", "nan", "inf", float("inf"),
+            float("nan"), ["1"], {"n": 1}]
+)
+def test_number_refuses_what_is_not_a_number(raw: Any) -> None:
+    assert _code(_field("number"), raw) == "not_a_number"
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_empty_number_is_none(raw: Any) -> None:
+    assert convert(_field("number"), raw) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [("2024-02-29", "2024-02-29"), (" 2024-01-05 ", "2024-01-05"), ("", None), (None, None)],
+)
+def test_iso_dates(raw: Any, typed: str | None) -> None:
+    assert convert(_field("date"), raw) == (typed, None)
+
+
+@pytest.mark.parametrize(
+    "raw", ["2023-02-30", "2023-02-29", "2024-13-01", "2023-2-3", "05.01.2024", "2024-01-05T10:00",
+            20240105, True]
+)
+def test_malformed_or_impossible_dates_are_invalid(raw: Any) -> None:
+    assert _code(_field("date"), raw) == "not_a_date"
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [(True, True), (False, False), (None, False), ("on", True), (" ON ", True), ("true", True),
+     ("1", True), ("yes", True), ("", False), ("off", False), ("false", False), ("0", False)],
+)
+def test_checkbox_accepts_form_strings(raw: Any, typed: bool) -> None:
+    assert convert(_field("checkbox"), raw) == (typed, None)
+
+
+@pytest.mark.parametrize("raw", ["maybe", 1, 0, ["on"]])
+def test_checkbox_refuses_anything_else(raw: Any) -> None:
+    assert _code(_field("checkbox"), raw) == "not_a_checkbox"
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [(["c", "a", "a"], ["a", "c"]), (["b"], ["b"]), ("b", ["b"]), ([], []), (None, []),
+     ("", [])],
+)
+def test_checkboxes_are_deduplicated_in_option_order(raw: Any, typed: list[str]) -> None:
+    assert convert(_choice("checkboxes", "a", "b", "c"), raw) == (typed, None)
+
+
+@pytest.mark.parametrize("raw", [["x"], ["a", "x"], [1], {"a": True}, 7])
+def test_checkboxes_refuse_unknown_options(raw: Any) -> None:
+    assert _code(_choice("checkboxes", "a", "b", "c"), raw) == "not_an_option"
+
+
+@pytest.mark.parametrize("kind", ["select", "radio"])
+def test_choice_is_one_option_value(kind: str) -> None:
+    f = _choice(kind, "a", "1")
+    assert convert(f, "a") == ("a", None)
+    assert convert(f, 1) == ("1", None)  # a number sent for a numeric option value
+    assert convert(f, "") == (None, None)
+    for raw in ("x", "A", True, ["a"]):
+        assert _code(f, raw) == "not_an_option", raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------
+
+
+def _codes(f: Field, value: Any) -> list[str]:
+    return [e.code for e in check(f, value)]
+
+
+def test_text_limits() -> None:
+    assert _codes(_field("text", min_length=3, max_length=5), "ab") == ["min_length"]
+    assert _codes(_field("text", min_length=3, max_length=5), "abcdef") == ["max_length"]
+    assert _codes(_field("text", min_length=3, max_length=5), "abc") == []
+    assert _codes(_field("text", pattern="[0-9]{5}"), "1234") == ["pattern"]
+    assert _codes(_field("text", pattern="[0-9]{5}"), "12345") == []
+    assert _codes(_field("email"), "ada@example.org") == []
+    assert _codes(_field("email"), "ada@example") == ["invalid_email"]
+    assert _codes(_field("url"), "https://example.org/a?b=c") == []
+    for bad in ("example.org", "ftp://example.org", "https://exa mple.org", "https://"):
+        assert _codes(_field("url"), bad) == ["invalid_url"], bad
+    assert _codes(_field("tel"), "+49 (30) 123-456") == []
+    for bad in ("12", "call me", "+-()"):
+        assert _codes(_field("tel"), bad) == ["invalid_tel"], bad
+
+
+def test_number_and_date_limits() -> None:
+    f = _field("number", min=0, max=10, step_size=0.5)
+    assert _codes(f, 2.5) == []
+    assert _codes(f, -1) == ["min"]
+    assert _codes(f, 11) == ["max"]
+    assert _codes(f, 2.2) == ["step"]
+    assert _codes(_field("number", min=1, step_size=2), 3) == []  # steps count from min
+    assert _codes(_field("number", min=1, step_size=2), 4) == ["step"]
+    d = _field("date", min="2024-01-01", max="2024-12-31")
+    assert _codes(d, "2024-06-30") == []
+    assert _codes(d, "2023-12-31") == ["date_min"]
+    assert _codes(d, "2025-01-01") == ["date_max"]
+
+
+def test_checkboxes_selection_limits() -> None:
+    f = Field(id="f", type="checkboxes", step="s", min_selected=2, max_selected=2,
+              options=(Option("a", {}), Option("b", {}), Option("c", {})))
+    assert _codes(f, ["a"]) == ["min_selected"]
+    assert _codes(f, ["a", "b", "c"]) == ["max_selected"]
+    assert _codes(f, ["a", "c"]) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------------
+
+_OPTIONS = [{"value": "a", "label": "A"}, {"value": "b", "label": "B"},
+            {"value": "c", "label": "C"}]
+
+# code -> (field definition without id/label, answer, values its sentence must mention)
+PRODUCERS: dict[str, tuple[dict[str, Any], Any, list[str]]] = {
+    "required": ({"type": "text", "required": True}, "  ", []),
+    "must_tick": ({"type": "checkbox", "required": True}, False, []),
+    "choose_one": ({"type": "radio", "required": True, "options": _OPTIONS}, None, []),
+    "not_text": ({"type": "text"}, ["x"], []),
+    "min_length": ({"type": "text", "min_length": 5}, "abc", ["5", "3"]),
+    "max_length": ({"type": "textarea", "max_length": 4}, "abcdefg", ["4", "7"]),
+    "pattern": ({"type": "text", "pattern": "[0-9]{5}"}, "1234", []),
+    "invalid_email": ({"type": "email"}, "ada@", []),
+    "invalid_url": ({"type": "url"}, "example.org", []),
+    "invalid_tel": ({"type": "tel"}, "call me", []),
+    "not_a_number": ({"type": "number"}, "zwölf", []),
+    "min": ({"type": "number", "min": 18}, "17", ["18"]),
+    "max": ({"type": "number", "max": 99.5}, 100, ["99.5"]),
+    "step": ({"type": "number", "step": 0.25}, "1,1", ["0.25"]),
+    "not_a_date": ({"type": "date"}, "2023-02-30", []),
+    "date_min": ({"type": "date", "min": "2024-01-01"}, "2023-12-31", ["2024-01-01"]),
+    "date_max": ({"type": "date", "max": "2024-12-31"}, "2025-01-01", ["2024-12-31"]),
+    "not_an_option": ({"type": "select", "options": _OPTIONS}, "z", []),
+    "min_selected": ({"type": "checkboxes", "min_selected": 2, "options": _OPTIONS}, ["a"],
+                     ["2"]),
+    "max_selected": ({"type": "checkboxes", "max_selected": 1, "options": _OPTIONS},
+                     ["a", "b"], ["1"]),
+    "not_a_checkbox": ({"type": "checkbox"}, "vielleicht", []),
+}
+
+
+def _one_field_form(raw_field: dict[str, Any], languages: list[str]) -> Any:
+    return load_form({
+        "id": "m", "title": "M", "languages": languages,
+        "steps": [{"id": "s", "fields": [{"id": "f", "label": "F", **raw_field}]}],
+    })
+
+
+def test_every_message_code_is_worded_in_german_and_english() -> None:
+    assert set(PRODUCERS) == set(MESSAGES), "add a producing answer for each new code"
+    for code, texts in MESSAGES.items():
+        assert set(texts) >= {"de", "en"}, code
+        assert texts["de"].strip() and texts["en"].strip() and texts["de"] != texts["en"], code
+        names = {name for _, name, _, _ in string.Formatter().parse(texts["de"]) if name}
+        assert names == {name for _, name, _, _ in string.Formatter().parse(texts["en"]) if name}
+
+
+@pytest.mark.parametrize("code", sorted(PRODUCERS))
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_each_code_is_produced_and_worded_with_its_parameters(code: str, language: str) -> None:
+    raw_field, answer, mentioned = PRODUCERS[code]
+    form = _one_field_form(raw_field, ["de", "en"])
+    result = evaluate(form, {"f": answer}, language)
+    assert result.codes == {"f": [code]}
+    (text,) = result.errors["f"]
+    assert "{" not in text and "}" not in text
+    for value in mentioned:
+        assert value in text, (text, value)
+    if not mentioned:
+        assert text == MESSAGES[code][language]
+    other = "en" if language == "de" else "de"
+    assert text != evaluate(form, {"f": answer}, other).errors["f"][0]
+
+
+def test_message_falls_back_to_german_for_an_unknown_language() -> None:
+    assert message("required", "fr") == MESSAGES["required"]["de"]
+    assert message("min", "xx", {"min": 3}) == MESSAGES["min"]["de"].format(min=3)
+
+
+@pytest.mark.parametrize(
+    ("languages", "asked", "expected"),
+    [
+        (["en", "de"], None, "en"),
+        (["en", "de"], "fr", "en"),
+        (["en", "de"], "de", "de"),
+        (["de", "en"], "en", "en"),
+        (["de"], "en", "de"),  # English is not offered by this form
+    ],
+)
+def test_error_language_falls_back_to_the_forms_first_language(
+    languages: list[str], asked: str | None, expected: str
+) -> None:
+    form = _one_field_form({"type": "text", "required": True}, languages)
+    assert evaluate(form, {}, asked).errors == {"f": [MESSAGES["required"][expected]]}
+
+
+def test_pattern_message_is_localised_with_fallback() -> None:
+    raw = {"type": "text", "pattern": "[0-9]{5}",
+           "pattern_message": {"de": "Bitte fünf Ziffern.", "en": "Five digits, please."}}
+    form = _one_field_form(raw, ["de", "en", "fr"])
+    assert evaluate(form, {"f": "12"}, "en").errors == {"f": ["Five digits, please."]}
+    assert evaluate(form, {"f": "12"}, "fr").errors == {"f": ["Bitte fünf Ziffern."]}
+    assert evaluate(form, {"f": "12"}).errors == {"f": ["Bitte fünf Ziffern."]}
