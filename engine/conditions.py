@@ -168,7 +168,8 @@ def _convert_value(
             problems += item_problems
             items.append(value)
         return items, problems
-    if kind == "required" and (not present or raw is None or raw == "" or raw == []):
+    blank = isinstance(raw, str) and raw.strip() == ""
+    if kind == "required" and (not present or raw is None or blank or raw == []):
         return None, [Problem(where, f"operator '{op}' needs a value")]
     if op in ("contains", "not_contains") and f.type == "checkboxes":
         return _convert_one(_scalar_for(f), raw, where)
