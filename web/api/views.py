@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.routing import BuildError
 
 from engine.exceptions import (
     GuardFailed,
@@ -49,6 +48,7 @@ DEFAULT_MAX_BODY = 256 * 1024
 more than any form's answers, far less than the app-wide limit pages may need."""
 STATUS_PATH = re.compile(r"^/status/<(?:[a-z_]+:)?(?P<arg>[a-z_]+)>$")
 """The applicant's status page (a route of the web UI), found by its path, not its name."""
+_STATUS_PAGE_KEY = "formflow_api_status_page"
 
 _INVALID_MESSAGE = {
     "de": "Bitte prüfen Sie Ihre Angaben: einige Felder sind nicht gültig.",
@@ -109,18 +109,29 @@ def status_url(token: str) -> str:
     Built with ``url_for`` when the app has a ``/status/<token>`` page, else by hand.
     """
     base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
-    path = f"/status/{token}"
-    for rule in current_app.url_map.iter_rules():
-        found = STATUS_PATH.match(rule.rule)
-        if found and "GET" in (rule.methods or ()):
-            values: dict[str, Any] = {found["arg"]: token}
-            try:
-                built = url_for(rule.endpoint, **values)
-            except BuildError:
-                continue
-            path = built.removeprefix(request.script_root)  # BASE_URL holds any prefix
-            break
+    page = _status_page()
+    if page is None:
+        return f"{base}/status/{token}"
+    endpoint, argument = page
+    values: dict[str, Any] = {argument: token}
+    path = url_for(endpoint, **values).removeprefix(request.script_root)  # BASE_URL has it
     return base + path
+
+
+def _status_page() -> tuple[str, str] | None:
+    """(endpoint, argument) of the app's status page; looked up once per app, not per call."""
+    extensions = current_app.extensions
+    if _STATUS_PAGE_KEY not in extensions:
+        extensions[_STATUS_PAGE_KEY] = next(
+            (
+                (rule.endpoint, found["arg"])
+                for rule in current_app.url_map.iter_rules()
+                if (found := STATUS_PATH.match(rule.rule)) and "GET" in (rule.methods or ())
+            ),
+            None,
+        )
+    page: tuple[str, str] | None = extensions[_STATUS_PAGE_KEY]
+    return page
 
 
 def _submission_language(db: Database, form_id: str, asked: str | None) -> str | None:

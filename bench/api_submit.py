@@ -1,0 +1,295 @@
+"""Benchmark: valid submissions per second through the JSON API (run ``python bench/submit.py``).
+
+Starts formflow under gunicorn (2 workers, the real ``web:create_app()`` with its instance in
+a temporary folder and the submission rate limit raised) against SQLite, and beside it the
+hand-written Flask + WTForms endpoint of ``bench/baseline_submit.py`` (also 2 gunicorn
+workers, also SQLite). A small thread pool sends a bounded number of valid membership
+submissions to each over keep-alive ``http.client`` connections; the servers are measured in
+alternating rounds, so both see the same machine load, and the median round counts.
+
+Prints requests/s of both and their ratio (target: formflow ≥ 0.8 × baseline), then formflow's
+requests/s against PostgreSQL (a fresh schema, dropped afterwards; skipped when unreachable).
+Every answer must be 201, or the run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from engine.services import import_directory  # noqa: E402
+from engine.storage import Database  # noqa: E402
+
+RATIO_TARGET = 0.8
+POSTGRES_URL = os.environ.get(
+    "FORMFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ANSWERS = {
+    "request": True,
+    "name": "Ada Lovelace",
+    "institution": "Analytical Engines e.V.",
+    "function": "Mathematikerin",
+    "street": "Unter den Linden 1",
+    "postcode": "10117",
+    "town": "Berlin",
+    "phone": "+49 30 1234567",
+    "email": "ada@example.org",
+    "activities": "Beteiligungsverfahren in der Kommune, Bürgerräte, Moderation.",
+    "topic": "transparenz",
+    "topic_consent": True,
+}
+BODY = json.dumps({"answers": ANSWERS, "language": "de"}).encode()
+WORKERS = 2
+SERVER_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How gunicorn runs both apps (the same for both, so the comparison is fair)."""
+
+    workers: int = WORKERS
+    threads: int = SERVER_THREADS
+
+    def command(self, port: int) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
+                "--worker-class", "gthread", "--threads", str(self.threads),
+                "--keep-alive", "5", "--log-level", "warning", "--bind", f"127.0.0.1:{port}"]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    path: str
+    process: subprocess.Popen[bytes]
+
+
+@dataclass(frozen=True)
+class Round:
+    requests: int
+    seconds: float
+    statuses: Counter[int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(server: Server, health: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"{server.name} exited with {server.process.returncode}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
+            connection.request("GET", health)
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{server.name} did not answer {health} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def _gunicorn(shape: Shape, name: str, app: str, env: dict[str, str], path: str, health: str,
+              extra: list[str] | None = None) -> Iterator[Server]:
+    port = _free_port()
+    command = [*shape.command(port), *(extra or []), app]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    server = Server(name, port, path, process)
+    try:
+        _wait_ready(server, health)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _formflow_env(instance: Path, database_url: str) -> dict[str, str]:
+    clean = {k: "" for k in os.environ if k.startswith("FORMFLOW_")}
+    return {**clean, "FORMFLOW_INSTANCE": str(instance), "FORMFLOW_DATABASE_URL": database_url}
+
+
+def _prepare_formflow(database_url: str) -> None:
+    """Schema and shipped definitions, through the services (what ``formflow init`` does)."""
+    db = Database(database_url)
+    try:
+        db.upgrade()
+        outcomes = import_directory(db, ROOT / "forms", ROOT / "workflows")
+        refused = [str(o.path) for o in outcomes if not o.ok]
+        if refused:
+            raise SystemExit(f"definitions refused: {refused}")
+    finally:
+        db.dispose()
+
+
+def _formflow(
+    shape: Shape, instance: Path, database_url: str
+) -> contextlib.AbstractContextManager[Server]:
+    _prepare_formflow(database_url)
+    raised = '{"RATELIMIT_SUBMISSIONS": "100000000 per minute"}'
+    return _gunicorn(shape, "formflow", f"web:create_app({raised})",
+                     _formflow_env(instance, database_url),
+                     "/api/forms/membership/submissions", "/api/forms")
+
+
+def _baseline(shape: Shape, folder: Path) -> contextlib.AbstractContextManager[Server]:
+    return _gunicorn(shape, "baseline", "baseline_submit:create_app()",
+                     {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")},
+                     "/submit", "/health", ["--pythonpath", str(ROOT / "bench")])
+
+
+def _send(server: Server, count: int, statuses: Counter[int], lock: threading.Lock) -> None:
+    """``count`` submissions over one keep-alive connection (reopened if the server closes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+    local: Counter[int] = Counter()
+    try:
+        for _ in range(count):
+            connection.request("POST", server.path, body=BODY, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            local[response.status] += 1
+            if response.will_close:
+                connection.close()
+    finally:
+        connection.close()
+        with lock:
+            statuses.update(local)
+
+
+def _round(server: Server, requests: int, threads: int) -> Round:
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    shares = [requests // threads + (1 if i < requests % threads else 0) for i in range(threads)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(_send, server, n, statuses, lock) for n in shares]:
+            future.result()
+    return Round(requests, time.perf_counter() - started, statuses)
+
+
+def _check(server: Server, result: Round) -> None:
+    if set(result.statuses) != {201}:
+        raise SystemExit(f"{server.name}: not every submission was accepted: "
+                         f"{dict(result.statuses)}")
+
+
+def _postgres_schema() -> tuple[str, str] | None:
+    import psycopg
+
+    dsn = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    schema = f"ff_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.Error as exc:
+        print(f"PostgreSQL skipped: {str(exc).strip()}")
+        return None
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(schema: str) -> None:
+    import psycopg
+
+    dsn = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=600, help="per round and server")
+    parser.add_argument("--threads", type=int, default=4, help="client threads")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--warmup", type=int, default=60, help="requests before measuring")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
+    parser.add_argument("--server-threads", type=int, default=SERVER_THREADS,
+                        help="threads per gunicorn worker")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    shape = Shape(args.workers, args.server_threads)
+
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+          f"gunicorn {shape.workers} workers × {shape.threads} threads; "
+          f"{args.threads} client threads, {args.rounds} rounds × {args.requests} submissions")
+    folder = Path(tempfile.mkdtemp(prefix="formflow-bench-"))
+    try:
+        sqlite_url = f"sqlite:///{folder / 'instance' / 'formflow.sqlite3'}"
+        (folder / "instance").mkdir()
+        with (
+            _formflow(shape, folder / "instance", sqlite_url) as formflow,
+            _baseline(shape, folder) as base,
+        ):
+            rates: dict[str, list[float]] = {"formflow": [], "baseline": []}
+            for server in (formflow, base):
+                _check(server, _round(server, args.warmup, args.threads))
+            for _ in range(args.rounds):
+                for server in (formflow, base):
+                    result = _round(server, args.requests, args.threads)
+                    _check(server, result)
+                    rates[server.name].append(result.rate)
+        ours = statistics.median(rates["formflow"])
+        theirs = statistics.median(rates["baseline"])
+        ratio = ours / theirs
+        print(f"SQLite   formflow API  {ours:8.1f} submissions/s   rounds: "
+              + ", ".join(f"{r:.1f}" for r in rates["formflow"]))
+        print(f"SQLite   baseline      {theirs:8.1f} submissions/s   rounds: "
+              + ", ".join(f"{r:.1f}" for r in rates["baseline"]))
+        verdict = "meets" if ratio >= RATIO_TARGET else "BELOW"
+        print(f"ratio formflow / baseline: {ratio:.2f} ({verdict} the target {RATIO_TARGET})")
+
+        if not args.no_postgres and (found := _postgres_schema()) is not None:
+            url, schema = found
+            try:
+                with _formflow(shape, folder / "instance-pg", url) as formflow:
+                    _check(formflow, _round(formflow, args.warmup, args.threads))
+                    pg_rates = []
+                    for _ in range(args.rounds):
+                        result = _round(formflow, args.requests, args.threads)
+                        _check(formflow, result)
+                        pg_rates.append(result.rate)
+                print(f"PostgreSQL formflow API {statistics.median(pg_rates):6.1f} "
+                      "submissions/s   rounds: " + ", ".join(f"{r:.1f}" for r in pg_rates))
+            finally:
+                _drop_schema(schema)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
