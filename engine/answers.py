@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.model import TEXT_TYPES, Answer, Field
 
-__all__ = ["FieldError", "check", "convert", "is_empty", "stored_empty"]
+__all__ = [
+    "CONVERTERS", "Conversion", "FieldError", "check", "convert", "has_limits", "is_empty",
+    "stored_empty",
+]
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -86,46 +90,103 @@ def _is_web_address(text: str) -> bool:
         return False
 
 
-def convert(f: Field, raw: Any) -> tuple[Answer, FieldError | None]:
-    """Typed answer for ``raw`` (``None``/``False``/``[]`` when empty), or an error code."""
-    kind = f.type
-    if kind == "paragraph":
+Conversion = tuple[Answer, FieldError | None]
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def _convert_paragraph(f: Field, raw: Any) -> Conversion:
+    return None, None
+
+
+def _convert_checkbox(f: Field, raw: Any) -> Conversion:
+    if raw is None or isinstance(raw, bool):
+        return bool(raw), None
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE, None
+    return False, FieldError("not_a_checkbox")
+
+
+def _convert_checkboxes(f: Field, raw: Any) -> Conversion:
+    if raw is None or raw == "":
+        return [], None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return [], FieldError("not_an_option")
+    chosen = set(items)
+    if not chosen <= f.option_set:
+        return [], FieldError("not_an_option")
+    return [v for v in f.option_values() if v in chosen], None
+
+
+def _convert_number(f: Field, raw: Any) -> Conversion:
+    if _blank(raw):
         return None, None
-    if kind == "checkbox":
-        if raw is None or isinstance(raw, bool):
-            return bool(raw), None
-        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-            return raw.strip().lower() in _TRUE, None
-        return False, FieldError("not_a_checkbox")
-    if kind == "checkboxes":
-        if raw is None or raw == "":
-            return [], None
-        items = [raw] if isinstance(raw, str) else raw
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            return [], FieldError("not_an_option")
-        chosen = set(items)
-        if not chosen <= set(f.option_values()):
-            return [], FieldError("not_an_option")
-        return [v for v in f.option_values() if v in chosen], None
+    number = _number(raw)
+    return (number, None) if number is not None else (None, FieldError("not_a_number"))
+
+
+def _convert_date(f: Field, raw: Any) -> Conversion:
+    if _blank(raw):
+        return None, None
+    day = _date(raw)
+    return (day, None) if day is not None else (None, FieldError("not_a_date"))
+
+
+def _convert_choice(f: Field, raw: Any) -> Conversion:
+    if _blank(raw):
+        return None, None
+    value = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+    if isinstance(value, str) and value in f.option_set:
+        return value, None
+    return None, FieldError("not_an_option")
+
+
+def _convert_text(f: Field, raw: Any) -> Conversion:
+    if isinstance(raw, str):
+        text = raw.strip()
+        return (text or None), None
     if raw is None:
         return None, None
-    if isinstance(raw, str) and raw.strip() == "":
-        return None, None
-    if kind == "number":
-        number = _number(raw)
-        return (number, None) if number is not None else (None, FieldError("not_a_number"))
-    if kind == "date":
-        day = _date(raw)
-        return (day, None) if day is not None else (None, FieldError("not_a_date"))
-    if kind in ("select", "radio"):
-        value = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
-        if isinstance(value, str) and value in f.option_values():
-            return value, None
-        return None, FieldError("not_an_option")
-    # text, tel, url, email, textarea
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None, FieldError("not_text")
-    return str(raw).strip(), None
+    return str(raw), None
+
+
+CONVERTERS: Mapping[str, Callable[[Field, Any], Conversion]] = {
+    "text": _convert_text,
+    "tel": _convert_text,
+    "url": _convert_text,
+    "email": _convert_text,
+    "textarea": _convert_text,
+    "number": _convert_number,
+    "date": _convert_date,
+    "select": _convert_choice,
+    "radio": _convert_choice,
+    "checkboxes": _convert_checkboxes,
+    "checkbox": _convert_checkbox,
+    "paragraph": _convert_paragraph,
+}
+"""Field type → its converter; evaluation looks each field's up once per definition."""
+
+
+def convert(f: Field, raw: Any) -> Conversion:
+    """Typed answer for ``raw`` (``None``/``False``/``[]`` when empty), or an error code."""
+    return CONVERTERS[f.type](f, raw)
+
+
+def has_limits(f: Field) -> bool:
+    """Whether ``check`` can find anything wrong with a typed answer of this field."""
+    if f.type in TEXT_TYPES:
+        return (f.min_length is not None or f.max_length is not None or f.pattern is not None
+                or f.type in ("email", "url", "tel"))
+    if f.type in ("number", "date"):
+        return f.min is not None or f.max is not None or bool(f.step_size)
+    if f.type == "checkboxes":
+        return f.min_selected is not None or f.max_selected is not None
+    return False
 
 
 def check(f: Field, value: Answer) -> list[FieldError]:

@@ -8,11 +8,19 @@ that reads it, which is what makes hiding cascade and keeps dropped values from 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.answers import FieldError, check, convert, is_empty, stored_empty
+from engine.answers import (
+    CONVERTERS,
+    Conversion,
+    FieldError,
+    check,
+    has_limits,
+    is_empty,
+    stored_empty,
+)
 from engine.conditions import Predicate, fields_read, predicate
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
@@ -20,6 +28,9 @@ from engine.problems import Problem
 from engine.text import localize
 
 __all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle"]
+
+
+Converter = Callable[[Field, Any], Conversion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,8 @@ class _Node:
     hide: tuple[int, ...]
     input: Field | None = None
     """The field when this node is an input field (not a step, not a paragraph)."""
+    convert: Converter | None = None
+    """The input field's converter, looked up once here rather than per evaluation."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,8 @@ class CompiledForm:
     """every field id, sorted: the order of every list and map in an ``Evaluation``"""
     inputs: tuple[Field, ...]
     """the input fields in ``field_ids`` order"""
+    limited: frozenset[str]
+    """ids of the fields with limits for ``engine.answers.check`` to apply"""
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -135,6 +150,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             show=tuple(by_target[node][0]),
             hide=tuple(by_target[node][1]),
             input=fields[node] if node in fields and fields[node].is_input else None,
+            convert=CONVERTERS[fields[node].type] if node in fields else None,
         )
         for node in ordered
     )
@@ -145,6 +161,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         predicates=tuple(predicate(rule.when) for rule in form.rules),
         field_ids=field_ids,
         inputs=tuple(fields[f_id] for f_id in field_ids if fields[f_id].is_input),
+        limited=frozenset(f_id for f_id, f in fields.items() if has_limits(f)),
     )
 
 
@@ -170,34 +187,6 @@ class Evaluation:
         }
 
 
-class _Run:
-    """The state of one evaluation: rule truths are memoised, values fill in walk order."""
-
-    def __init__(self, predicates: Sequence[Predicate]) -> None:
-        self.predicates = predicates
-        self.truth: list[bool | None] = [None] * len(predicates)
-        self.values: dict[str, Answer] = {}
-
-    def any_holds(self, rules: tuple[int, ...]) -> bool:
-        """Whether one of these rules holds; each rule is evaluated at most once per run."""
-        truth = self.truth
-        for index in rules:
-            known = truth[index]
-            if known is None:
-                known = truth[index] = self.predicates[index](self.values)
-            if known:
-                return True
-        return False
-
-    def shown(self, node: _Node, visible: Mapping[str, bool]) -> bool:
-        """DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none."""
-        if node.step is not None and not visible[node.step]:
-            return False
-        if node.show and not self.any_holds(node.show):
-            return False
-        return not (node.hide and self.any_holds(node.hide))
-
-
 def _words(f: Field, error: FieldError, language: str, default_language: str) -> str:
     if error.code == "pattern" and f.pattern_message:
         return localize(f.pattern_message, language, default_language)
@@ -218,33 +207,55 @@ def evaluate(
     compiled = form if isinstance(form, CompiledForm) else compile_form(form)
     definition = compiled.form
     lang = language if language in definition.languages else definition.default_language
-    run = _Run(compiled.predicates)
-    values = run.values
+    predicates = compiled.predicates
+    truth: list[bool | None] = [None] * len(predicates)
+    values: dict[str, Answer] = {}
+
+    def any_holds(rules: tuple[int, ...]) -> bool:
+        """Whether one of these rules holds; each rule is evaluated at most once per run."""
+        for index in rules:
+            known = truth[index]
+            if known is None:
+                known = truth[index] = predicates[index](values)
+            if known:
+                return True
+        return False
+
     visible: dict[str, bool] = {}
     conversion_errors: dict[str, FieldError] = {}
+    get_answer = answers.get
     for node in compiled.order:
-        visible[node.id] = shown = run.shown(node, visible)
+        # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
+        step = node.step
+        shown = (
+            (step is None or visible[step])
+            and (not node.show or any_holds(node.show))
+            and not (node.hide and any_holds(node.hide))
+        )
+        visible[node.id] = shown
         f = node.input
         if f is None:
             continue
         if shown:
-            values[f.id], error = convert(f, answers.get(f.id))
+            value, error = node.convert(f, get_answer(node.id))  # type: ignore[misc]
+            values[node.id] = value
             if error is not None:
-                conversion_errors[f.id] = error
+                conversion_errors[node.id] = error
         else:
-            values[f.id] = None
+            values[node.id] = None
 
     # Walking the fields in id order makes every result list come out sorted without sorting.
     required: list[str] = []
     errors: dict[str, list[FieldError]] = {}
     stored: dict[str, Answer] = {}
+    limited = compiled.limited
     for f in compiled.inputs:
         f_id = f.id
         if not visible[f_id]:
             continue
         value, conversion_error = values[f_id], conversion_errors.get(f_id)
         require_rules = compiled.require_rules.get(f_id)
-        is_required = f.required or (require_rules is not None and run.any_holds(require_rules))
+        is_required = f.required or (require_rules is not None and any_holds(require_rules))
         if is_required:
             required.append(f_id)
         if conversion_error is not None:
@@ -254,9 +265,10 @@ def evaluate(
                 errors[f_id] = [FieldError(_required_code(f))]
             stored[f_id] = stored_empty(f)
         else:
-            problems = check(f, value)
-            if problems:
-                errors[f_id] = problems
+            if f_id in limited:
+                problems = check(f, value)
+                if problems:
+                    errors[f_id] = problems
             stored[f_id] = value
 
     return Evaluation(

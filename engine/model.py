@@ -78,6 +78,12 @@ class Field:
     min_selected: int | None = None
     max_selected: int | None = None
 
+    option_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The option values as a set, for answer checks on the hot path."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "option_set", frozenset(o.value for o in self.options))
+
     @property
     def is_input(self) -> bool:
         return self.type != "paragraph"
