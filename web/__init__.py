@@ -65,6 +65,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     applicant.init_app(app)  # the start page "/" and the applicant's pages
+    from web import auth, coordinator
+
+    auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required
+    coordinator.init_app(app)
     _register_core_views(app)
     return app
 

@@ -73,13 +73,19 @@ __all__ = [
     "safe_next",
 ]
 
+
+def N_(msgid: str) -> str:  # noqa: N802 - the marker name pybabel extracts by default
+    """Mark ``msgid`` for extraction; it is translated where it is shown, with ``_``."""
+    return msgid
+
+
 ADMIN_ROLE = "admin"
 DEFAULT_LOGIN_LIMIT = "5 per minute"
 """Failed logins per client IP and email address."""
 DEFAULT_LOGIN_IP_LIMIT = "30 per minute"
 """Failed logins per client IP whatever the email: stops trying one password on many accounts."""
-LOGIN_FAILED_MESSAGE = "Wrong email or password."
-SESSION_EXPIRED_MESSAGE = "The form has expired. Please sign in again."
+LOGIN_FAILED_MESSAGE = N_("Wrong email or password.")
+SESSION_EXPIRED_MESSAGE = N_("The form has expired. Please sign in again.")
 DEFAULT_AFTER_LOGIN = "coordinator.inbox"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -250,7 +256,7 @@ def login() -> ResponseReturnValue:
             error = _(LOGIN_FAILED_MESSAGE)
     form.next.data = target or ""
     form.password.data = ""
-    return _login_page(form, error), (200 if error is None else 401)
+    return _login_page(form, error)  # 200: a form shown again (401 would need a challenge)
 
 
 @bp.errorhandler(CSRFError)

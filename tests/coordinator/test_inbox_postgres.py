@@ -1,0 +1,156 @@
+"""The inbox queries and export on PostgreSQL (the production database), like on SQLite.
+
+Isolated the way tests/storage does it: a brand-new schema per test, selected through the
+connection's ``search_path`` and dropped afterwards. Without a reachable server these tests
+are skipped — unless ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import psycopg
+import pytest
+from coordinator_helpers import (
+    COORDINATOR,
+    FORM,
+    PASSWORD,
+    WORKFLOW,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+)
+from flask import Flask
+
+from engine.services import (
+    create_user,
+    fire_transition,
+    get_user,
+    import_definition,
+    publish_form,
+    publish_workflow,
+    submit,
+)
+from engine.services.export import export_plan, export_rows
+from engine.services.inbox import InboxFilter, assign_submission, inbox_page
+from engine.storage import Database
+from web import create_app
+from web.db import get_db
+
+POSTGRES_URL = os.environ.get(
+    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@cache
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(_libpq(POSTGRES_URL), connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
+    return None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    problem = _postgres_problem()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    schema = f"ff_inbox_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_app(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_DATABASE_URL",
+                 "FORMFLOW_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "DATABASE_URL": pg_url, "RATELIMIT_STORAGE_URI": "memory://"})
+    db = get_db(app)
+    db.upgrade()
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "triage")
+    import_definition(db, FORM, "form")
+    publish_form(db, "grant")
+    create_user(db, COORDINATOR, ["coordinator"], PASSWORD)
+    yield app
+    db.dispose()
+
+
+def test_keyset_pages_filters_and_counts_on_postgresql(pg_app: Flask) -> None:
+    db: Database = get_db(pg_app)
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    bulk_insert_submissions(db, 230, states=("submitted", "reviewed", "accepted"), start=start)
+    bulk_insert_submissions(db, 3, start=start + timedelta(seconds=100))  # ties on created_at
+
+    seen = []
+    page = inbox_page(db, InboxFilter(), limit=40)
+    assert page.counts == {"submitted": 80, "reviewed": 77, "accepted": 76}
+    while True:
+        seen += [s.id for s in page.submissions]
+        if page.older is None:
+            break
+        page = inbox_page(db, InboxFilter(), before=page.older, limit=40)
+    assert len(seen) == len(set(seen)) == 233
+
+    second = inbox_page(db, InboxFilter(), before=inbox_page(db, InboxFilter(), limit=40).older,
+                        limit=40)
+    assert [s.id for s in second.submissions] == seen[40:80]
+    assert second.newer is not None
+    back = inbox_page(db, InboxFilter(), after=second.newer, limit=40)
+    assert [s.id for s in back.submissions] == seen[:40]
+    assert back.newer is None
+
+    reviewed = inbox_page(db, InboxFilter(state="reviewed"), limit=200)
+    assert len(reviewed.submissions) == 77
+    assert all(s.state == "reviewed" for s in reviewed.submissions)
+    window = InboxFilter(created_from=start + timedelta(seconds=10),
+                         created_before=start + timedelta(seconds=20))
+    assert len(inbox_page(db, window).submissions) == 10
+
+
+def test_text_search_assignment_and_export_on_postgresql(pg_app: Flask) -> None:
+    db: Database = get_db(pg_app)
+    muller = submit(db, "grant", answers(name="Grete Müller", summary="100% Chor"), "de")
+    other = submit(db, "grant", answers(name="Hans Meier"), "de")
+    fire_transition(db, other.id, "review", actor=COORDINATOR, roles=["coordinator"])
+    assert [s.id for s in inbox_page(db, InboxFilter(text="müller")).submissions] == [muller.id]
+    assert [s.id for s in inbox_page(db, InboxFilter(text="100%")).submissions] == [muller.id]
+    assert [s.id for s in inbox_page(db, InboxFilter(text="1000%")).submissions] == []
+    assert [s.id for s in inbox_page(db, InboxFilter(text=other.reference)).submissions] == [
+        other.id]
+    me = get_user(db, COORDINATOR)
+    assign_submission(db, other.id, me.id, actor=COORDINATOR)
+    mine = inbox_page(db, InboxFilter(assigned_to=me.id))
+    assert [s.id for s in mine.submissions] == [other.id]
+    assert mine.counts == {"reviewed": 1}
+
+    plan = export_plan(db, InboxFilter())
+    rows = list(export_rows(db, plan.where, batch_size=1))
+    assert [r.reference for r in rows] == [other.reference, muller.reference]
+
+    client = Staff(pg_app).client(COORDINATOR)
+    page = client.get("/inbox?q=m%C3%BCller").get_data(as_text=True)
+    assert muller.reference in page and other.reference not in page
+    body = client.get("/inbox/export.csv").get_data(as_text=True)
+    assert body.startswith("\ufeffreference,") and "Grete Müller" in body

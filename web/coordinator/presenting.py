@@ -1,0 +1,298 @@
+"""Turning records into what the coordinator pages show: filters, labels, answers, timeline.
+
+Kept apart from the views so that the rules for reading a request (which filters, which
+dates) and for showing a stored answer (option labels of the PINNED form version, dates the
+German way) are in one place and the views stay about requests and responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+
+from engine.exceptions import InvalidInput
+from engine.model import Field, FormDefinition, WorkflowDefinition
+from engine.services.inbox import InboxFilter, Position, decode_position
+from engine.storage import EventRecord, OutboxRecord
+from engine.text import localize
+from web.coordinator.text import gettext as _
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "AnswerRow",
+    "FilterForm",
+    "TimelineEntry",
+    "answer_sections",
+    "display_timezone",
+    "format_datetime",
+    "parse_filters",
+    "state_label",
+    "timeline",
+    "transition_label",
+]
+
+DEFAULT_TIMEZONE = "Europe/Berlin"
+MAX_TEXT = 200
+
+
+@dataclass
+class FilterForm:
+    """The inbox filters as typed (for re-filling the form) and as understood."""
+
+    form: str = ""
+    state: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    q: str = ""
+    mine: bool = False
+    errors: list[str] = field(default_factory=list)
+    where: InboxFilter = field(default_factory=InboxFilter)
+    before: Position | None = None
+    after: Position | None = None
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The filters as URL arguments (empty ones left out), e.g. for page links."""
+        args = {
+            "form": self.form, "state": self.state, "from": self.date_from,
+            "to": self.date_to, "q": self.q, "mine": "1" if self.mine else "",
+        }
+        args.update({k: "" if v is None else str(v) for k, v in changes.items()})
+        return {key: value for key, value in args.items() if value}
+
+
+def display_timezone() -> tzinfo:
+    """The zone dates are shown and filtered in (``TIMEZONE`` config, default Berlin)."""
+    name = str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        from datetime import UTC
+
+        return UTC
+
+
+def parse_filters(args: Mapping[str, str], user_id: int) -> FilterForm:
+    """Read the inbox filters from query arguments; bad values are reported, not fatal."""
+    found = FilterForm(
+        form=args.get("form", "").strip()[:64],
+        state=args.get("state", "").strip()[:64],
+        date_from=args.get("from", "").strip()[:10],
+        date_to=args.get("to", "").strip()[:10],
+        q=args.get("q", "").strip()[:MAX_TEXT],
+        mine=args.get("mine", "") in ("1", "on", "true"),
+    )
+    zone = display_timezone()
+    created_from = _day_start(found.date_from, zone, found.errors, _("Received from"))
+    created_before = _day_start(found.date_to, zone, found.errors, _("Received until"))
+    if created_before is not None:
+        created_before = _next_day(found.date_to, zone)
+    found.where = InboxFilter(
+        form_id=found.form or None,
+        state=found.state or None,
+        created_from=created_from,
+        created_before=created_before,
+        text=found.q or None,
+        assigned_to=user_id if found.mine else None,
+    )
+    for name in ("before", "after"):
+        cursor = args.get(name, "")
+        if not cursor:
+            continue
+        try:
+            setattr(found, name, decode_position(cursor))
+        except InvalidInput:
+            found.errors.append(_("The page link is not valid; showing the newest submissions."))
+    if found.before is not None and found.after is not None:
+        found.after = None
+    return found
+
+
+def _day_start(raw: str, zone: tzinfo, errors: list[str], name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("“%(name)s” is not a date (YYYY-MM-DD).", name=name))
+        return None
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _next_day(raw: str, zone: tzinfo) -> datetime:
+    return datetime.combine(date.fromisoformat(raw) + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def format_datetime(value: datetime, language: str) -> str:
+    local = value.astimezone(display_timezone())
+    if language == "de":
+        return local.strftime("%d.%m.%Y %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _format_date(raw: str, language: str) -> str:
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return raw
+    return day.strftime("%d.%m.%Y") if language == "de" else day.isoformat()
+
+
+def state_label(workflow: WorkflowDefinition | None, state: str, language: str) -> str:
+    if workflow is None:
+        return state
+    found = next((s for s in workflow.states if s.id == state), None)
+    if found is None:
+        return state
+    return localize(found.label, language, "de") or state
+
+
+def transition_label(workflow: WorkflowDefinition, transition_id: str, language: str) -> str:
+    transition = workflow.transition(transition_id)
+    if transition is None:
+        return transition_id
+    label = localize(transition.label, language, "de")
+    if label:
+        return label
+    return f"{transition_id} → {state_label(workflow, transition.to, language)}"
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    field_id: str
+    label: str
+    value: str
+    multiline: bool = False
+
+
+def answer_sections(
+    form: FormDefinition, answers: Mapping[str, Any], language: str
+) -> list[tuple[str, list[AnswerRow]]]:
+    """Per step of the pinned form version: (step title, answers with that version's labels).
+
+    Fields the applicant never saw (hidden by a rule, so not stored) are left out; answers for
+    ids the version does not know (should not happen) are listed at the end under their ids.
+    """
+    default = form.default_language
+    sections = []
+    known: set[str] = set()
+    for step in form.steps:
+        rows = []
+        for form_field in step.fields:
+            known.add(form_field.id)
+            if not form_field.is_input or form_field.id not in answers:
+                continue
+            rows.append(
+                AnswerRow(
+                    field_id=form_field.id,
+                    label=localize(form_field.label, language, default) or form_field.id,
+                    value=_answer_text(form_field, answers[form_field.id], language),
+                    multiline=form_field.type == "textarea",
+                )
+            )
+        if rows:
+            sections.append((localize(step.title, language, default) or step.id, rows))
+    extra = [
+        AnswerRow(field_id=key, label=key, value=_plain(value))
+        for key, value in answers.items()
+        if key not in known
+    ]
+    if extra:
+        sections.append((_("Other answers"), extra))
+    return sections
+
+
+def _answer_text(form_field: Field, value: Any, language: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    default = "de"
+    options = {o.value: localize(o.label, language, default) or o.value for o in form_field.options}
+    if form_field.type in ("select", "radio"):
+        return options.get(str(value), str(value))
+    if form_field.type == "checkboxes" and isinstance(value, list):
+        return ", ".join(options.get(str(v), str(v)) for v in value)
+    if form_field.type == "checkbox":
+        return _("Yes") if value is True else _("No")
+    if form_field.type == "date" and isinstance(value, str):
+        return _format_date(value, language)
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class NotificationLine:
+    text: str
+    status: str
+    """``sent``, ``failed``, ``pending`` or ``enqueued``: for styling and tests."""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: str
+    actor: str
+    title: str
+    comment: str | None
+    notifications: Sequence[NotificationLine]
+
+
+def timeline(
+    events: Iterable[EventRecord],
+    notifications: Iterable[OutboxRecord],
+    workflow: WorkflowDefinition,
+    language: str,
+) -> list[TimelineEntry]:
+    """Events oldest first, each with the notifications it caused and how they went."""
+    by_event: dict[int, list[OutboxRecord]] = {}
+    for row in notifications:
+        by_event.setdefault(row.event_id, []).append(row)
+    entries = []
+    for event in events:
+        if event.kind == "created":
+            title = _("Received (state: %(state)s)",
+                      state=state_label(workflow, event.to_state or "", language))
+        elif event.kind == "transition":
+            title = _("%(transition)s: %(from)s → %(to)s",
+                      transition=transition_label(workflow, event.transition or "", language),
+                      **{"from": state_label(workflow, event.from_state or "", language)},
+                      to=state_label(workflow, event.to_state or "", language))
+        else:
+            title = _("Comment")
+        entries.append(
+            TimelineEntry(
+                at=format_datetime(event.at, language),
+                actor=event.actor,
+                title=title,
+                comment=event.comment,
+                notifications=[_notification_line(n, language) for n in by_event.get(event.id, [])],
+            )
+        )
+    return entries
+
+
+def _notification_line(row: OutboxRecord, language: str) -> NotificationLine:
+    if row.channel == "webhook":
+        target = _("Webhook")
+    else:
+        target = _("Email to %(recipient)s", recipient=row.recipient or "?")
+        if row.template:
+            target += f" ({row.template})"
+    if row.status == "sent":
+        when = format_datetime(row.delivered_at, language) if row.delivered_at else ""
+        text = _("%(target)s: sent %(when)s", target=target, when=when).strip()
+    elif row.status == "failed":
+        text = _("%(target)s: failed after %(attempts)s attempt(s): %(error)s",
+                 target=target, attempts=row.attempts, error=row.last_error or "?")
+    else:
+        text = _("%(target)s: waiting to be sent", target=target)
+    return NotificationLine(text=text, status=row.status)

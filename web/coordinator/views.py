@@ -1,0 +1,372 @@
+"""The coordinator pages: ``/inbox`` (list, filters, exports) and ``/inbox/<id>`` (one submission).
+
+Every change goes through the services — ``fire_transition`` for transitions (role, state,
+guard, comment policy, optimistic concurrency, notifications), ``add_comment`` for comments,
+``assign_submission`` for assignment — so these views never write anything themselves.
+
+A refused action re-renders the submission page with a plain message and the comment exactly
+as it was typed (409 when someone else was faster or the state no longer allows it, 422 when a
+comment is missing or not allowed, 403 when the role may not): a coordinator never loses what
+they wrote and never sees a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+
+from engine.exceptions import (
+    CommentNotAllowed,
+    CommentRequired,
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    RoleNotAllowed,
+    StaleState,
+    StorageUnavailable,
+    SubmissionInvalid,
+    TransitionError,
+    TransitionNotAllowed,
+    UnknownTransition,
+)
+from engine.services import (
+    add_comment,
+    fire_transition,
+    get_submission,
+    history,
+    list_published,
+    notifications_for,
+    transitions_for,
+)
+from engine.services.export import csv_chunks, export_plan, json_chunks
+from engine.services.inbox import (
+    assign_submission,
+    assignable_users,
+    encode_position,
+    inbox_page,
+    pinned_definitions,
+)
+from engine.services.loading import form_of, workflow_of
+from engine.storage import SubmissionRecord
+from engine.text import localize
+from web.auth import roles_required
+from web.coordinator.presenting import (
+    FilterForm,
+    answer_sections,
+    format_datetime,
+    parse_filters,
+    state_label,
+    timeline,
+    transition_label,
+)
+from web.coordinator.text import gettext as _
+from web.coordinator.text import page_language
+from web.db import get_db
+from web.errors import error_page
+
+__all__ = ["COORDINATOR_ROLE", "bp"]
+
+COORDINATOR_ROLE = "coordinator"
+MAX_COMMENT = 10_000
+
+bp = Blueprint("coordinator", __name__, url_prefix="/inbox")
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """CSRF only: the fields are read from ``request.form`` so that nothing typed is lost."""
+
+
+# -- the inbox -----------------------------------------------------------------------------
+
+
+@bp.get("")
+@roles_required(COORDINATOR_ROLE)
+def inbox() -> ResponseReturnValue:
+    db = get_db()
+    language = page_language()
+    filters = parse_filters(request.args, current_user.id)
+    page = inbox_page(db, filters.where, before=filters.before, after=filters.after)
+    forms, workflows = pinned_definitions(db, page.submissions)
+    users = {u.id: u.email for u in assignable_users(db)}
+    rows = []
+    for submission in page.submissions:
+        form = forms[submission.form_version_row]
+        workflow = workflows[submission.workflow_version_row]
+        rows.append({
+            "id": submission.id,
+            "reference": submission.reference,
+            "form": localize(form.title, language, form.default_language) or form.id,
+            "form_version": submission.form_version,
+            "applicant": _applicant_name(form, submission),
+            "state": state_label(workflow, submission.state, language),
+            "created": format_datetime(submission.created_at, language),
+            "created_iso": submission.created_at.isoformat(),
+            "assigned": users.get(submission.assigned_to) if submission.assigned_to else None,
+        })
+    form_choices, state_choices = _filter_choices(language)
+    return render_template(
+        "coordinator/inbox.html",
+        lang=language,
+        filters=filters,
+        rows=rows,
+        counts=_counts(page.counts, state_choices),
+        total=sum(page.counts.values()),
+        form_choices=form_choices,
+        state_choices=state_choices,
+        newer=encode_position(page.newer) if page.newer else None,
+        older=encode_position(page.older) if page.older else None,
+    )
+
+
+def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
+    field_id = getattr(form, "applicant_name", None)
+    value = submission.answers.get(field_id) if field_id else None
+    return str(value) if value else ""
+
+
+def _filter_choices(language: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Published forms and every state of the published workflows, with labels."""
+    db = get_db()
+    forms = []
+    for record in list_published(db, "form"):
+        form = form_of(db, record)
+        forms.append((form.id, localize(form.title, language, form.default_language) or form.id))
+    states: dict[str, str] = {}
+    for record in list_published(db, "workflow"):
+        workflow = workflow_of(db, record)
+        for state in workflow.states:
+            states.setdefault(state.id, state_label(workflow, state.id, language))
+    return sorted(forms, key=lambda f: f[1].casefold()), list(states.items())
+
+
+def _counts(counts: dict[str, int], states: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    labels = dict(states)
+    ordered = [(state, labels[state], counts.get(state, 0)) for state in labels]
+    ordered += [(state, state, n) for state, n in sorted(counts.items()) if state not in labels]
+    return ordered
+
+
+# -- exports -------------------------------------------------------------------------------
+
+
+@bp.get("/export.csv")
+@roles_required(COORDINATOR_ROLE)
+def export_csv() -> ResponseReturnValue:
+    filters = _export_filters()
+    delimiter = ";" if request.args.get("delimiter") in (";", "semicolon") else ","
+    db = get_db()
+    plan = export_plan(db, filters.where)
+    response = Response(
+        stream_with_context(csv_chunks(db, plan, delimiter=delimiter)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.csv"'
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/export.json")
+@roles_required(COORDINATOR_ROLE)
+def export_json() -> ResponseReturnValue:
+    filters = _export_filters()
+    db = get_db()
+    plan = export_plan(db, filters.where)
+    response = Response(stream_with_context(json_chunks(db, plan)), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.json"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _export_filters() -> FilterForm:
+    filters = parse_filters(request.args, current_user.id)
+    if filters.errors:
+        abort(400, description=" ".join(filters.errors))
+    return filters
+
+
+# -- one submission ------------------------------------------------------------------------
+
+
+@bp.get("/<submission_id>")
+@roles_required(COORDINATOR_ROLE)
+def submission(submission_id: str) -> ResponseReturnValue:
+    return _submission_page(_submission_or_404(submission_id))
+
+
+@bp.post("/<submission_id>")
+@roles_required(COORDINATOR_ROLE)
+def act(submission_id: str) -> ResponseReturnValue:
+    """Fire a transition (button ``transition``) or only comment (button ``comment_only``)."""
+    record = _submission_or_404(submission_id)
+    comment = request.form.get("comment", "")[:MAX_COMMENT]
+    expected_state = request.form.get("expected_state") or None
+    if not ActionForm().validate_on_submit():
+        return _submission_page(
+            record, comment=comment, status=400,
+            error=_("The form had expired. Your comment is kept below; please send it again."),
+        )
+    db = get_db()
+    transition_id = request.form.get("transition", "")
+    try:
+        if request.form.get("comment_only") or not transition_id:
+            add_comment(db, record.id, current_user.email, comment)
+            flash(_("Comment saved."), "success")
+        else:
+            fired = fire_transition(
+                db, record.id, transition_id,
+                actor=current_user.email, roles=current_user.roles,
+                comment=comment, expected_state=expected_state,
+            )
+            _forms, workflows = pinned_definitions(db, [fired.submission])
+            workflow = workflows[fired.submission.workflow_version_row]
+            flash(_("“%(transition)s” done. New state: %(state)s.",
+                    transition=transition_label(workflow, transition_id, page_language()),
+                    state=state_label(workflow, fired.submission.state, page_language())),
+                  "success")
+    except (TransitionError, SubmissionInvalid) as exc:
+        status, message = _refusal(exc, transition_id, record)
+        return _submission_page(get_submission(db, record.id), comment=comment, status=status,
+                                error=message)
+    return redirect(url_for("coordinator.submission", submission_id=record.id), code=303)
+
+
+def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tuple[int, str]:
+    """HTTP status and a message for a refused action, in the coordinator's words."""
+    keep = _("Your comment is kept below.")
+    if isinstance(exc, StaleState):
+        return 409, _("Someone else has changed this submission in the meantime. Please check "
+                      "its current state and decide again.") + " " + keep
+    if isinstance(exc, TransitionNotAllowed | UnknownTransition):
+        return 409, _("This step is not possible in the current state.") + " " + keep
+    if isinstance(exc, GuardFailed):
+        return 409, _("This submission does not meet the condition of this step.") + " " + keep
+    if isinstance(exc, RoleNotAllowed):
+        return 403, _("Your role may not take this step.") + " " + keep
+    if isinstance(exc, CommentRequired):
+        return 422, _("This step needs a comment.")
+    if isinstance(exc, CommentNotAllowed):
+        return 422, _("This step takes no comment. Remove the comment, or save it with “Comment "
+                      "only”.")
+    if isinstance(exc, SubmissionInvalid):
+        return 422, _("Please write a comment.")
+    return 409, _("The step could not be taken.") + " " + keep
+
+
+@bp.post("/<submission_id>/assign")
+@roles_required(COORDINATOR_ROLE)
+def assign(submission_id: str) -> ResponseReturnValue:
+    record = _submission_or_404(submission_id)
+    if not ActionForm().validate_on_submit():
+        return _submission_page(record, status=400,
+                                error=_("The form had expired; please try again."))
+    chosen = request.form.getlist("assignee")  # the "assign to me" button adds "me"
+    raw = "me" if "me" in chosen else (chosen[0] if chosen else "")
+    assignee: int | None
+    if raw == "me":
+        assignee = current_user.id
+    elif raw in ("", "none"):
+        assignee = None
+    elif raw.isdigit():
+        assignee = int(raw)
+    else:
+        return _submission_page(record, status=422, error=_("Unknown person."))
+    expected_raw = request.form.get("expected_assignee", "")
+    expected = int(expected_raw) if expected_raw.isdigit() else None
+    try:
+        assign_submission(get_db(), record.id, assignee, actor=current_user.email,
+                          expected_assignee=expected, check_expected=True)
+    except InvalidInput:
+        return _submission_page(record, status=422,
+                                error=_("Only active coordinators can be assigned."))
+    except StaleState:
+        return _submission_page(get_submission(get_db(), record.id), status=409,
+                                error=_("Someone else changed the assignment in the meantime. "
+                                        "Please check the current state."))
+    flash(_("Assignment saved."), "success")
+    return redirect(url_for("coordinator.submission", submission_id=record.id), code=303)
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
+    """A missing or stale CSRF token (checked app-wide before the view runs): on a
+    submission's page, show it again with the typed comment instead of a bare error page."""
+    submission_id = (request.view_args or {}).get("submission_id")
+    if request.method != "POST" or not submission_id:
+        return error_page(400, _exc)
+    record = _submission_or_404(str(submission_id))
+    return _submission_page(
+        record, comment=request.form.get("comment", "")[:MAX_COMMENT], status=400,
+        error=_("The form had expired. Your comment is kept below; please send it again."),
+    )
+
+
+@bp.errorhandler(StorageUnavailable)
+def _storage_unavailable(exc: StorageUnavailable) -> ResponseReturnValue:
+    return error_page(503, exc)
+
+
+def _submission_or_404(submission_id: str) -> SubmissionRecord:
+    if len(submission_id) > 32:
+        abort(404)
+    try:
+        return get_submission(get_db(), submission_id)
+    except NotFound:
+        abort(404)
+
+
+def _submission_page(
+    record: SubmissionRecord, *, comment: str = "", status: int = 200, error: str | None = None
+) -> ResponseReturnValue:
+    db = get_db()
+    language = page_language()
+    forms, workflows = pinned_definitions(db, [record])
+    form = forms[record.form_version_row]
+    workflow = workflows[record.workflow_version_row]
+    offered = transitions_for(db, record, current_user.roles)
+    users = assignable_users(db)
+    assigned = next((u.email for u in users if u.id == record.assigned_to), None)
+    buttons = [
+        {
+            "id": t.id,
+            "label": transition_label(workflow, t.id, language),
+            "to": state_label(workflow, t.to, language),
+            "comment": t.comment,
+        }
+        for t in offered
+    ]
+    return render_template(
+        "coordinator/submission.html",
+        lang=language,
+        submission=record,
+        form_title=localize(form.title, language, form.default_language) or form.id,
+        state=state_label(workflow, record.state, language),
+        created=format_datetime(record.created_at, language),
+        sections=answer_sections(form, record.answers, language),
+        events=timeline(history(db, record.id), notifications_for(db, record.id), workflow,
+                        language),
+        buttons=buttons,
+        comment_required=any(b["comment"] == "required" for b in buttons),
+        comment=comment,
+        error=error,
+        messages=get_flashed_messages(with_categories=True),
+        users=users,
+        assigned=assigned,
+        action_form=ActionForm(),
+    ), status
