@@ -9,7 +9,9 @@ alternating rounds, so both see the same machine load, and the median round coun
 
 Prints requests/s of both and their ratio (target: formflow ≥ 0.8 × baseline), then formflow's
 requests/s against PostgreSQL (a fresh schema, dropped afterwards; skipped when unreachable).
-Every answer must be 201, or the run fails.
+Every answer must be 201, or the run fails. By default the outbox rows each submission writes
+are not enqueued (no Redis needed); ``--redis URL`` adds the enqueue and Redis-kept rate limits,
+as in production.
 """
 
 from __future__ import annotations
@@ -156,12 +158,16 @@ def _prepare_formflow(database_url: str) -> None:
 
 
 def _formflow(
-    shape: Shape, instance: Path, database_url: str
+    shape: Shape, instance: Path, database_url: str, redis: str | None
 ) -> contextlib.AbstractContextManager[Server]:
+    """formflow under gunicorn. Without ``redis``, outbox rows are written but not enqueued
+    (``NOTIFY_ENQUEUE=False``), and rate-limit counters live in each worker's memory."""
     _prepare_formflow(database_url)
-    raised = '{"RATELIMIT_SUBMISSIONS": "100000000 per minute"}'
-    return _gunicorn(shape, "formflow", f"web:create_app({raised})",
-                     _formflow_env(instance, database_url),
+    config = {"RATELIMIT_SUBMISSIONS": "100000000 per minute", "NOTIFY_ENQUEUE": bool(redis)}
+    env = _formflow_env(instance, database_url)
+    if redis:
+        env["FORMFLOW_REDIS_URL"] = redis
+    return _gunicorn(shape, "formflow", f"web:create_app({config!r})", env,
                      "/api/forms/membership/submissions", "/api/forms")
 
 
@@ -239,19 +245,24 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=SERVER_THREADS,
                         help="threads per gunicorn worker")
+    parser.add_argument("--redis", metavar="URL",
+                        help="a scratch Redis (e.g. redis://127.0.0.1:6379/15): enqueue each "
+                             "submission's notifications and keep rate limits there, as in "
+                             "production; the jobs stay queued there")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     shape = Shape(args.workers, args.server_threads)
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
           f"gunicorn {shape.workers} workers × {shape.threads} threads; "
-          f"{args.threads} client threads, {args.rounds} rounds × {args.requests} submissions")
+          f"{args.threads} client threads, {args.rounds} rounds × {args.requests} submissions; "
+          f"notifications {'enqueued to ' + args.redis if args.redis else 'not enqueued'}")
     folder = Path(tempfile.mkdtemp(prefix="formflow-bench-"))
     try:
         sqlite_url = f"sqlite:///{folder / 'instance' / 'formflow.sqlite3'}"
         (folder / "instance").mkdir()
         with (
-            _formflow(shape, folder / "instance", sqlite_url) as formflow,
+            _formflow(shape, folder / "instance", sqlite_url, args.redis) as formflow,
             _baseline(shape, folder) as base,
         ):
             rates: dict[str, list[float]] = {"formflow": [], "baseline": []}
@@ -275,7 +286,7 @@ def main() -> int:
         if not args.no_postgres and (found := _postgres_schema()) is not None:
             url, schema = found
             try:
-                with _formflow(shape, folder / "instance-pg", url) as formflow:
+                with _formflow(shape, folder / "instance-pg", url, args.redis) as formflow:
                     _check(formflow, _round(formflow, args.warmup, args.threads))
                     pg_rates = []
                     for _ in range(args.rounds):
