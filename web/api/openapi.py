@@ -180,7 +180,10 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["transition", "from", "to", "actor", "comment", "at"],
         "properties": {
-            "kind": {"enum": ["created", "transition", "comment"]},
+            "kind": {
+                "type": "string",
+                "description": "`created`, `transition` or `comment` (more may be added).",
+            },
             "transition": {"type": ["string", "null"]},
             "from": {"type": ["string", "null"]},
             "to": {"type": ["string", "null"]},
