@@ -69,6 +69,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required
     coordinator.init_app(app)
+    from web import admin
+
+    admin.init_app(app)  # forms, workflows and users in the browser (roles_required("admin"))
     _register_core_views(app)
     return app
 

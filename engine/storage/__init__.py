@@ -8,6 +8,7 @@ Create a :class:`Database` from a URL, call :meth:`Database.upgrade` once (Alemb
 from __future__ import annotations
 
 from engine.storage.database import Database, storage_errors
+from engine.storage.editing import EditorDraftRecord
 from engine.storage.records import (
     ApiTokenRecord,
     DefinitionKind,
@@ -28,6 +29,7 @@ __all__ = [
     "DefinitionKind",
     "DefinitionVersionRecord",
     "DraftRecord",
+    "EditorDraftRecord",
     "EventKind",
     "EventRecord",
     "OutboxRecord",

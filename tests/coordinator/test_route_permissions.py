@@ -34,6 +34,7 @@ ROLES = ("anonymous", "applicant", "coordinator", "admin")
 OK, LOGIN, DENIED, HIDDEN = "ok", "login", "denied", "hidden"
 PUBLIC = (OK, OK, OK, OK)
 STAFF_PAGE = (LOGIN, LOGIN, OK, OK)
+ADMIN_PAGE = (LOGIN, LOGIN, DENIED, OK)
 
 # (endpoint, method) -> expected outcome for (anonymous, applicant, coordinator, admin)
 EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
@@ -68,6 +69,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("coordinator.submission", "GET"): STAFF_PAGE,
     ("coordinator.act", "POST"): STAFF_PAGE,
     ("coordinator.assign", "POST"): STAFF_PAGE,
+    # administration (web/admin): administrators only; a user or token that does not exist
+    # (the sample ids below) is 404 for them
+    **{(endpoint, method): ADMIN_PAGE for endpoint, method in (
+        ("admin.index", "GET"), ("admin.definitions", "GET"), ("admin.import_file", "POST"),
+        ("admin.new_definition", "POST"), ("admin.export", "GET"), ("admin.versions", "GET"),
+        ("admin.publish_version", "POST"), ("admin.diff", "GET"), ("admin.edit", "GET"),
+        ("admin.draft", "GET"), ("admin.draft", "POST"), ("admin.discard", "POST"),
+        ("admin.check", "POST"), ("admin.changes", "POST"), ("admin.publish", "POST"),
+        ("admin.form_what_if", "POST"), ("admin.workflow_what_if", "POST"),
+        ("admin.diagram", "POST"), ("admin.users", "GET"), ("admin.create", "POST"),
+    )},
+    **{("admin." + endpoint, "POST"): (LOGIN, LOGIN, DENIED, HIDDEN)
+       for endpoint in ("roles", "active", "new_token", "revoke")},
 }
 
 LAST = {"auth.logout"}
@@ -101,6 +115,14 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = "person"
         elif name in ("id", "submission_id"):
             values[name] = ids["submission"]
+        elif name == "kinds":
+            values[name] = "forms"
+        elif name == "definition_id":
+            values[name] = "grant"
+        elif name == "version":
+            values[name] = "1"
+        elif name in ("user_id", "token_id"):
+            values[name] = "999999"  # nobody's: the administration answers 404
         else:
             raise AssertionError(f"{rule.rule}: no sample value for <{name}>; add one here")
     return values

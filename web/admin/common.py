@@ -1,0 +1,114 @@
+"""The administration blueprint and what its views share.
+
+Every view of the blueprint is decorated with ``roles_required("admin")`` (anonymous → login,
+others → 403); ``tests/admin/test_access.py`` walks the URL map to make sure none is missed.
+CSRF is checked for every POST by ``web.security`` (forms send ``_csrf_token``, the editor's
+``fetch`` calls send the ``X-CSRFToken`` header).
+
+JSON endpoints answer errors as ``{"error": code, "message": text, …}`` with a fitting status
+(400 unreadable body, 404, 409 conflict, 422 refused definition), never a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import NotFound as HTTPNotFound
+
+from engine.exceptions import InvalidInput, NotFound
+from engine.problems import Problem
+from engine.storage import Database
+from engine.text import Text, localize
+from web.admin.text import gettext, page_language
+from web.db import get_db
+
+__all__ = [
+    "KIND_OF",
+    "PLURAL_OF",
+    "actor",
+    "bp",
+    "database",
+    "json_body",
+    "json_error",
+    "kind_of",
+    "problems_json",
+    "text_in",
+]
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+KIND_OF: Mapping[str, Literal["form", "workflow"]] = {"forms": "form", "workflows": "workflow"}
+PLURAL_OF: Mapping[str, str] = {"form": "forms", "workflow": "workflows"}
+
+
+@bp.context_processor
+def _words() -> dict[str, Any]:
+    """Admin templates get the admin catalogue's ``_`` (falling back to the app's)."""
+    return {"_": gettext, "admin_language": page_language()}
+
+
+def database() -> Database:
+    return get_db()
+
+
+def actor() -> str:
+    """Who is acting: the signed-in administrator's email (for drafts and the log)."""
+    return str(getattr(current_user, "email", "") or "admin")
+
+
+def kind_of(kinds: str) -> Literal["form", "workflow"]:
+    kind = KIND_OF.get(kinds)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+def text_in(text: Text | None, language: str, default: str | None = None) -> str:
+    """A definition's text in the page language, else its default, else any."""
+    if not text:
+        return ""
+    fallback = default or next((k for k in text if k), language)
+    return localize(text, language, fallback)
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": code, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> list[dict[str, str]]:
+    return [p.as_json() for p in problems]
+
+
+class BadBody(Exception):
+    """The request body is not the JSON object the endpoint needs."""
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or ``BadBody`` (answered as 400 by the handler below)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadBody(gettext("The request body must be a JSON object."))
+    return data
+
+
+@bp.errorhandler(BadBody)
+def _bad_body(exc: BadBody) -> Response:
+    return json_error(400, "bad_request", str(exc))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Any:
+    """An unknown definition, version or user: JSON for the editor's calls, else the 404 page."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return json_error(404, "not_found", str(exc))
+    return current_app.handle_http_exception(HTTPNotFound())
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(exc: InvalidInput) -> Response:
+    return json_error(422, exc.code, str(exc), field=exc.field)

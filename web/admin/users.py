@@ -1,0 +1,164 @@
+"""Staff accounts: create users, change roles, (de)activate, API tokens.
+
+Everything goes through the user services (``engine.services.users`` and
+``engine.services.staff``): passwords are hashed there, tokens are stored only as hashes, and
+the last active administrator cannot be demoted or deactivated. A new API token is shown
+exactly once, on the page answering the POST that made it (``Cache-Control: no-store``), and
+never again — revoking is by the token's number.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.exceptions import AlreadyExists, InvalidInput, NotFound
+from engine.services import create_api_token, create_user, list_published
+from engine.services.loading import workflow_of
+from engine.services.staff import (
+    change_user_active,
+    list_users,
+    revoke_token_of,
+    set_user_roles,
+    tokens_of,
+)
+from engine.services.users import KNOWN_ROLES, MIN_PASSWORD_LENGTH
+from engine.storage import UserRecord
+from web.admin.common import bp, database
+from web.admin.text import gettext as _
+from web.auth import roles_required
+
+__all__: list[str] = []
+
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _roles_in_use() -> list[str]:
+    """Built-in roles and every role a published workflow names, for the role checkboxes."""
+    db = database()
+    roles = set(KNOWN_ROLES)
+    for record in list_published(db, "workflow"):
+        roles.update(r for t in workflow_of(db, record).transitions for r in t.roles)
+    return sorted(roles)
+
+
+def _page(status: int = 200, **extra: object) -> ResponseReturnValue:
+    db = database()
+    users = list_users(db)
+    tokens = {user.id: tokens_of(db, user.email) for user in users}
+    roles = sorted(set(_roles_in_use()) | {r for u in users for r in u.roles})
+    response = make_response(render_template(
+        "admin/users.html", users=users, tokens=tokens, roles=roles,
+        min_password=MIN_PASSWORD_LENGTH, **extra,
+    ), status)
+    if "new_token" in extra:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _user(user_id: int) -> UserRecord:
+    for user in list_users(database()):
+        if user.id == user_id:
+            return user
+    abort(404)
+
+
+def _chosen_roles() -> list[str]:
+    chosen = set(request.form.getlist("roles"))
+    extra = request.form.get("other_roles", "")
+    chosen.update(part.strip() for part in extra.split(",") if part.strip())
+    return sorted(chosen)
+
+
+def _role_problem(roles: list[str]) -> str | None:
+    if not roles:
+        return _("Choose at least one role.")
+    bad = [r for r in roles if not _ROLE.match(r)]
+    if bad:
+        return _("Not a role name: %(roles)s (lowercase letters, digits and '_').",
+                 roles=", ".join(bad))
+    return None
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/users")
+@roles_required("admin")
+def create() -> ResponseReturnValue:
+    email = (request.form.get("email") or "").strip()
+    password = request.form.get("password") or None
+    roles = _chosen_roles()
+    problem = _role_problem(roles)
+    if problem is None:
+        try:
+            created = create_user(database(), email, roles, password)
+        except AlreadyExists:
+            problem = _("A user with this email address already exists.")
+        except InvalidInput as exc:
+            problem = {
+                "email": _("Please enter a valid email address."),
+                "password": _("A password needs at least %(n)s characters.",
+                              n=MIN_PASSWORD_LENGTH),
+            }.get(exc.field, _("Please check the roles."))
+        else:
+            flash(_("User %(email)s was created.", email=created.email), "notice")
+            return redirect(url_for("admin.users"))
+    return _page(422, create_error=problem, create_email=email, create_roles=roles)
+
+
+@bp.post("/users/<int:user_id>/roles")
+@roles_required("admin")
+def roles(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    chosen = _chosen_roles()
+    problem = _role_problem(chosen)
+    if problem is None:
+        try:
+            set_user_roles(database(), user.email, chosen)
+        except InvalidInput:
+            problem = _("At least one active administrator must remain.")
+    if problem is not None:
+        return _page(422, user_error=problem, error_user=user.id)
+    flash(_("The roles of %(email)s were changed.", email=user.email), "notice")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required("admin")
+def active(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    wanted = request.form.get("active") == "1"
+    try:
+        change_user_active(database(), user.email, wanted)
+    except InvalidInput:
+        return _page(422, user_error=_("At least one active administrator must remain."),
+                     error_user=user.id)
+    flash(_("%(email)s was activated.", email=user.email) if wanted
+          else _("%(email)s was deactivated.", email=user.email), "notice")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/tokens")
+@roles_required("admin")
+def new_token(user_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    token, record = create_api_token(database(), user.email)
+    return _page(201, new_token=token, new_token_user=user, new_token_id=record.id)
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@roles_required("admin")
+def revoke(user_id: int, token_id: int) -> ResponseReturnValue:
+    user = _user(user_id)
+    try:
+        revoke_token_of(database(), user.email, token_id)
+    except NotFound:
+        abort(404)
+    flash(_("Token %(id)s of %(email)s was revoked.", id=token_id, email=user.email), "notice")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,905 @@
+/*
+ * form-editor.js — the builder, preview and what-if panel of the form editor.
+ *
+ * Builder: steps and fields as cards (add, remove, "Move up"/"Move down" buttons — no
+ * drag-only interaction), every property of a field, and the rule builder ("show / hide /
+ * require [targets] when [all | any] of: [field] [operator] [value]") with the operators the
+ * engine allows for each field type (config.operators is the engine's OPERATORS table).
+ *
+ * Preview: the draft rendered as applicants see it, one visible step at a time, live through
+ * formflow-rules.js + formflow-form.js (the same scripts the applicant pages use). What-if:
+ * the preview's answers are sent to the server, which evaluates them with the real engine and
+ * lists, per workflow state, the transitions that would be offered.
+ *
+ * Element ids follow the draft's structure (step-0, field-0-1, rule-2-cond-0-op …); see
+ * docs/administrators.md for the full list the browser tests rely on.
+ */
+(function () {
+  'use strict';
+  const E = window.FormflowEditor;
+  if (!E || E.config.kind !== 'form') return;
+  const { config, t, h } = E;
+  const editor = new E.Editor();
+  const openFields = new Set();
+  const CHOICE = new Set(['select', 'radio', 'checkboxes']);
+  const TYPE_WORDS = {
+    text: 'Text', textarea: 'Text area', email: 'Email', tel: 'Phone', url: 'Web address',
+    number: 'Number', date: 'Date', select: 'Drop-down list', radio: 'Radio buttons',
+    checkboxes: 'Checkboxes', checkbox: 'Single checkbox', paragraph: 'Paragraph',
+  };
+  const TEXT_PROPERTIES = new Set(['label', 'help', 'placeholder', 'content', 'pattern_message']);
+  const PROPERTY_WORDS = {
+    label: 'Label', help: 'Help text', placeholder: 'Placeholder', content: 'Content',
+    required: 'Required', default: 'Default value', min_length: 'Minimum length',
+    max_length: 'Maximum length', pattern: 'Pattern (regular expression)',
+    pattern_message: 'Message when the pattern does not match',
+    counter: 'Show a character counter', autocomplete: 'Autocomplete', min: 'Minimum',
+    max: 'Maximum', step: 'Step size', min_selected: 'Minimum selected',
+    max_selected: 'Maximum selected', options: 'Options',
+  };
+  const PROPERTY_ORDER = [
+    'label', 'content', 'help', 'placeholder', 'required', 'min_length', 'max_length',
+    'pattern', 'pattern_message', 'counter', 'autocomplete', 'min', 'max', 'step',
+    'min_selected', 'max_selected', 'options', 'default',
+  ];
+
+  // -- the model --------------------------------------------------------------------------
+
+  const draft = () => editor.draft;
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+  function languages() {
+    const list = isObject(draft()) && Array.isArray(draft().languages)
+      ? draft().languages.filter((l) => typeof l === 'string' && l) : [];
+    return list.length ? list : ['de'];
+  }
+
+  function steps() {
+    if (!isObject(draft())) return [];
+    if (!Array.isArray(draft().steps)) draft().steps = [];
+    return draft().steps;
+  }
+
+  function fieldsOf(step) {
+    if (!Array.isArray(step.fields)) step.fields = [];
+    return step.fields;
+  }
+
+  function rules() {
+    if (!Array.isArray(draft().rules)) draft().rules = [];
+    return draft().rules;
+  }
+
+  function allFields() {
+    const found = [];
+    for (const step of steps()) {
+      if (!isObject(step)) continue;
+      for (const field of fieldsOf(step)) if (isObject(field)) found.push(field);
+    }
+    return found;
+  }
+
+  function takenIds() {
+    const taken = new Set();
+    for (const step of steps()) {
+      if (!isObject(step)) continue;
+      taken.add(step.id);
+      for (const field of fieldsOf(step)) if (isObject(field)) taken.add(field.id);
+    }
+    return taken;
+  }
+
+  function textOf(value) {
+    if (typeof value === 'string') return value;
+    if (isObject(value)) {
+      const lang = config.language in value ? config.language : languages()[0];
+      return value[lang] || Object.values(value)[0] || '';
+    }
+    return '';
+  }
+
+  /** Input fields as the rule builder needs them: id, type, label, options. */
+  function conditionFields() {
+    return allFields()
+      .filter((f) => f.type !== 'paragraph' && typeof f.id === 'string')
+      .map((f) => ({
+        id: f.id, type: f.type, label: textOf(f.label) || f.id,
+        options: Array.isArray(f.options) ? f.options.filter(isObject)
+          .map((o) => ({ value: o.value, label: textOf(o.label) || o.value })) : [],
+      }));
+  }
+
+  const changed = () => editor.changed('builder', false);
+  const restructured = () => editor.changed('builder', true);
+
+  /** Renaming a step or field also renames what refers to it (rules, applicant). */
+  function renameReferences(oldId, newId) {
+    if (!oldId || oldId === newId) return;
+    const renameIn = (condition) => {
+      if (!isObject(condition)) return;
+      if (condition.field === oldId) condition.field = newId;
+      for (const key of ['all', 'any']) if (Array.isArray(condition[key])) condition[key].forEach(renameIn);
+      if (condition.not) renameIn(condition.not);
+    };
+    for (const rule of rules()) {
+      if (!isObject(rule)) continue;
+      renameIn(rule.when);
+      for (const effect of ['show', 'hide', 'require']) {
+        if (Array.isArray(rule[effect])) rule[effect] = rule[effect].map((x) => (x === oldId ? newId : x));
+      }
+    }
+    if (isObject(draft().applicant)) {
+      for (const role of ['email', 'name']) if (draft().applicant[role] === oldId) draft().applicant[role] = newId;
+    }
+  }
+
+  function move(list, index, delta) {
+    const target = index + delta;
+    if (target < 0 || target >= list.length) return false;
+    const [item] = list.splice(index, 1);
+    list.splice(target, 0, item);
+    return true;
+  }
+
+  /** After a re-render, put the keyboard focus back where the person was working. */
+  function focusId(...ids) {
+    for (const id of ids) {
+      const element = document.getElementById(id);
+      if (element && !element.disabled) { element.focus(); return; }
+    }
+  }
+
+  // -- small widgets ----------------------------------------------------------------------
+
+  function moveButtons(prefix, index, count, onMove, what) {
+    return h('span', { class: 'move-buttons' },
+      h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-up', disabled: index === 0,
+        aria: { label: t('Move up') + ': ' + what },
+        on: { click: () => onMove(-1) },
+      }, t('Move up')),
+      h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-down', disabled: index === count - 1,
+        aria: { label: t('Move down') + ': ' + what },
+        on: { click: () => onMove(1) },
+      }, t('Move down')));
+  }
+
+  function labelled(id, label, control, pointer) {
+    return h('div', { class: 'prop', dataset: { pointer: pointer || '' } },
+      h('label', { for: id }, label), control);
+  }
+
+  function numberInput(id, value, pointer, onValue, options) {
+    const opts = options || {};
+    return h('input', {
+      type: opts.type || 'number', id, value: value === undefined || value === null ? '' : String(value),
+      step: opts.step || (opts.type === 'date' ? null : 'any'), min: opts.min,
+      dataset: { pointer },
+      on: {
+        input: (e) => {
+          const raw = e.target.value;
+          if (raw === '') onValue(undefined);
+          else onValue(opts.type === 'date' ? raw : Number(raw));
+        },
+      },
+    });
+  }
+
+  // -- form properties --------------------------------------------------------------------
+
+  function formProperties() {
+    const form = draft();
+    const langs = languages();
+    const box = h('section', { class: 'card', id: 'form-props', dataset: { pointer: '' } },
+      h('h2', {}, t('Form')));
+    box.append(labelled('form-id', t('Id'),
+      h('input', { type: 'text', id: 'form-id', value: form.id || '', readonly: true, dataset: { pointer: '/id' } }), '/id'));
+    box.append(E.textField({
+      idPrefix: 'form-title', label: t('Title'), languages: langs, pointer: '/title',
+      get: () => form.title, set: (v) => { if (v === undefined) delete form.title; else form.title = v; changed(); },
+    }));
+    box.append(E.textField({
+      idPrefix: 'form-description', label: t('Description'), languages: langs, multiline: true,
+      pointer: '/description',
+      get: () => form.description,
+      set: (v) => { if (v === undefined) delete form.description; else form.description = v; changed(); },
+    }));
+    box.append(labelled('form-languages', t('Languages (codes, separated by commas)'), h('input', {
+      type: 'text', id: 'form-languages', value: Array.isArray(form.languages) ? form.languages.join(', ') : '',
+      dataset: { pointer: '/languages' },
+      on: {
+        change: (e) => {
+          form.languages = e.target.value.split(',').map((s) => s.trim()).filter(Boolean);
+          restructured();
+          focusId('form-languages');
+        },
+      },
+    }), '/languages'));
+    const workflowSelect = h('select', {
+      id: 'form-workflow', dataset: { pointer: '/workflow' },
+      on: { change: (e) => { form.workflow = e.target.value; changed(); } },
+    });
+    const current = form.workflow || 'review';
+    const known = config.workflows.map((w) => w.id);
+    if (!known.includes(current)) workflowSelect.append(h('option', { value: current, selected: true }, current + ' (?)'));
+    for (const workflow of config.workflows) {
+      workflowSelect.append(h('option', { value: workflow.id, selected: workflow.id === current },
+        workflow.title + ' (' + workflow.id + ')'));
+    }
+    box.append(labelled('form-workflow', t('Workflow'), workflowSelect, '/workflow'));
+    box.append(labelled('form-reference-prefix', t('Reference prefix'), h('input', {
+      type: 'text', id: 'form-reference-prefix', value: form.reference_prefix || '', maxlength: 8,
+      dataset: { pointer: '/reference_prefix' },
+      on: {
+        input: (e) => {
+          if (e.target.value === '') delete form.reference_prefix; else form.reference_prefix = e.target.value;
+          changed();
+        },
+      },
+    }), '/reference_prefix'));
+    for (const [role, types, word] of [['email', ['email'], 'Email field of the applicant'],
+      ['name', ['text'], 'Name field of the applicant']]) {
+      const id = 'form-applicant-' + role;
+      const select = h('select', {
+        id, dataset: { pointer: '/applicant/' + role },
+        on: {
+          change: (e) => {
+            const applicant = isObject(form.applicant) ? form.applicant : {};
+            if (e.target.value === '') delete applicant[role]; else applicant[role] = e.target.value;
+            if (Object.keys(applicant).length) form.applicant = applicant; else delete form.applicant;
+            changed();
+          },
+        },
+      }, h('option', { value: '' }, t('none')));
+      const chosen = isObject(form.applicant) ? form.applicant[role] : undefined;
+      for (const field of allFields().filter((f) => types.includes(f.type))) {
+        select.append(h('option', { value: field.id, selected: field.id === chosen }, textOf(field.label) + ' (' + field.id + ')'));
+      }
+      box.append(labelled(id, t(word), select, '/applicant/' + role));
+    }
+    box.append(E.textField({
+      idPrefix: 'form-confirmation', label: t('Confirmation text'), languages: langs, multiline: true,
+      pointer: '/confirmation',
+      get: () => form.confirmation,
+      set: (v) => { if (v === undefined) delete form.confirmation; else form.confirmation = v; changed(); },
+    }));
+    return box;
+  }
+
+  // -- steps and fields -------------------------------------------------------------------
+
+  function stepCard(step, index) {
+    const prefix = 'step-' + index;
+    const pointer = '/steps/' + index;
+    const all = steps();
+    const card = h('section', {
+      class: 'card step-card', id: prefix, dataset: { pointer, testid: 'step-card-' + step.id },
+      aria: { labelledby: prefix + '-heading' },
+    });
+    card.setAttribute('data-testid', 'step-card-' + step.id);
+    card.append(h('div', { class: 'card-head' },
+      h('h3', { id: prefix + '-heading' }, t('Step') + ' ' + (index + 1) + ': ' + (textOf(step.title) || step.id)),
+      moveButtons(prefix, index, all.length, (delta) => {
+        if (move(all, index, delta)) {
+          restructured();
+          focusId('step-' + (index + delta) + (delta < 0 ? '-up' : '-down'), 'step-' + (index + delta) + '-down', 'step-' + (index + delta) + '-up');
+        }
+      }, step.id),
+      h('button', {
+        type: 'button', class: 'secondary danger', id: prefix + '-remove',
+        aria: { label: t('Remove') + ': ' + t('Step') + ' ' + step.id },
+        on: { click: () => { all.splice(index, 1); restructured(); focusId('add-step'); } },
+      }, t('Remove'))));
+    card.append(labelled(prefix + '-id', t('Id'), h('input', {
+      type: 'text', id: prefix + '-id', value: step.id || '', dataset: { pointer: pointer + '/id' },
+      on: {
+        change: (e) => {
+          const old = step.id;
+          step.id = e.target.value.trim();
+          renameReferences(old, step.id);
+          restructured();
+          focusId(prefix + '-id');
+        },
+      },
+    }), pointer + '/id'));
+    card.append(E.textField({
+      idPrefix: prefix + '-title', label: t('Title'), languages: languages(), pointer: pointer + '/title',
+      get: () => step.title, set: (v) => { if (v === undefined) delete step.title; else step.title = v; changed(); },
+    }));
+    const list = h('ol', { class: 'fields', id: prefix + '-fields' });
+    fieldsOf(step).forEach((field, fieldIndex) => {
+      if (isObject(field)) list.append(fieldCard(step, index, field, fieldIndex));
+    });
+    card.append(list);
+    const typeSelect = h('select', { id: prefix + '-new-type' });
+    for (const type of config.field_types) typeSelect.append(h('option', { value: type }, t(TYPE_WORDS[type] || type)));
+    card.append(h('div', { class: 'add-row' },
+      h('label', { for: prefix + '-new-type' }, t('New field of type')), typeSelect,
+      h('button', {
+        type: 'button', id: prefix + '-add-field',
+        on: {
+          click: () => {
+            const field = newField(typeSelect.value);
+            fieldsOf(step).push(field);
+            openFields.add(field.id);
+            restructured();
+            focusId('field-' + index + '-' + (fieldsOf(step).length - 1) + '-id');
+          },
+        },
+      }, t('Add field'))));
+    return card;
+  }
+
+  function newField(type) {
+    const lang = languages()[0];
+    const id = E.unique('field', takenIds());
+    const field = { id, type };
+    if (type === 'paragraph') field.content = { [lang]: t('Paragraph') };
+    else field.label = { [lang]: t('Field') + ' ' + id };
+    if (CHOICE.has(type)) {
+      field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } },
+        { value: 'option_2', label: { [lang]: 'Option 2' } }];
+    }
+    return field;
+  }
+
+  function fieldCard(step, stepIndex, field, index) {
+    const prefix = 'field-' + stepIndex + '-' + index;
+    const pointer = '/steps/' + stepIndex + '/fields/' + index;
+    const list = fieldsOf(step);
+    const open = openFields.has(field.id);
+    const propsId = prefix + '-props';
+    const card = h('li', { class: 'field-card', id: prefix, dataset: { pointer, fieldId: field.id, type: field.type } });
+    card.setAttribute('data-testid', 'field-card-' + field.id);
+    const summary = (textOf(field.label) || textOf(field.content) || field.id);
+    card.append(h('div', { class: 'card-head' },
+      h('span', { class: 'field-summary', id: prefix + '-summary' },
+        h('strong', {}, summary.length > 60 ? summary.slice(0, 59) + '…' : summary), ' ',
+        h('code', {}, field.id), ' · ', t(TYPE_WORDS[field.type] || field.type),
+        field.required ? ' · ' + t('Required') : ''),
+      h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-toggle',
+        aria: { expanded: String(open), controls: propsId, label: t('Edit') + ': ' + field.id },
+        on: {
+          click: (e) => {
+            const props = document.getElementById(propsId);
+            props.hidden = !props.hidden;
+            e.currentTarget.setAttribute('aria-expanded', String(!props.hidden));
+            if (props.hidden) openFields.delete(field.id); else openFields.add(field.id);
+          },
+        },
+      }, t('Edit')),
+      moveButtons(prefix, index, list.length, (delta) => {
+        if (move(list, index, delta)) {
+          restructured();
+          const moved = 'field-' + stepIndex + '-' + (index + delta);
+          focusId(moved + (delta < 0 ? '-up' : '-down'), moved + '-down', moved + '-up');
+        }
+      }, field.id),
+      h('button', {
+        type: 'button', class: 'secondary danger', id: prefix + '-remove',
+        aria: { label: t('Remove') + ': ' + t('Field') + ' ' + field.id },
+        on: { click: () => { list.splice(index, 1); restructured(); focusId('step-' + stepIndex + '-add-field'); } },
+      }, t('Remove'))));
+    card.append(fieldProperties(step, stepIndex, field, index, prefix, pointer, propsId, open));
+    return card;
+  }
+
+  function fieldProperties(step, stepIndex, field, index, prefix, pointer, propsId, open) {
+    const box = h('div', { class: 'field-props', id: propsId, hidden: !open, dataset: { props: '' } });
+    box.append(labelled(prefix + '-id', t('Id'), h('input', {
+      type: 'text', id: prefix + '-id', value: field.id || '', dataset: { pointer: pointer + '/id' },
+      on: {
+        change: (e) => {
+          const old = field.id;
+          field.id = e.target.value.trim();
+          if (openFields.delete(old)) openFields.add(field.id);
+          renameReferences(old, field.id);
+          restructured();
+          focusId(prefix + '-id');
+        },
+      },
+    }), pointer + '/id'));
+    const typeSelect = h('select', {
+      id: prefix + '-type', dataset: { pointer: pointer + '/type' },
+      on: {
+        change: (e) => {
+          changeType(field, e.target.value);
+          restructured();
+          focusId(prefix + '-type');
+        },
+      },
+    });
+    for (const type of config.field_types) {
+      typeSelect.append(h('option', { value: type, selected: type === field.type }, t(TYPE_WORDS[type] || type)));
+    }
+    box.append(labelled(prefix + '-type', t('Type'), typeSelect, pointer + '/type'));
+    const stepSelect = h('select', {
+      id: prefix + '-step',
+      on: {
+        change: (e) => {
+          const target = Number(e.target.value);
+          const all = steps();
+          fieldsOf(step).splice(index, 1);
+          fieldsOf(all[target]).push(field);
+          restructured();
+          focusId('field-' + target + '-' + (fieldsOf(all[target]).length - 1) + '-step');
+        },
+      },
+    });
+    steps().forEach((s, i) => stepSelect.append(h('option', { value: String(i), selected: i === stepIndex }, (i + 1) + ': ' + (textOf(s.title) || s.id))));
+    box.append(labelled(prefix + '-step', t('Move to step'), stepSelect));
+    const allowed = new Set(config.field_properties[field.type] || []);
+    for (const name of PROPERTY_ORDER) {
+      if (!allowed.has(name)) continue;
+      const propPointer = pointer + '/' + name;
+      const id = prefix + '-' + name.replace(/_/g, '-');
+      if (TEXT_PROPERTIES.has(name)) {
+        box.append(E.textField({
+          idPrefix: id, label: t(PROPERTY_WORDS[name]), languages: languages(), pointer: propPointer,
+          multiline: name === 'content' || name === 'help',
+          get: () => field[name],
+          set: (v) => { if (v === undefined) delete field[name]; else field[name] = v; changed(); },
+        }));
+      } else if (name === 'required' || name === 'counter') {
+        box.append(h('div', { class: 'prop checkbox', dataset: { pointer: propPointer } },
+          h('input', {
+            type: 'checkbox', id, checked: field[name] === true, dataset: { pointer: propPointer },
+            on: { change: (e) => { if (e.target.checked) field[name] = true; else delete field[name]; changed(); } },
+          }),
+          h('label', { for: id }, t(PROPERTY_WORDS[name]))));
+      } else if (name === 'options') {
+        box.append(optionsEditor(field, prefix, propPointer));
+      } else if (name === 'default') {
+        box.append(defaultEditor(field, id, propPointer));
+      } else if (['min_length', 'max_length', 'min_selected', 'max_selected'].includes(name)) {
+        box.append(labelled(id, t(PROPERTY_WORDS[name]), numberInput(id, field[name], propPointer,
+          (v) => { if (v === undefined) delete field[name]; else field[name] = Math.trunc(v); changed(); },
+          { step: 1, min: 0 }), propPointer));
+      } else if (name === 'min' || name === 'max') {
+        const type = field.type === 'date' ? 'date' : 'number';
+        box.append(labelled(id, t(PROPERTY_WORDS[name]), numberInput(id, field[name], propPointer,
+          (v) => { if (v === undefined) delete field[name]; else field[name] = v; changed(); }, { type }), propPointer));
+      } else if (name === 'step') {
+        box.append(labelled(id, t(PROPERTY_WORDS[name]), numberInput(id, field.step, propPointer,
+          (v) => { if (v === undefined) delete field.step; else field.step = v; changed(); }, { min: 0 }), propPointer));
+      } else {
+        box.append(labelled(id, t(PROPERTY_WORDS[name]), h('input', {
+          type: 'text', id, value: field[name] || '', dataset: { pointer: propPointer },
+          spellcheck: name === 'pattern' ? 'false' : null,
+          on: { input: (e) => { if (e.target.value === '') delete field[name]; else field[name] = e.target.value; changed(); } },
+        }), propPointer));
+      }
+    }
+    return box;
+  }
+
+  /** A new type keeps what still applies and drops what the engine would refuse. */
+  function changeType(field, type) {
+    field.type = type;
+    const allowed = new Set(config.field_properties[type] || []);
+    for (const key of Object.keys(field)) {
+      if (key !== 'id' && key !== 'type' && !allowed.has(key)) delete field[key];
+    }
+    const lang = languages()[0];
+    if (type === 'paragraph' && field.content === undefined) field.content = { [lang]: t('Paragraph') };
+    if (type !== 'paragraph' && field.label === undefined) field.label = { [lang]: field.id };
+    if (CHOICE.has(type) && !Array.isArray(field.options)) {
+      field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } }];
+    }
+  }
+
+  function defaultEditor(field, id, pointer) {
+    if (field.type === 'checkbox') {
+      const select = h('select', {
+        id, dataset: { pointer },
+        on: { change: (e) => { if (e.target.value === '') delete field.default; else field.default = e.target.value === 'true'; changed(); } },
+      },
+      h('option', { value: '', selected: field.default === undefined }, t('not set')),
+      h('option', { value: 'true', selected: field.default === true }, t('ticked')),
+      h('option', { value: 'false', selected: field.default === false }, t('not ticked')));
+      return labelled(id, t('Default value'), select, pointer);
+    }
+    const shown = Array.isArray(field.default) ? field.default.join(', ')
+      : field.default === undefined || field.default === null ? '' : String(field.default);
+    return labelled(id, t('Default value'), h('input', {
+      type: field.type === 'date' ? 'date' : 'text', id, value: shown, dataset: { pointer },
+      on: {
+        input: (e) => {
+          const raw = e.target.value;
+          if (raw === '') delete field.default;
+          else if (field.type === 'checkboxes') field.default = raw.split(',').map((s) => s.trim()).filter(Boolean);
+          else if (field.type === 'number' && !Number.isNaN(Number(raw))) field.default = Number(raw);
+          else field.default = raw;
+          changed();
+        },
+      },
+    }), pointer);
+  }
+
+  function optionsEditor(field, prefix, pointer) {
+    if (!Array.isArray(field.options)) field.options = [];
+    const options = field.options;
+    const box = h('fieldset', { class: 'options', id: prefix + '-options', dataset: { pointer } },
+      h('legend', {}, t('Options')));
+    const list = h('ol', {});
+    options.forEach((option, k) => {
+      if (!isObject(option)) return;
+      const optionPrefix = prefix + '-option-' + k;
+      const optionPointer = pointer + '/' + k;
+      list.append(h('li', { class: 'option-row', id: optionPrefix, dataset: { pointer: optionPointer } },
+        labelled(optionPrefix + '-value', t('Value'), h('input', {
+          type: 'text', id: optionPrefix + '-value', value: option.value || '',
+          dataset: { pointer: optionPointer + '/value' },
+          on: { change: (e) => { option.value = e.target.value; changed(); } },
+        }), optionPointer + '/value'),
+        E.textField({
+          idPrefix: optionPrefix + '-label', label: t('Label'), languages: languages(),
+          pointer: optionPointer + '/label',
+          get: () => option.label, set: (v) => { option.label = v === undefined ? '' : v; changed(); },
+        }),
+        moveButtons(optionPrefix, k, options.length, (delta) => {
+          if (move(options, k, delta)) {
+            restructured();
+            const moved = prefix + '-option-' + (k + delta);
+            focusId(moved + (delta < 0 ? '-up' : '-down'), moved + '-down', moved + '-up');
+          }
+        }, String(option.value)),
+        h('button', {
+          type: 'button', class: 'secondary danger', id: optionPrefix + '-remove',
+          aria: { label: t('Remove') + ': ' + t('Value') + ' ' + option.value },
+          on: { click: () => { options.splice(k, 1); restructured(); focusId(prefix + '-add-option'); } },
+        }, t('Remove'))));
+    });
+    box.append(list, h('button', {
+      type: 'button', class: 'secondary', id: prefix + '-add-option',
+      on: {
+        click: () => {
+          const value = E.unique('option_' + (options.length + 1), new Set(options.map((o) => o && o.value)));
+          options.push({ value, label: { [languages()[0]]: value } });
+          restructured();
+          focusId(prefix + '-option-' + (options.length - 1) + '-value');
+        },
+      },
+    }, t('Add option')));
+    return box;
+  }
+
+  // -- rules ------------------------------------------------------------------------------
+
+  function rulesSection() {
+    const box = h('section', { class: 'card', id: 'rules', dataset: { pointer: '/rules' } },
+      h('h2', {}, t('Rules')));
+    const list = h('ol', { class: 'rules' });
+    rules().forEach((rule, index) => { if (isObject(rule)) list.append(ruleCard(rule, index)); });
+    box.append(list, h('button', {
+      type: 'button', id: 'add-rule',
+      on: {
+        click: () => {
+          const fields = conditionFields();
+          const rule = { when: fields.length ? { field: fields[0].id, op: 'is_not_empty' } : { all: [] }, show: [] };
+          rules().push(rule);
+          restructured();
+          focusId('rule-' + (rules().length - 1) + '-show');
+        },
+      },
+    }, t('Add rule')));
+    return box;
+  }
+
+  function targetSelect(rule, effect, prefix, pointer) {
+    const id = prefix + '-' + effect;
+    const chosen = new Set(Array.isArray(rule[effect]) ? rule[effect] : []);
+    const select = h('select', {
+      id, multiple: true, size: 5, dataset: { pointer: pointer + '/' + effect },
+      on: {
+        change: (e) => {
+          const values = Array.from(e.target.selectedOptions).map((o) => o.value);
+          if (values.length) rule[effect] = values; else delete rule[effect];
+          changed();
+        },
+      },
+    });
+    for (const step of steps()) {
+      if (!isObject(step)) continue;
+      if (effect !== 'require') {
+        select.append(h('option', { value: step.id, selected: chosen.has(step.id) }, t('Step') + ': ' + (textOf(step.title) || step.id) + ' (' + step.id + ')'));
+      }
+      for (const field of fieldsOf(step)) {
+        if (!isObject(field) || (effect === 'require' && field.type === 'paragraph')) continue;
+        select.append(h('option', { value: field.id, selected: chosen.has(field.id) }, '— ' + (textOf(field.label) || textOf(field.content) || field.id) + ' (' + field.id + ')'));
+      }
+    }
+    for (const missing of chosen) {
+      if (!Array.from(select.options).some((o) => o.value === missing)) {
+        select.append(h('option', { value: missing, selected: true }, missing + ' (?)'));
+      }
+    }
+    return h('div', { class: 'prop target', dataset: { pointer: pointer + '/' + effect } },
+      h('label', { for: id }, t(effect)), select);
+  }
+
+  function ruleCard(rule, index) {
+    const prefix = 'rule-' + index;
+    const pointer = '/rules/' + index;
+    const card = h('li', { class: 'card rule-card', id: prefix, dataset: { pointer } });
+    card.append(h('div', { class: 'card-head' },
+      h('h3', {}, t('Rule') + ' ' + (index + 1)),
+      moveButtons(prefix, index, rules().length, (delta) => {
+        if (move(rules(), index, delta)) {
+          restructured();
+          const moved = 'rule-' + (index + delta);
+          focusId(moved + (delta < 0 ? '-up' : '-down'), moved + '-down', moved + '-up');
+        }
+      }, t('Rule') + ' ' + (index + 1)),
+      h('button', {
+        type: 'button', class: 'secondary danger', id: prefix + '-remove',
+        aria: { label: t('Remove') + ': ' + t('Rule') + ' ' + (index + 1) },
+        on: { click: () => { rules().splice(index, 1); restructured(); focusId('add-rule'); } },
+      }, t('Remove'))));
+    card.append(h('div', { class: 'targets' },
+      targetSelect(rule, 'show', prefix, pointer),
+      targetSelect(rule, 'hide', prefix, pointer),
+      targetSelect(rule, 'require', prefix, pointer)));
+    card.append(E.conditionEditor({
+      idPrefix: prefix, fields: conditionFields(), pointer: pointer + '/when',
+      get: () => rule.when, set: (c) => { rule.when = c; changed(); },
+    }));
+    return card;
+  }
+
+  // -- the builder ------------------------------------------------------------------------
+
+  function renderBuilder() {
+    const builder = document.getElementById('builder');
+    builder.replaceChildren();
+    if (!isObject(draft())) {
+      builder.append(h('p', { class: 'alert' }, t('The preview needs a valid definition.')));
+      return;
+    }
+    builder.append(formProperties());
+    const stepList = h('section', { class: 'steps', id: 'steps', dataset: { pointer: '/steps' } },
+      h('h2', {}, t('Steps and fields')));
+    steps().forEach((step, index) => { if (isObject(step)) stepList.append(stepCard(step, index)); });
+    stepList.append(h('button', {
+      type: 'button', id: 'add-step',
+      on: {
+        click: () => {
+          const id = E.unique('step', takenIds());
+          steps().push({ id, title: { [languages()[0]]: t('Step') + ' ' + (steps().length + 1) }, fields: [] });
+          restructured();
+          focusId('step-' + (steps().length - 1) + '-id');
+        },
+      },
+    }, t('Add step')));
+    builder.append(stepList, rulesSection());
+    editor.markInvalid();
+  }
+
+  editor.renderBuilder = renderBuilder;
+  renderBuilder();
+  editor.check();
+
+  // -- preview ----------------------------------------------------------------------------
+
+  const preview = {
+    form: null, handle: null, page: 0, language: null,
+  };
+
+  function previewLanguage() {
+    const select = document.getElementById('preview-language');
+    const langs = languages();
+    if (select && langs.includes(select.value)) return select.value;
+    return langs.includes(config.language) ? config.language : langs[0];
+  }
+
+  function fillLanguageSelect() {
+    const select = document.getElementById('preview-language');
+    if (!select) return;
+    const current = previewLanguage();
+    select.replaceChildren();
+    for (const lang of languages()) select.append(h('option', { value: lang, selected: lang === current }, E.languageNames(lang)));
+  }
+
+  function localized(value, lang) {
+    if (typeof value === 'string') return value;
+    if (isObject(value)) return value[lang] || value[languages()[0]] || Object.values(value)[0] || '';
+    return '';
+  }
+
+  function previewField(field, lang) {
+    const id = 'pv-' + field.id;
+    const help = localized(field.help, lang);
+    const helpElement = help ? h('p', { class: 'ff-help', id: id + '-help' }, help) : null;
+    const mark = h('span', { class: 'ff-required-mark', aria: { hidden: 'true' } }, ' *');
+    const label = localized(field.label, lang) || field.id;
+    if (field.type === 'paragraph') {
+      const box = h('div', { class: 'ff-paragraph', dataset: { field: field.id } });
+      for (const part of localized(field.content, lang).split(/\n\s*\n/)) box.append(h('p', {}, part));
+      return box;
+    }
+    if (field.type === 'checkbox') {
+      return h('div', { class: 'ff-field ff-checkbox', dataset: { field: field.id } },
+        h('div', { class: 'ff-option' },
+          h('input', { type: 'checkbox', id, name: field.id, value: 'true', checked: field.default === true }),
+          h('label', { for: id }, label, mark)), helpElement);
+    }
+    if (field.type === 'radio' || field.type === 'checkboxes') {
+      const list = h('ul', { class: 'ff-options' });
+      (field.options || []).forEach((option, k) => {
+        const optionId = id + '-' + k;
+        list.append(h('li', { class: 'ff-option' },
+          h('input', { type: field.type === 'radio' ? 'radio' : 'checkbox', id: optionId, name: field.id, value: option.value }),
+          h('label', { for: optionId }, localized(option.label, lang) || option.value)));
+      });
+      return h('fieldset', { class: 'ff-field ff-group', dataset: { field: field.id }, role: 'group' },
+        h('legend', {}, label, mark), helpElement, list);
+    }
+    let control;
+    if (field.type === 'select') {
+      control = h('select', { id, name: field.id }, h('option', { value: '' }, t('Please choose')));
+      for (const option of field.options || []) control.append(h('option', { value: option.value }, localized(option.label, lang) || option.value));
+    } else if (field.type === 'textarea') {
+      control = h('textarea', { id, name: field.id, rows: 5, maxlength: field.max_length, placeholder: localized(field.placeholder, lang) || null });
+    } else {
+      const type = { number: 'number', date: 'date', email: 'email', tel: 'tel', url: 'url' }[field.type] || 'text';
+      control = h('input', {
+        type, id, name: field.id, maxlength: field.max_length, min: field.min, max: field.max,
+        step: field.step, placeholder: localized(field.placeholder, lang) || null,
+        autocomplete: field.autocomplete || null,
+        value: field.default !== undefined && field.default !== null ? String(field.default) : null,
+      });
+    }
+    const counter = field.counter ? h('p', { class: 'ff-counter', dataset: { counterFor: field.id }, aria: { live: 'polite' } }) : null;
+    return h('div', { class: 'ff-field ff-' + field.type, dataset: { field: field.id } },
+      h('label', { for: id }, label, mark), helpElement, control, counter);
+  }
+
+  function renderPreview() {
+    const container = document.getElementById('preview');
+    if (!container) return;
+    const lang = previewLanguage();
+    let saved = {};
+    if (preview.form && preview.handle) {
+      saved = window.FormflowForm.readAnswers(preview.form, preview.handle.compiled, {});
+      preview.handle.detach();
+    }
+    preview.handle = null;
+    container.replaceChildren();
+    let compiled = null;
+    try {
+      compiled = window.FormflowRules.compile(draft());
+    } catch (error) {
+      container.append(h('p', { class: 'alert', id: 'preview-error' }, t('The preview needs a valid definition.') + ' ' + error.message));
+      preview.form = null;
+      return;
+    }
+    const form = h('form', { id: 'preview-form', class: 'ff-form preview-form', novalidate: true, lang, on: { submit: (e) => e.preventDefault() } });
+    const definition = h('script', { type: 'application/json', id: 'formflow-definition' });
+    definition.textContent = JSON.stringify(draft());
+    form.append(definition);
+    for (const step of steps()) {
+      const section = h('section', { dataset: { step: step.id }, aria: { labelledby: 'pv-step-' + step.id } },
+        h('h2', { id: 'pv-step-' + step.id }, localized(step.title, lang) || step.id));
+      for (const field of fieldsOf(step)) section.append(previewField(field, lang));
+      form.append(h('div', { class: 'preview-page', dataset: { page: step.id } }, section));
+    }
+    container.append(form);
+    preview.form = form;
+    restoreAnswers(form, compiled, saved);
+    preview.handle = window.FormflowForm.attach(form);
+    form.addEventListener('input', () => { showPage(); runWhatIfSoon(); });
+    form.addEventListener('change', () => { showPage(); runWhatIfSoon(); });
+    showPage();
+  }
+
+  function restoreAnswers(form, compiled, saved) {
+    for (const control of Array.from(form.elements)) {
+      if (!control.name || !(control.name in saved)) continue;
+      const value = saved[control.name];
+      if (control.type === 'checkbox' && Array.isArray(value)) control.checked = value.includes(control.value);
+      else if (control.type === 'checkbox') control.checked = value === true;
+      else if (control.type === 'radio') control.checked = control.value === value;
+      else control.value = value === undefined || value === null ? '' : String(value);
+    }
+  }
+
+  function visibleSteps() {
+    const result = preview.handle ? preview.handle.result() : null;
+    return result ? result.visible_steps : [];
+  }
+
+  function showPage() {
+    const form = preview.form;
+    if (!form) return;
+    const visible = visibleSteps();
+    const progress = document.getElementById('preview-progress');
+    if (preview.page >= visible.length) preview.page = Math.max(0, visible.length - 1);
+    const current = visible[preview.page];
+    for (const page of form.querySelectorAll('.preview-page')) page.hidden = page.dataset.page !== current;
+    progress.textContent = visible.length ? t('Step %(n)s of %(m)s', { n: preview.page + 1, m: visible.length }) : t('No step is visible.');
+    progress.dataset.position = String(preview.page + 1);
+    progress.dataset.total = String(visible.length);
+    document.getElementById('preview-prev').disabled = preview.page <= 0;
+    document.getElementById('preview-next').disabled = preview.page >= visible.length - 1;
+  }
+
+  document.getElementById('preview-prev').addEventListener('click', () => { preview.page -= 1; showPage(); });
+  document.getElementById('preview-next').addEventListener('click', () => { preview.page += 1; showPage(); });
+  document.getElementById('preview-language').addEventListener('change', renderPreview);
+
+  // -- what if ----------------------------------------------------------------------------
+
+  let whatIfSeq = 0;
+
+  function fillRoleSelect() {
+    const select = document.getElementById('what-if-role');
+    if (!select || select.options.length) return;
+    for (const role of config.roles) select.append(h('option', { value: role, selected: role === 'coordinator' }, role));
+  }
+
+  async function runWhatIf() {
+    const problems = document.getElementById('what-if-problems');
+    if (!problems || editor.activeTab !== 'preview') return;
+    const answers = preview.form && preview.handle
+      ? window.FormflowForm.readAnswers(preview.form, preview.handle.compiled, {}) : {};
+    const sequence = ++whatIfSeq;
+    const { status, data } = await E.api(config.urls.what_if, {
+      definition: draft(), answers, role: document.getElementById('what-if-role').value,
+      language: previewLanguage(),
+      workflow_draft: document.getElementById('what-if-workflow-draft').checked,
+    });
+    if (sequence !== whatIfSeq) return;
+    const fields = document.getElementById('what-if-fields');
+    const states = document.getElementById('what-if-states');
+    fields.replaceChildren();
+    states.replaceChildren();
+    if (status !== 200) {
+      E.renderProblems(problems, (data && data.problems) || [{ pointer: '', message: (data && data.message) || t('Saving failed') }], null);
+      return;
+    }
+    E.renderProblems(problems, data.problems, null);
+    const yes = t('yes');
+    const no = t('no');
+    for (const step of data.steps) {
+      fields.append(h('tr', { class: 'step-row', dataset: { step: step.id, visible: String(step.visible) } },
+        h('th', { scope: 'row', colspan: '5' }, t('Step') + ': ' + step.title + ' – ' + (step.visible ? t('visible') : t('hidden')))));
+      for (const field of step.fields) {
+        fields.append(h('tr', {
+          dataset: { field: field.id, visible: String(field.visible), required: String(field.required), invalid: String(field.invalid) },
+          class: field.invalid ? 'invalid' : (field.visible ? '' : 'hidden-field'),
+        },
+        h('td', {}, field.label + ' (' + field.id + ')'),
+        h('td', {}, field.visible ? yes : no),
+        h('td', {}, field.required ? yes : no),
+        h('td', {}, field.invalid ? yes : no),
+        h('td', {}, field.errors.join(' '))));
+      }
+    }
+    E.renderStates(states, data.states);
+    const source = document.getElementById('what-if-workflow');
+    if (source) source.textContent = data.workflow.id ? data.workflow.id + (data.workflow.source ? ' (' + data.workflow.source + ')' : '') : '';
+  }
+
+  const runWhatIfSoon = E.debounce(runWhatIf, 600);
+  document.getElementById('what-if-run').addEventListener('click', runWhatIf);
+  document.getElementById('what-if-role').addEventListener('change', runWhatIf);
+  document.getElementById('what-if-workflow-draft').addEventListener('change', runWhatIf);
+
+  const refreshPreview = E.debounce(() => {
+    if (editor.activeTab === 'preview') { fillLanguageSelect(); renderPreview(); runWhatIf(); }
+  }, 500);
+  editor.onChange(refreshPreview);
+  const previousOnTab = editor.onTab;
+  editor.onTab = (name) => {
+    if (previousOnTab) previousOnTab(name);
+    if (name === 'preview') {
+      fillLanguageSelect();
+      fillRoleSelect();
+      renderPreview();
+      runWhatIf();
+    }
+  };
+  window.FormflowFormEditor = { editor, renderPreview, runWhatIf };
+})();
