@@ -246,7 +246,10 @@ def login() -> ResponseReturnValue:
             if record is not None:
                 # Re-read: a login may have re-hashed the password (new fingerprint).
                 record = get_user(database(), record.email)
-                session.clear()  # nothing from before the login survives into it
+                language = session.get("lang")
+                session.clear()  # nothing from before the login survives into it ...
+                if language:
+                    session["lang"] = language  # ... but the chosen page language
                 login_user(StaffUser(record))
                 return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
             error = _(LOGIN_FAILED_MESSAGE)

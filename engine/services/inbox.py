@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSIGNABLE_ROLES",
+    "DEFAULT_COUNT_CAP",
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "InboxFilter",
@@ -39,11 +40,14 @@ __all__ = [
     "decode_position",
     "encode_position",
     "inbox_page",
+    "known_states",
     "pinned_definitions",
-    "state_counts",
 ]
 
 DEFAULT_PAGE_SIZE = 50
+DEFAULT_COUNT_CAP = 10_000
+"""Counts per state stop at this many (shown as "10,000+"): exact counts of millions of rows
+would cost a full index scan on every page view and tell a coordinator nothing more."""
 MAX_PAGE_SIZE = 200
 ASSIGNABLE_ROLES = ("coordinator", "admin")
 """Who can be given a submission to work on."""
@@ -57,7 +61,11 @@ class InboxPage:
     older: Position | None
     """Cursor for the next (older) page, None on the last page."""
     counts: dict[str, int] = field(default_factory=dict)
-    """Matching submissions per state, ignoring the state filter (for the state tabs)."""
+    """Matching submissions per state, ignoring the state filter (for the state tabs);
+    at most ``count_cap`` each — see ``capped``."""
+    capped: frozenset[str] = frozenset()
+    """States with more than ``count_cap`` matches: their count means "at least"."""
+    count_cap: int = 0
 
 
 def inbox_page(
@@ -68,6 +76,7 @@ def inbox_page(
     after: Position | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     with_counts: bool = True,
+    count_cap: int = DEFAULT_COUNT_CAP,
 ) -> InboxPage:
     """One page of matching submissions, newest first, in one consistent snapshot.
 
@@ -78,6 +87,7 @@ def inbox_page(
         raise InvalidInput("limit", f"a page holds 1 to {MAX_PAGE_SIZE} submissions")
     if before is not None and after is not None:
         raise InvalidInput("cursor", "page either before or after a position, not both")
+    states = known_states(db) if with_counts else ()
     with db.read() as store:
         inbox = inbox_of(store)
         rows = inbox.page(where, before=before, after=after, limit=limit + 1)
@@ -95,18 +105,35 @@ def inbox_page(
             more_newer = before is not None and bool(rows) and bool(
                 inbox.page(where, after=_position(rows[0]), limit=1)
             )
-        counts = inbox.count_by_state(where) if with_counts else {}
+        raw = inbox.count_by_state(where, states, count_cap) if with_counts else {}
+    if where.text and sum(raw.values()) > count_cap:
+        capped = frozenset(raw)  # one shared bounded scan: every count is "at least"
+    else:
+        capped = frozenset(state for state, n in raw.items() if n > count_cap)
     return InboxPage(
         submissions=rows,
         newer=_position(rows[0]) if rows and more_newer else None,
         older=_position(rows[-1]) if rows and more_older else None,
-        counts=counts,
+        counts={state: min(n, count_cap) for state, n in raw.items()},
+        capped=capped,
+        count_cap=count_cap,
     )
 
 
-def state_counts(db: Database, where: InboxFilter) -> dict[str, int]:
+def known_states(db: Database) -> tuple[str, ...]:
+    """Every state id of every stored workflow version, in definition order."""
     with db.read() as store:
-        return inbox_of(store).count_by_state(where)
+        rows = inbox_of(store).workflow_version_rows()
+    key = ("inbox-states", tuple(rows))
+    cached = db.memo.get(key)
+    if cached is None:
+        records = _version_records(db, set(rows))
+        states: dict[str, None] = {}
+        for row_id in rows:
+            for state in workflow_of(db, records[row_id]).states:
+                states.setdefault(state.id, None)
+        cached = db.memo[key] = tuple(states)
+    return tuple(cached)
 
 
 def encode_position(position: Position) -> str:

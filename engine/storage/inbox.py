@@ -16,7 +16,7 @@ goes beyond it (SQLite: ASCII only).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,21 +125,48 @@ class InboxRepository:
             records.reverse()
         return records
 
-    def count_by_state(self, where: InboxFilter) -> dict[str, int]:
-        """How many submissions match ``where`` in each state (its ``state`` is ignored)."""
-        unfiltered_state = InboxFilter(
-            form_id=where.form_id,
-            created_from=where.created_from,
-            created_before=where.created_before,
-            text=where.text,
-            assigned_to=where.assigned_to,
-        )
+    def count_by_state(
+        self, where: InboxFilter, states: Sequence[str], cap: int
+    ) -> dict[str, int]:
+        """How many submissions match ``where`` in each of ``states`` (its ``state`` ignored),
+        counting at most ``cap + 1`` per state.
+
+        Bounded on purpose: an exact count of a million rows costs a scan of a million index
+        entries on every page view, while "more than 10,000" tells a coordinator the same.
+        Each state's count is its own ``LIMIT``-ed subquery walking the ``(state, …)`` or
+        ``(form_id, state)`` index, all in one statement. With a free-text filter (which
+        cannot use an index) one bounded scan is shared instead: the states' counts then add
+        up to at most ``cap + 1``.
+        """
+        conditions = _conditions(_without_state(where))
+        if where.text:
+            matching = select(SubmissionRow.state).where(*conditions).limit(cap + 1).subquery()
+            query = select(matching.c.state, func.count()).group_by(matching.c.state)
+            return {str(state): int(n) for state, n in self._session.execute(query)}
+        if not states:
+            return {}
+        columns = [
+            select(func.count())
+            .select_from(
+                select(SubmissionRow.id)
+                .where(SubmissionRow.state == state, *conditions)
+                .limit(cap + 1)
+                .subquery()
+            )
+            .scalar_subquery()
+            for state in states
+        ]
+        row = self._session.execute(select(*columns)).one()
+        return {state: int(n) for state, n in zip(states, row, strict=True)}
+
+    def workflow_version_rows(self) -> list[int]:
+        """Row ids of every stored workflow version (for the set of states that can occur)."""
         query = (
-            select(SubmissionRow.state, func.count())
-            .where(*_conditions(unfiltered_state))
-            .group_by(SubmissionRow.state)
+            select(DefinitionVersionRow.id)
+            .where(DefinitionVersionRow.kind == "workflow")
+            .order_by(DefinitionVersionRow.id)
         )
-        return {str(state): int(count) for state, count in self._session.execute(query)}
+        return [int(row_id) for row_id in self._session.scalars(query)]
 
     def form_versions(self, where: InboxFilter) -> list[int]:
         """Row ids of the form versions the matching submissions were made with, oldest first.
@@ -200,6 +227,16 @@ def _bind_time(value: datetime) -> ColumnElement[datetime]:
     """A datetime bound through the column's own type (UTC handling on every backend): inside
     a tuple comparison SQLAlchemy would otherwise bind it untyped."""
     return literal(value, UTCDateTime())
+
+
+def _without_state(where: InboxFilter) -> InboxFilter:
+    return InboxFilter(
+        form_id=where.form_id,
+        created_from=where.created_from,
+        created_before=where.created_before,
+        text=where.text,
+        assigned_to=where.assigned_to,
+    )
 
 
 def _conditions(where: InboxFilter) -> list[ColumnElement[bool]]:

@@ -166,6 +166,7 @@ class SubmissionRow(Base):
         Index(None, "created_at", "id"),
         Index(None, "state", "created_at", "id"),
         Index(None, "assigned_to", "created_at", "id"),
+        Index(None, "form_id", "state"),  # counts per state of one form (migration 0004)
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -153,6 +153,18 @@ def test_filters_state_form_dates_text_and_counts(app: Flask, db: Database) -> N
     assert _ids(client.get(f"/inbox?to={yesterday}").get_data(as_text=True)) == []
 
 
+def test_counts_stop_at_the_cap_and_say_so(app: Flask, db: Database) -> None:
+    bulk_insert_submissions(db, 30, states=("submitted", "submitted", "reviewed"))
+    app.config["INBOX_COUNT_CAP"] = 15
+    page = Staff(app).client(COORDINATOR).get("/inbox").get_data(as_text=True)
+    assert '<span class="count" data-state="submitted">15+</span>' in page
+    assert '<span class="count" data-state="reviewed">10</span>' in page
+    assert '<span class="count" data-state="">25+</span>' in page
+    text = inbox_page(db, InboxFilter(text="person"), count_cap=12)
+    assert text.capped == {"submitted", "reviewed"}  # one shared scan: all are "at least"
+    assert sum(inbox_page(db, InboxFilter(text="person 2")).counts.values()) == 11
+
+
 def test_date_range_is_inclusive_of_whole_days(db: Database) -> None:
     bulk_insert_submissions(db, 3, start=datetime(2026, 3, 14, 22, 59, 59, tzinfo=UTC))
     berlin_day_start = datetime(2026, 3, 15, 0, 0, tzinfo=UTC) - timedelta(hours=1)

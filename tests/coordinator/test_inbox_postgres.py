@@ -105,7 +105,11 @@ def test_keyset_pages_filters_and_counts_on_postgresql(pg_app: Flask) -> None:
 
     seen = []
     page = inbox_page(db, InboxFilter(), limit=40)
-    assert page.counts == {"submitted": 80, "reviewed": 77, "accepted": 76}
+    assert page.counts == {"submitted": 80, "reviewed": 77, "accepted": 76, "rejected": 0}
+    assert page.capped == frozenset()
+    capped = inbox_page(db, InboxFilter(form_id="grant"), limit=5, count_cap=77)
+    assert capped.counts == {"submitted": 77, "reviewed": 77, "accepted": 76, "rejected": 0}
+    assert capped.capped == {"submitted"}
     while True:
         seen += [s.id for s in page.submissions]
         if page.older is None:
@@ -143,7 +147,7 @@ def test_text_search_assignment_and_export_on_postgresql(pg_app: Flask) -> None:
     assign_submission(db, other.id, me.id, actor=COORDINATOR)
     mine = inbox_page(db, InboxFilter(assigned_to=me.id))
     assert [s.id for s in mine.submissions] == [other.id]
-    assert mine.counts == {"reviewed": 1}
+    assert mine.counts == {"submitted": 0, "reviewed": 1, "accepted": 0, "rejected": 0}
 
     plan = export_plan(db, InboxFilter())
     rows = list(export_rows(db, plan.where, batch_size=1))

@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     get_flashed_messages,
     redirect,
@@ -56,6 +57,7 @@ from engine.services import (
 )
 from engine.services.export import csv_chunks, export_plan, json_chunks
 from engine.services.inbox import (
+    DEFAULT_COUNT_CAP,
     assign_submission,
     assignable_users,
     encode_position,
@@ -101,7 +103,8 @@ def inbox() -> ResponseReturnValue:
     db = get_db()
     language = page_language()
     filters = parse_filters(request.args, current_user.id)
-    page = inbox_page(db, filters.where, before=filters.before, after=filters.after)
+    page = inbox_page(db, filters.where, before=filters.before, after=filters.after,
+                      count_cap=int(current_app.config.get("INBOX_COUNT_CAP", DEFAULT_COUNT_CAP)))
     forms, workflows = pinned_definitions(db, page.submissions)
     users = {u.id: u.email for u in assignable_users(db)}
     rows = []
@@ -125,8 +128,8 @@ def inbox() -> ResponseReturnValue:
         lang=language,
         filters=filters,
         rows=rows,
-        counts=_counts(page.counts, state_choices),
-        total=sum(page.counts.values()),
+        counts=_counts(page.counts, page.capped, state_choices, language),
+        total=_number(sum(page.counts.values()), bool(page.capped), language),
         form_choices=form_choices,
         state_choices=state_choices,
         newer=encode_position(page.newer) if page.newer else None,
@@ -155,11 +158,25 @@ def _filter_choices(language: str) -> tuple[list[tuple[str, str]], list[tuple[st
     return sorted(forms, key=lambda f: f[1].casefold()), list(states.items())
 
 
-def _counts(counts: dict[str, int], states: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+def _counts(
+    counts: dict[str, int], capped: frozenset[str], states: list[tuple[str, str]], language: str
+) -> list[tuple[str, str, str]]:
+    """(state, label, count as shown) for the published workflows' states, then any other
+    state that has submissions (from older workflow versions)."""
     labels = dict(states)
-    ordered = [(state, labels[state], counts.get(state, 0)) for state in labels]
-    ordered += [(state, state, n) for state, n in sorted(counts.items()) if state not in labels]
-    return ordered
+    labels.update({state: state for state, n in counts.items() if n and state not in labels})
+    return [
+        (state, label, _number(counts.get(state, 0), state in capped, language))
+        for state, label in labels.items()
+    ]
+
+
+def _number(value: int, at_least: bool, language: str) -> str:
+    """``10.000+`` (German) / ``10,000+``: thousands grouped, ``+`` for a capped count."""
+    text = f"{value:,}"
+    if language == "de":
+        text = text.replace(",", ".")
+    return text + ("+" if at_least else "")
 
 
 # -- exports -------------------------------------------------------------------------------
