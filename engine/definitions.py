@@ -21,7 +21,7 @@ from engine.problems import Problem, errors_only, pointer_join
 from engine.schema import schema_problems
 from engine.text import to_text
 
-__all__ = ["check_form", "load_form"]
+__all__ = ["allowed_properties", "check_form", "load_form"]
 
 _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "text": frozenset({"min_length", "max_length", "pattern", "pattern_message", "counter",
@@ -43,7 +43,8 @@ _LIMITS = frozenset(
 )
 
 
-def _allowed_properties(kind: str) -> frozenset[str]:
+def allowed_properties(kind: str) -> frozenset[str]:
+    """The properties a field of type ``kind`` may have (the editor offers exactly these)."""
     if kind in ("tel", "url", "email"):
         return _COMMON | _TYPE_PROPERTIES["text"]
     if kind == "paragraph":
@@ -135,7 +136,7 @@ class _Checker:
         kind = raw["type"]
         if kind not in _KNOWN_TYPES:
             return None  # the schema reports the unknown type
-        misplaced = sorted((set(raw) & _LIMITS) - _allowed_properties(kind))
+        misplaced = sorted((set(raw) & _LIMITS) - allowed_properties(kind))
         for name in misplaced:
             self.error(pointer_join(pointer, name), f"'{name}' does not apply to a {kind} field")
         self.check_options(raw.get("options"), pointer)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from engine.exceptions import InvalidInput, NotFound
-from engine.services.users import _roles, get_user, normalise_email, set_user_active
+from engine.services.users import clean_roles, get_user, normalise_email, set_user_active
 
 if TYPE_CHECKING:
     from engine.storage import ApiTokenRecord, Database, Store, UserRecord
@@ -48,7 +48,7 @@ def _other_active_admins(store: Store, user_id: int) -> int:
 
 def set_user_roles(db: Database, email: str, roles: Iterable[str]) -> UserRecord:
     """Replace the user's roles; ``InvalidInput`` for bad roles or the last administrator."""
-    cleaned = _roles(roles)
+    cleaned = clean_roles(roles)
     address = normalise_email(email)
     with db.transaction() as store:
         user = store.accounts.user_by_email(address)

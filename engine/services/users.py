@@ -28,6 +28,7 @@ __all__ = [
     "KNOWN_ROLES",
     "MIN_PASSWORD_LENGTH",
     "authenticate_user",
+    "clean_roles",
     "create_api_token",
     "create_user",
     "get_user",
@@ -68,7 +69,7 @@ def create_user(
 ) -> UserRecord:
     """A new active user; ``AlreadyExists`` for a taken email, ``InvalidInput`` otherwise."""
     address = normalise_email(email)
-    role_list = _roles(roles)
+    role_list = clean_roles(roles)
     password_hash = _hash_password(password) if password is not None else None
     with db.transaction() as store:
         return store.accounts.add_user(
@@ -158,7 +159,8 @@ def revoke_api_token(db: Database, token: str) -> bool:
         return found is not None and store.accounts.revoke_token(found[0].id)
 
 
-def _roles(roles: Iterable[str]) -> list[str]:
+def clean_roles(roles: Iterable[str]) -> list[str]:
+    """Role names sorted and de-duplicated; ``InvalidInput`` for none or a malformed one."""
     cleaned = sorted({r.strip() for r in ([roles] if isinstance(roles, str) else roles)})
     if not cleaned:
         raise InvalidInput("roles", "a user needs at least one role")

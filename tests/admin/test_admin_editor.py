@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from admin_helpers import FORM, WORKFLOW, Browser, editor_config, form
 
 from engine.conditions import OPERATORS
-from engine.definitions import _allowed_properties
+from engine.definitions import allowed_properties
 from engine.services import definitions_of, submit
 from engine.services.editing import version_history
 from engine.storage import Database
@@ -38,7 +38,7 @@ def test_the_editor_page_hands_the_engine_tables_to_its_scripts(admin: Browser) 
         assert set(config["operators"][name]["types"]) == set(operator.types)
         assert config["operators"][name]["value"] == operator.value
     for kind, properties in config["field_properties"].items():
-        assert set(properties) == set(_allowed_properties(kind)) - {"id", "type"}
+        assert set(properties) == set(allowed_properties(kind)) - {"id", "type"}
     assert [w["id"] for w in config["workflows"]] == ["triage"]
     assert "treasurer" in config["roles"]
     assert config["csrf_token"]

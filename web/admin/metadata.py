@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.conditions import OPERATORS
-from engine.definitions import _allowed_properties  # the loader's table: one source of truth
+from engine.definitions import allowed_properties  # the loader's table: one source of truth
 from engine.model import INPUT_TYPES
 
 __all__ = [
@@ -50,7 +50,7 @@ def operators() -> dict[str, dict[str, Any]]:
 def field_properties() -> dict[str, list[str]]:
     """Field type → the properties a field of that type may have (besides id and type)."""
     return {
-        kind: sorted(_allowed_properties(kind) - {"id", "type"}) for kind in FIELD_TYPES
+        kind: sorted(allowed_properties(kind) - {"id", "type"}) for kind in FIELD_TYPES
     }
 
 
