@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from browser_helpers import tour
-from conftest import LiveServer, Shots, Watch, new_context
+from browser_support import LiveServer, Shots, Watch, new_context
 
 try:
     from axe_playwright_python.sync_playwright import Axe

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from browser_helpers import ADDRESS, FORM, PERSON, expect, focused_id, open_step
-from conftest import LiveServer, Shots, Watch
+from browser_support import LiveServer, Shots, Watch
 
 from engine.services import submission_for_token
 

@@ -23,7 +23,7 @@ from browser_helpers import (
     open_step,
     submit_review,
 )
-from conftest import LiveServer, Shots, Watch, new_context
+from browser_support import LiveServer, Shots, Watch, new_context
 
 from engine.services import history, submission_for_token
 from engine.storage import SubmissionRecord

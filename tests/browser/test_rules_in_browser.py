@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import PROJECT_ROOT, Watch
+from browser_support import PROJECT_ROOT, Watch
 
 VECTORS = json.loads((PROJECT_ROOT / "tests" / "rule-vectors.json").read_text(encoding="utf-8"))
 COMPARED = ("visible_fields", "visible_steps", "required", "invalid", "answers")

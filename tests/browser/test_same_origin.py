@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from browser_helpers import FORM, tour
-from conftest import LiveServer, Shots, Watch
+from browser_support import LiveServer, Shots, Watch
 
 
 def test_every_request_stays_on_the_origin_without_console_errors(
