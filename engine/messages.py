@@ -6,6 +6,7 @@ words apart from the checks lets the API, the web pages and the CLI share one wo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,8 +100,24 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
 }
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _local(value: Any, language: str) -> Any:
+    """Numbers and dates as German readers write them: ``0,25`` and ``31.12.2026``."""
+    if language != "de":
+        return value
+    if isinstance(value, float):
+        return str(value).replace(".", ",")
+    if isinstance(value, str) and (day := _ISO_DATE.match(value)):
+        return f"{day[3]}.{day[2]}.{day[1]}"
+    return value
+
+
 def message(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:
     """The sentence for ``code`` in ``language`` (German when the language is unknown)."""
     texts = MESSAGES[code]
     template = texts.get(language) or texts["de"]
-    return template.format(**(params or {}))
+    if language not in texts:
+        language = "de"
+    return template.format(**{k: _local(v, language) for k, v in (params or {}).items()})

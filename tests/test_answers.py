@@ -224,6 +224,11 @@ PRODUCERS: dict[str, tuple[dict[str, Any], Any, list[str]]] = {
 }
 
 
+GERMAN_WRITING = {"99.5": "99,5", "0.25": "0,25", "2024-01-01": "01.01.2024",
+                  "2024-12-31": "31.12.2024"}
+"""How German messages write the numbers and dates above."""
+
+
 def _one_field_form(raw_field: dict[str, Any], languages: list[str]) -> Any:
     return load_form({
         "id": "m", "title": "M", "languages": languages,
@@ -244,6 +249,8 @@ def test_every_message_code_is_worded_in_german_and_english() -> None:
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_each_code_is_produced_and_worded_with_its_parameters(code: str, language: str) -> None:
     raw_field, answer, mentioned = PRODUCERS[code]
+    if language == "de":
+        mentioned = [GERMAN_WRITING.get(value, value) for value in mentioned]
     form = _one_field_form(raw_field, ["de", "en"])
     result = evaluate(form, {"f": answer}, language)
     assert result.codes == {"f": [code]}
@@ -286,3 +293,12 @@ def test_pattern_message_is_localised_with_fallback() -> None:
     assert evaluate(form, {"f": "12"}, "en").errors == {"f": ["Five digits, please."]}
     assert evaluate(form, {"f": "12"}, "fr").errors == {"f": ["Bitte fünf Ziffern."]}
     assert evaluate(form, {"f": "12"}).errors == {"f": ["Bitte fünf Ziffern."]}
+
+
+def test_german_messages_write_numbers_and_dates_the_german_way() -> None:
+    from engine.messages import message
+
+    assert message("step", "de", {"step": 0.25}).endswith("in Schritten von 0,25 ein.")
+    assert message("date_min", "de", {"min": "2026-01-31"}).endswith("ab dem 31.01.2026 ein.")
+    assert message("step", "en", {"step": 0.25}).endswith("steps of 0.25.")
+    assert message("date_min", "en", {"min": "2026-01-31"}).endswith("on or after 2026-01-31.")
