@@ -25,8 +25,9 @@ from browser_helpers import (
 )
 from browser_support import LiveServer, Shots, Watch, new_context
 
-from engine.services import history, submission_for_token
+from engine.services import definitions_of, history, submission_for_token
 from engine.storage import SubmissionRecord
+from engine.text import localize
 
 
 def stored_submission(live_server: LiveServer, page: Any) -> SubmissionRecord:
@@ -117,6 +118,10 @@ def test_german_end_to_end_with_live_rules(
     page.wait_for_url("**/status/**")
     expect(page.locator("#reference")).to_have_text(reference)
     expect(page.locator("#status-state")).to_have_attribute("data-state", submission.state)
+    form, workflow = definitions_of(live_server.db, submission)
+    state = next(s for s in workflow.states if s.id == submission.state)
+    expect(page.locator("#status-state")).to_have_text(
+        localize(state.label, "de", form.default_language))
     events = page.locator("#status-history li[data-event]")
     expect(events).to_have_count(len(history(live_server.db, submission.id)))
     expect(events.first).to_have_attribute("data-event", "created")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from browser_support import PROJECT_ROOT, Watch
+from browser_support import PROJECT_ROOT, Shots, Watch
 
 VECTORS = json.loads((PROJECT_ROOT / "tests" / "rule-vectors.json").read_text(encoding="utf-8"))
 COMPARED = ("visible_fields", "visible_steps", "required", "invalid", "answers")
@@ -52,8 +52,11 @@ def _load_rules(page: Any, live_server_url: str) -> None:
     assert page.evaluate("() => typeof FormflowRules.compile") == "function"
 
 
-def test_every_case_of_the_vectors_in_chromium(page: Any, live_server: Any, watch: Watch) -> None:
+def test_every_case_of_the_vectors_in_chromium(
+    page: Any, live_server: Any, shots: Shots, watch: Watch
+) -> None:
     _load_rules(page, live_server.url)
+    shots(page, "rules loaded")
     outcomes = page.evaluate(RUN_CASES, VECTORS["cases"])
     assert len(outcomes) == len(VECTORS["cases"]) >= 29
     failures = []
@@ -70,12 +73,13 @@ def test_every_case_of_the_vectors_in_chromium(page: Any, live_server: Any, watc
 
 
 def test_rule_errors_of_the_invalid_definitions_throw_in_chromium(
-    page: Any, live_server: Any, watch: Watch
+    page: Any, live_server: Any, shots: Shots, watch: Watch
 ) -> None:
     about_rules = [d for d in VECTORS["invalid_definitions"]
                    if any(p == "/rules" or p.startswith("/rules/") for p in _pointers(d))]
     assert len(about_rules) >= 2, "the vectors cover unknown operators and cycles"
     _load_rules(page, live_server.url)
+    shots(page, "rules loaded")
     outcomes = page.evaluate(COMPILE_INVALID, about_rules)
     for invalid, outcome in zip(about_rules, outcomes, strict=True):
         assert outcome["thrown"] == "FormflowDefinitionError", (invalid["name"], outcome)

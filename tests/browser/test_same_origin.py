@@ -43,7 +43,7 @@ def test_every_request_stays_on_the_origin_without_console_errors(
 
 
 def test_the_watch_notices_a_foreign_request_and_a_csp_violation(
-    page: Any, live_server: LiveServer, watch: Watch
+    page: Any, live_server: LiveServer, shots: Shots, watch: Watch
 ) -> None:
     """The recorder can fail: a script from another origin is recorded and our CSP's refusal
     reported; a page without our CSP that loads from elsewhere is caught too (requests to the
@@ -64,4 +64,5 @@ def test_the_watch_notices_a_foreign_request_and_a_csp_violation(
 
     with page.expect_request(foreign + "pixel.png"):
         page.set_content(f'<img src="{foreign}pixel.png" alt="">')
+    shots(page, "foreign image refused")
     assert watch.foreign_requests() == [foreign + "tracker.js", foreign + "pixel.png"]
