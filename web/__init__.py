@@ -55,6 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     cli.init_app(app)
+    from web import notify
+
+    notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
     from web import api, limits
 
     limits.init_app(app)

@@ -24,6 +24,7 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo, pass_script_info
 
 from web.commands.storage import register as register_storage_commands
+from web.commands.worker import register as register_worker_commands
 
 __all__ = [
     "FileProblem",
@@ -77,6 +78,7 @@ def workflows() -> None:
 main.add_command(forms)
 main.add_command(workflows)
 register_storage_commands(main, forms, workflows)  # init, forms import/…, users, tokens
+register_worker_commands(main)  # worker, outbox relay|retry|list, users ensure-admin
 
 
 def init_app(app: Flask) -> None:
@@ -270,26 +272,50 @@ def _fail(problems: list[FileProblem]) -> NoReturn:
 @click.option("--no-worker", is_flag=True, help="Don't start a notification worker.")
 @pass_script_info
 def run_command(info: ScriptInfo, host: str, port: int, no_worker: bool) -> None:
-    """Start the web app (development server) and print its address.
+    """Start the web app (development server) and a notification worker; print the address.
 
-    The development server is meant for trying formflow out; in production run the app under a
+    The worker is a supervised child process (restarted if it dies, stopped with the server);
+    without FORMFLOW_REDIS_URL the instance folder's embedded Redis is started for it. The
+    development server is meant for trying formflow out; in production run the app under a
     WSGI server (``web:create_app()``) and the workers with ``formflow worker``.
     """
+    import signal
+
     from werkzeug.serving import run_simple
+
+    from web.commands.supervisor import start_worker
 
     app = info.load_app()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
-    click.echo(f"formflow is running at http://{shown_host}:{port}/  (Ctrl+C to stop)")
-    run_simple(
-        host,
-        port,
-        app,
-        use_reloader=False,
-        use_debugger=app.debug,
-        threaded=True,
-    )
+    supervisor, started_redis = (None, False) if no_worker else start_worker(app)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the server like Ctrl+C: the worker stops too
+
+    signal.signal(signal.SIGTERM, interrupt)
+    click.echo(f"formflow is running at http://{shown_host}:{port}/  (Ctrl+C to stop)"
+               + ("" if supervisor is None else f"; notification worker pid {supervisor.pid}"))
+    try:
+        run_simple(
+            host,
+            port,
+            app,
+            use_reloader=False,
+            use_debugger=app.debug,
+            threaded=True,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if supervisor is not None:
+            click.echo("stopping the notification worker…", err=True)
+            supervisor.stop()
+        if started_redis:
+            from workers.embedded import stop_embedded_redis
+
+            stop_embedded_redis(app.instance_path)
 
 
 main.add_command(run_command)

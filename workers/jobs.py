@@ -1,65 +1,91 @@
-"""Deliver outbox rows through RQ: the job, enqueueing, the relay, and the worker loop.
+"""Deliver outbox rows through RQ: the job and the worker that runs it.
 
 The database outbox is the truth; Redis only carries *which row to look at next*. A job holds
 nothing but the outbox id and reloads everything, so a job enqueued twice, a job retried after a
 crash, or a relay racing a web request all converge on the row's own status:
 
 - ``sent`` or ``failed`` rows are skipped, so a second run never sends a second time;
-- a per-row Redis lock stops two runs from sending at the same moment;
+- a per-row Redis lock stops two runs from sending at the same moment; a run that finds the
+  row locked raises, so RQ looks again later instead of the job ending with nothing sent;
 - a crash *between* a successful send and recording it resends once, with the same
   ``Message-ID`` / ``X-Formflow-Delivery`` so receivers can drop the duplicate (at least once,
-  never silently zero times).
+  never silently zero times). Right after a send a short-lived Redis receipt is written first,
+  so a database that fails at that moment does not cause a resend either.
 
 Permanent failures (template error, missing webhook secret, 4xx, SMTP 5xx) mark the row failed
-at once. Transient ones count an attempt and raise, so RQ retries after 10 s, 30 s, 1 min,
-5 min and 15 min (the worker must run with its scheduler for those waits); the last one marks
-the row failed. Rows whose enqueue failed (Redis down) stay ``pending`` and the relay — run by
-``formflow outbox relay`` and periodically by :func:`run_worker` — enqueues them later; it also
-re-enqueues ``enqueued`` rows whose RQ job has vanished (a Redis that lost its data).
+at once. Transient ones — and anything unexpected — count an attempt and raise, so RQ retries
+after 10 s, 30 s, 1 min, 5 min and 15 min (``FORMFLOW_NOTIFY_RETRY_INTERVALS``; the worker must
+run with its scheduler for those waits); the last one marks the row failed, with the error, for
+people to see and retry (``formflow outbox retry``). Rows whose enqueue failed (Redis down) stay
+``pending`` and the relay — run by ``formflow outbox relay`` and periodically by
+:func:`run_worker` — enqueues them later; it also re-enqueues ``enqueued`` rows whose RQ job has
+vanished (a Redis that lost its data) or ended without recording a result.
+
+When a work horse dies (SIGKILL, the OOM killer), its worker notices at once: RQ retries the
+job and :class:`NotificationWorker` frees the row's lock. When the whole worker dies, RQ's own
+registry maintenance (in any other or the restarted worker) finds the job abandoned once its
+heartbeat expires — a minute or two — and retries it; the lock has expired by then.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+import os
+import signal
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, Worker, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq import Worker, get_current_job
+from rq.job import Job
 
-from engine.exceptions import FormflowError, NotFound, StorageUnavailable, TemplateFailed
+from engine.exceptions import FormflowError, NotFound, TemplateFailed
 from engine.services import (
     Delivery,
     delivery,
-    mark_enqueued,
+    list_published,
     mark_failed,
     mark_sent,
-    notifications_to_enqueue,
+    status_token,
 )
-from engine.storage import Database, SubmissionRecord
+from engine.services.loading import form_of, workflow_of
+from engine.storage import Database
 from engine.templating import render_template
 from engine.text import localize
-from workers.channels import (
-    MailMessage,
-    WebhookMessage,
-    configs_from_environ,
-    get_channel,
-)
+from workers.channels import MailMessage, WebhookMessage, get_channel
 from workers.channels.webhook import webhook_event
 from workers.exceptions import (
     DeliveryError,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from workers.queueing import (
+    QUEUE_NAME,
+    RelayReport,
+    enqueue_delivery,
+    enqueue_notifications,
+    job_id_for,
+    lock_key_for,
+    notification_queue,
+    receipt_key_for,
+    relay_outbox,
+)
+from workers.settings import (
+    KILL_POINTS,
+    KILL_VARIABLE,
+    RETRY_INTERVALS,
+    RETRY_INTERVALS_VARIABLE,
+    NotificationSettings,
+    parse_retry_intervals,
+)
 
-__all__ = [
+__all__ = [  # the job and the worker, plus the queueing and settings names, for one import
+    "KILL_POINTS",
+    "KILL_VARIABLE",
     "QUEUE_NAME",
     "RETRY_INTERVALS",
+    "RETRY_INTERVALS_VARIABLE",
+    "DeliveryBusy",
     "NotificationSettings",
     "NotificationWorker",
     "RelayReport",
@@ -68,54 +94,28 @@ __all__ = [
     "enqueue_delivery",
     "enqueue_notifications",
     "job_id_for",
+    "lock_key_for",
     "notification_queue",
+    "parse_retry_intervals",
     "relay_outbox",
     "run_worker",
 ]
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "notifications"
-RETRY_INTERVALS = (10, 30, 60, 300, 900)
-"""Seconds before each retry of a transient failure: six attempts over about 22 minutes."""
-LOCK_SECONDS = 600
-"""How long a run may hold a row before another run may take it (longer than any timeout)."""
-_TERMINAL_JOB_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED,
-                        JobStatus.CANCELED}
+RECEIPT_SECONDS = 7 * 24 * 3600
+"""How long the Redis receipt of a send outlives it: far longer than any retry schedule."""
 
 
-@dataclass(frozen=True)
-class NotificationSettings:
-    """What a worker process needs to deliver: where the database is and how to send.
-
-    The job opens its own :class:`Database` from ``database_url`` for every run: RQ forks a
-    work horse per job, and a connection pool must never be shared across a fork.
-    """
-
-    database_url: str
-    base_url: str
-    channel_configs: Mapping[str, Mapping[str, Any]]
-    status_url_for: Callable[[SubmissionRecord], str | None] | None = field(
-        default=None, compare=False
-    )
-    """The applicant's status link for a submission, if the caller can build one."""
-    relay_older_than: timedelta = timedelta(seconds=30)
-    """The worker's relay leaves rows this young to the request that wrote them."""
-
-    @classmethod
-    def from_environ(
-        cls, environ: Mapping[str, str], *, database_url: str, instance_path: str, base_url: str
-    ) -> NotificationSettings:
-        """Channel configurations from ``FORMFLOW_*``; a bad SMTP URL is refused right here."""
-        return cls(database_url, base_url.rstrip("/"),
-                   configs_from_environ(environ, instance_path))
-
-    def status_url(self, submission: SubmissionRecord) -> str:
-        url = self.status_url_for(submission) if self.status_url_for else None
-        return url or f"{self.base_url}/"
+class DeliveryBusy(TransientDeliveryError):
+    """Another run holds the row right now; RQ retries this job later (nothing is recorded)."""
 
 
 _settings: NotificationSettings | None = None
+_memo: dict[Any, Any] = {}
+"""Loaded definitions shared by the jobs of this process: the worker fills it between jobs
+(:meth:`NotificationWorker.run_maintenance_tasks`), each forked work horse inherits a copy, so
+no job pays for parsing a published form and workflow again."""
 
 
 def configure(settings: NotificationSettings | None) -> None:
@@ -131,96 +131,14 @@ def _configured() -> NotificationSettings:
     return _settings
 
 
+def _database(settings: NotificationSettings) -> Database:
+    db = Database(settings.database_url)
+    db.memo = _memo
+    db.submission_token_key = settings.token_key
+    return db
+
+
 # -- enqueueing ----------------------------------------------------------------------------
-
-
-def notification_queue(connection: Redis) -> Queue:
-    return Queue(QUEUE_NAME, connection=connection)
-
-
-def job_id_for(outbox_id: int | str) -> str:
-    return f"outbox-{outbox_id}"
-
-
-def enqueue_delivery(queue: Queue, outbox_id: int | str) -> Job:
-    """Enqueue the job for one outbox row (an RQ call; raises ``RedisError`` when down)."""
-    return queue.enqueue(
-        deliver, str(outbox_id),
-        job_id=job_id_for(outbox_id),
-        retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
-        description=f"deliver notification {outbox_id}",
-    )
-
-
-def enqueue_notifications(db: Database, connection: Redis, outbox_ids: Iterable[int]) -> int:
-    """Enqueue rows a committed transaction just wrote; how many made it into the queue.
-
-    Never raises for Redis or database trouble: a row that could not be enqueued stays
-    ``pending`` and the relay picks it up, so a web request can call this after its commit
-    without risking the 201 it already owes.
-    """
-    queue = notification_queue(connection)
-    done = 0
-    for outbox_id in outbox_ids:
-        try:
-            enqueue_delivery(queue, outbox_id)
-        except RedisError as exc:
-            log.warning("notification %s left for the relay: Redis: %s", outbox_id, exc)
-            return done
-        done += 1
-        try:
-            mark_enqueued(db, outbox_id)
-        except StorageUnavailable as exc:
-            # The job is queued; the row stays pending and a relay re-enqueue is harmless.
-            log.warning("notification %s enqueued but not marked: %s", outbox_id, exc)
-    return done
-
-
-@dataclass(frozen=True, slots=True)
-class RelayReport:
-    enqueued: int = 0
-    """``pending`` rows handed to the queue."""
-    requeued: int = 0
-    """``enqueued`` rows whose RQ job had vanished or ended without recording a result."""
-
-
-def relay_outbox(
-    db: Database,
-    connection: Redis,
-    *,
-    older_than: timedelta = timedelta(seconds=30),
-    stale_after: timedelta = timedelta(minutes=30),
-    limit: int = 500,
-) -> RelayReport:
-    """Enqueue what a failed enqueue left behind; safe to run any number of times at once.
-
-    ``older_than`` leaves fresh rows to the request that wrote them; ``stale_after``: an
-    ``enqueued`` row older than this whose job is gone or over is enqueued again (the job
-    itself skips rows that were sent meanwhile).
-    """
-    queue = notification_queue(connection)
-    enqueued = requeued = 0
-    for row in notifications_to_enqueue(db, older_than=older_than, limit=limit):
-        enqueue_delivery(queue, row.id)
-        mark_enqueued(db, row.id)
-        enqueued += 1
-    with db.read() as store:
-        cutoff = store.now - stale_after
-        in_flight = store.outbox.with_status(["enqueued"], created_before=cutoff, limit=limit)
-    for row in in_flight:
-        try:
-            job: Job | None = Job.fetch(job_id_for(row.id), connection=connection)
-        except NoSuchJobError:
-            job = None
-        if job is not None and job.get_status(refresh=False) not in _TERMINAL_JOB_STATES:
-            continue  # queued, running, scheduled for a retry or deferred: leave it be
-        if job is not None:
-            job.delete()
-        enqueue_delivery(queue, row.id)
-        requeued += 1
-    if enqueued or requeued:
-        log.info("outbox relay: %d enqueued, %d re-enqueued", enqueued, requeued)
-    return RelayReport(enqueued, requeued)
 
 
 # -- the job -------------------------------------------------------------------------------
@@ -229,11 +147,34 @@ def relay_outbox(
 def deliver(outbox_id: int | str) -> str:
     """The RQ job: deliver one outbox row unless that already happened; returns what it did."""
     settings = _configured()
-    db = Database(settings.database_url)
+    db = _database(settings)
     try:
         return _deliver(db, settings, int(outbox_id))
     finally:
         db.dispose()
+
+
+def _lock_token() -> str:
+    """Who holds a row: the worker's name and this work horse's pid (see ``NotificationWorker``)."""
+    return f"{os.environ.get('RQ_WORKER_ID', '')}:{os.getpid()}"
+
+
+def _release_if_orphaned(connection: Redis, outbox_id: int) -> None:
+    """Free a row whose holder cannot be running any more, instead of waiting for its lock to
+    expire: an earlier horse of this very worker (a worker runs one job at a time, so it
+    died), or a run of a worker RQ no longer knows (its heartbeat expired: it was killed)."""
+    key = lock_key_for(outbox_id)
+    raw = connection.get(key)
+    holder = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    worker_name = (holder or "").rpartition(":")[0]
+    if not worker_name:
+        return  # free by now, or held outside RQ: let it expire
+    gone = worker_name == os.environ.get("RQ_WORKER_ID") or not connection.exists(
+        Worker.redis_worker_namespace_prefix + worker_name)
+    if gone and connection.get(key) == raw:
+        log.warning("notification %s: taking over from %s, which no longer runs",
+                    outbox_id, holder)
+        connection.delete(key)
 
 
 def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> str:
@@ -245,47 +186,112 @@ def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> st
     if found.outbox.status in ("sent", "failed"):
         return f"skipped: already {found.outbox.status}"
     job = get_current_job()
+    connection: Redis | None = job.connection if job is not None else None
     lock = None
-    if job is not None:
-        lock = job.connection.lock(f"formflow:outbox:{outbox_id}:delivering",
-                                   timeout=LOCK_SECONDS, blocking=False)
-        if not lock.acquire():
-            return "skipped: another run is delivering it right now"
+    if connection is not None:
+        lock = connection.lock(lock_key_for(outbox_id), timeout=settings.job_timeout + 30,
+                               blocking=False)
+        if not lock.acquire(token=_lock_token()):
+            _release_if_orphaned(connection, outbox_id)
+            if not lock.acquire(token=_lock_token()):
+                raise DeliveryBusy(f"notification {outbox_id} is being delivered by another "
+                                   "run right now; looking again later")
     try:
         found = delivery(db, outbox_id)  # re-read under the lock: a run may just have finished
         if found.outbox.status in ("sent", "failed"):
             return f"skipped: already {found.outbox.status}"
-        return _send(db, settings, found, retries_left=job.retries_left if job else None)
+        if connection is not None and connection.exists(receipt_key_for(outbox_id)):
+            # Sent by a run that died (or lost the database) before recording it.
+            mark_sent(db, outbox_id)
+            return "recorded an earlier delivery"
+        return _send(db, settings, found, connection,
+                     retries_left=job.retries_left if job else None)
     finally:
         if lock is not None and lock.owned():
             lock.release()
 
 
 def _send(
-    db: Database, settings: NotificationSettings, found: Delivery, *, retries_left: int | None
+    db: Database,
+    settings: NotificationSettings,
+    found: Delivery,
+    connection: Redis | None,
+    *,
+    retries_left: int | None,
 ) -> str:
     outbox_id = found.outbox.id
+    _maybe_kill(settings, "before_send", outbox_id, connection)
     try:
         channel = get_channel(found.outbox.channel)
-        message = _message(settings, found)
+        message = _message(settings, found, status_token(db, found.submission.id))
         receipt = channel.send(message, settings.channel_configs.get(channel.type, {}))
     except (PermanentDeliveryError, TemplateFailed) as exc:
         log.error("notification %s failed for good: %s", outbox_id, exc)
         mark_failed(db, outbox_id, str(exc), final=True)
         return f"failed: {exc}"
     except TransientDeliveryError as exc:
-        final = not retries_left
-        log.warning("notification %s attempt failed%s: %s", outbox_id,
-                    " (no retries left)" if final else "", exc)
-        mark_failed(db, outbox_id, str(exc), final=final)
+        _attempt_failed(db, outbox_id, str(exc), retries_left)
         raise
+    except Exception as exc:
+        # A bug or a job timeout: recorded like a transient failure, so the schedule ends
+        # in a visible failed row instead of a job the relay would resurrect forever.
+        _attempt_failed(db, outbox_id, f"internal error: {_describe(exc)}", retries_left)
+        raise
+    _maybe_kill(settings, "after_send", outbox_id, connection)
+    _remember_sent(connection, outbox_id)
+    _maybe_kill(settings, "after_receipt", outbox_id, connection)
     if not mark_sent(db, outbox_id):
         log.warning("notification %s was delivered but its row had moved on", outbox_id)
     log.info("notification %s delivered: %s", outbox_id, receipt.detail)
     return receipt.detail
 
 
-def _message(settings: NotificationSettings, found: Delivery) -> MailMessage | WebhookMessage:
+def _attempt_failed(db: Database, outbox_id: int, error: str, retries_left: int | None) -> None:
+    final = not retries_left
+    log.warning("notification %s attempt failed%s: %s", outbox_id,
+                " (no retries left)" if final else "", error)
+    try:
+        mark_failed(db, outbox_id, error, final=final)
+    except FormflowError as exc:
+        log.warning("notification %s: could not record the failure: %s", outbox_id, exc)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or "(no message)"
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def _remember_sent(connection: Redis | None, outbox_id: int) -> None:
+    if connection is None:
+        return
+    try:
+        connection.set(receipt_key_for(outbox_id), "1", ex=RECEIPT_SECONDS)
+    except RedisError as exc:  # the database record below is what counts
+        log.warning("notification %s: could not write its Redis receipt: %s", outbox_id, exc)
+
+
+def _maybe_kill(
+    settings: NotificationSettings, point: str, outbox_id: int, connection: Redis | None
+) -> None:
+    """Failure tests: SIGKILL this work horse (or its whole worker) at ``point``, once per row.
+
+    Inert unless ``FORMFLOW_TEST_KILL_AT`` named this point when the worker started (and never
+    in production: :meth:`NotificationSettings.from_environ` refuses it there). "Once" is
+    remembered in Redis, so the retry that follows runs through.
+    """
+    if settings.kill_at != point or connection is None:
+        return
+    if not connection.set(f"formflow:test:killed:{point}:{outbox_id}", "1", nx=True, ex=3600):
+        return
+    log.warning("%s=%s: killing the %s now", KILL_VARIABLE, point, settings.kill_scope)
+    if settings.kill_scope == "worker" and os.getpgid(0) == os.getpid():
+        os.kill(os.getppid(), signal.SIGKILL)  # an RQ work horse leads its own process group
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _message(
+    settings: NotificationSettings, found: Delivery, token: str | None
+) -> MailMessage | WebhookMessage:
     outbox, event, submission, form = found.outbox, found.event, found.submission, found.form
     language = outbox.language
     state = event.to_state or submission.state
@@ -295,7 +301,7 @@ def _message(settings: NotificationSettings, found: Delivery) -> MailMessage | W
         "reference": submission.reference,
         "created_at": submission.created_at.isoformat(),
         "form_title": localize(form.title, language, form.default_language),
-        "status_url": settings.status_url(submission),
+        "status_url": settings.status_url(token),
     }
     transition = {"id": event.transition, "actor": event.actor, "comment": event.comment}
     if outbox.channel == "webhook":
@@ -332,23 +338,54 @@ def _message(settings: NotificationSettings, found: Delivery) -> MailMessage | W
 
 
 class NotificationWorker(Worker):
-    """An RQ worker that also relays the outbox in each of its maintenance rounds.
+    """An RQ worker that relays the outbox and warms the definition cache in its maintenance.
 
-    RQ runs maintenance when the worker starts and then whenever it has been idle for
-    ``maintenance_interval`` seconds, always in the worker's main process between jobs — so
-    the relay never overlaps a fork and needs no thread of its own.
+    RQ runs maintenance when the worker starts and then every ``maintenance_interval`` seconds
+    (between jobs, or while idle), always in the worker's main process — so the relay never
+    overlaps a fork and needs no thread of its own.
     """
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         settings = _configured()
-        db = Database(settings.database_url)
+        db = _database(settings)
         try:
-            relay_outbox(db, self.connection, older_than=settings.relay_older_than)
+            relay_outbox(db, self.connection, older_than=settings.relay_older_than,
+                         stale_after=settings.stale_after,
+                         retry_intervals=settings.retry_intervals,
+                         job_timeout=settings.job_timeout)
+            _warm_definitions(db)
         except (FormflowError, RedisError, DeliveryError) as exc:
             log.warning("outbox relay skipped this round: %s", exc)
+        except Exception:  # maintenance must never take the worker down with it
+            log.exception("outbox relay failed this round")
         finally:
             db.dispose()
+
+    def handle_work_horse_killed(
+        self, job: Job, retpid: int | None, ret_val: int | None, rusage: Any
+    ) -> None:
+        """A horse that died mid-delivery cannot release its row: do it for it, so RQ's retry
+        (which follows at once) is not turned away as "busy" until the lock expires."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)  # type: ignore[no-untyped-call]
+        if not retpid or not job.args:
+            return
+        key = lock_key_for(str(job.args[0]))
+        try:
+            holder = self.connection.get(key)
+            if isinstance(holder, bytes):
+                holder = holder.decode("utf-8", "replace")
+            if holder == f"{self.name}:{retpid}":
+                self.connection.delete(key)
+        except RedisError as exc:
+            log.warning("could not release the lock of %s: %s", job.id, exc)
+
+
+def _warm_definitions(db: Database) -> None:
+    for record in list_published(db, "form"):
+        form_of(db, record)
+    for record in list_published(db, "workflow"):
+        workflow_of(db, record)
 
 
 def run_worker(
@@ -360,10 +397,10 @@ def run_worker(
 ) -> bool:
     """Work the notification queue (``formflow worker``); True if any job was processed.
 
-    The outbox is relayed when the worker starts and about every ``relay_every`` seconds of
-    idleness. RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the
-    worker returns once the queue is empty (retries still waiting stay scheduled); otherwise
-    it runs until SIGINT/SIGTERM, finishing the job at hand first.
+    The outbox is relayed when the worker starts and about every ``relay_every`` seconds.
+    RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the worker
+    returns once the queue is empty (retries still waiting stay scheduled); otherwise it runs
+    until SIGINT/SIGTERM, finishing the job at hand first.
     """
     configure(settings)
     interval = max(1, int(relay_every))

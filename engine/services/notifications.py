@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.exceptions import NotFound
+from engine.exceptions import InvalidInput, NotFound
 from engine.model import FormDefinition, Notification, WorkflowDefinition
 from engine.services.loading import form_of, workflow_of
 
@@ -36,12 +36,16 @@ if TYPE_CHECKING:
 __all__ = [
     "Delivery",
     "delivery",
+    "get_notification",
     "mark_enqueued",
+    "mark_enqueued_many",
     "mark_failed",
     "mark_sent",
     "notifications_for",
     "notifications_to_enqueue",
+    "notifications_with_status",
     "queue_notifications",
+    "retry_notification",
 ]
 
 APPLICANT = "applicant"
@@ -156,9 +160,57 @@ def notifications_for(db: Database, submission_id: str) -> list[OutboxRecord]:
         return store.outbox.for_submission(submission_id)
 
 
+def notifications_with_status(
+    db: Database, statuses: Iterable[OutboxStatus], *, limit: int = 100
+) -> list[OutboxRecord]:
+    """Rows in any of ``statuses``, oldest first (operators: what failed, what waits)."""
+    with db.read() as store:
+        return store.outbox.with_status(list(statuses), limit=limit)
+
+
+def get_notification(db: Database, outbox_id: int) -> OutboxRecord:
+    """One outbox row; ``NotFound``."""
+    with db.read() as store:
+        row = store.outbox.get(outbox_id)
+    if row is None:
+        raise NotFound(f"there is no notification {outbox_id}")
+    return row
+
+
+def retry_notification(db: Database, outbox_id: int) -> OutboxRecord:
+    """Give a failed notification another try: back to ``pending``, then enqueued.
+
+    The enqueue is the database's post-commit hook (``Database.on_outbox_committed``), as for
+    a new submission, so the admin page, the CLI and anything else calling this need no Redis
+    of their own; with Redis down the row waits for the relay. Attempts and the last error
+    are kept (a successful delivery clears the error). ``NotFound`` for an unknown id,
+    ``InvalidInput`` for a notification that was delivered already.
+    """
+    with db.transaction() as store:
+        row = store.outbox.get(outbox_id)
+        if row is None:
+            raise NotFound(f"there is no notification {outbox_id}")
+        if row.status == "sent":
+            raise InvalidInput("outbox_id", f"notification {outbox_id} was delivered already; "
+                               "there is nothing to retry")
+        store.outbox.make_due_again(outbox_id)
+        updated = store.outbox.get(outbox_id)
+    assert updated is not None
+    return updated
+
+
 def mark_enqueued(db: Database, outbox_id: int) -> bool:
     """pending → enqueued; False when another relay got there first (or it is gone)."""
     return _set(db, outbox_id, "enqueued", only_from=["pending"])
+
+
+def mark_enqueued_many(db: Database, outbox_ids: Iterable[int]) -> int:
+    """pending → enqueued for several rows in one transaction; how many moved."""
+    ids = list(outbox_ids)
+    if not ids:
+        return 0
+    with db.transaction() as store:
+        return store.outbox.set_status_many(ids, "enqueued", only_from=["pending"])
 
 
 def mark_sent(db: Database, outbox_id: int) -> bool:

@@ -19,7 +19,7 @@ from engine.exceptions import NotFound, SubmissionInvalid
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
-from engine.services.tokens import hash_token, new_token
+from engine.services.tokens import hash_token, new_token, submission_token
 from engine.workflows import notifications_on_entering
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "history",
     "list_submissions",
     "reference_prefix",
+    "status_token",
     "submission_for_token",
     "submit",
 ]
@@ -82,13 +83,16 @@ def submit(
     if evaluation.answers is None:
         raise SubmissionInvalid(evaluation.errors)
     stored_language = language if language in form.languages else form.default_language
-    token = new_token()
+    submission_id = uuid.uuid4().hex
+    # Derived when the app gave a key, so the notification worker can rebuild the status link.
+    key = db.submission_token_key
+    token = submission_token(key, submission_id) if key else new_token()
     prefix = reference_prefix(form)
 
     with db.transaction() as store:
         number = store.submissions.next_reference_number(prefix, store.now.year)
         submission = store.submissions.add(
-            submission_id=uuid.uuid4().hex,
+            submission_id=submission_id,
             reference=f"{prefix}-{store.now.year}-{number:05d}",
             form_id=form.id,
             form_version_row=form_record.row_id,
@@ -131,6 +135,21 @@ def submission_for_token(db: Database, token: str) -> SubmissionRecord | None:
         return None
     with db.read() as store:
         return store.submissions.by_token_hash(hash_token(token))
+
+
+def status_token(db: Database, submission_id: str) -> str | None:
+    """The applicant's token of ``submission_id`` rebuilt from ``db.submission_token_key``.
+
+    None when the database has no key, or when the stored hash does not match — a submission
+    made with a random token (before tokens were derived) or under a secret key since rotated:
+    better no link than a link that does not open.
+    """
+    key = db.submission_token_key
+    if not key:
+        return None
+    token = submission_token(key, submission_id)
+    found = submission_for_token(db, token)
+    return token if found is not None and found.id == submission_id else None
 
 
 def history(db: Database, submission_id: str) -> list[EventRecord]:

@@ -22,6 +22,7 @@ leaves as :class:`engine.exceptions.StorageUnavailable` with a message for peopl
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,12 @@ from sqlalchemy.pool import StaticPool
 from engine.exceptions import StorageUnavailable
 from engine.storage.store import Store
 
-__all__ = ["Database", "storage_errors"]
+__all__ = ["Database", "OutboxHook", "storage_errors"]
+
+log = logging.getLogger(__name__)
+
+OutboxHook = Callable[[list[int]], None]
+"""Called with the ids of outbox rows a transaction made due (new or reset to ``pending``)."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a time per server
@@ -96,6 +102,15 @@ class Database:
         self.memo: dict[Any, Any] = {}
         """Per-database cache for derived, immutable things (e.g. loaded definition versions
         keyed by content hash); lives and dies with this object, never global."""
+        self.on_outbox_committed: OutboxHook | None = None
+        """Called right AFTER a write transaction that made outbox rows due has committed
+        (never inside it: a worker must find the rows), with their ids. The web app sets it
+        to enqueue them (``web/notify.py``); it must not raise, and if it does the error is
+        logged and swallowed — the rows stay ``pending`` for the relay and the caller keeps
+        the result it already owes (a 201 for a stored submission)."""
+        self.submission_token_key: bytes | None = None
+        """Key from which applicant tokens are derived (``engine.services.tokens``); None:
+        random tokens. Set from the app's secret key so workers can rebuild status links."""
 
     # -- identity -------------------------------------------------------------------------
 
@@ -197,7 +212,22 @@ class Database:
             Session(engine, expire_on_commit=False) as session,
             session.begin(),
         ):
-            yield Store(session, self.now())
+            store = Store(session, self.now())
+            yield store
+        # Reached only when the block ended normally and the commit succeeded; the write
+        # lock is released already, so the hook may open transactions of its own.
+        if store.outbox.due:
+            self._outbox_committed(list(store.outbox.due))
+
+    def _outbox_committed(self, outbox_ids: list[int]) -> None:
+        hook = self.on_outbox_committed
+        if hook is None:
+            return
+        try:
+            hook(outbox_ids)
+        except Exception:  # the transaction is committed: nothing may undo the caller's result
+            log.exception("post-commit hook failed for outbox rows %s; the relay will "
+                          "pick them up", outbox_ids)
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:

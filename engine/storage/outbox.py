@@ -19,6 +19,9 @@ class OutboxRepository:
     def __init__(self, session: Session, now: datetime) -> None:
         self._session = session
         self._now = now
+        self.due: list[int] = []
+        """Ids of rows this transaction made due (added, or reset to ``pending``): the
+        :class:`~engine.storage.Database` hands them to its post-commit hook."""
 
     def add(
         self,
@@ -53,6 +56,7 @@ class OutboxRepository:
         )
         self._session.add(row)
         self._session.flush()
+        self.due.append(row.id)
         return _record(row)
 
     def get(self, outbox_id: int) -> OutboxRecord | None:
@@ -108,6 +112,33 @@ class OutboxRepository:
             statement.values(**values).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+
+    def set_status_many(
+        self, outbox_ids: Iterable[int], status: OutboxStatus, *, only_from: Iterable[OutboxStatus]
+    ) -> int:
+        """Move several rows at once (no attempt counted); how many were in ``only_from``."""
+        ids = list(outbox_ids)
+        if not ids:
+            return 0
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.status.in_(list(only_from)))
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(self._session.execute(statement), "rowcount", 0))
+
+    def make_due_again(self, outbox_id: int) -> bool:
+        """A ``failed`` (or stuck) row back to ``pending`` for another try; False when it is
+        missing or already ``sent``. Its attempts and last error stay as the record of what
+        happened; a successful delivery clears the error."""
+        changed = self.set_status(
+            outbox_id, "pending", only_from=["failed", "pending", "enqueued"]
+        )
+        if changed:
+            self.due.append(outbox_id)
+        return changed
 
 
 def _record(row: OutboxRow) -> OutboxRecord:
