@@ -12,7 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Database created or upgraded and forms/ + workflows/ loaded; a first administrator (its
+# password printed once); then the server with a supervised worker and an embedded Redis.
 run: $(STAMP)
+	$(BIN)/formflow init
+	$(BIN)/formflow users ensure-admin
 	$(BIN)/formflow run
 
 lint: $(STAMP)
