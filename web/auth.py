@@ -50,7 +50,7 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from engine.exceptions import FormflowError
+from engine.exceptions import InvalidInput, NotFound
 from engine.services import authenticate_user, get_user
 from engine.storage import UserRecord
 from web import limits
@@ -139,8 +139,9 @@ def _load_user(session_id: str) -> StaffUser | None:
     fingerprint, _sep, email = rest.partition(":")
     try:
         record = get_user(database(), email)
-    except FormflowError:  # unknown, malformed (an old cookie) or the database is away
+    except (NotFound, InvalidInput):  # deleted, or a malformed (old) cookie: signed out
         return None
+    # StorageUnavailable propagates: a database outage is a 503, not a silent sign-out
     if str(record.id) != user_id or _fingerprint(record) != fingerprint or not record.active:
         return None
     return StaffUser(record)

@@ -182,3 +182,15 @@ def test_production_session_cookie_is_secure(
     assert prod.config["SESSION_COOKIE_SECURE"] is True
     assert prod.config["SESSION_COOKIE_HTTPONLY"] is True
     assert prod.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_database_outage_is_a_503_page_not_a_silent_sign_out(
+    app: Flask, db: Database, tmp_path: Path
+) -> None:
+    client = Staff(app).client(COORDINATOR)
+    db.dispose()
+    (tmp_path / "formflow.db").rename(tmp_path / "moved.db")  # the schema is gone
+    response = client.get("/inbox")
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "Traceback" not in response.get_data(as_text=True)
