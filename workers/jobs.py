@@ -36,8 +36,9 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker, get_current_job
+from rq import SimpleWorker, Worker, get_current_job
 from rq.job import Job
+from rq.worker import BaseWorker
 
 from engine.exceptions import FormflowError, NotFound, TemplateFailed
 from engine.services import (
@@ -46,13 +47,15 @@ from engine.services import (
     list_published,
     mark_failed,
     mark_sent,
+    notifications_with_status,
     status_token,
 )
 from engine.services.loading import form_of, workflow_of
 from engine.storage import Database
-from engine.templating import render_template
+from engine.templating import check_templates, render_template
 from engine.text import localize
 from workers.channels import MailMessage, WebhookMessage, get_channel
+from workers.channels.mail import tls_context
 from workers.channels.webhook import webhook_event
 from workers.exceptions import (
     DeliveryError,
@@ -84,8 +87,10 @@ __all__ = [  # the job and the worker, plus the queueing and settings names, for
     "KILL_VARIABLE",
     "QUEUE_NAME",
     "RETRY_INTERVALS",
+    "MAX_INTERRUPTED",
     "RETRY_INTERVALS_VARIABLE",
     "DeliveryBusy",
+    "InProcessNotificationWorker",
     "NotificationSettings",
     "NotificationWorker",
     "RelayReport",
@@ -93,6 +98,7 @@ __all__ = [  # the job and the worker, plus the queueing and settings names, for
     "deliver",
     "enqueue_delivery",
     "enqueue_notifications",
+    "interrupted_key_for",
     "job_id_for",
     "lock_key_for",
     "notification_queue",
@@ -105,6 +111,12 @@ log = logging.getLogger(__name__)
 
 RECEIPT_SECONDS = 7 * 24 * 3600
 """How long the Redis receipt of a send outlives it: far longer than any retry schedule."""
+MAX_INTERRUPTED = 3
+"""Runs of one notification that may die without an outcome before it is marked failed."""
+
+
+def interrupted_key_for(outbox_id: int | str) -> str:
+    return f"formflow:outbox:{outbox_id}:interrupted"
 
 
 class DeliveryBusy(TransientDeliveryError):
@@ -112,16 +124,19 @@ class DeliveryBusy(TransientDeliveryError):
 
 
 _settings: NotificationSettings | None = None
-_memo: dict[Any, Any] = {}
-"""Loaded definitions shared by the jobs of this process: the worker fills it between jobs
-(:meth:`NotificationWorker.run_maintenance_tasks`), each forked work horse inherits a copy, so
-no job pays for parsing a published form and workflow again."""
+_db: tuple[int, Database] | None = None
+"""The process's Database and the pid it was last made ready in. The worker opens it before
+its first job; each forked work horse inherits it and calls ``after_fork``, keeping what the
+worker cached between jobs — loaded definitions (:func:`_warm_definitions`) and SQLAlchemy's
+compiled statements — so no job pays for parsing a workflow or compiling a query again."""
 
 
 def configure(settings: NotificationSettings | None) -> None:
     """Install the settings jobs of this process use (``formflow worker`` does this)."""
-    global _settings
-    _settings = settings
+    global _settings, _db
+    if _db is not None and _db[0] == os.getpid():
+        _db[1].dispose()
+    _settings, _db = settings, None
 
 
 def _configured() -> NotificationSettings:
@@ -132,9 +147,17 @@ def _configured() -> NotificationSettings:
 
 
 def _database(settings: NotificationSettings) -> Database:
-    db = Database(settings.database_url)
-    db.memo = _memo
-    db.submission_token_key = settings.token_key
+    """This process's Database for the configured settings (made fork-safe after a fork)."""
+    global _db
+    pid = os.getpid()
+    if _db is None:
+        db = Database(settings.database_url)
+        db.submission_token_key = settings.token_key
+    else:
+        db = _db[1]
+        if _db[0] != pid:
+            db.after_fork()
+    _db = (pid, db)
     return db
 
 
@@ -147,11 +170,7 @@ def _database(settings: NotificationSettings) -> Database:
 def deliver(outbox_id: int | str) -> str:
     """The RQ job: deliver one outbox row unless that already happened; returns what it did."""
     settings = _configured()
-    db = _database(settings)
-    try:
-        return _deliver(db, settings, int(outbox_id))
-    finally:
-        db.dispose()
+    return _deliver(_database(settings), settings, int(outbox_id))
 
 
 def _lock_token() -> str:
@@ -178,13 +197,6 @@ def _release_if_orphaned(connection: Redis, outbox_id: int) -> None:
 
 
 def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> str:
-    try:
-        found = delivery(db, outbox_id)
-    except NotFound as exc:
-        log.warning("notification %s skipped: %s", outbox_id, exc)
-        return f"skipped: {exc}"
-    if found.outbox.status in ("sent", "failed"):
-        return f"skipped: already {found.outbox.status}"
     job = get_current_job()
     connection: Redis | None = job.connection if job is not None else None
     lock = None
@@ -197,18 +209,56 @@ def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> st
                 raise DeliveryBusy(f"notification {outbox_id} is being delivered by another "
                                    "run right now; looking again later")
     try:
-        found = delivery(db, outbox_id)  # re-read under the lock: a run may just have finished
+        try:
+            found = delivery(db, outbox_id)  # read under the lock: no other run is sending
+        except NotFound as exc:
+            log.warning("notification %s skipped: %s", outbox_id, exc)
+            return f"skipped: {exc}"
         if found.outbox.status in ("sent", "failed"):
             return f"skipped: already {found.outbox.status}"
-        if connection is not None and connection.exists(receipt_key_for(outbox_id)):
+        if connection is None:
+            return _send(db, settings, found, None, retries_left=None)
+        if connection.exists(receipt_key_for(outbox_id)):
             # Sent by a run that died (or lost the database) before recording it.
             mark_sent(db, outbox_id)
             return "recorded an earlier delivery"
-        return _send(db, settings, found, connection,
-                     retries_left=job.retries_left if job else None)
+        return _send_counting_interruptions(db, settings, found, connection,
+                                            retries_left=job.retries_left if job else None)
     finally:
         if lock is not None and lock.owned():
             lock.release()
+
+
+def _send_counting_interruptions(
+    db: Database,
+    settings: NotificationSettings,
+    found: Delivery,
+    connection: Redis,
+    *,
+    retries_left: int | None,
+) -> str:
+    """:func:`_send`, but give up on a notification whose runs keep dying.
+
+    A run that ends in any way Python sees — sent, failed, raised — takes its mark back. A
+    process that dies mid-run (out of memory, killed) leaves it behind: after
+    ``MAX_INTERRUPTED`` such runs the row is marked failed, so a notification that kills
+    every worker that touches it cannot keep them dying forever (retry, relay, retry…).
+    """
+    outbox_id = found.outbox.id
+    key = interrupted_key_for(outbox_id)
+    interrupted = int(connection.incr(key)) - 1
+    connection.expire(key, RECEIPT_SECONDS)
+    if interrupted >= MAX_INTERRUPTED:
+        error = (f"gave up: {interrupted} deliveries of this notification were interrupted "
+                 "because the process running them died (out of memory? killed?)")
+        log.error("notification %s: %s", outbox_id, error)
+        mark_failed(db, outbox_id, error, final=True)
+        connection.delete(key)
+        return f"failed: {error}"
+    try:
+        return _send(db, settings, found, connection, retries_left=retries_left)
+    finally:
+        connection.decr(key)
 
 
 def _send(
@@ -337,12 +387,12 @@ def _message(
 # -- the worker ----------------------------------------------------------------------------
 
 
-class NotificationWorker(Worker):
-    """An RQ worker that relays the outbox and warms the definition cache in its maintenance.
+class _Maintenance(BaseWorker):
+    """What formflow adds to an RQ worker's maintenance rounds: the relay and warm caches.
 
     RQ runs maintenance when the worker starts and then every ``maintenance_interval`` seconds
     (between jobs, or while idle), always in the worker's main process — so the relay never
-    overlaps a fork and needs no thread of its own.
+    overlaps a job and needs no thread of its own.
     """
 
     def run_maintenance_tasks(self) -> None:
@@ -354,13 +404,19 @@ class NotificationWorker(Worker):
                          stale_after=settings.stale_after,
                          retry_intervals=settings.retry_intervals,
                          job_timeout=settings.job_timeout)
-            _warm_definitions(db)
+            _warm(db, settings)
         except (FormflowError, RedisError, DeliveryError) as exc:
             log.warning("outbox relay skipped this round: %s", exc)
         except Exception:  # maintenance must never take the worker down with it
             log.exception("outbox relay failed this round")
-        finally:
-            db.dispose()
+
+
+class NotificationWorker(_Maintenance, Worker):
+    """The default: RQ's forking worker — each delivery runs in a work horse process.
+
+    A delivery that crashes or is killed takes only its horse; the worker notices at once,
+    frees the row and lets RQ retry. Each horse inherits the worker's warm caches.
+    """
 
     def handle_work_horse_killed(
         self, job: Job, retpid: int | None, ret_val: int | None, rusage: Any
@@ -381,11 +437,35 @@ class NotificationWorker(Worker):
             log.warning("could not release the lock of %s: %s", job.id, exc)
 
 
-def _warm_definitions(db: Database) -> None:
+class InProcessNotificationWorker(_Maintenance, SimpleWorker):
+    """``formflow worker --in-process``: deliveries run in the worker process itself.
+
+    No fork per job — several times the throughput where forking dominates (see
+    docs/performance.md) — at a price: a delivery that crashes the process takes the worker
+    with it, and its job is only retried once RQ finds it abandoned (its heartbeat expires,
+    a minute or two later). Job timeouts still apply (SIGALRM in the worker).
+    """
+
+
+def _warm(db: Database, settings: NotificationSettings) -> None:
+    """Prepare in the worker process what every delivery needs, once, instead of per job:
+    loaded definitions, compiled templates, compiled SQL statements and the TLS context.
+    Forked work horses inherit all of it; in-process deliveries simply reuse it."""
     for record in list_published(db, "form"):
         form_of(db, record)
     for record in list_published(db, "workflow"):
-        workflow_of(db, record)
+        check_templates(workflow_of(db, record))  # compiles every text into the render cache
+    recent = notifications_with_status(db, ["sent", "failed", "enqueued", "pending"], limit=1)
+    if recent:  # the reads of a delivery, on a real row (SQLAlchemy caches each compiled)
+        delivery(db, recent[0].id)
+        status_token(db, recent[0].submission_id)
+    # The writes of a delivery, on a row that cannot exist: compiled, nothing changed.
+    mark_sent(db, 0)
+    mark_failed(db, 0, "", final=True)
+    mark_failed(db, 0, "", final=False)
+    smtp_url = settings.channel_configs.get("mail", {}).get("smtp_url")
+    if smtp_url and not str(smtp_url).startswith("smtp://"):
+        tls_context()
 
 
 def run_worker(
@@ -394,17 +474,20 @@ def run_worker(
     *,
     burst: bool = False,
     relay_every: int = 60,
+    in_process: bool = False,
 ) -> bool:
     """Work the notification queue (``formflow worker``); True if any job was processed.
 
     The outbox is relayed when the worker starts and about every ``relay_every`` seconds.
     RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the worker
     returns once the queue is empty (retries still waiting stay scheduled); otherwise it runs
-    until SIGINT/SIGTERM, finishing the job at hand first.
+    until SIGINT/SIGTERM, finishing the job at hand first. ``in_process``: see
+    :class:`InProcessNotificationWorker`.
     """
     configure(settings)
     interval = max(1, int(relay_every))
-    worker = NotificationWorker(
+    worker_class = InProcessNotificationWorker if in_process else NotificationWorker
+    worker = worker_class(
         [notification_queue(connection)], connection=connection,
         maintenance_interval=interval,
         worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance that often

@@ -191,8 +191,23 @@ class Database:
 
         return engine
 
+    def after_fork(self) -> None:
+        """Make a Database inherited through ``fork()`` safe to use in the child process.
+
+        The parent's pooled connections are abandoned, not closed: closing them here would
+        close them for the parent too (PostgreSQL's would be terminated), and the child opens
+        its own. What was cached stays: loaded definitions (``memo``) and SQLAlchemy's compiled
+        statements, so a forked RQ work horse starts warm. Locks are made anew: a copy of a
+        lock held by another thread of the parent would never be released in the child.
+        """
+        self._engine_lock = threading.Lock()
+        if self._sqlite_writer is not None:
+            self._sqlite_writer = threading.RLock()
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+
     def dispose(self) -> None:
-        """Close pooled connections (after a fork, at shutdown, or when a test is done)."""
+        """Close pooled connections (at shutdown, or when a test is done)."""
         with self._engine_lock:
             if self._engine is not None:
                 self._engine.dispose()

@@ -177,12 +177,13 @@ def worker_env(app: Flask) -> dict[str, str]:
 def start_worker(
     worker_env: dict[str, str], tmp_path: Path
 ) -> Iterator[Callable[..., WorkerProcess]]:
-    """``start_worker(**extra_env)``: a new worker process; all are stopped after the test."""
+    """``start_worker(*args, **extra_env)``: a new ``formflow worker`` process (``args``: its
+    options); all are stopped after the test."""
     started: list[WorkerProcess] = []
 
-    def start(**extra: str) -> WorkerProcess:
+    def start(*args: str, **extra: str) -> WorkerProcess:
         environ = {**worker_env, **extra}
-        process = WorkerProcess(environ, tmp_path / f"worker-{len(started) + 1}.log")
+        process = WorkerProcess(environ, tmp_path / f"worker-{len(started) + 1}.log", *args)
         started.append(process)
         return process
 

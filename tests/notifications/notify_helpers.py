@@ -297,12 +297,12 @@ def worker_environ(**settings: str) -> dict[str, str]:
 class WorkerProcess:
     """``formflow worker`` in a session of its own (worker, scheduler, work horses)."""
 
-    def __init__(self, environ: Mapping[str, str], log_path: Path) -> None:
+    def __init__(self, environ: Mapping[str, str], log_path: Path, *args: str) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from web.cli import main; main(prog_name='formflow')",
-             "worker"],
+             "worker", *args],
             cwd=PROJECT_ROOT, env=dict(environ), stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )

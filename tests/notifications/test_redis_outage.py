@@ -93,12 +93,14 @@ def test_redis_outage_loses_nothing_and_sends_nothing_twice(
     assert mail_sink.message_ids() == counts
 
 
+@pytest.mark.parametrize("options", [(), ("--in-process",)], ids=["fork", "in-process"])
 def test_the_status_link_in_a_mail_opens_the_applicants_status_page(
-    app: Flask, db: Database, mail_sink: MailSink, start_worker: Callable[..., WorkerProcess],
+    options: tuple[str, ...], app: Flask, db: Database, mail_sink: MailSink,
+    start_worker: Callable[..., WorkerProcess],
 ) -> None:
     client = app.test_client()
     created = submit_via_api(client, 1)
-    start_worker()
+    worker = start_worker(*options)
     [mail] = wait_for(lambda: mail_sink.to("person1@example.org"), timeout=60,
                       what="the applicant's mail")
     body = mail.get_body(("plain",))
@@ -110,3 +112,7 @@ def test_the_status_link_in_a_mail_opens_the_applicants_status_page(
     page = client.get(link.removeprefix(BASE_URL))
     assert page.status_code == 200
     assert created["reference"] in page.get_data(as_text=True)
+    wait_for(lambda: {r.status for r in notifications_for(db, created["id"])} == {"sent"},
+             timeout=60, what="every row recorded as sent")
+    assert len(mail_sink.messages()) == 2 and worker.alive()
+    assert ("in-process" in worker.output()) == bool(options)

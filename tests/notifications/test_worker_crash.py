@@ -26,6 +26,7 @@ from notify_helpers import (
 from engine.services import notifications_for
 from engine.storage import Database, OutboxRecord
 from workers.channels.mail import message_id_for
+from workers.jobs import MAX_INTERRUPTED, interrupted_key_for
 
 
 def submit(client: FlaskClient) -> dict[str, Any]:
@@ -121,3 +122,26 @@ def test_a_whole_worker_killed_after_the_send_is_recovered_by_the_next_worker(
             assert mail_sink.message_ids()[message_id_for(row.delivery_key)] >= 1
         else:
             assert hook.delivery_ids()[row.delivery_key] >= 1
+
+
+def test_a_notification_whose_runs_keep_dying_is_given_up_not_retried_forever(
+    app: Flask, db: Database, redis_server: RedisServer, mail_sink: MailSink,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """Each run that dies leaves a mark in Redis (three here, as three out-of-memory kills
+    would): the next run marks the row failed instead of dying a fourth time."""
+    created = submit(app.test_client())
+    rows = {row.role or row.channel: row for row in notifications_for(db, created["id"])}
+    poisoned = rows["applicant"]
+    redis_server.client().set(interrupted_key_for(poisoned.id), MAX_INTERRUPTED)
+    worker = start_worker()
+    wait_for(lambda: all(row.status in ("sent", "failed")
+                         for row in notifications_for(db, created["id"])),
+             timeout=60, what="every notification to end")
+    assert worker.alive(), worker.output()
+    final = {row.role or row.channel: row for row in notifications_for(db, created["id"])}
+    assert final["applicant"].status == "failed"
+    assert "3 deliveries of this notification were interrupted" in (final["applicant"].last_error
+                                                                     or "")
+    assert final["coordinator"].status == final["webhook"].status == "sent"
+    assert mail_sink.to("joerg@example.org") == []

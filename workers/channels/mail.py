@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import cache
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,6 +47,7 @@ __all__ = [
     "SmtpSettings",
     "build_mail",
     "message_id_for",
+    "tls_context",
     "write_eml",
 ]
 
@@ -168,21 +170,27 @@ class SmtpSettings:
         return f"{self.host}:{self.port}"
 
 
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context, built once per process and only when TLS is used: loading
+    the system's CA certificates takes tens of milliseconds, longer than sending a mail."""
+    return ssl.create_default_context()
+
+
 def send_smtp(mail: EmailMessage, settings: SmtpSettings, mail_from: str, to: str) -> str:
     """Hand ``mail`` to the SMTP server; the server's failures sorted into transient/permanent."""
     where = settings.address
-    context = ssl.create_default_context()
     try:
         client: smtplib.SMTP
         if settings.scheme == "smtps":
             client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                      context=context)
+                                      context=tls_context())
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
             client.ehlo_or_helo_if_needed()
             if settings.scheme == "smtp+starttls":
-                client.starttls(context=context)
+                client.starttls(context=tls_context())
                 client.ehlo()
             if settings.username:
                 _login(client, settings.username, settings.password or "")
