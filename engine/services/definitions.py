@@ -19,7 +19,7 @@ from engine.definitions import check_form, load_form
 from engine.exceptions import DefinitionError, NotFound
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.problems import Problem, errors_only
-from engine.services.loading import content_hash, form_of, workflow_of
+from engine.services.loading import content_hash, current_published, form_of, workflow_of
 from engine.workflows import check_guards_against_form, check_workflow, load_workflow
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def published_form(
 ) -> tuple[DefinitionVersionRecord, FormDefinition]:
     """The published form's version record and its loaded ``FormDefinition``; ``NotFound``."""
     with db.read() as store:
-        record = store.definitions.published("form", form_id)
+        record = current_published(db, store, "form", form_id)
     if record is None:
         raise NotFound(f"there is no published form {form_id!r}")
     return record, form_of(db, record)

@@ -3,6 +3,13 @@
 A stored version is immutable and addressed by its content hash, so the loaded (and compiled)
 definition can be kept for the life of the :class:`Database` in ``db.memo``: submitting the
 same form a thousand times parses and compiles it once.
+
+Which version is *published* does change (an admin publishes another one, in any process), so
+the published version record is cached per (kind, id) but never trusted blindly: every use
+checks it against the head row's ``published_version`` with one small statement
+(:func:`current_published`), or — for a submission — inside the write transaction itself
+(``engine.services.submissions``). A version record is immutable once published, so a cached
+record whose number is still the published one is exactly what a fresh read would return.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from engine.model import FormDefinition, WorkflowDefinition
 from engine.workflows import CompiledWorkflow, bind_guards, compile_workflow, load_workflow
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionVersionRecord
+    from engine.storage import Database, DefinitionKind, DefinitionVersionRecord, Store
 
 
 __all__ = [
@@ -27,8 +34,12 @@ __all__ = [
     "compiled_form",
     "compiled_workflow",
     "content_hash",
+    "current_published",
+    "forget_published",
     "form_of",
     "guard_for",
+    "known_published",
+    "remember_published",
     "workflow_of",
 ]
 
@@ -84,3 +95,49 @@ def guard_for(
         ("guard", workflow.content_hash, form.content_hash),
         lambda: bind_guards(compiled_workflow(db, workflow), form_of(db, form)),
     )
+
+
+# -- the published version of a definition, cached with a freshness check -------------------
+
+
+def _published_key(kind: str, definition_id: str) -> tuple[str, str, str]:
+    return ("published", kind, definition_id)
+
+
+def known_published(
+    db: Database, kind: DefinitionKind, definition_id: str
+) -> DefinitionVersionRecord | None:
+    """The version last seen published, UNCHECKED: the caller must confirm it is still the
+    published one (``published_version_numbers``) before relying on it."""
+    found: DefinitionVersionRecord | None = db.memo.get(_published_key(kind, definition_id))
+    return found
+
+
+def remember_published(db: Database, record: DefinitionVersionRecord) -> None:
+    db.memo[_published_key(record.kind, record.definition_id)] = record
+
+
+def forget_published(db: Database, kind: DefinitionKind, definition_id: str) -> None:
+    db.memo.pop(_published_key(kind, definition_id), None)
+
+
+def current_published(
+    db: Database, store: Store, kind: DefinitionKind, definition_id: str
+) -> DefinitionVersionRecord | None:
+    """The published version (None: none is), read in ``store``'s transaction.
+
+    One small statement when the cached record is still the published one; otherwise the
+    version is read and the cache updated.
+    """
+    numbers = store.definitions.published_version_numbers([(kind, definition_id)])
+    number = numbers.get((kind, definition_id))
+    if number is None:
+        forget_published(db, kind, definition_id)
+        return None
+    cached = known_published(db, kind, definition_id)
+    if cached is not None and cached.version == number:
+        return cached
+    record = store.definitions.published(kind, definition_id)
+    if record is not None:
+        remember_published(db, record)
+    return record

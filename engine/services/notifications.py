@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.exceptions import InvalidInput, NotFound
 from engine.model import FormDefinition, Notification, WorkflowDefinition
 from engine.services.loading import form_of, workflow_of
+from engine.storage.records import OutboxEntry
 
 if TYPE_CHECKING:
     from engine.storage import (
@@ -60,14 +61,15 @@ def queue_notifications(
     notifications: Iterable[Notification],
     form: FormDefinition,
 ) -> list[OutboxRecord]:
-    """Write one pending outbox row per delivery the notifications call for (same transaction)."""
-    rows: list[OutboxRecord] = []
+    """Write one pending outbox row per delivery the notifications call for (same transaction).
+
+    All rows of the event go to the database in one statement."""
+    entries: list[OutboxEntry] = []
     for index, notification in enumerate(notifications):
         for target in _targets(store, notification, submission, form):
             channel, recipient, role, url, language = target
-            key = _delivery_key(event.id, index, channel, recipient or url or "")
-            rows.append(
-                store.outbox.add(
+            entries.append(
+                OutboxEntry(
                     submission_id=submission.id,
                     event_id=event.id,
                     channel=channel,
@@ -77,10 +79,10 @@ def queue_notifications(
                     secret_env=notification.secret_env,
                     template=notification.template,
                     language=language,
-                    delivery_key=key,
+                    delivery_key=_delivery_key(event.id, index, channel, recipient or url or ""),
                 )
             )
-    return rows
+    return store.outbox.add_many(entries)
 
 
 _Target = tuple[str, str | None, str | None, str | None, str]

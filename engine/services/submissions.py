@@ -4,7 +4,8 @@
 the visible answers, the ``created`` event and the notifications due on entering the
 workflow's initial state in ONE transaction: either all of it is there, or none of it.
 Loading and evaluating happen before the write transaction so the write lock is held only
-for a handful of inserts.
+for a handful of statements: the published-version check, the reference counter (one upsert),
+one INSERT each for the submission and the event, and one multi-row INSERT for the outbox.
 """
 
 from __future__ import annotations
@@ -15,15 +16,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation import evaluate
-from engine.exceptions import NotFound, SubmissionInvalid
+from engine.exceptions import NotFound, StorageUnavailable, SubmissionInvalid
 from engine.model import FormDefinition, WorkflowDefinition
-from engine.services.loading import compiled_form, form_of, workflow_of
+from engine.services.loading import (
+    compiled_form,
+    current_published,
+    forget_published,
+    form_of,
+    known_published,
+    workflow_of,
+)
 from engine.services.notifications import queue_notifications
 from engine.services.tokens import hash_token, new_token, submission_token
 from engine.workflows import notifications_on_entering
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionVersionRecord, EventRecord, SubmissionRecord
+    from engine.storage import (
+        Database,
+        DefinitionVersionRecord,
+        EventRecord,
+        Store,
+        SubmissionRecord,
+    )
 
 
 __all__ = [
@@ -68,38 +82,121 @@ def submit(
     """Store a new submission; ``SubmissionInvalid`` (with every field error) or ``NotFound``.
 
     ``draft_token``: the draft this submission completes is deleted in the same transaction.
-    """
-    with db.read() as store:
-        form_record = store.definitions.published("form", form_id)
-        if form_record is None:
-            raise NotFound(f"there is no published form {form_id!r}")
-        form = form_of(db, form_record)
-        workflow_record = store.definitions.published("workflow", form.workflow)
-    if workflow_record is None:  # publish_form refuses this; a later unpublish could cause it
-        raise NotFound(f"the workflow {form.workflow!r} of form {form_id!r} is not published")
-    workflow = workflow_of(db, workflow_record)
 
-    evaluation = evaluate(compiled_form(db, form_record), answers, language)
-    if evaluation.answers is None:
-        raise SubmissionInvalid(evaluation.errors)
+    The published form and workflow come from the per-database cache when it has them (no
+    read transaction); the write transaction then confirms, with its first small statement,
+    that they are still the published versions — and when an admin published another one
+    meanwhile, nothing is written and the submission is evaluated again against the new one.
+    So a submission is always pinned to what was published when it was stored.
+    """
+    for _attempt in range(_ATTEMPTS):
+        form_record, workflow_record, cached = _published(db, form_id)
+        form = form_of(db, form_record)
+        evaluation = evaluate(compiled_form(db, form_record), answers, language)
+        if evaluation.answers is None:
+            if cached and not _still_published(db, form_record, workflow_record):
+                continue  # judged against a version no longer published: judge again
+            raise SubmissionInvalid(evaluation.errors)
+        try:
+            return _store(
+                db, form, form_record, workflow_record, evaluation.answers, language,
+                draft_token,
+            )
+        except _Republished:
+            continue
+    raise StorageUnavailable("the form is being republished right now; please try again")
+
+
+_ATTEMPTS = 3
+
+
+class _Republished(Exception):
+    """The cached published versions were replaced before the write: roll back, reload."""
+
+
+def _published(
+    db: Database, form_id: str
+) -> tuple[DefinitionVersionRecord, DefinitionVersionRecord, bool]:
+    """The published form and its workflow, and whether they came from the (unchecked) cache."""
+    form_record = known_published(db, "form", form_id)
+    if form_record is not None:
+        workflow_id = form_of(db, form_record).workflow
+        workflow_record = known_published(db, "workflow", workflow_id)
+        if workflow_record is not None:
+            return form_record, workflow_record, True
+    with db.read() as store:
+        found = current_published(db, store, "form", form_id)
+        if found is None:
+            raise NotFound(f"there is no published form {form_id!r}")
+        workflow_id = form_of(db, found).workflow
+        workflow = current_published(db, store, "workflow", workflow_id)
+    if workflow is None:  # publish_form refuses this; a later unpublish could cause it
+        raise NotFound(f"the workflow {workflow_id!r} of form {form_id!r} is not published")
+    return found, workflow, False
+
+
+def _confirm_published(
+    db: Database,
+    store: Store,
+    form_record: DefinitionVersionRecord,
+    workflow_record: DefinitionVersionRecord,
+) -> bool:
+    """True when both records are still the published versions; else forget them."""
+    numbers = store.definitions.published_version_numbers(
+        [("form", form_record.definition_id), ("workflow", workflow_record.definition_id)]
+    )
+    if (
+        numbers.get(("form", form_record.definition_id)) == form_record.version
+        and numbers.get(("workflow", workflow_record.definition_id)) == workflow_record.version
+    ):
+        return True
+    forget_published(db, "form", form_record.definition_id)
+    forget_published(db, "workflow", workflow_record.definition_id)
+    return False
+
+
+def _still_published(
+    db: Database, form_record: DefinitionVersionRecord, workflow_record: DefinitionVersionRecord
+) -> bool:
+    with db.read() as store:
+        return _confirm_published(db, store, form_record, workflow_record)
+
+
+def _store(
+    db: Database,
+    form: FormDefinition,
+    form_record: DefinitionVersionRecord,
+    workflow_record: DefinitionVersionRecord,
+    answers: Mapping[str, Any],
+    language: str | None,
+    draft_token: str | None,
+) -> SubmissionCreated:
+    """Answers, ``created`` event and outbox rows in ONE write transaction."""
+    workflow = workflow_of(db, workflow_record)
     stored_language = language if language in form.languages else form.default_language
     submission_id = uuid.uuid4().hex
     # Derived when the app gave a key, so the notification worker can rebuild the status link.
     key = db.submission_token_key
     token = submission_token(key, submission_id) if key else new_token()
     prefix = reference_prefix(form)
+    notifications = notifications_on_entering(workflow, workflow.initial)
 
     with db.transaction() as store:
+        if not _confirm_published(db, store, form_record, workflow_record):
+            raise _Republished
         number = store.submissions.next_reference_number(prefix, store.now.year)
         submission = store.submissions.add(
             submission_id=submission_id,
             reference=f"{prefix}-{store.now.year}-{number:05d}",
             form_id=form.id,
             form_version_row=form_record.row_id,
+            form_version=form_record.version,
             workflow_version_row=workflow_record.row_id,
+            workflow_id=workflow_record.definition_id,
+            workflow_version=workflow_record.version,
             state=workflow.initial,
             token_hash=hash_token(token),
-            answers=evaluation.answers,
+            answers=answers,
             language=stored_language,
         )
         event = store.events.add(
@@ -112,7 +209,7 @@ def submit(
             store,
             submission=submission,
             event=event,
-            notifications=notifications_on_entering(workflow, workflow.initial),
+            notifications=notifications,
             form=form,
         )
         if draft_token:

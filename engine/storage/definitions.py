@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.storage.dialects import insert_ignoring_conflict
@@ -59,6 +60,32 @@ class DefinitionRepository:
             DefinitionVersionRow.version == DefinitionRow.published_version,
         )
         return _first(self._session, query)
+
+    def published_version_numbers(
+        self, wanted: Iterable[tuple[DefinitionKind, str]]
+    ) -> dict[tuple[DefinitionKind, str], int]:
+        """The published version number of each wanted (kind, id) that has one, in ONE small
+        statement on the definitions' head rows: the freshness check of a cached published
+        version (``engine.services.loading``), cheap enough to run on every request."""
+        pairs = list(wanted)
+        if not pairs:
+            return {}
+        condition = or_(
+            *(
+                and_(DefinitionRow.kind == kind, DefinitionRow.definition_id == definition_id)
+                for kind, definition_id in pairs
+            )
+        )
+        rows = self._session.connection().execute(
+            select(
+                DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
+            ).where(condition, DefinitionRow.published_version.is_not(None))
+        )
+        return {
+            (cast(DefinitionKind, kind), str(did)): int(number)
+            for kind, did, number in rows
+            if number is not None
+        }
 
     def all_published(self, kind: DefinitionKind) -> list[DefinitionVersionRecord]:
         """The current published version of every definition of this kind, by id."""

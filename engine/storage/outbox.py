@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.storage.records import OutboxRecord, OutboxStatus
+from engine.storage.records import OutboxEntry, OutboxRecord, OutboxStatus
 from engine.storage.tables import OutboxRow
 
 __all__ = ["OutboxRepository"]
+
+_INSERT_RETURNING_ID = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
 
 
 class OutboxRepository:
@@ -37,27 +39,75 @@ class OutboxRepository:
         secret_env: str | None = None,
         template: str | None = None,
     ) -> OutboxRecord:
-        row = OutboxRow(
-            submission_id=submission_id,
-            event_id=event_id,
-            channel=channel,
-            recipient=recipient,
-            role=role,
-            url=url,
-            secret_env=secret_env,
-            template=template,
-            language=language,
-            status="pending",
-            attempts=0,
-            last_error=None,
-            delivered_at=None,
-            created_at=self._now,
-            delivery_key=delivery_key,
+        (added,) = self.add_many(
+            [
+                OutboxEntry(
+                    submission_id=submission_id,
+                    event_id=event_id,
+                    channel=channel,
+                    language=language,
+                    delivery_key=delivery_key,
+                    recipient=recipient,
+                    role=role,
+                    url=url,
+                    secret_env=secret_env,
+                    template=template,
+                )
+            ]
         )
-        self._session.add(row)
-        self._session.flush()
-        self.due.append(row.id)
-        return _record(row)
+        return added
+
+    def add_many(self, entries: Sequence[OutboxEntry]) -> list[OutboxRecord]:
+        """Insert pending rows in ONE statement (multi-row ``INSERT … RETURNING id``, in the
+        order given) and mark them due; the records are built from the values written."""
+        if not entries:
+            return []
+        params = [
+            {
+                "submission_id": e.submission_id,
+                "event_id": e.event_id,
+                "channel": e.channel,
+                "recipient": e.recipient,
+                "role": e.role,
+                "url": e.url,
+                "secret_env": e.secret_env,
+                "template": e.template,
+                "language": e.language,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": None,
+                "delivered_at": None,
+                "created_at": self._now,
+                "delivery_key": e.delivery_key,
+            }
+            for e in entries
+        ]
+        result = self._session.connection().execute(_INSERT_RETURNING_ID, params)
+        ids = [int(row[0]) for row in result]
+        assert len(ids) == len(entries)
+        self.due.extend(ids)
+        created_at = self._now.astimezone(UTC)
+        return [
+            OutboxRecord(
+                id=outbox_id,
+                submission_id=e.submission_id,
+                event_id=e.event_id,
+                channel=cast(Literal["mail", "webhook"], e.channel),
+                recipient=e.recipient,
+                role=e.role,
+                url=e.url,
+                secret_env=e.secret_env,
+                template=e.template,
+                language=e.language,
+                status="pending",
+                attempts=0,
+                last_error=None,
+                delivered_at=None,
+                created_at=created_at,
+                delivery_key=e.delivery_key,
+            )
+            for outbox_id, e in zip(ids, entries, strict=True)
+        ]
 
     def get(self, outbox_id: int) -> OutboxRecord | None:
         row = self._session.get(OutboxRow, outbox_id, populate_existing=True)

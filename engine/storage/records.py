@@ -18,6 +18,7 @@ __all__ = [
     "DraftRecord",
     "EventKind",
     "EventRecord",
+    "OutboxEntry",
     "OutboxRecord",
     "OutboxStatus",
     "SubmissionRecord",
@@ -86,6 +87,22 @@ class EventRecord:
     actor: str
     comment: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One delivery to write as a pending outbox row (see :meth:`OutboxRepository.add_many`)."""
+
+    submission_id: str
+    event_id: int
+    channel: str
+    language: str
+    delivery_key: str
+    recipient: str | None = None
+    role: str | None = None
+    url: str | None = None
+    secret_env: str | None = None
+    template: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.storage.dialects import increment_counter
@@ -16,6 +16,8 @@ from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow
 __all__ = ["EventRepository", "SubmissionRepository"]
 
 _SubmissionSelect = Select[SubmissionRow, int, str, int]
+_INSERT_SUBMISSION = insert(SubmissionRow)
+_INSERT_EVENT = insert(EventRow)
 _FormVersion = aliased(DefinitionVersionRow, name="form_version")
 _WorkflowVersion = aliased(DefinitionVersionRow, name="workflow_version")
 
@@ -36,33 +38,59 @@ class SubmissionRepository:
         reference: str,
         form_id: str,
         form_version_row: int,
+        form_version: int,
         workflow_version_row: int,
+        workflow_id: str,
+        workflow_version: int,
         state: str,
         token_hash: str,
         answers: Mapping[str, Any],
         language: str,
     ) -> SubmissionRecord:
-        self._session.add(
-            SubmissionRow(
-                id=submission_id,
-                reference=reference,
-                form_id=form_id,
-                form_version_id=form_version_row,
-                workflow_version_id=workflow_version_row,
-                state=state,
-                version=1,
-                token_hash=token_hash,
-                answers=dict(answers),
-                language=language,
-                created_at=self._now,
-                updated_at=self._now,
-                assigned_to=None,
-            )
+        """Insert a new submission (version 1, unassigned) and return it as stored.
+
+        One Core ``INSERT`` on the transaction's connection: no unit-of-work flush and no
+        re-SELECT with joins. The caller knows the pinned versions' numbers and the workflow
+        id (it just checked they are the published ones), so the record is built from the
+        values written — exactly what a SELECT would read back.
+        """
+        stored_answers = dict(answers)
+        now = self._now.astimezone(UTC)  # as the column hands it back
+        self._session.connection().execute(
+            _INSERT_SUBMISSION,
+            {
+                "id": submission_id,
+                "reference": reference,
+                "form_id": form_id,
+                "form_version_id": form_version_row,
+                "workflow_version_id": workflow_version_row,
+                "state": state,
+                "version": 1,
+                "token_hash": token_hash,
+                "answers": stored_answers,
+                "language": language,
+                "created_at": self._now,
+                "updated_at": self._now,
+                "assigned_to": None,
+            },
         )
-        self._session.flush()
-        added = self.get(submission_id)
-        assert added is not None
-        return added
+        return SubmissionRecord(
+            id=submission_id,
+            reference=reference,
+            form_id=form_id,
+            form_version=form_version,
+            form_version_row=form_version_row,
+            workflow_id=workflow_id,
+            workflow_version=workflow_version,
+            workflow_version_row=workflow_version_row,
+            state=state,
+            version=1,
+            answers=stored_answers,
+            language=language,
+            created_at=now,
+            updated_at=now,
+            assigned_to=None,
+        )
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
         return self._first(_select_submissions().where(SubmissionRow.id == submission_id))
@@ -146,7 +174,25 @@ class EventRepository:
         to_state: str | None = None,
         comment: str | None = None,
     ) -> EventRecord:
-        row = EventRow(
+        # Core INSERT (no unit-of-work flush); the id comes back with the statement
+        # (lastrowid on SQLite, RETURNING on PostgreSQL).
+        result = self._session.connection().execute(
+            _INSERT_EVENT,
+            {
+                "submission_id": submission_id,
+                "kind": kind,
+                "transition": transition,
+                "from_state": from_state,
+                "to_state": to_state,
+                "actor": actor,
+                "comment": comment,
+                "at": self._now,
+            },
+        )
+        primary_key = result.inserted_primary_key
+        assert primary_key is not None
+        return EventRecord(
+            id=int(primary_key[0]),
             submission_id=submission_id,
             kind=kind,
             transition=transition,
@@ -156,9 +202,6 @@ class EventRepository:
             comment=comment,
             at=self._now,
         )
-        self._session.add(row)
-        self._session.flush()
-        return _event(row)
 
     def for_submission(self, submission_id: str) -> list[EventRecord]:
         """Oldest first, in the order they were written."""

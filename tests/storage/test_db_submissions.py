@@ -19,6 +19,7 @@ from engine.services import (
     import_definition,
     notifications_for,
     publish_form,
+    published_form,
     submission_for_token,
     submit,
 )
@@ -193,6 +194,49 @@ def test_a_submission_keeps_its_form_version(published_db: Database) -> None:
     after = submit(db, "membership", VALID_ANSWERS, "de")
     assert get_submission(db, before.id).form_version == 1
     assert get_submission(db, after.id).form_version == 2
+
+
+def _publish_elsewhere(db: Database, data: dict[str, Any]) -> None:
+    """Publish a new form version through another Database (another process's cache)."""
+    other = Database(db._url)
+    try:
+        import_definition(other, data, "form")
+        publish_form(other, "membership")
+    finally:
+        other.dispose()
+
+
+def test_a_version_published_by_another_process_is_used_at_once(published_db: Database) -> None:
+    """The published versions are cached per Database; a publish elsewhere must still count
+    for the very next submission and page (the write transaction re-checks the version)."""
+    db = published_db
+    before = submit(db, "membership", VALID_ANSWERS, "de")  # caches version 1
+    _publish_elsewhere(db, form(title={"de": "Neu", "en": "New"}))
+    after = submit(db, "membership", VALID_ANSWERS, "de")
+    assert get_submission(db, before.id).form_version == 1
+    assert get_submission(db, after.id).form_version == 2
+    record, loaded = published_form(db, "membership")
+    assert (record.version, loaded.title["en"]) == (2, "New")
+
+
+def test_answers_are_judged_by_the_version_published_now(published_db: Database) -> None:
+    db = published_db
+    submit(db, "membership", VALID_ANSWERS, "de")  # caches version 1
+    stricter = form()
+    stricter["steps"][0]["fields"][2]["required"] = True  # age, left out below
+    _publish_elsewhere(db, stricter)
+    without_age = {k: v for k, v in VALID_ANSWERS.items() if k != "age"}
+    with pytest.raises(SubmissionInvalid) as refused:  # valid under the cached version 1
+        submit(db, "membership", without_age, "de")
+    assert set(refused.value.errors) == {"age"}
+    assert _count(db, "submissions") == 1
+
+    looser = form()
+    looser["steps"][0]["fields"][0]["required"] = False  # name
+    _publish_elsewhere(db, looser)
+    without_name = {k: v for k, v in VALID_ANSWERS.items() if k != "name"}
+    created = submit(db, "membership", without_name, "de")  # invalid under cached version 2
+    assert get_submission(db, created.id).form_version == 3
 
 
 def test_unknown_submission_is_not_found(published_db: Database) -> None:
