@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.storage.dialects import insert_ignoring_conflict
@@ -16,6 +16,10 @@ from engine.storage.tables import DefinitionRow, DefinitionVersionRow
 __all__ = ["DefinitionRepository"]
 
 _VersionSelect = Select[DefinitionVersionRow, int | None]
+_PUBLISHED_NUMBERS = select(
+    DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
+).where(DefinitionRow.definition_id.in_(bindparam("ids", expanding=True)))
+"""Built once: constructing the statement per call cost more than running it."""
 
 
 class DefinitionRepository:
@@ -67,25 +71,18 @@ class DefinitionRepository:
         """The published version number of each wanted (kind, id) that has one, in ONE small
         statement on the definitions' head rows: the freshness check of a cached published
         version (``engine.services.loading``), cheap enough to run on every request."""
-        pairs = list(wanted)
+        pairs = set(wanted)
         if not pairs:
             return {}
-        condition = or_(
-            *(
-                and_(DefinitionRow.kind == kind, DefinitionRow.definition_id == definition_id)
-                for kind, definition_id in pairs
-            )
-        )
         rows = self._session.connection().execute(
-            select(
-                DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
-            ).where(condition, DefinitionRow.published_version.is_not(None))
+            _PUBLISHED_NUMBERS, {"ids": sorted({definition_id for _, definition_id in pairs})}
         )
-        return {
-            (cast(DefinitionKind, kind), str(did)): int(number)
-            for kind, did, number in rows
-            if number is not None
-        }
+        found: dict[tuple[DefinitionKind, str], int] = {}
+        for kind, definition_id, number in rows:
+            key = (cast(DefinitionKind, kind), str(definition_id))
+            if number is not None and key in pairs:
+                found[key] = int(number)
+        return found
 
     def all_published(self, kind: DefinitionKind) -> list[DefinitionVersionRecord]:
         """The current published version of every definition of this kind, by id."""

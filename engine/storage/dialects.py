@@ -40,11 +40,17 @@ def increment_counter(session: Session, prefix: str, year: int) -> int:
     A single upsert: the first use of a (prefix, year) creates the row with 1; concurrent
     transactions queue on the row lock, so no two ever get the same number.
     """
-    statement = _insert(session, ReferenceCounterRow).values(
-        prefix=prefix, year=year, last_number=1
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[ReferenceCounterRow.prefix, ReferenceCounterRow.year],
-        set_={"last_number": ReferenceCounterRow.last_number + 1},
-    ).returning(ReferenceCounterRow.last_number)
-    return int(session.execute(statement).scalar_one())
+    statement = _COUNTER_UPSERTS.get(session.get_bind().dialect.name)
+    if statement is None:
+        statement = _insert(session, ReferenceCounterRow)
+        statement = statement.on_conflict_do_update(
+            index_elements=[ReferenceCounterRow.prefix, ReferenceCounterRow.year],
+            set_={"last_number": ReferenceCounterRow.last_number + 1},
+        ).returning(ReferenceCounterRow.last_number)
+        _COUNTER_UPSERTS[session.get_bind().dialect.name] = statement
+    values = {"prefix": prefix, "year": year, "last_number": 1}
+    return int(session.connection().execute(statement, values).scalar_one())
+
+
+_COUNTER_UPSERTS: dict[str, Any] = {}
+"""The counter upsert per dialect, built once (statement construction was most of its cost)."""
