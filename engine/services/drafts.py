@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
-from engine.services.loading import form_of
+from engine.services.loading import current_published, form_of
 from engine.services.tokens import hash_token, new_token
 
 if TYPE_CHECKING:
@@ -112,8 +112,14 @@ def resume(db: Database, token: str) -> ResumedDraft:
     with db.read() as store:
         draft = store.drafts.by_token_hash(token_hash)
         now = store.now
-        current = store.definitions.published("form", draft.form_id) if draft else None
-        saved_with = store.definitions.by_row_id(draft.form_version_row) if draft else None
+        current = current_published(db, store, "form", draft.form_id) if draft else None
+        # The version it was saved with: usually the published one, already at hand.
+        saved_with = (
+            current
+            if draft is not None and current is not None
+            and current.row_id == draft.form_version_row
+            else store.definitions.by_row_id(draft.form_version_row) if draft else None
+        )
     if draft is None:
         raise NotFound("there is no draft for this link (it may have been submitted already)")
     if draft.expires_at <= now:

@@ -28,6 +28,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from engine.answers import convert, is_empty
 from engine.evaluation import CompiledForm, Evaluation, evaluate
@@ -79,6 +81,7 @@ REVIEW_ARGS: dict[str, Any] = {"return": "review"}
 log = logging.getLogger(__name__)
 
 bp = Blueprint("applicant", __name__)
+_DEFINITION_JSON_KEY = "formflow_definition_json"
 
 
 def applicant_post_limit() -> str:
@@ -111,6 +114,22 @@ class LoadedForm:
     def definition(self) -> Any:
         """The definition JSON as published, for the browser's rule engine."""
         return json.loads(self.record.content)
+
+    def definition_json(self) -> Markup:
+        """:meth:`definition` as the ``tojson`` filter writes it into a page, serialised once
+        per published version and app (a version is immutable), not on every request."""
+        cache: dict[str, Markup] = current_app.extensions.setdefault(_DEFINITION_JSON_KEY, {})
+        found = cache.get(self.record.content_hash)
+        if found is None:
+            policies = current_app.jinja_env.policies
+            found = cache[self.record.content_hash] = Markup(
+                htmlsafe_json_dumps(
+                    self.definition(),
+                    dumps=policies["json.dumps_function"],
+                    **policies["json.dumps_kwargs"],
+                )
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -514,7 +533,7 @@ def _render_step(
         returning=returning,
         carried_over=work.carried_over,
         dropped=bool(work.dropped),
-        definition=loaded.definition(),
+        definition_json=loaded.definition_json(),
         other_answers=other_steps_answers(form, answers, current),
     )
     return page, status
