@@ -154,13 +154,19 @@ def test_shipped_templates_render_in_the_strict_sandbox(
     for template in workflow.templates:
         message = render_template(
             workflow, template, language=language,
-            submission={"id": 7, "reference": "AVD-2025-0042", "state": workflow.initial},
+            submission={
+                "id": 7, "reference": "AVD-2025-0042", "state": workflow.initial,
+                "created_at": "2025-01-02T10:00:00+00:00", "form_title": "Antrag",
+                "status_url": "https://formflow.example/status/t0ken",
+            },
             answers=answers,
             transition={"id": "x", "actor": "coord@example.org", "comment": "Begründung XY"},
         )
         assert "AVD-2025-0042" in message.subject + message.text
         assert ("Ayşe Demir" in message.text) == bool(answers) or template.startswith("new_")
         assert "{{" not in message.text and "{%" not in message.text
+        if template == "received":
+            assert "https://formflow.example/status/t0ken" in message.text
 
 
 def test_registration_happy_paths() -> None:
