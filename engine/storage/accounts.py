@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,10 @@ from engine.storage.records import ApiTokenRecord, UserRecord
 from engine.storage.tables import ApiTokenRow, UserRow
 
 __all__ = ["AccountRepository"]
+
+_ACTIVE_USERS = (
+    select(*UserRow.__table__.columns).where(UserRow.active.is_(True)).order_by(UserRow.email)
+)
 
 
 class AccountRepository:
@@ -54,10 +59,10 @@ class AccountRepository:
 
     def users_with_role(self, role: str) -> list[UserRecord]:
         """Active users holding ``role``, by email (filtered here: JSON lists stay portable)."""
-        rows = self._session.scalars(
-            select(UserRow).where(UserRow.active.is_(True)).order_by(UserRow.email)
-        )
-        return [_user(row) for row in rows if role in row.roles]
+        # Core on the transaction's connection, statement built once: this runs inside every
+        # submission's write transaction (``role:`` notifications), so it should be quick.
+        rows = self._session.connection().execute(_ACTIVE_USERS)
+        return [_user(cast(UserRow, row)) for row in rows if role in row.roles]
 
     def all_users(self) -> list[UserRecord]:
         return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]
