@@ -6,13 +6,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.storage.records import DraftRecord
 from engine.storage.tables import DefinitionVersionRow, DraftRow
 
 __all__ = ["DraftRepository"]
+
+_DRAFT_BY_TOKEN_HASH = (
+    select(*DraftRow.__table__.columns, DefinitionVersionRow.version.label("form_version"))
+    .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
+    .where(DraftRow.token_hash == bindparam("token_hash"))
+)
 
 
 class DraftRepository:
@@ -76,9 +82,24 @@ class DraftRepository:
         return self.by_token_hash(token_hash)
 
     def by_token_hash(self, token_hash: str) -> DraftRecord | None:
-        row = self._session.execute(_select_drafts().where(DraftRow.token_hash == token_hash))
-        found = row.first()
-        return _record(found) if found is not None else None
+        # Core, statement built once: this runs on every page view of a browser with a draft.
+        found = self._session.connection().execute(
+            _DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash}
+        ).first()
+        if found is None:
+            return None
+        return DraftRecord(
+            id=found.id,
+            form_id=found.form_id,
+            form_version=found.form_version,
+            form_version_row=found.form_version_id,
+            answers=dict(found.answers),
+            step=found.step,
+            language=found.language,
+            created_at=found.created_at,
+            updated_at=found.updated_at,
+            expires_at=found.expires_at,
+        )
 
     def delete(self, token_hash: str) -> bool:
         result = self._session.execute(delete(DraftRow).where(DraftRow.token_hash == token_hash))
@@ -88,27 +109,3 @@ class DraftRepository:
         """Remove drafts whose time is up; returns how many went."""
         result = self._session.execute(delete(DraftRow).where(DraftRow.expires_at <= now))
         return int(getattr(result, "rowcount", 0))
-
-
-def _select_drafts() -> Select[DraftRow, int]:
-    return (
-        select(DraftRow, DefinitionVersionRow.version)
-        .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
-        .execution_options(populate_existing=True)
-    )
-
-
-def _record(row: Row[DraftRow, int]) -> DraftRecord:
-    draft, version = row[0], row[1]
-    return DraftRecord(
-        id=draft.id,
-        form_id=draft.form_id,
-        form_version=version,
-        form_version_row=draft.form_version_id,
-        answers=dict(draft.answers),
-        step=draft.step,
-        language=draft.language,
-        created_at=draft.created_at,
-        updated_at=draft.updated_at,
-        expires_at=draft.expires_at,
-    )
