@@ -68,11 +68,25 @@ def _one_of(answer: Any, value: Any) -> bool:
     return not is_empty(answer) and answer in value
 
 
-def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def test(answer: Any, value: Any) -> bool:
-        return answer is not None and not isinstance(answer, bool) and compare(answer, value)
+def _orderable(answer: Any) -> bool:
+    """Ordering operators are false for an empty answer (DEFINITIONS §2)."""
+    return answer is not None and answer is not True and answer is not False
 
-    return test
+
+def _greater_than(answer: Any, value: Any) -> bool:
+    return _orderable(answer) and answer > value
+
+
+def _greater_or_equal(answer: Any, value: Any) -> bool:
+    return _orderable(answer) and answer >= value
+
+
+def _less_than(answer: Any, value: Any) -> bool:
+    return _orderable(answer) and answer < value
+
+
+def _less_or_equal(answer: Any, value: Any) -> bool:
+    return _orderable(answer) and answer <= value
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +108,10 @@ OPERATORS: Mapping[str, Operator] = {
     ),
     "starts_with": Operator(TEXT_TYPES, "required", _starts_with),
     "ends_with": Operator(TEXT_TYPES, "required", _ends_with),
-    "greater_than": Operator(_ORDERED, "required", _ordered(lambda a, v: a > v)),
-    "greater_or_equal": Operator(_ORDERED, "required", _ordered(lambda a, v: a >= v)),
-    "less_than": Operator(_ORDERED, "required", _ordered(lambda a, v: a < v)),
-    "less_or_equal": Operator(_ORDERED, "required", _ordered(lambda a, v: a <= v)),
+    "greater_than": Operator(_ORDERED, "required", _greater_than),
+    "greater_or_equal": Operator(_ORDERED, "required", _greater_or_equal),
+    "less_than": Operator(_ORDERED, "required", _less_than),
+    "less_or_equal": Operator(_ORDERED, "required", _less_or_equal),
     "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
     "none_of": Operator(
         _TEXTISH | _ORDERED | {"checkboxes"}, "list", lambda a, v: not _one_of(a, v)
@@ -125,8 +139,22 @@ def predicate(condition: Condition) -> Predicate:
         return lambda values: not inner(values)
     parts = tuple(predicate(item) for item in condition.items)
     if isinstance(condition, AllOf):
-        return lambda values: all(part(values) for part in parts)
-    return lambda values: any(part(values) for part in parts)
+
+        def all_hold(values: Mapping[str, Any]) -> bool:
+            for part in parts:  # a plain loop: cheaper per call than all() over a generator
+                if not part(values):
+                    return False
+            return True
+
+        return all_hold
+
+    def any_holds(values: Mapping[str, Any]) -> bool:
+        for part in parts:
+            if part(values):
+                return True
+        return False
+
+    return any_holds
 
 
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
