@@ -7,16 +7,13 @@ test can build as many isolated apps as it likes.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 
-from engine.text import localize
 from web.config import (
     check_settings,
     instance_path_from,
@@ -24,10 +21,7 @@ from web.config import (
     settings_from_environment,
 )
 
-__all__ = ["UI_LANGUAGES", "create_app", "shipped_form_summaries", "ui_language"]
-
-UI_LANGUAGES = ("de", "en")
-"""Languages of the app's own pages; German first, as for our users."""
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -51,75 +45,36 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # German text stays readable
 
-    from web import cli, db
+    # Imported here so that importing ``web`` stays free of every subsystem's imports.
+    from web import (
+        admin,
+        api,
+        applicant,
+        auth,
+        cli,
+        coordinator,
+        db,
+        errors,
+        i18n,
+        limits,
+        notify,
+        security,
+    )
 
     db.init_app(app)
     cli.init_app(app)
-    from web import notify
-
     notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
-    from web import api, limits
-
     limits.init_app(app)
     api.init_app(app)
-    from web import applicant, errors, i18n, security
-
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     applicant.init_app(app)  # the start page "/" and the applicant's pages
-    from web import auth, coordinator
-
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required
     coordinator.init_app(app)
-    from web import admin
-
     admin.init_app(app)  # forms, workflows and users in the browser (roles_required("admin"))
     _register_core_views(app)
     return app
-
-
-def ui_language() -> str:
-    """The page language: ``?lang=`` when supported, else the browser's choice, else German."""
-    asked = request.args.get("lang", "")
-    if asked in UI_LANGUAGES:
-        return asked
-    return request.accept_languages.best_match(UI_LANGUAGES) or UI_LANGUAGES[0]
-
-
-def shipped_form_summaries(forms_dir: str | Path, language: str) -> list[dict[str, str]]:
-    """Id, title and description of each definition file in ``forms_dir``, sorted by title.
-
-    Read straight from the files (no validation) because the start page must work before any
-    database exists; a file that is not readable JSON is logged and left out.
-    """
-    summaries = []
-    for path in sorted(Path(forms_dir).glob("*.json")):
-        try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            log.warning("skipping form file %s: %s", path, exc)
-            continue
-        if not isinstance(data, dict):
-            continue
-        languages = data.get("languages") or [language]
-        default = str(languages[0]) if isinstance(languages, list) and languages else language
-        summaries.append(
-            {
-                "id": str(data.get("id", path.stem)),
-                "title": _text(data.get("title"), language, default) or path.stem,
-                "description": _text(data.get("description"), language, default),
-            }
-        )
-    return sorted(summaries, key=lambda s: s["title"].casefold())
-
-
-def _text(raw: Any, language: str, default_language: str) -> str:
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, dict):
-        return localize({str(k): str(v) for k, v in raw.items()}, language, default_language)
-    return ""
 
 
 def _register_core_views(app: Flask) -> None:

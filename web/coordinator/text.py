@@ -14,6 +14,8 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as babel_gettext
 from flask_babel import ngettext as babel_ngettext
 
+from web.i18n import current_language
+
 __all__ = ["gettext", "ngettext", "page_language"]
 
 
@@ -36,13 +38,5 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 
 
 def page_language() -> str:
-    """The language of the current page: Flask-Babel's choice when set up, else ours."""
-    if _babel_ready():
-        from flask_babel import get_locale
-
-        locale = get_locale()
-        if locale is not None:
-            return str(locale.language)
-    from web import ui_language
-
-    return ui_language()
+    """The language of the current page (``de`` or ``en``)."""
+    return current_language()
