@@ -40,6 +40,7 @@ __all__ = [
     "RenderedMessage",
     "TemplatePart",
     "check_templates",
+    "template_text_problems",
     "render_template",
     "text_to_html",
 ]
@@ -143,27 +144,34 @@ def text_to_html(text: str) -> str:
 
 
 def check_templates(workflow: WorkflowDefinition) -> list[Problem]:
-    """Compile every template text of ``workflow``; each syntax error as a pointer problem.
-
-    Pointers address the JSON file: ``/templates/<name>/<part>/<language>`` (no language
-    segment for a text written as a plain string).
-    """
+    """Compile every template text of ``workflow``; each syntax error as a pointer problem."""
     problems: list[Problem] = []
     for name, template in workflow.templates.items():
         parts: tuple[tuple[TemplatePart, Text], ...] = (
             ("subject", template.subject), ("body", template.body), ("html", template.html),
         )
         for part, text in parts:
-            for language, source in text.items():
-                try:
-                    _compile(source, part == "html")
-                except TemplateSyntaxError as exc:
-                    pointer = pointer_join("/templates", name, part)
-                    if language:
-                        pointer = pointer_join(pointer, language)
-                    problems.append(Problem(
-                        pointer, f"template syntax error on line {exc.lineno}: {exc.message}"
-                    ))
+            problems += template_text_problems(name, part, text)
+    return problems
+
+
+def template_text_problems(name: str, part: TemplatePart, text: Text) -> list[Problem]:
+    """Syntax errors of one template text, so they surface at publish time, not when mailing.
+
+    Pointers address the JSON file: ``/templates/<name>/<part>/<language>`` (no language
+    segment for a text written as a plain string).
+    """
+    problems: list[Problem] = []
+    for language, source in text.items():
+        try:
+            _compile(source, part == "html")
+        except TemplateSyntaxError as exc:
+            pointer = pointer_join("/templates", name, part)
+            if language:
+                pointer = pointer_join(pointer, language)
+            problems.append(Problem(
+                pointer, f"template syntax error on line {exc.lineno}: {exc.message}"
+            ))
     return problems
 
 

@@ -14,9 +14,6 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
-
 from engine.exceptions import DefinitionError
 from engine.machine import (
     CompiledWorkflow,
@@ -31,6 +28,7 @@ from engine.machine import (
 from engine.model import Notification, State, Template, Transition, WorkflowDefinition
 from engine.problems import Problem, errors_only, pointer_join
 from engine.schema import load_schema, quote, schema_problems
+from engine.templating import template_text_problems
 from engine.text import to_text
 
 __all__ = [
@@ -255,7 +253,6 @@ def _template_problems(data: dict[str, Any]) -> list[Problem]:
     templates = data.get("templates")
     if not isinstance(templates, dict):
         return []
-    environment = SandboxedEnvironment()
     problems: list[Problem] = []
     for name, template in templates.items():
         if not isinstance(template, dict):
@@ -263,17 +260,7 @@ def _template_problems(data: dict[str, Any]) -> list[Problem]:
         for part in ("subject", "body", "html"):
             text = template.get(part)
             variants = {"": text} if isinstance(text, str) else text
-            if not isinstance(variants, dict):
-                continue
-            for language, source in variants.items():
-                if not isinstance(source, str):
-                    continue
-                try:
-                    environment.parse(source)
-                except TemplateSyntaxError as exc:
-                    pointer = pointer_join("/templates", name, part)
-                    if language:
-                        pointer = pointer_join(pointer, language)
-                    problems.append(Problem(pointer, f"template syntax error on line "
-                                            f"{exc.lineno}: {exc.message}"))
+            if isinstance(variants, dict):
+                sources = {k: v for k, v in variants.items() if isinstance(v, str)}
+                problems += template_text_problems(name, part, sources)
     return problems
