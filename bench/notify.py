@@ -8,11 +8,11 @@ stops by itself.
 
 1. **Throughput, side by side, on the same Redis.** For 1 and for 2 workers: RQ running a
    no-op job (``os.getpid``) — RQ's own ceiling on this machine — then ``formflow worker``
-   delivering as many outbox rows into the SMTP sink. Each worker mode is compared with the
-   same kind of RQ worker: ``fork`` (formflow's default, one work horse per job) with
-   ``rq.Worker``, ``in-process`` (``formflow worker --in-process``) with ``rq.SimpleWorker``.
-   Both start idle; the jobs are enqueued in one go and the clock runs until the last job has
-   finished (no-op) or the last mail has been received by the sink (formflow).
+   delivering as many outbox rows into the SMTP sink. Both worker modes are measured:
+   ``in-process`` (the default) and ``fork`` (``formflow worker --fork``), each against RQ's
+   default forking ``rq.Worker`` and against ``rq.SimpleWorker``, RQ's in-process worker.
+   Workers start idle; the jobs are enqueued in one go and the clock runs until the last job
+   has finished (no-op) or the last mail has been received by the sink (formflow).
 2. **Latency.** Two ``formflow worker`` processes per mode; accept transitions are fired at a
    fixed rate (default 50/s) through ``engine.services.fire_transition`` with the web app's
    post-commit enqueue; each one owes the applicant a mail. Latency is from the commit (the
@@ -108,7 +108,7 @@ worker_class([Queue(sys.argv[2], connection=connection)], connection=connection)
     with_scheduler=True, logging_level="WARNING")
 """
 FORMFLOW_WORKER = ["-c", "from web.cli import main; main(prog_name='formflow')", "worker"]
-MODES = ("fork", "in-process")
+MODES = ("in-process", "fork")
 
 
 def free_port() -> int:
@@ -195,6 +195,31 @@ def _session(session_id: int) -> list[int]:
     return pids
 
 
+class PostgresSchema:
+    """A throwaway schema for a PostgreSQL run, so the bench never touches existing data."""
+
+    def __init__(self) -> None:
+        self.dsn: str | None = None
+        self.name = f"ff_bench_{os.getpid()}_{int(time.time())}"
+
+    def enter(self, url: str) -> str:
+        import psycopg
+
+        self.dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{self.name}"')
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}options=-csearch_path%3D{self.name}"
+
+    def drop(self) -> None:
+        if self.dsn is None:
+            return
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+
+
 def start_redis(processes: Processes, folder: Path) -> str:
     port = free_port()
     processes.start([server_executable(), "--port", str(port), "--bind", "127.0.0.1",
@@ -256,7 +281,7 @@ def workers_listening(redis_url: str, queue_name: str, count: int) -> Callable[[
 
 
 def formflow_worker(mode: str) -> list[str]:
-    return [sys.executable, *FORMFLOW_WORKER, *(["--in-process"] if mode == "in-process" else [])]
+    return [sys.executable, *FORMFLOW_WORKER, *(["--fork"] if mode == "fork" else [])]
 
 
 def noop_throughput(processes: Processes, redis_url: str, mode: str, workers: int,
@@ -367,14 +392,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="transitions per second")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of transitions")
     parser.add_argument("--modes", default=",".join(MODES),
-                        help="worker modes to measure: fork (the default worker), in-process")
-    parser.add_argument("--database-url", help="default: a SQLite file in the temp folder")
+                        help="worker modes: in-process (the default worker), fork (--fork)")
+    parser.add_argument("--database-url", help="default: a SQLite file in the temp folder; "
+                        "a PostgreSQL URL gets a throwaway schema, dropped afterwards")
     parser.add_argument("--json", action="store_true", help="print one JSON line as well")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     if not modes or set(modes) - set(MODES):
         parser.error(f"--modes takes {', '.join(MODES)}")
 
+    schema_scope = PostgresSchema()
     folder = Path(tempfile.mkdtemp(prefix="formflow-bench-notify-"))
     processes = Processes(folder)
     load_before = os.getloadavg()
@@ -382,38 +409,44 @@ def main() -> None:
     try:
         redis_url = start_redis(processes, folder)
         database_url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+        if database_url.startswith("postgresql"):
+            database_url = schema_scope.enter(database_url)
         per_latency = int(args.rate * args.duration)
         needed = len(modes) * (2 * args.jobs + per_latency)
         db, pool = prepare_database(database_url, needed)
         with Sink() as sink:
             env = worker_env(database_url, redis_url, sink.port, folder / "instance")
-            for mode in modes:
-                for workers in (1, 2):
-                    noop = noop_throughput(processes, redis_url, mode, workers, args.jobs)
+            for workers in (1, 2):
+                for kind in MODES:  # RQ's in-process and forking workers on a no-op job
+                    results[f"noop-{kind}/{workers}"] = noop_throughput(
+                        processes, redis_url, kind, workers, args.jobs)
+                for mode in modes:
                     batch, pool = pool[:args.jobs], pool[args.jobs:]
-                    ours = formflow_throughput(processes, db, env, sink, redis_url, mode,
-                                               workers, batch)
-                    results[f"{mode}/{workers}"] = {"rq_noop_per_s": noop, "mails_per_s": ours,
-                                                    "ratio": ours / noop}
+                    results[f"{mode}/{workers}"] = formflow_throughput(
+                        processes, db, env, sink, redis_url, mode, workers, batch)
+            for mode in modes:
                 batch, pool = pool[:per_latency], pool[per_latency:]
                 results[f"{mode}/latency"] = latency(processes, db, env, sink, redis_url, mode,
                                                      batch, args.rate)
         db.dispose()
     finally:
         processes.stop()
+        schema_scope.drop()
         shutil.rmtree(folder, ignore_errors=True)
     results["load_average"] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     results["cpus"] = os.cpu_count()
 
     backend = "SQLite" if not args.database_url else Database(args.database_url).backend
-    print(f"notification throughput: {args.jobs} jobs per run, one Redis, {backend}; RQ's no-op "
-          "job with the same kind of worker (fork: rq.Worker, in-process: rq.SimpleWorker)")
-    print("mode        workers  RQ no-op jobs/s  formflow mails/s  ratio")
-    for mode in modes:
-        for workers in (1, 2):
-            row = results[f"{mode}/{workers}"]
-            print(f"{mode:<10}  {workers:>7}  {row['rq_noop_per_s']:>15.1f}"
-                  f"  {row['mails_per_s']:>16.1f}  {row['ratio']:>5.2f}")
+    print(f"notification throughput: {args.jobs} jobs per run, one Redis, {backend}")
+    print("workers  RQ no-op: rq.Worker  rq.SimpleWorker  |  formflow mails/s: "
+          "in-process (vs rq.Worker)  --fork (vs rq.Worker)")
+    for workers in (1, 2):
+        forking, simple = results[f"noop-fork/{workers}"], results[f"noop-in-process/{workers}"]
+        cells = []
+        for mode in MODES:
+            ours = results.get(f"{mode}/{workers}")
+            cells.append(f"{ours:6.1f} ({ours / forking:4.2f})" if ours else "     -       ")
+        print(f"{workers:>7}  {forking:>17.1f}  {simple:>15.1f}  |  {cells[0]:>34}  {cells[1]:>20}")
     for mode in modes:
         lat = results[f"{mode}/latency"]
         print(f"latency commit -> mail received, {mode}, 2 workers, {lat['transitions']} "

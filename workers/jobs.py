@@ -21,10 +21,13 @@ people to see and retry (``formflow outbox retry``). Rows whose enqueue failed (
 :func:`run_worker` — enqueues them later; it also re-enqueues ``enqueued`` rows whose RQ job has
 vanished (a Redis that lost its data) or ended without recording a result.
 
-When a work horse dies (SIGKILL, the OOM killer), its worker notices at once: RQ retries the
-job and :class:`NotificationWorker` frees the row's lock. When the whole worker dies, RQ's own
-registry maintenance (in any other or the restarted worker) finds the job abandoned once its
-heartbeat expires — a minute or two — and retries it; the lock has expired by then.
+Workers deliver in their own process (:class:`NotificationWorker`, the default) or fork a work
+horse per delivery (:class:`ForkingNotificationWorker`, ``--fork``). When a work horse dies
+(SIGKILL, the OOM killer), its worker notices at once: RQ retries the job and the worker frees
+the row's lock. When a worker process dies, RQ's own registry maintenance (in any other or the
+restarted worker) finds its job abandoned once the heartbeat expires and retries it; the dead
+run's lock is taken over. A notification whose runs keep dying is marked failed after
+``MAX_INTERRUPTED`` of them.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import SimpleWorker, Worker, get_current_job
+from rq import Queue, SimpleWorker, Worker, get_current_job
 from rq.job import Job
 from rq.worker import BaseWorker
 
@@ -90,7 +93,7 @@ __all__ = [  # the job and the worker, plus the queueing and settings names, for
     "MAX_INTERRUPTED",
     "RETRY_INTERVALS_VARIABLE",
     "DeliveryBusy",
-    "InProcessNotificationWorker",
+    "ForkingNotificationWorker",
     "NotificationSettings",
     "NotificationWorker",
     "RelayReport",
@@ -173,22 +176,23 @@ def deliver(outbox_id: int | str) -> str:
     return _deliver(_database(settings), settings, int(outbox_id))
 
 
-def _lock_token() -> str:
-    """Who holds a row: the worker's name and this work horse's pid (see ``NotificationWorker``)."""
-    return f"{os.environ.get('RQ_WORKER_ID', '')}:{os.getpid()}"
+def _lock_token(worker_name: str) -> str:
+    """Who holds a row: the RQ worker's name and the pid of the process delivering."""
+    return f"{worker_name}:{os.getpid()}"
 
 
-def _release_if_orphaned(connection: Redis, outbox_id: int) -> None:
+def _release_if_orphaned(connection: Redis, outbox_id: int, this_worker: str) -> None:
     """Free a row whose holder cannot be running any more, instead of waiting for its lock to
-    expire: an earlier horse of this very worker (a worker runs one job at a time, so it
-    died), or a run of a worker RQ no longer knows (its heartbeat expired: it was killed)."""
+    expire: an earlier run of this very worker (a worker runs one job at a time, so that one
+    died — a killed work horse), or a run of a worker RQ no longer knows (its heartbeat
+    expired: it was killed)."""
     key = lock_key_for(outbox_id)
     raw = connection.get(key)
     holder = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     worker_name = (holder or "").rpartition(":")[0]
     if not worker_name:
         return  # free by now, or held outside RQ: let it expire
-    gone = worker_name == os.environ.get("RQ_WORKER_ID") or not connection.exists(
+    gone = worker_name == this_worker or not connection.exists(
         Worker.redis_worker_namespace_prefix + worker_name)
     if gone and connection.get(key) == raw:
         log.warning("notification %s: taking over from %s, which no longer runs",
@@ -203,9 +207,10 @@ def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> st
     if connection is not None:
         lock = connection.lock(lock_key_for(outbox_id), timeout=settings.job_timeout + 30,
                                blocking=False)
-        if not lock.acquire(token=_lock_token()):
-            _release_if_orphaned(connection, outbox_id)
-            if not lock.acquire(token=_lock_token()):
+        this_worker = str(job.worker_name or "") if job is not None else ""
+        if not lock.acquire(token=_lock_token(this_worker)):
+            _release_if_orphaned(connection, outbox_id, this_worker)
+            if not lock.acquire(token=_lock_token(this_worker)):
                 raise DeliveryBusy(f"notification {outbox_id} is being delivered by another "
                                    "run right now; looking again later")
     try:
@@ -334,8 +339,8 @@ def _maybe_kill(
     if not connection.set(f"formflow:test:killed:{point}:{outbox_id}", "1", nx=True, ex=3600):
         return
     log.warning("%s=%s: killing the %s now", KILL_VARIABLE, point, settings.kill_scope)
-    if settings.kill_scope == "worker" and os.getpgid(0) == os.getpid():
-        os.kill(os.getppid(), signal.SIGKILL)  # an RQ work horse leads its own process group
+    if settings.kill_scope == "worker" and _in_work_horse:
+        os.kill(os.getppid(), signal.SIGKILL)  # the worker that forked this horse
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -411,12 +416,29 @@ class _Maintenance(BaseWorker):
             log.exception("outbox relay failed this round")
 
 
-class NotificationWorker(_Maintenance, Worker):
-    """The default: RQ's forking worker — each delivery runs in a work horse process.
+class NotificationWorker(_Maintenance, SimpleWorker):
+    """The default worker: deliveries run in the worker process itself, one after another.
+
+    No fork per job, so the caches, the database connection and everything imported stay warm
+    from one delivery to the next — several times the throughput of forking (see
+    docs/performance.md). The price: a delivery that kills the process takes the worker with
+    it, and its job is retried once RQ finds it abandoned (its heartbeat expires, about 90 s
+    later); the lock it held is taken over then. Job timeouts still apply (SIGALRM).
+    """
+
+
+class ForkingNotificationWorker(_Maintenance, Worker):
+    """``formflow worker --fork``: RQ's forking model — each delivery in a work horse process.
 
     A delivery that crashes or is killed takes only its horse; the worker notices at once,
-    frees the row and lets RQ retry. Each horse inherits the worker's warm caches.
+    frees the row and lets RQ retry. Each horse inherits the worker's warm caches, but the
+    fork itself costs more than most deliveries.
     """
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        global _in_work_horse
+        _in_work_horse = True
+        super().main_work_horse(job, queue)
 
     def handle_work_horse_killed(
         self, job: Job, retpid: int | None, ret_val: int | None, rusage: Any
@@ -437,14 +459,8 @@ class NotificationWorker(_Maintenance, Worker):
             log.warning("could not release the lock of %s: %s", job.id, exc)
 
 
-class InProcessNotificationWorker(_Maintenance, SimpleWorker):
-    """``formflow worker --in-process``: deliveries run in the worker process itself.
-
-    No fork per job — several times the throughput where forking dominates (see
-    docs/performance.md) — at a price: a delivery that crashes the process takes the worker
-    with it, and its job is only retried once RQ finds it abandoned (its heartbeat expires,
-    a minute or two later). Job timeouts still apply (SIGALRM in the worker).
-    """
+_in_work_horse = False
+"""True in a forked work horse (set by :class:`ForkingNotificationWorker`)."""
 
 
 def _warm(db: Database, settings: NotificationSettings) -> None:
@@ -474,22 +490,25 @@ def run_worker(
     *,
     burst: bool = False,
     relay_every: int = 60,
-    in_process: bool = False,
+    fork: bool = False,
+    rq_log_level: str = "INFO",
 ) -> bool:
     """Work the notification queue (``formflow worker``); True if any job was processed.
 
     The outbox is relayed when the worker starts and about every ``relay_every`` seconds.
     RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the worker
     returns once the queue is empty (retries still waiting stay scheduled); otherwise it runs
-    until SIGINT/SIGTERM, finishing the job at hand first. ``in_process``: see
-    :class:`InProcessNotificationWorker`.
+    until SIGINT/SIGTERM, finishing the job at hand first. ``fork``: a work horse per job
+    (:class:`ForkingNotificationWorker`) instead of :class:`NotificationWorker`.
+    ``rq_log_level``: RQ's own lines (five per job at INFO); formflow logs each delivery's
+    outcome on its own logger either way.
     """
     configure(settings)
     interval = max(1, int(relay_every))
-    worker_class = InProcessNotificationWorker if in_process else NotificationWorker
+    worker_class = ForkingNotificationWorker if fork else NotificationWorker
     worker = worker_class(
         [notification_queue(connection)], connection=connection,
         maintenance_interval=interval,
         worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance that often
     )
-    return bool(worker.work(burst=burst, with_scheduler=True))
+    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=rq_log_level))

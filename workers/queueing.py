@@ -108,19 +108,29 @@ def enqueue_notifications(
     retry_intervals: tuple[int, ...] = RETRY_INTERVALS,
     job_timeout: int = DEFAULT_JOB_TIMEOUT,
 ) -> int:
-    """Enqueue rows a committed transaction just wrote; how many made it into the queue.
+    """Enqueue rows a committed transaction made due; how many are in the queue now.
 
-    One Redis round trip for all of them, one transaction to mark them ``enqueued``. Never
-    raises for Redis or database trouble: rows that could not be enqueued stay ``pending`` and
-    the relay picks them up, so a web request can call this after its commit without risking
-    the 201 it already owes.
+    New rows cost two Redis round trips for all of them (is there a job under this id
+    already? enqueue) and one transaction to mark them ``enqueued``. A row given another try
+    (``retry_notification``) may still have its old job: a finished one is removed first, so
+    the new job starts clean; one still waiting or running is left alone — a second copy would
+    only be skipped. Never raises for Redis or database trouble: rows that could not be
+    enqueued stay ``pending`` and the relay picks them up, so a web request can call this after
+    its commit without risking the 201 it already owes.
     """
     ids = list(outbox_ids)
     if not ids:
         return 0
     queue = notification_queue(connection)
     try:
-        queue.enqueue_many([_job_data(i, retry_intervals, job_timeout) for i in ids])
+        with connection.pipeline(transaction=False) as pipeline:
+            for outbox_id in ids:
+                pipeline.exists(Job.key_for(job_id_for(outbox_id)))
+            present = pipeline.execute()
+        new = [outbox_id for outbox_id, found in zip(ids, present, strict=True)
+               if not found or _live_job(connection, outbox_id) is None]
+        if new:
+            queue.enqueue_many([_job_data(i, retry_intervals, job_timeout) for i in new])
     except RedisError as exc:
         log.warning("notifications %s left for the relay: Redis: %s", ids, exc)
         return 0

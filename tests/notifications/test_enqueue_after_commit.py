@@ -154,8 +154,10 @@ def test_retry_notification_rules(db: Database, redis_server: RedisServer) -> No
     assert mark_sent(db, first.id)
     with pytest.raises(InvalidInput, match="delivered already"):
         retry_notification(db, first.id)
-    redis_server.client().delete(f"rq:queue:{QUEUE_NAME}")  # as if Redis lost the job
-    again = retry_notification(db, second.id)  # enqueued, not failed: a stuck one may go too
+    retry_notification(db, second.id)  # its job still waits: no second copy is queued
+    assert queued_ids(redis_server).count(job_id_for(second.id)) == 1
+    redis_server.client().flushdb()  # Redis lost its data: the row is stuck as "enqueued"
+    again = retry_notification(db, second.id)  # not failed, but a stuck one may go too
     assert again.status == "pending"
     assert queued_ids(redis_server) == [job_id_for(second.id)], "enqueued by the hook again"
     assert [r.status for r in notifications_for(db, created.id)][1] == "enqueued"

@@ -93,7 +93,7 @@ def test_redis_outage_loses_nothing_and_sends_nothing_twice(
     assert mail_sink.message_ids() == counts
 
 
-@pytest.mark.parametrize("options", [(), ("--in-process",)], ids=["fork", "in-process"])
+@pytest.mark.parametrize("options", [(), ("--fork",)], ids=["in-process", "fork"])
 def test_the_status_link_in_a_mail_opens_the_applicants_status_page(
     options: tuple[str, ...], app: Flask, db: Database, mail_sink: MailSink,
     start_worker: Callable[..., WorkerProcess],
@@ -115,4 +115,4 @@ def test_the_status_link_in_a_mail_opens_the_applicants_status_page(
     wait_for(lambda: {r.status for r in notifications_for(db, created["id"])} == {"sent"},
              timeout=60, what="every row recorded as sent")
     assert len(mail_sink.messages()) == 2 and worker.alive()
-    assert ("in-process" in worker.output()) == bool(options)
+    assert ("a work horse per delivery" in worker.output()) == bool(options)

@@ -50,7 +50,7 @@ def test_template_errors_are_recorded_once_and_nothing_else_stops(
     app: Flask, db: Database, redis_server: RedisServer, mail_sink: MailSink,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    worker = start_worker()
+    worker = start_worker("--verbose")  # RQ's own lines show each maintenance round
     first = submit(app, "Ada", "ada@example.org")
     rows = wait_for(lambda: settled(db, first), timeout=60, what="the first notifications")
     broken = rows["coordinator"]

@@ -65,7 +65,7 @@ def test_a_work_horse_killed_mid_delivery_still_delivers(
     point: str, copies: int, app: Flask, db: Database, redis_server: RedisServer,
     mail_sink: MailSink, hook: HookReceiver, start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    worker = start_worker(FORMFLOW_TEST_KILL_AT=point)
+    worker = start_worker("--fork", FORMFLOW_TEST_KILL_AT=point)
     created = submit(app.test_client())
     rows = wait_for(lambda: all_sent(db, created["id"]) or not worker.alive(), timeout=120,
                     what=f"delivery after a kill at {point}")
@@ -91,14 +91,18 @@ def test_a_work_horse_killed_mid_delivery_still_delivers(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("options", [(), ("--fork",)], ids=["in-process", "fork"])
 def test_a_whole_worker_killed_after_the_send_is_recovered_by_the_next_worker(
-    app: Flask, db: Database, mail_sink: MailSink, hook: HookReceiver,
-    start_worker: Callable[..., WorkerProcess],
+    options: tuple[str, ...], app: Flask, db: Database, mail_sink: MailSink,
+    hook: HookReceiver, start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    """The worker process itself dies with its work horse (a container killed, a machine
-    lost). Nobody is left to notice at once: RQ's registry maintenance in the next worker
-    finds the job abandoned when its heartbeat expires (about 90 s) and retries it."""
-    first = start_worker(FORMFLOW_TEST_KILL_AT="after_send", FORMFLOW_TEST_KILL_SCOPE="worker")
+    """The worker process itself dies (with its work horse, if it forks one): a container
+    killed, a machine lost — or, for the default in-process worker, any crash of a delivery.
+    Nobody is left to notice at once: RQ's registry maintenance in the next worker finds the
+    job abandoned when its heartbeat expires (about 90 s) and retries it; the dead run's lock
+    is taken over."""
+    first = start_worker(*options, FORMFLOW_TEST_KILL_AT="after_send",
+                         FORMFLOW_TEST_KILL_SCOPE="worker")
     created = submit(app.test_client())
     wait_for(lambda: not first.alive(), timeout=60, what="the worker to be killed")
     kill_session(first.pid)  # its scheduler process too: nothing of it may survive

@@ -101,15 +101,18 @@ def _configure_logging() -> None:
               help="Work until the queue is empty, then exit (retries waiting stay scheduled).")
 @click.option("--relay-every", type=click.IntRange(1), default=None, metavar="SECONDS",
               help="How often to relay the outbox (default: FORMFLOW_NOTIFY_RELAY_INTERVAL, 60).")
-@click.option("--in-process", is_flag=True,
-              help="Deliver in the worker process instead of forking a work horse per job: "
-              "faster, but a crash then takes the worker down (see docs/notifications.md).")
+@click.option("--fork", is_flag=True,
+              help="Fork a work horse per delivery (RQ's default model): a crashing delivery "
+              "takes only its horse, at a third of the throughput (docs/notifications.md).")
+@click.option("--verbose", is_flag=True,
+              help="Also log RQ's own lines for every job (dequeued, finished, result kept).")
 @click.option("--stop-with-parent", is_flag=True, hidden=True,
               help="Stop when standard input closes (formflow run supervises it so).")
 @with_appcontext
 @_errors
 def worker_command(
-    burst: bool, relay_every: int | None, in_process: bool, stop_with_parent: bool
+    burst: bool, relay_every: int | None, fork: bool, verbose: bool,
+    stop_with_parent: bool,
 ) -> None:
     """Deliver notifications: an RQ worker on the notifications queue, with its scheduler.
 
@@ -133,8 +136,9 @@ def worker_command(
     interval = relay_every or int(app.config.get("NOTIFY_RELAY_INTERVAL") or 60)
     click.echo(f"formflow worker: queue 'notifications' on "
                f"{app.config.get('REDIS_URL') or 'the embedded Redis'}; relay every {interval} s"
-               f"{'; in-process' if in_process else ''}", err=True)
-    run_worker(settings, connection, burst=burst, relay_every=interval, in_process=in_process)
+               f"; {'a work horse per delivery' if fork else 'in-process'}", err=True)
+    run_worker(settings, connection, burst=burst, relay_every=interval, fork=fork,
+               rq_log_level="INFO" if verbose else "WARNING")
 
 
 def _stop_when_stdin_closes() -> None:

@@ -21,7 +21,10 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -177,23 +180,94 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+class _Session:
+    """One open SMTP connection of this process, reused while it is young and answers."""
+
+    MAX_AGE = 60.0
+    """Seconds a connection is reused; servers drop idle ones and should not be held long."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: smtplib.SMTP | None = None
+        self._key: tuple[object, ...] = ()
+        self._opened = 0.0
+
+    @contextmanager
+    def client(self, settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+        """A logged-in client for ``settings``; closed and forgotten if anything goes wrong.
+
+        Reused only after a NOOP answered 250, so a connection the server has closed costs
+        one round trip and a reconnect, never a lost message. Never shared across a fork.
+        """
+        with self._lock:
+            key = (os.getpid(), settings)
+            client = self._take(key)
+            if client is None:
+                client = _connect(settings)
+                self._opened = time.monotonic()
+            self._client, self._key = None, key
+            try:
+                yield client
+            except BaseException:
+                _close(client)
+                raise
+            self._client = client
+
+    def _take(self, key: tuple[object, ...]) -> smtplib.SMTP | None:
+        client, self._client = self._client, None
+        if client is None:
+            return None
+        if key[0] != self._key[0]:
+            return None  # inherited through fork(): the parent's socket, not ours to close
+        fresh = key == self._key and time.monotonic() - self._opened < self.MAX_AGE
+        try:
+            if fresh and client.noop()[0] == 250:
+                return client
+        except (smtplib.SMTPException, OSError):
+            pass
+        _close(client)
+        return None
+
+
+_session = _Session()
+
+
+def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    client: smtplib.SMTP
+    if settings.scheme == "smtps":
+        client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                  context=tls_context())
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        client.ehlo_or_helo_if_needed()
+        if settings.scheme == "smtp+starttls":
+            client.starttls(context=tls_context())
+            client.ehlo()
+        if settings.username:
+            _login(client, settings.username, settings.password or "")
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
 def send_smtp(mail: EmailMessage, settings: SmtpSettings, mail_from: str, to: str) -> str:
-    """Hand ``mail`` to the SMTP server; the server's failures sorted into transient/permanent."""
+    """Hand ``mail`` to the SMTP server; the server's failures sorted into transient/permanent.
+
+    The connection stays open for the next mail of this process (a worker delivers one after
+    another): connecting, greeting and saying goodbye cost more than sending.
+    """
     where = settings.address
     try:
-        client: smtplib.SMTP
-        if settings.scheme == "smtps":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                      context=tls_context())
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with client:
-            client.ehlo_or_helo_if_needed()
-            if settings.scheme == "smtp+starttls":
-                client.starttls(context=tls_context())
-                client.ehlo()
-            if settings.username:
-                _login(client, settings.username, settings.password or "")
+        with _session.client(settings) as client:
             # The envelope takes bare addresses: a display name ("Jörg Müller <…>") would make
             # smtplib demand SMTPUTF8 and send the headers as raw UTF-8.
             client.send_message(mail, from_addr=parseaddr(mail_from)[1],
