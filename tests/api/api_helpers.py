@@ -11,13 +11,11 @@ PostgreSQL those variants are skipped, unless ``CI=true``, where that is a failu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -33,9 +31,6 @@ from engine.storage import Database
 from web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get(
-    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BOTH_BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 GUARDED_WORKFLOW: dict[str, Any] = {
@@ -90,21 +85,6 @@ STAFF = {
 
 
 # -- PostgreSQL, one fresh schema per test --------------------------------------------------
-
-
-def libpq_dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def require_postgres() -> None:
-    try:
-        with psycopg.connect(libpq_dsn(POSTGRES_URL), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as exc:
-        problem = f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
 
 
 # -- the app --------------------------------------------------------------------------------

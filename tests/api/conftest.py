@@ -8,22 +8,18 @@ test). Definitions are imported and users and API tokens created through the ser
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from api_helpers import (
-    POSTGRES_URL,
     STAFF,
     Api,
-    libpq_dsn,
     make_app,
     publish_everything,
-    require_postgres,
 )
+from postgres_support import fresh_schema_url
 
 from engine.services import create_api_token, create_user
 from web.db import get_db
@@ -31,16 +27,8 @@ from web.db import get_db
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    require_postgres()
-    schema = f"ff_api_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_schema_url("ff_api") as url:
+        yield url
 
 
 @pytest.fixture

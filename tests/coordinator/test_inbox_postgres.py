@@ -7,14 +7,10 @@ are skipped — unless ``CI=true``, where that is a failure.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
-import psycopg
 import pytest
 from coordinator_helpers import (
     COORDINATOR,
@@ -26,6 +22,7 @@ from coordinator_helpers import (
     bulk_insert_submissions,
 )
 from flask import Flask
+from postgres_support import fresh_schema_url
 
 from engine.services import (
     create_user,
@@ -42,41 +39,11 @@ from engine.storage import Database
 from web import create_app
 from web.db import get_db
 
-POSTGRES_URL = os.environ.get(
-    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@cache
-def _postgres_problem() -> str | None:
-    try:
-        with psycopg.connect(_libpq(POSTGRES_URL), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
-    return None
-
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    problem = _postgres_problem()
-    if problem is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    schema = f"ff_inbox_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_schema_url("ff_inbox") as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ other's rows. Without a reachable server the PostgreSQL variants are skipped —
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from storage_helpers import FORM, POSTGRES_URL, WORKFLOW, libpq_dsn, require_postgres
+from postgres_support import fresh_schema_url
+from storage_helpers import FORM, WORKFLOW
 
 from engine.services import import_definition, publish_form, publish_workflow
 from engine.storage import Database
@@ -25,16 +24,8 @@ from engine.storage import Database
 @pytest.fixture
 def postgres_schema_url() -> Iterator[str]:
     """A URL whose connections live in a brand-new, empty schema (dropped after the test)."""
-    require_postgres()
-    schema = f"ff_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(libpq_dsn(POSTGRES_URL), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_schema_url() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

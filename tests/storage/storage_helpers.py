@@ -7,40 +7,7 @@ Process targets live here (not in the test modules) so that ``multiprocessing`` 
 from __future__ import annotations
 
 import copy
-import os
-from functools import cache
 from typing import Any
-
-import psycopg
-import pytest
-
-POSTGRES_URL = os.environ.get(
-    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def libpq_dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@cache
-def _postgres_problem() -> str | None:
-    try:
-        with psycopg.connect(libpq_dsn(POSTGRES_URL), connect_timeout=3) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}"
-    return None
-
-
-def require_postgres() -> None:
-    problem = _postgres_problem()
-    if problem is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(problem)
-    pytest.skip(problem)
-
 
 WORKFLOW: dict[str, Any] = {
     "id": "review",

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_helpers import FORM, POSTGRES_URL, VALID_ANSWERS, WORKFLOW, require_postgres
+from postgres_support import POSTGRES_URL, require_postgres
+from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
