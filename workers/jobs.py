@@ -422,8 +422,9 @@ class NotificationWorker(_Maintenance, SimpleWorker):
     No fork per job, so the caches, the database connection and everything imported stay warm
     from one delivery to the next — several times the throughput of forking (see
     docs/performance.md). The price: a delivery that kills the process takes the worker with
-    it, and its job is retried once RQ finds it abandoned (its heartbeat expires, about 90 s
-    later); the lock it held is taken over then. Job timeouts still apply (SIGALRM).
+    it, and its job is retried once RQ finds it abandoned (its heartbeat expires: the job
+    timeout + 60 s, 3 minutes by default); the lock it held is taken over then. Job timeouts
+    still apply (SIGALRM).
     """
 
 
