@@ -8,12 +8,10 @@ production; the worker processes get the same settings through ``FORMFLOW_*`` va
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask
 from notify_helpers import (
@@ -28,19 +26,15 @@ from notify_helpers import (
     RedisServer,
     WorkerProcess,
     form,
-    require_service,
     worker_environ,
     workflow,
 )
+from postgres_support import fresh_schema_url
 
 from engine.services import create_user, import_definition, publish_form, publish_workflow
 from engine.storage import Database
 from web import create_app
 from web.db import get_db
-
-POSTGRES_URL = os.environ.get(
-    "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture
@@ -87,26 +81,13 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend != "postgresql":
         yield f"sqlite:///{tmp_path / 'formflow.sqlite3'}"
         return
-    schema = f"ff_notify_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error as exc:
-        require_service(f"PostgreSQL at {POSTGRES_URL} unreachable: {str(exc).strip()}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_schema_url("ff_notify") as url:
+        yield url
 
 
 @pytest.fixture
