@@ -18,7 +18,6 @@ from engine.answers import (
     FieldError,
     check,
     has_limits,
-    is_empty,
     stored_empty,
 )
 from engine.conditions import Predicate, fields_read, predicate
@@ -58,10 +57,9 @@ class CompiledForm:
     """rule index → its condition, prepared once (``engine.conditions.predicate``)"""
     field_ids: tuple[str, ...]
     """every field id, sorted: the order of every list and map in an ``Evaluation``"""
-    inputs: tuple[Field, ...]
-    """the input fields in ``field_ids`` order"""
-    limited: frozenset[str]
-    """ids of the fields with limits for ``engine.answers.check`` to apply"""
+    checks: tuple[tuple[str, Field, bool, tuple[int, ...], bool, Answer], ...]
+    """per input field in id order: (id, field, required, require rules, has limits, the
+    stored empty value) — what validation needs, looked up once per definition"""
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -160,8 +158,10 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         form=form, order=nodes, fields=fields, require_rules=require_rules,
         predicates=tuple(predicate(rule.when) for rule in form.rules),
         field_ids=field_ids,
-        inputs=tuple(fields[f_id] for f_id in field_ids if fields[f_id].is_input),
-        limited=frozenset(f_id for f_id, f in fields.items() if has_limits(f)),
+        checks=tuple(
+            (f.id, f, f.required, require_rules.get(f.id, ()), has_limits(f), stored_empty(f))
+            for f in (fields[f_id] for f_id in field_ids) if f.is_input
+        ),
     )
 
 
@@ -248,24 +248,21 @@ def evaluate(
     required: list[str] = []
     errors: dict[str, list[FieldError]] = {}
     stored: dict[str, Answer] = {}
-    limited = compiled.limited
-    for f in compiled.inputs:
-        f_id = f.id
+    for f_id, f, always_required, require_rules, limited, empty in compiled.checks:
         if not visible[f_id]:
             continue
-        value, conversion_error = values[f_id], conversion_errors.get(f_id)
-        require_rules = compiled.require_rules.get(f_id)
-        is_required = f.required or (require_rules is not None and any_holds(require_rules))
+        value = values[f_id]
+        is_required = always_required or (require_rules and any_holds(require_rules))
         if is_required:
             required.append(f_id)
-        if conversion_error is not None:
-            errors[f_id] = [conversion_error]
-        elif is_empty(value):
+        if f_id in conversion_errors:
+            errors[f_id] = [conversion_errors[f_id]]
+        elif value is None or value is False or value == "" or value == []:  # is_empty
             if is_required:
                 errors[f_id] = [FieldError(_required_code(f))]
-            stored[f_id] = stored_empty(f)
+            stored[f_id] = empty
         else:
-            if f_id in limited:
+            if limited:
                 problems = check(f, value)
                 if problems:
                     errors[f_id] = problems
