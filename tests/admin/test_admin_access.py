@@ -19,6 +19,7 @@ SAMPLE_VALUES = {
     "version": "1",
     "user_id": "1",
     "token_id": "1",
+    "outbox_id": "1",
 }
 
 
@@ -33,7 +34,7 @@ def admin_routes(app: Flask) -> list[tuple[str, str]]:
             url = url.replace(f"<{name}>", SAMPLE_VALUES[name])
         url = url.replace("<any(forms, workflows):kinds>", "forms")
         url = url.replace("<int:version>", "1").replace("<int:user_id>", "1")
-        url = url.replace("<int:token_id>", "1")
+        url = url.replace("<int:token_id>", "1").replace("<int:outbox_id>", "1")
         assert "<" not in url, url
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((method, url))

@@ -79,9 +79,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
         ("admin.check", "POST"), ("admin.changes", "POST"), ("admin.publish", "POST"),
         ("admin.form_what_if", "POST"), ("admin.workflow_what_if", "POST"),
         ("admin.diagram", "POST"), ("admin.users", "GET"), ("admin.create", "POST"),
+        ("admin.notifications", "GET"),
     )},
     **{("admin." + endpoint, "POST"): (LOGIN, LOGIN, DENIED, HIDDEN)
-       for endpoint in ("roles", "active", "new_token", "revoke")},
+       for endpoint in ("roles", "active", "new_token", "revoke", "retry_notification_view")},
 }
 
 LAST = {"auth.logout"}
@@ -121,7 +122,7 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = "grant"
         elif name == "version":
             values[name] = "1"
-        elif name in ("user_id", "token_id"):
+        elif name in ("user_id", "token_id", "outbox_id"):
             values[name] = "999999"  # nobody's: the administration answers 404
         else:
             raise AssertionError(f"{rule.rule}: no sample value for <{name}>; add one here")

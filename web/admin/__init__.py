@@ -5,7 +5,8 @@
 
 * ``web.admin.definitions`` — lists, import, export, new drafts, version history, diffs;
 * ``web.admin.editor`` — the form and workflow editors and the JSON endpoints they call;
-* ``web.admin.users`` — staff accounts and API tokens.
+* ``web.admin.users`` — staff accounts and API tokens;
+* ``web.admin.notifications`` — failed notifications and their "try again" button.
 
 See docs/administrators.md for what the pages do and the DOM the browser tests rely on.
 """
@@ -18,7 +19,12 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import definitions, editor, users  # noqa: F401 - the views register on bp
+    from web.admin import (  # noqa: F401 - the views register on bp
+        definitions,
+        editor,
+        notifications,
+        users,
+    )
     from web.admin.common import bp
 
     app.register_blueprint(bp)
