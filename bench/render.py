@@ -70,6 +70,9 @@ from engine.services import (  # noqa: E402
 )
 from engine.storage import Database  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rules import FAN_OUT, FIELDS_PER_STEP, KINDS, _answer, _field  # noqa: E402 - same generated fields
+
 RATIO_TARGET = 0.8
 FRAME_MS = 16.0
 CHROMIUM = "/usr/bin/chromium"
@@ -293,31 +296,11 @@ def _body(port: int, path: str) -> bytes:
 
 # == (b) live re-evaluation in Chromium ========================================================
 
-FIELDS_PER_STEP = 50
-FAN_OUT = 8
-KINDS = ("text", "number", "select", "checkbox", "date")
 TYPED_FIELD = "f45"
 """A text field of the first step: typing into it changes one answer, little else."""
 CASCADE_FIELD = "f48"
 """A checkbox of the first step at the head of the chain f48 → f49 → step s1 → f99 → step s2 …:
 unticking it hides every later step (4,950 fields), ticking shows them again."""
-
-
-def _field(i: int) -> Json:
-    kind = KINDS[i % len(KINDS)]
-    raw: Json = {"id": f"f{i}", "type": kind, "label": {"de": f"Feld {i}", "en": f"Field {i}"}}
-    if kind == "text":
-        raw["max_length"] = 200
-    elif kind == "number":
-        raw.update(min=0, max=10**9)
-    elif kind == "select":
-        raw["options"] = [{"value": "ja", "label": "Ja"}, {"value": "nein", "label": "Nein"}]
-    return raw
-
-
-def _answer(i: int) -> Any:
-    return {"text": f"Antwort {i}", "number": str(i), "select": "ja", "checkbox": True,
-            "date": "2024-05-17"}[KINDS[i % len(KINDS)]]
 
 
 def _holding(i: int) -> Json:
