@@ -32,6 +32,7 @@ run's lock is taken over. A notification whose runs keep dying is marked failed 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -44,13 +45,16 @@ from rq.job import Job
 from rq.worker import BaseWorker
 
 from engine.exceptions import FormflowError, NotFound, TemplateFailed
+from engine.resume_mail import resume_link_message
 from engine.services import (
     Delivery,
+    DraftLinkDelivery,
     delivery,
     list_published,
     mark_failed,
     mark_sent,
     notifications_with_status,
+    resume_token,
     status_token,
 )
 from engine.services.loading import form_of, workflow_of
@@ -237,7 +241,7 @@ def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> st
 def _send_counting_interruptions(
     db: Database,
     settings: NotificationSettings,
-    found: Delivery,
+    found: Delivery | DraftLinkDelivery,
     connection: Redis,
     *,
     retries_left: int | None,
@@ -269,7 +273,7 @@ def _send_counting_interruptions(
 def _send(
     db: Database,
     settings: NotificationSettings,
-    found: Delivery,
+    found: Delivery | DraftLinkDelivery,
     connection: Redis | None,
     *,
     retries_left: int | None,
@@ -278,7 +282,7 @@ def _send(
     _maybe_kill(settings, "before_send", outbox_id, connection)
     try:
         channel = get_channel(found.outbox.channel)
-        message = _message(settings, found, status_token(db, found.submission.id))
+        message = _message(settings, db, found)
         receipt = channel.send(message, settings.channel_configs.get(channel.type, {}))
     except (PermanentDeliveryError, TemplateFailed) as exc:
         log.error("notification %s failed for good: %s", outbox_id, exc)
@@ -345,6 +349,36 @@ def _maybe_kill(
 
 
 def _message(
+    settings: NotificationSettings, db: Database, found: Delivery | DraftLinkDelivery
+) -> MailMessage | WebhookMessage:
+    if isinstance(found, DraftLinkDelivery):
+        return _resume_link_mail(settings, db, found)
+    return _submission_message(settings, found, status_token(db, found.submission.id))
+
+
+def _resume_link_mail(
+    settings: NotificationSettings, db: Database, found: DraftLinkDelivery
+) -> MailMessage:
+    outbox, draft, form = found.outbox, found.draft, found.form
+    token = resume_token(db, draft.id)
+    if token is None:
+        raise PermanentDeliveryError(
+            "the resume link cannot be rebuilt: the draft was saved without the app's secret "
+            "key, or the key has changed since"
+        )
+    if not outbox.recipient:
+        raise PermanentDeliveryError("resume-link mail without recipient")
+    rendered = resume_link_message(
+        form_title=localize(form.title, outbox.language, form.default_language),
+        resume_url=settings.resume_url(token),
+        expires_at=draft.expires_at,
+        language=outbox.language,
+    )
+    return MailMessage(outbox.delivery_key, outbox.recipient, rendered.subject, rendered.text,
+                       rendered.html, rendered.language)
+
+
+def _submission_message(
     settings: NotificationSettings, found: Delivery, token: str | None
 ) -> MailMessage | WebhookMessage:
     outbox, event, submission, form = found.outbox, found.event, found.submission, found.form
@@ -474,8 +508,10 @@ def _warm(db: Database, settings: NotificationSettings) -> None:
         check_templates(workflow_of(db, record))  # compiles every text into the render cache
     recent = notifications_with_status(db, ["sent", "failed", "enqueued", "pending"], limit=1)
     if recent:  # the reads of a delivery, on a real row (SQLAlchemy caches each compiled)
-        delivery(db, recent[0].id)
-        status_token(db, recent[0].submission_id)
+        with contextlib.suppress(NotFound):  # its draft or submission may be gone
+            delivery(db, recent[0].id)
+        if recent[0].submission_id is not None:
+            status_token(db, recent[0].submission_id)
     # The writes of a delivery, on a row that cannot exist: compiled, nothing changed.
     mark_sent(db, 0)
     mark_failed(db, 0, "", final=True)

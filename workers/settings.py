@@ -128,3 +128,7 @@ class NotificationSettings:
 
     def status_url(self, token: str | None) -> str:
         return f"{self.base_url}/status/{token}" if token else f"{self.base_url}/"
+
+    def resume_url(self, token: str) -> str:
+        """The applicant page that takes a draft's resume token (``web/applicant``)."""
+        return f"{self.base_url}/resume/{token}"

@@ -27,10 +27,12 @@ from engine.services.drafts import (
     discard_draft,
     purge_expired_drafts,
     resume,
+    resume_token,
     save_draft,
 )
 from engine.services.notifications import (
     Delivery,
+    DraftLinkDelivery,
     delivery,
     get_notification,
     mark_enqueued,
@@ -70,6 +72,7 @@ __all__ = [
     "DEFAULT_DRAFT_TTL",
     "DefinitionImported",
     "Delivery",
+    "DraftLinkDelivery",
     "DraftSaved",
     "FileImported",
     "ResumedDraft",
@@ -106,6 +109,7 @@ __all__ = [
     "published_workflow",
     "purge_expired_drafts",
     "resume",
+    "resume_token",
     "retry_notification",
     "revoke_api_token",
     "save_draft",

@@ -5,10 +5,19 @@ trimmed to what a form can hold: keys naming input fields of the form version, J
 lists of strings, bounded in size. When a newer form version is published meanwhile, resuming
 carries the draft over (DEFINITIONS §4): answers for ids that still exist are kept and the
 others are reported in ``dropped`` so the applicant can be told plainly.
+
+Saving with ``mail_link=True`` (the applicant chose "save and continue later") also queues a mail
+with the resume link when the answers hold a valid address in the form's ``applicant_email``
+field — in the same transaction, through the notification outbox, so the worker delivers it with
+the same retries as any other mail. The token is never stored: it is derived from the draft id
+(``engine.services.tokens.draft_token``) and rebuilt by the worker. Each address gets the link
+of a draft once, so saving again (or a form posted twice) sends no second mail; a corrected
+address gets its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from collections.abc import Mapping
@@ -16,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.answers import check, convert
 from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
 from engine.services.loading import current_published, form_of
-from engine.services.tokens import hash_token, new_token
+from engine.services.tokens import draft_token, hash_token, new_token
 
 if TYPE_CHECKING:
-    from engine.storage import Database
+    from engine.storage import Database, Store
 
 
 __all__ = [
@@ -32,6 +42,7 @@ __all__ = [
     "discard_draft",
     "purge_expired_drafts",
     "resume",
+    "resume_token",
     "save_draft",
 ]
 
@@ -47,6 +58,8 @@ class DraftSaved:
     form_id: str
     form_version: int
     expires_at: datetime
+    link_mailed_to: str | None = None
+    """The address the resume link is (or was already) mailed to; None: no mail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +86,12 @@ def save_draft(
     language: str | None = None,
     token: str | None = None,
     ttl: timedelta = DEFAULT_DRAFT_TTL,
+    mail_link: bool = False,
 ) -> DraftSaved:
-    """Create a draft (new token) or update the one behind ``token``; expiry restarts."""
+    """Create a draft (new token) or update the one behind ``token``; expiry restarts.
+
+    ``mail_link``: also mail the resume link to the applicant's address, if the answers hold
+    a valid one and the link can be rebuilt by a worker (see the module docstring)."""
     with db.read() as store:
         form_record = store.definitions.published("form", form_id)
     if form_record is None:
@@ -83,12 +100,15 @@ def save_draft(
     kept = _partial_answers(form, answers)
     step_id = step if step in {s.id for s in form.steps} else None
     lang = language if language in form.languages else form.default_language
+    key = db.submission_token_key
+    address = _applicant_address(form, kept) if mail_link else None
     with db.transaction() as store:
         expires_at = store.now + ttl
         if token is None:
-            token = new_token()
+            draft_id = uuid.uuid4().hex
+            token = draft_token(key, draft_id) if key else new_token()
             store.drafts.add(
-                draft_id=uuid.uuid4().hex, token_hash=hash_token(token), form_id=form.id,
+                draft_id=draft_id, token_hash=hash_token(token), form_id=form.id,
                 form_version_row=form_record.row_id, answers=kept, step=step_id,
                 language=lang, expires_at=expires_at,
             )
@@ -99,11 +119,28 @@ def save_draft(
             if existing.expires_at <= store.now:
                 store.drafts.delete(hash_token(token))
                 raise DraftExpired(_expired_message(existing.expires_at))
+            draft_id = existing.id
             store.drafts.update(
                 hash_token(token), form_version_row=form_record.row_id, answers=kept,
                 step=step_id, language=lang, expires_at=expires_at,
             )
-    return DraftSaved(token, form.id, form_record.version, expires_at)
+        mailed_to = None
+        if address is not None and key and token == draft_token(key, draft_id):
+            _queue_resume_mail(store, draft_id, address, lang)
+            mailed_to = address
+    return DraftSaved(token, form.id, form_record.version, expires_at, mailed_to)
+
+
+def resume_token(db: Database, draft_id: str) -> str | None:
+    """The resume token of ``draft_id`` rebuilt from the database's key, for the worker that
+    mails it; None without a key, for a random token, or when the draft is gone."""
+    key = db.submission_token_key
+    if not key:
+        return None
+    token = draft_token(key, draft_id)
+    with db.read() as store:
+        found = store.drafts.by_token_hash(hash_token(token))
+    return token if found is not None and found.id == draft_id else None
 
 
 def resume(db: Database, token: str) -> ResumedDraft:
@@ -165,6 +202,31 @@ def _expired_message(expires_at: datetime) -> str:
     return (
         f"this draft expired on {expires_at:%Y-%m-%d %H:%M} UTC and was deleted; "
         "please start the form again"
+    )
+
+
+def _applicant_address(form: FormDefinition, answers: Mapping[str, Any]) -> str | None:
+    """The applicant's address if it passes its field's own checks; else None."""
+    if not form.applicant_email:
+        return None
+    field = form.field_map().get(form.applicant_email)
+    if field is None:
+        return None
+    value, error = convert(field, answers.get(field.id))
+    if error is not None or not isinstance(value, str) or check(field, value):
+        return None
+    return value
+
+
+def _queue_resume_mail(store: Store, draft_id: str, address: str, language: str) -> None:
+    """One outbox row per (draft, address): a repeated save finds it and queues nothing."""
+    raw = f"draft-link\x1f{draft_id}\x1f{address.casefold()}"
+    delivery_key = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    if store.outbox.has_delivery_key(delivery_key):
+        return
+    store.outbox.add(
+        submission_id=None, event_id=None, draft_id=draft_id, channel="mail",
+        recipient=address, role="applicant", language=language, delivery_key=delivery_key,
     )
 
 

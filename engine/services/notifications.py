@@ -26,6 +26,7 @@ from engine.storage.records import OutboxEntry
 if TYPE_CHECKING:
     from engine.storage import (
         Database,
+        DraftRecord,
         EventRecord,
         OutboxRecord,
         OutboxStatus,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Delivery",
+    "DraftLinkDelivery",
     "delivery",
     "get_notification",
     "mark_enqueued",
@@ -148,6 +150,15 @@ class Delivery:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DraftLinkDelivery:
+    """Everything a job needs to mail a draft's resume link (``engine.resume_mail``)."""
+
+    outbox: OutboxRecord
+    draft: DraftRecord
+    form: FormDefinition
+
+
 def notifications_to_enqueue(
     db: Database, *, older_than: timedelta | None = None, limit: int = 100
 ) -> list[OutboxRecord]:
@@ -243,12 +254,20 @@ def _set(
         )
 
 
-def delivery(db: Database, outbox_id: int) -> Delivery:
-    """The outbox row with its submission, event and pinned definitions; ``NotFound``."""
+def delivery(db: Database, outbox_id: int) -> Delivery | DraftLinkDelivery:
+    """The outbox row with its submission, event and pinned definitions — or, for a resume
+    link, with its draft and form version; ``NotFound``."""
     with db.read() as store:
         outbox = store.outbox.get(outbox_id)
         if outbox is None:
             raise NotFound(f"there is no notification {outbox_id}")
+        if outbox.submission_id is None or outbox.event_id is None:
+            draft = store.drafts.get(outbox.draft_id) if outbox.draft_id else None
+            if draft is None:
+                raise NotFound(f"notification {outbox_id} refers to a deleted draft")
+            draft_form = store.definitions.by_row_id(draft.form_version_row)
+            assert draft_form is not None  # foreign key
+            return DraftLinkDelivery(outbox, draft, form_of(db, draft_form))
         submission = store.submissions.get(outbox.submission_id)
         event = next(
             (e for e in store.events.for_submission(outbox.submission_id)

@@ -5,14 +5,17 @@ let anyone read a submission or act as a coordinator. A plain hash (no salt, no 
 enough because the input is random (or a keyed MAC), not a password, and it lets us look a
 token up by its digest in one indexed query.
 
-Draft and API tokens come from ``secrets.token_urlsafe(32)``. An applicant's *submission*
-token is derived instead — HMAC-SHA256 of the submission id under a key derived from the app's
-secret key — when the database carries that key (``Database.submission_token_key``, set by the
-web app). The notification worker holds the same secret key, so it can put the applicant's
-status link (``BASE_URL/status/<token>``) into a mail long after the request that showed the
-token once is gone, while the database still holds only the hash. The price: rotating the
-secret key changes every derived token, so status links in mails sent before the rotation stop
-working (see docs/notifications.md).
+API tokens come from ``secrets.token_urlsafe(32)``. An applicant's *submission* and *draft*
+tokens are derived instead — HMAC-SHA256 of the submission id under a key derived from the
+app's secret key — when the database carries that key (``Database.submission_token_key``, set
+by the web app). The notification worker holds the same secret key, so it can put the
+applicant's status link (``BASE_URL/status/<token>``) into a mail long after the request that
+showed the token once is gone, while the database still holds only the hash; the same goes for
+the resume link of a draft, mailed when the applicant saves (:func:`draft_token`: the MAC of
+the draft id with a ``draft`` prefix, so a submission id and a draft id can never yield the
+same token). Without a key both are random, and nothing that needs the token again can be
+mailed. The price: rotating the secret key changes every derived token, so status links and
+resume links in mails sent before the rotation stop working (see docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import hmac
 import secrets
 
 __all__ = [
+    "draft_token",
     "hash_token",
     "new_token",
     "submission_token",
@@ -56,3 +60,8 @@ def submission_token(key: bytes, submission_id: str) -> str:
     (43 characters, the same shape as :func:`new_token`)."""
     digest = hmac.new(key, submission_id.encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def draft_token(key: bytes, draft_id: str) -> str:
+    """The resume token of draft ``draft_id`` (same shape as :func:`submission_token`)."""
+    return submission_token(key, f"draft\x1f{draft_id}")

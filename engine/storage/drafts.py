@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from engine.storage.records import DraftRecord
@@ -14,11 +14,11 @@ from engine.storage.tables import DefinitionVersionRow, DraftRow
 
 __all__ = ["DraftRepository"]
 
-_DRAFT_BY_TOKEN_HASH = (
-    select(*DraftRow.__table__.columns, DefinitionVersionRow.version.label("form_version"))
-    .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
-    .where(DraftRow.token_hash == bindparam("token_hash"))
-)
+_DRAFTS = select(
+    *DraftRow.__table__.columns, DefinitionVersionRow.version.label("form_version")
+).join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
+_DRAFT_BY_TOKEN_HASH = _DRAFTS.where(DraftRow.token_hash == bindparam("token_hash"))
+_DRAFT_BY_ID = _DRAFTS.where(DraftRow.id == bindparam("draft_id"))
 
 
 class DraftRepository:
@@ -83,9 +83,13 @@ class DraftRepository:
 
     def by_token_hash(self, token_hash: str) -> DraftRecord | None:
         # Core, statement built once: this runs on every page view of a browser with a draft.
-        found = self._session.connection().execute(
-            _DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash}
-        ).first()
+        return self._first(_DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash})
+
+    def get(self, draft_id: str) -> DraftRecord | None:
+        return self._first(_DRAFT_BY_ID, {"draft_id": draft_id})
+
+    def _first(self, statement: Select[Any], params: dict[str, str]) -> DraftRecord | None:
+        found = self._session.connection().execute(statement, params).first()
         if found is None:
             return None
         return DraftRecord(

@@ -28,8 +28,8 @@ class OutboxRepository:
     def add(
         self,
         *,
-        submission_id: str,
-        event_id: int,
+        submission_id: str | None,
+        event_id: int | None,
         channel: str,
         language: str,
         delivery_key: str,
@@ -38,6 +38,7 @@ class OutboxRepository:
         url: str | None = None,
         secret_env: str | None = None,
         template: str | None = None,
+        draft_id: str | None = None,
     ) -> OutboxRecord:
         (added,) = self.add_many(
             [
@@ -52,6 +53,7 @@ class OutboxRepository:
                     url=url,
                     secret_env=secret_env,
                     template=template,
+                    draft_id=draft_id,
                 )
             ]
         )
@@ -66,6 +68,7 @@ class OutboxRepository:
             {
                 "submission_id": e.submission_id,
                 "event_id": e.event_id,
+                "draft_id": e.draft_id,
                 "channel": e.channel,
                 "recipient": e.recipient,
                 "role": e.role,
@@ -105,6 +108,7 @@ class OutboxRepository:
                 delivered_at=None,
                 created_at=created_at,
                 delivery_key=e.delivery_key,
+                draft_id=e.draft_id,
             )
             for outbox_id, e in zip(ids, entries, strict=True)
         ]
@@ -112,6 +116,12 @@ class OutboxRepository:
     def get(self, outbox_id: int) -> OutboxRecord | None:
         row = self._session.get(OutboxRow, outbox_id, populate_existing=True)
         return _record(row) if row is not None else None
+
+    def has_delivery_key(self, delivery_key: str) -> bool:
+        found = self._session.scalar(
+            select(OutboxRow.id).where(OutboxRow.delivery_key == delivery_key)
+        )
+        return found is not None
 
     def for_submission(self, submission_id: str) -> list[OutboxRecord]:
         rows = self._session.scalars(
@@ -209,4 +219,5 @@ def _record(row: OutboxRow) -> OutboxRecord:
         delivered_at=row.delivered_at,
         created_at=row.created_at,
         delivery_key=row.delivery_key,
+        draft_id=row.draft_id,
     )

@@ -91,10 +91,11 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One delivery to write as a pending outbox row (see :meth:`OutboxRepository.add_many`)."""
+    """One delivery to write as a pending outbox row (see :meth:`OutboxRepository.add_many`):
+    for a submission event (``submission_id`` and ``event_id``) or a draft (``draft_id``)."""
 
-    submission_id: str
-    event_id: int
+    submission_id: str | None
+    event_id: int | None
     channel: str
     language: str
     delivery_key: str
@@ -103,13 +104,15 @@ class OutboxEntry:
     url: str | None = None
     secret_env: str | None = None
     template: str | None = None
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxRecord:
     id: int
-    submission_id: str
-    event_id: int
+    submission_id: str | None
+    """None for a draft's resume-link mail (then ``draft_id`` is set)."""
+    event_id: int | None
     channel: Literal["mail", "webhook"]
     recipient: str | None
     role: str | None
@@ -123,6 +126,7 @@ class OutboxRecord:
     delivered_at: datetime | None
     created_at: datetime
     delivery_key: str
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

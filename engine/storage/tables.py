@@ -227,7 +227,9 @@ class OutboxRow(Base):
     """A notification owed because of an event, written in the event's own transaction.
 
     Workers move it pending → enqueued → sent (or failed); ``delivery_key`` is unique so a
-    relay or a retry can never create a second row for the same delivery.
+    relay or a retry can never create a second row for the same delivery. A row belongs to a
+    submission event or, for the mail carrying a resume link, to a draft (deleted with it:
+    once the draft is submitted or expired, its link opens nothing worth mailing).
     """
 
     __tablename__ = "outbox"
@@ -236,14 +238,21 @@ class OutboxRow(Base):
         CheckConstraint(
             "status IN ('pending', 'enqueued', 'sent', 'failed')", name="status"
         ),
+        CheckConstraint(
+            "(submission_id IS NOT NULL AND event_id IS NOT NULL) OR draft_id IS NOT NULL",
+            name="subject",
+        ),
         Index(None, "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    submission_id: Mapped[str] = mapped_column(
+    submission_id: Mapped[str | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    draft_id: Mapped[str | None] = mapped_column(
+        ForeignKey("drafts.id", ondelete="CASCADE"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str | None] = mapped_column(String(254))
     """The mail address (for ``mail``); None for webhooks."""

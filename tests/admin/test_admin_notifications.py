@@ -11,8 +11,10 @@ from engine.services import (
     import_definition,
     mark_failed,
     notifications_for,
+    notifications_with_status,
     publish_form,
     publish_workflow,
+    save_draft,
     submit,
 )
 from engine.storage import Database
@@ -60,3 +62,17 @@ def test_coordinators_may_not_retry(coordinator: Browser, admin: Browser, db: Da
     assert coordinator.get("/admin/notifications").status_code == 403
     assert coordinator.post_form(f"/admin/notifications/{outbox_id}/retry").status_code == 403
     assert get_notification(db, outbox_id).status == "failed"
+
+
+def test_a_failed_resume_link_mail_is_listed_as_such(admin: Browser, db: Database) -> None:
+    _failed_notification(db)  # publishes the form
+    saved = save_draft(db, FORM["id"], {"email": "bo@example.org"}, mail_link=True)
+    assert saved.link_mailed_to == "bo@example.org"
+    (row,) = [r for r in notifications_with_status(db, ["pending"]) if r.draft_id]
+    assert mark_failed(db, row.id, "SMTP 550: no such user", final=True)
+
+    page = admin.get("/admin/notifications").get_data(as_text=True)
+    assert f'data-outbox="{row.id}"' in page
+    assert "bo@example.org" in page and "Link zum Weitermachen (Entwurf)" in page
+    assert admin.post_form(f"/admin/notifications/{row.id}/retry").status_code == 302
+    assert get_notification(db, row.id).status == "pending"

@@ -38,6 +38,7 @@ from engine.evaluation import CompiledForm, Evaluation, evaluate
 from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
 from engine.model import Field, FormDefinition, Step
 from engine.services import (
+    DraftSaved,
     definitions_of,
     history,
     list_published,
@@ -198,26 +199,36 @@ def _load_work(loaded: LoadedForm) -> Work:
     )
 
 
-def _save_work(loaded: LoadedForm, work: Work, answers: dict[str, Any], step: str | None) -> str:
-    """Keep ``answers`` in the draft (created on the first save); returns its token."""
+def _save_work(
+    loaded: LoadedForm,
+    work: Work,
+    answers: dict[str, Any],
+    step: str | None,
+    *,
+    mail_link: bool = False,
+) -> DraftSaved:
+    """Keep ``answers`` in the draft (created on the first save); ``mail_link``: also mail the
+    resume link to the applicant's address, if the answers hold one."""
     db = get_db()
     ttl = timedelta(days=float(current_app.config["DRAFT_TTL_DAYS"]))
     language = current_language()
     try:
         saved = save_draft(
-            db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl
+            db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl,
+            mail_link=mail_link,
         )
     except NotFound:
         if work.token is None:
             raise
         # the draft is gone (submitted in another tab, purged): keep going with a new one
         applicant_session.forget_draft(loaded.id)
-        saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl)
+        saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl,
+                           mail_link=mail_link)
     except DraftExpired:
         applicant_session.forget_draft(loaded.id)
         raise
     applicant_session.remember_draft(loaded.id, saved.token)
-    return saved.token
+    return saved
 
 
 # -- error handling ---------------------------------------------------------------------------
@@ -340,13 +351,16 @@ def step(form_id: str, step_id: str) -> Any:
         _save_work(loaded, work, answers, previous)
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
-        _save_work(loaded, work, answers, current.id)
-        return redirect(url_for(".saved", form_id=form_id))
+        saved = _save_work(loaded, work, answers, current.id, mail_link=True)
+        mailed = {"mailed": "1"} if saved.link_mailed_to else {}
+        return redirect(url_for(".saved", form_id=form_id, **mailed))
 
     # "next": only this step's visible fields must be valid; the answers are kept either way
     errors = step_errors(evaluation, current)
     following = None if returning else neighbour_step(loaded.form, visible, current.id, +1)
-    token = _save_work(loaded, work, answers, current.id if errors else following or current.id)
+    token = _save_work(
+        loaded, work, answers, current.id if errors else following or current.id
+    ).token
     if errors:
         work = Work(answers, token, current.id, expires_at=work.expires_at)
         return _render_step(loaded, current, work, answers, evaluation, errors,
@@ -419,10 +433,14 @@ def saved(form_id: str) -> Any:
     work = _load_work(loaded)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
+    mailed_to = None
+    if request.args.get("mailed") and loaded.form.applicant_email:
+        mailed_to = work.answers.get(loaded.form.applicant_email)
     return render_template(
         "applicant/saved.html",
         **_page_context(loaded, work),
         continue_url=url_for(".begin", form_id=form_id),
+        mailed_to=mailed_to if isinstance(mailed_to, str) else None,
     )
 
 

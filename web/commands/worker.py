@@ -219,7 +219,7 @@ def list_command(statuses: tuple[str, ...], limit: int) -> None:
         target = row.recipient or row.url or "-"
         error = (row.last_error or "").replace("\n", " ")
         click.echo(f"{row.id}\t{row.status}\t{row.attempts}\t{row.channel}:{target}"
-                   f"\t{row.submission_id}\t{error}")
+                   f"\t{row.submission_id or 'draft:' + str(row.draft_id)}\t{error}")
     click.echo(f"{len(rows)} notification(s)", err=True)
 
 
