@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from signin_support import CSRF_INPUT, login
 from werkzeug.test import TestResponse
 
 PASSWORD = "correct horse battery"
@@ -79,15 +80,6 @@ def form(**changes: Any) -> dict[str, Any]:
     return data
 
 
-_CSRF = re.compile(r'name="_csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_from(page: str) -> str:
-    found = _CSRF.search(page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
 class Browser:
     """A test client that signs in and sends CSRF tokens like the admin pages do."""
 
@@ -101,9 +93,7 @@ class Browser:
             self.refresh_token()
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
-        page = self.client.get("/login").get_data(as_text=True)
-        response = self.client.post("/login", data={
-            "email": email, "password": password, "_csrf_token": csrf_from(page)})
+        response = login(self.client, email, password)
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
         self.refresh_token()
         return response
@@ -111,9 +101,9 @@ class Browser:
     def refresh_token(self) -> str:
         """The session's CSRF token, from the first page that has a form with one."""
         for url in ("/admin/users", "/inbox", "/login"):
-            match = _CSRF.search(self.client.get(url).get_data(as_text=True))
+            match = CSRF_INPUT.search(self.client.get(url).get_data(as_text=True))
             if match:
-                self.token = match.group(1)
+                self.token = match.group(2) or match.group(3)
                 return self.token
         raise AssertionError("no page with a CSRF token")
 

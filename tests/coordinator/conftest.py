@@ -22,36 +22,20 @@ from coordinator_helpers import (
     Staff,
 )
 from flask import Flask
+from signin_support import staff_app
 
-from engine.services import create_user, import_definition, publish_form, publish_workflow
 from engine.storage import Database
-from web import create_app
 from web.db import get_db
 
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
-                 "FORMFLOW_DATABASE_URL", "FORMFLOW_REDIS_URL", "FORMFLOW_FORMS_DIR",
-                 "FORMFLOW_WORKFLOWS_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'formflow.db'}",
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
-    db = get_db(app)
-    db.upgrade()
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, WORKFLOW["id"])
-    import_definition(db, FORM, "form")
-    publish_form(db, FORM["id"])
-    for email, roles in ((COORDINATOR, ["coordinator"]), (OTHER_COORDINATOR, ["coordinator"]),
-                         (ADMIN, ["admin"]), (TREASURER, ["treasurer"])):
-        create_user(db, email, roles, PASSWORD)
+    users = [(COORDINATOR, ["coordinator"]), (OTHER_COORDINATOR, ["coordinator"]),
+             (ADMIN, ["admin"]), (TREASURER, ["treasurer"])]
+    app = staff_app(tmp_path, monkeypatch, workflow=WORKFLOW, form=FORM, password=PASSWORD,
+                    users=users)
     yield app
-    db.dispose()
+    get_db(app).dispose()
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Definitions, users and a signed-in client for the coordinator tests."""
+"""Definitions, users and a signed-in client for the coordinator tests (signing in itself is
+``signin_support``'s)."""
 
 from __future__ import annotations
 
 import copy
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from signin_support import csrf_field, signed_in
 from werkzeug.test import TestResponse
 
 from engine.services.tokens import hash_token
@@ -97,20 +98,6 @@ def answers(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-CSRF_INPUT = re.compile(
-    r'name="(_?csrf_token)"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="(_?csrf_token)"'
-)
-
-
-def csrf_field(page: str) -> dict[str, str]:
-    """The CSRF hidden field of the first form on ``page``, as form data."""
-    found = CSRF_INPUT.search(page)
-    assert found, "no CSRF token on the page"
-    if found.group(1):
-        return {found.group(1): found.group(2)}
-    return {found.group(4): found.group(3)}
-
-
 class Staff:
     """Signed-in test clients for the app's users."""
 
@@ -118,21 +105,9 @@ class Staff:
         self.app = app
 
     def client(self, email: str | None = None, password: str = PASSWORD) -> FlaskClient:
-        client = self.app.test_client()
-        if email is not None:
-            response = login(client, email, password)
-            assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return client
-
-
-def login(client: FlaskClient, email: str, password: str, next_url: str | None = None
-          ) -> TestResponse:
-    query = f"?next={next_url}" if next_url else ""
-    page = client.get(f"/login{query}").get_data(as_text=True)
-    data = {"email": email, "password": password, **csrf_field(page)}
-    if next_url:
-        data["next"] = next_url
-    return client.post(f"/login{query}", data=data)
+        if email is None:
+            return self.app.test_client()
+        return signed_in(self.app, email, password)
 
 
 def post_form(client: FlaskClient, page_url: str, action: str, data: Mapping[str, Any]

@@ -11,10 +11,9 @@ from coordinator_helpers import (
     PASSWORD,
     TREASURER,
     Staff,
-    csrf_field,
-    login,
 )
 from flask import Flask
+from signin_support import csrf_field, login
 
 from engine.services import set_password, set_user_active
 from engine.storage import Database

@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from coordinator_helpers import ADMIN, COORDINATOR, Staff, answers, csrf_field
+from coordinator_helpers import ADMIN, COORDINATOR, Staff, answers
 from flask import Flask
 from flask.testing import FlaskClient
+from signin_support import csrf_field
 from werkzeug.test import TestResponse
 
 from engine.services import create_api_token, save_draft, submit

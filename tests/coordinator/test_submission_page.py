@@ -11,11 +11,11 @@ from coordinator_helpers import (
     OTHER_COORDINATOR,
     Staff,
     answers,
-    csrf_field,
     form,
     post_form,
 )
 from flask import Flask
+from signin_support import csrf_field
 
 from engine.services import (
     fire_transition,

@@ -5,11 +5,9 @@ delivers it once the server is back."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from flask import Flask
-from flask.testing import FlaskClient
 from notify_helpers import (
     COORDINATOR,
     PASSWORD,
@@ -18,27 +16,12 @@ from notify_helpers import (
     WorkerProcess,
     wait_for,
 )
+from signin_support import signed_in
 
 from engine.services import get_notification, notifications_for
 from engine.storage import Database, OutboxRecord
 from web.cli import main
 from workers.channels.mail import message_id_for
-
-CSRF_INPUT = re.compile(r'<input[^>]*name="(_?csrf_token)"[^>]*>')
-
-
-def signed_in(app: Flask) -> FlaskClient:
-    """A client signed in as the coordinator through the login page."""
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    field = CSRF_INPUT.search(page)
-    assert field, "no CSRF field on the login page"
-    value = re.search(r'value="([^"]+)"', field.group(0))
-    assert value
-    response = client.post("/login", data={"email": COORDINATOR, "password": PASSWORD,
-                                           field.group(1): value.group(1)})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
 
 
 def by_role(db: Database, submission_id: str) -> dict[str, OutboxRecord]:
@@ -70,7 +53,7 @@ def test_smtp_outage_is_retried_recorded_shown_and_retried_by_hand(
     assert rows["webhook"].status == "sent", "other channels are not held up"
 
     # Visible where people look: the submission's timeline and the CLI.
-    page = signed_in(app).get(f"/inbox/{submission_id}")
+    page = signed_in(app, COORDINATOR, PASSWORD).get(f"/inbox/{submission_id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "ada@example.org" in html and f"127.0.0.1:{mail_sink.port} unreachable" in html

@@ -352,8 +352,9 @@ def step(form_id: str, step_id: str) -> Any:
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
         saved = _save_work(loaded, work, answers, current.id, mail_link=True)
-        mailed = {"mailed": "1"} if saved.link_mailed_to else {}
-        return redirect(url_for(".saved", form_id=form_id, **mailed))
+        if saved.link_mailed_to:
+            applicant_session.remember_link_mailed(form_id, saved.link_mailed_to)
+        return redirect(url_for(".saved", form_id=form_id))
 
     # "next": only this step's visible fields must be valid; the answers are kept either way
     errors = step_errors(evaluation, current)
@@ -433,14 +434,11 @@ def saved(form_id: str) -> Any:
     work = _load_work(loaded)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
-    mailed_to = None
-    if request.args.get("mailed") and loaded.form.applicant_email:
-        mailed_to = work.answers.get(loaded.form.applicant_email)
     return render_template(
         "applicant/saved.html",
         **_page_context(loaded, work),
         continue_url=url_for(".begin", form_id=form_id),
-        mailed_to=mailed_to if isinstance(mailed_to, str) else None,
+        mailed_to=applicant_session.link_mailed_to(form_id),
     )
 
 
