@@ -71,7 +71,9 @@ class Element {
   }
 
   removeEventListener(type, listener) { this.listeners.get(type)?.delete(listener); }
-  dispatch(type) { for (const listener of this.listeners.get(type) || []) listener({ type }); }
+  dispatch(type, target = undefined) {
+    for (const listener of this.listeners.get(type) || []) listener({ type, target });
+  }
 }
 
 const h = (tag, attributes, ...children) => new Element(tag, attributes, children);
@@ -126,6 +128,27 @@ test('input and change events re-evaluate: a chosen topic shows and requires con
   assert.equal(page.control('topic_consent').disabled, true);
   assert.equal(page.control('topic_consent').required, false);
   assert.equal(page.control('topic_consent').hasAttribute('aria-required'), false);
+});
+
+test('the change that follows an input evaluates only when the answer moved on', () => {
+  const page = seedPage();
+  const controller = FormflowForm.attach(page.form);
+  const topic = page.control('topic');
+  topic.value = 'transparenz';
+  page.form.dispatch('input', topic);
+  const afterInput = controller.result();
+  page.form.dispatch('change', topic); // what browsers send right after, same value
+  assert.equal(controller.result(), afterInput, 'no second evaluation of the same answers');
+  topic.value = '';
+  page.form.dispatch('change', topic); // a change without an input before it
+  assert.notEqual(controller.result(), afterInput);
+  assert.equal(page.wrapper('topic_consent').hidden, true);
+  const box = page.control('topic_consent');
+  page.form.dispatch('input', box);
+  const boxResult = controller.result();
+  box.checked = true; // the state moved between input and change: evaluated again
+  page.form.dispatch('change', box);
+  assert.notEqual(controller.result(), boxResult);
 });
 
 test('the counter shows code points of the trimmed text against max_length', () => {

@@ -146,16 +146,30 @@
       apply(form, compiled, last, answers);
       return last;
     };
-    form.addEventListener('input', update);
-    form.addEventListener('change', update);
+    // Browsers fire `change` right after `input` for boxes, radios and selects, and again on
+    // leaving a text field: the answers are then what the `input` already evaluated.
+    let seen = null;
+    const state = (control) => [control, control.value, control.checked];
+    const unchanged = (control) => seen !== null && state(control).every((v, i) => v === seen[i]);
+    const onInput = (event) => {
+      seen = event.target ? state(event.target) : null;
+      update();
+    };
+    const onChange = (event) => {
+      if (event.target && unchanged(event.target)) return;
+      seen = null;
+      update();
+    };
+    form.addEventListener('input', onInput);
+    form.addEventListener('change', onChange);
     update();
     return {
       compiled,
       update,
       result: () => last,
       detach() {
-        form.removeEventListener('input', update);
-        form.removeEventListener('change', update);
+        form.removeEventListener('input', onInput);
+        form.removeEventListener('change', onChange);
       },
     };
   }
