@@ -5,8 +5,9 @@ addressed by an opaque cursor naming the last (or first) submission shown, so pa
 cheap and stable however many submissions there are and however many arrive meanwhile.
 
 Assignment is recorded twice, on purpose: in the submission (``assigned_to``, for the "mine"
-filter) and as a comment event in its history (who assigned whom, when), in one transaction,
-because the events table is the audit trail and has no separate kind for it.
+filter) and as an ``assignment`` event in its history (who assigned whom, when; the assignee's
+address in ``comment``, None when unassigned), in one transaction, because the events table
+is the audit trail. Pages word the event in the reader's language.
 """
 
 from __future__ import annotations
@@ -199,8 +200,8 @@ def assign_submission(
             return submission  # nothing to change, nothing to note
         if not store.submissions.assign(submission.id, submission.version, assignee_id):
             raise StaleState("someone else changed this submission at the same time; try again")
-        note = f"Zugewiesen an {assignee.email}" if assignee else "Zuweisung aufgehoben"
-        store.events.add(submission_id=submission.id, kind="comment", actor=actor, comment=note)
+        store.events.add(submission_id=submission.id, kind="assignment", actor=actor,
+                         comment=assignee.email if assignee else None)
         updated = store.submissions.get(submission.id)
     assert updated is not None
     return updated

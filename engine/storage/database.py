@@ -34,7 +34,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -281,7 +281,11 @@ class Database:
             engine = self._get_engine()
             if self.backend == "sqlite":
                 engine = engine.execution_options(**{_BEGIN_OPTION: "EXCLUSIVE"})
-            with engine.begin() as connection:
+            with (
+                engine.connect() as connection,
+                _sqlite_foreign_keys_off(connection, self.backend == "sqlite"),
+                connection.begin(),
+            ):
                 if self.backend == "postgresql":
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
@@ -289,6 +293,13 @@ class Database:
                 config = _alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
+                if self.backend == "sqlite":
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:  # rolls the whole upgrade back
+                        raise StorageUnavailable(
+                            f"the schema upgrade would break {len(broken)} reference(s), "
+                            f"e.g. {tuple(broken[0])}; nothing was changed"
+                        )
 
     def current_revision(self) -> str | None:
         """The schema revision the database is at (None: never initialised)."""
@@ -318,6 +329,28 @@ class Database:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection, sqlite: bool) -> Iterator[None]:
+    """Foreign keys off while SQLite migrations run (then checked, see ``upgrade``).
+
+    SQLite changes a table's constraints only by copying it into a new table and dropping the
+    old one (Alembic's batch mode), and with foreign keys on, that drop deletes the rows of
+    every table referencing it with ``ON DELETE CASCADE`` — an outbox losing its rows because
+    the events table got a new CHECK. The pragma is ignored inside a transaction, so it is set
+    on the DBAPI connection before ``BEGIN`` and restored after ``COMMIT``.
+    """
+    if not sqlite:
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 def _alembic_config() -> Config:

@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 DefinitionKind = Literal["form", "workflow"]
-EventKind = Literal["created", "transition", "comment"]
+EventKind = Literal["created", "transition", "comment", "assignment"]
+"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned."""
 OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
 
 

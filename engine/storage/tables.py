@@ -207,7 +207,9 @@ class EventRow(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint("kind IN ('created', 'transition', 'comment')", name="kind"),
+        CheckConstraint(
+            "kind IN ('created', 'transition', 'comment', 'assignment')", name="kind"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

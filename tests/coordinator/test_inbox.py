@@ -197,8 +197,16 @@ def test_assignment_and_the_mine_filter(app: Flask, db: Database) -> None:
     page = client.get("/inbox?mine=1").get_data(as_text=True)
     assert _ids(page) == [mine.id]
     assert OTHER_COORDINATOR in client.get("/inbox").get_data(as_text=True)
-    notes = [e.comment for e in history(db, theirs.id) if e.kind == "comment"]
-    assert notes == [f"Zugewiesen an {OTHER_COORDINATOR}"]  # in the audit trail
+    trail = [(e.kind, e.actor, e.comment) for e in history(db, theirs.id)][1:]
+    assert trail == [("assignment", COORDINATOR, OTHER_COORDINATOR)]  # in the audit trail
+    timeline = client.get(f"/inbox/{theirs.id}").get_data(as_text=True)
+    assert f"Zugewiesen an {OTHER_COORDINATOR}" in timeline
+    english = client.get(f"/inbox/{theirs.id}?lang=en").get_data(as_text=True)
+    assert f"Assigned to {OTHER_COORDINATOR}" in english
+
+    assign_submission(db, theirs.id, None, actor=COORDINATOR)
+    assert history(db, theirs.id)[-1].comment is None
+    assert "Assignment removed" in client.get(f"/inbox/{theirs.id}").get_data(as_text=True)
 
 
 def test_assignment_refuses_unknown_people_and_stale_views(app: Flask, db: Database) -> None:

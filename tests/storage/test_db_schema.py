@@ -9,9 +9,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from storage_helpers import upgrade_in_process
+from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, upgrade_in_process
 
 from engine.exceptions import StorageUnavailable
+from engine.services import (
+    history,
+    import_definition,
+    notifications_for,
+    publish_form,
+    publish_workflow,
+    submit,
+)
 from engine.storage import Database
 from engine.storage.tables import Base
 
@@ -95,3 +103,23 @@ def test_sqlite_connections_get_busy_timeout_wal_and_foreign_keys(tmp_path: Path
 def test_foreign_keys_are_enforced(db: Database) -> None:
     with pytest.raises(Exception, match="(?i)foreign key"), db.transaction() as store:
         store.events.add(submission_id="0" * 32, kind="comment", actor="x", comment="orphan")
+
+
+def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: str) -> None:
+    """SQLite rebuilds a table to change its constraints (0006: ``events``); the rows that
+    reference it with ON DELETE CASCADE (the outbox) must come through untouched."""
+    db = Database(database_url)
+    db.upgrade("0005")
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    created = submit(db, "membership", VALID_ANSWERS, "de")
+    before = notifications_for(db, created.id)
+    assert before, "the test workflow notifies on submission"
+
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    assert notifications_for(db, created.id) == before
+    assert [e.kind for e in history(db, created.id)] == ["created"]
+    db.dispose()

@@ -182,7 +182,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "kind": {
                 "type": "string",
-                "description": "`created`, `transition` or `comment` (more may be added).",
+                "description": "`created`, `transition`, `comment` or `assignment` (more may "
+                               "be added); for `assignment`, `comment` is the assignee's "
+                               "address, null when the submission was unassigned.",
             },
             "transition": {"type": ["string", "null"]},
             "from": {"type": ["string", "null"]},

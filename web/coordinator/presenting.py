@@ -266,6 +266,9 @@ def timeline(
                       transition=transition_label(workflow, event.transition or "", language),
                       **{"from": state_label(workflow, event.from_state or "", language)},
                       to=state_label(workflow, event.to_state or "", language))
+        elif event.kind == "assignment":
+            title = (_("Assigned to %(user)s", user=event.comment) if event.comment
+                     else _("Assignment removed"))
         else:
             title = _("Comment")
         entries.append(
@@ -273,7 +276,7 @@ def timeline(
                 at=format_datetime(event.at, language),
                 actor=event.actor,
                 title=title,
-                comment=event.comment,
+                comment=None if event.kind == "assignment" else event.comment,
                 notifications=[_notification_line(n, language) for n in by_event.get(event.id, [])],
             )
         )
