@@ -1,4 +1,4 @@
-"""WTForms fields built from one step of a FormDefinition, and what a template needs per field.
+"""The fields of one step as the step template renders them: WTForms controls, rendered once.
 
 WTForms renders the controls (escaping, ``checked``/``selected``, option ids); it validates
 nothing — the engine's evaluation is the only validation (written once, same messages for the
@@ -11,6 +11,14 @@ Every field is rendered, visible or not: a field the rules hide right now is ren
 the applicant's answers show the field. Without JavaScript the page simply reflects the
 server's evaluation.
 
+A step page is requested far more often than a form changes, so everything that depends only
+on (published version, step, language) is prepared once in a :class:`StepLayout`: the texts,
+the WTForms field classes, and each control as WTForms renders it for each of the few states
+a control can be in (shown/hidden × required × invalid, and for choices which option is
+chosen). A typed value is never kept there: the control of a text-like field is rendered
+once around a marker, and each request puts the escaped value where the marker was. So the
+HTML is exactly what WTForms writes, and a request only looks the pieces up.
+
 Ids follow one scheme that the error summary, labels and tests rely on:
 ``field-<id>`` (the control, or the fieldset of a group), ``field-<id>-<n>`` (the n-th option
 of a group), ``field-<id>-help``, ``field-<id>-error``, ``field-<id>-counter``.
@@ -18,11 +26,10 @@ of a group), ``field-<id>-help``, ``field-<id>-error``, ``field-<id>-counter``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
@@ -54,7 +61,7 @@ try:  # WTForms >= 3.3
 except ImportError:  # pragma: no cover - older WTForms take (value, label) tuples
     SelectChoice = None
 
-__all__ = ["FieldView", "build_step_fields", "counter_text", "dom_id"]
+__all__ = ["FieldLayout", "FieldView", "StepLayout", "counter_text", "dom_id"]
 
 INPUT_MODES = {"tel": "tel", "email": "email", "url": "url"}
 AUTOCOMPLETE_BY_TYPE = {"tel": "tel", "email": "email", "url": "url"}
@@ -73,109 +80,214 @@ def counter_text(f: FieldDefinition, raw: Any) -> str:
     return f"{count} / {f.max_length}" if f.max_length is not None else str(count)
 
 
-@dataclass
+State = tuple[bool, bool, bool]
+"""What a field's markup depends on besides its value: (visible, required, invalid)."""
+
+VALUE_MARK = "ffVALUEd41d8cd98f"
+"""Stands for a typed value while a text-like control is rendered once (letters and digits:
+escaping leaves it as it is)."""
+
+
+class FieldLayout:
+    """One field of a step in one language: its texts, ids and WTForms field class, and its
+    controls as rendered per :data:`State` (filled on first use)."""
+
+    def __init__(
+        self, f: FieldDefinition, text: Callable[[Text], str], choose_label: str
+    ) -> None:
+        self.definition = f
+        self.id = f.id
+        self.dom_id = dom_id(f.id)
+        self.help_id = f"{self.dom_id}-help"
+        self.error_id = f"{self.dom_id}-error"
+        self.counter_id = f"{self.dom_id}-counter"
+        self.label = text(f.label)
+        self.help = text(f.help)
+        self.placeholder = text(f.placeholder)
+        self.paragraphs = (
+            [p.strip() for p in text(f.content).split("\n\n") if p.strip()]
+            if f.type == "paragraph" else []
+        )
+        self.kind = _kind(f)
+        self.counted = bool(f.counter and f.type in TEXT_TYPES)
+        self.values = tuple(o.value for o in f.options)
+        self.unbound = _unbound(f, text, choose_label)
+        self._rendered: dict[State, _Rendered] = {}
+
+    def rendered(self, state: State) -> _Rendered:
+        found = self._rendered.get(state)
+        if found is None:
+            found = self._rendered[state] = _Rendered(self, *state)
+        return found
+
+    def render_control(self, data: Any, attrs: dict[str, Any]) -> Markup:
+        """The control as WTForms renders it for ``data`` (a WTForms field bound for it)."""
+        return Markup(self._bind(data)(**attrs))
+
+    def render_options(self, data: Any, attrs: dict[str, Any]) -> list[tuple[Markup, Markup]]:
+        """(control, label) of each option of a group as WTForms renders them for ``data``."""
+        return [(Markup(option(**attrs)), Markup(option.label)) for option in self._bind(data)]
+
+    def _bind(self, data: Any) -> Field:
+        assert self.unbound is not None
+        wtform = BaseForm([(self.id, self.unbound)])
+        wtform.process(data={self.id: data})
+        return wtform[self.id]
+
+
+class _Rendered:
+    """A field's markup in one :data:`State`: its wrapper's attributes and its controls, for
+    any value."""
+
+    def __init__(self, layout: FieldLayout, visible: bool, required: bool, invalid: bool):
+        self.layout = layout
+        ids = [layout.help_id] if layout.help else []
+        if invalid:
+            ids.append(layout.error_id)
+        describedby = " ".join(ids) or False
+        needed = "true" if required and visible else False
+        f = layout.definition
+        wrapper: dict[str, Any] = {"data-field": layout.id, "hidden": not visible}
+        if layout.kind == "group":
+            wrapper.update(
+                {
+                    "id": layout.dom_id,
+                    "tabindex": "-1",  # the error summary links here
+                    "aria-describedby": describedby,
+                    "aria-required": needed,
+                    "aria-invalid": "true" if invalid else False,
+                    "disabled": not visible,
+                    DISABLED_MARK: not visible,
+                }
+            )
+            if f.type == "radio":
+                wrapper["role"] = "radiogroup"
+        self.wrapper_attrs = _attributes(wrapper)
+        attrs = {
+            "required": required and visible,
+            "disabled": not visible,
+            DISABLED_MARK: not visible,
+        }
+        self.around: tuple[str, str] | None = None
+        """A text-like control split where its value goes (None: rendered per request)."""
+        self.controls: dict[Any, Markup] = {}
+        """A control with choices (select, checkbox) per chosen value."""
+        self.choices: list[tuple[str, Markup, Markup, Markup]] = []
+        """A group's options: (value, control, control when chosen, label)."""
+        if layout.kind == "group":
+            if f.type == "checkboxes":
+                attrs["required"] = False  # one `required` per box would demand every box
+                chosen = [c for c, _ in layout.render_options(list(layout.values), attrs)]
+            else:
+                chosen = [
+                    layout.render_options(value, attrs)[i][0]
+                    for i, value in enumerate(layout.values)
+                ]
+            self.choices = [
+                (value, control, chosen_control, label)
+                for value, (control, label), chosen_control in zip(
+                    layout.values, layout.render_options(None, attrs), chosen, strict=True
+                )
+            ]
+        elif layout.kind != "paragraph":
+            attrs["aria-describedby"] = describedby
+            attrs["aria-invalid"] = "true" if invalid else False
+            attrs["aria-required"] = needed
+            if f.type == "checkbox":
+                attrs["value"] = "true"
+            else:
+                attrs.update(_input_attrs(f))
+                if layout.placeholder and f.type != "select":
+                    attrs["placeholder"] = layout.placeholder
+            self.attrs = attrs
+            if f.type == "checkbox":
+                self.controls = {v: layout.render_control(v, attrs) for v in (False, True)}
+            elif f.type == "select":
+                self.controls = {  # "" chooses the empty option, None none
+                    v: layout.render_control(v, attrs) for v in (None, "", *layout.values)
+                }
+            else:
+                parts = str(layout.render_control(VALUE_MARK, attrs)).split(VALUE_MARK)
+                if len(parts) == 2:
+                    self.around = (parts[0], parts[1])
+
+    def control(self, data: Any) -> Markup:
+        if self.around is not None:
+            value = escape("" if data is None else data)
+            return Markup(f"{self.around[0]}{value}{self.around[1]}")
+        controls = self.controls
+        if controls:
+            found = controls.get(data if data in controls else None)
+            if found is not None:
+                return found
+        return self.layout.render_control(data, self.attrs)
+
+    def options(self, data: Any) -> list[tuple[Markup, Markup]]:
+        if self.layout.definition.type == "checkboxes":
+            picked = set(data)
+            return [(chosen if value in picked else control, label)
+                    for value, control, chosen, label in self.choices]
+        return [(chosen if value == data else control, label)
+                for value, control, chosen, label in self.choices]
+
+
 class FieldView:
-    """One field as the step template renders it."""
+    """One field as the step template renders it: its layout and this request's state."""
 
-    definition: FieldDefinition
-    bound: Field | None
-    """The WTForms field (None for a paragraph)."""
-    label: str
-    help: str
-    errors: list[str]
-    visible: bool
-    required: bool
-    placeholder: str = ""
-    counter: str | None = None
-    paragraphs: list[str] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.definition.id
-
-    @property
-    def kind(self) -> str:
-        """How the template lays it out: paragraph, group (fieldset), checkbox or input."""
-        if self.definition.type == "paragraph":
-            return "paragraph"
-        if self.definition.type in ("radio", "checkboxes"):
-            return "group"
-        if self.definition.type == "checkbox":
-            return "checkbox"
-        return "input"
-
-    @property
-    def dom_id(self) -> str:
-        return dom_id(self.id)
-
-    @property
-    def help_id(self) -> str:
-        return f"{self.dom_id}-help"
-
-    @property
-    def error_id(self) -> str:
-        return f"{self.dom_id}-error"
-
-    @property
-    def counter_id(self) -> str:
-        return f"{self.dom_id}-counter"
-
-    @property
-    def describedby(self) -> str | None:
-        ids = [self.help_id] if self.help else []
-        if self.errors:
-            ids.append(self.error_id)
-        return " ".join(ids) or None
+    def __init__(
+        self,
+        layout: FieldLayout,
+        data: Any,
+        *,
+        visible: bool,
+        required: bool,
+        errors: list[str],
+        counter: str | None,
+    ) -> None:
+        self.layout = layout
+        self.definition = layout.definition
+        self.id = layout.id
+        self.kind = layout.kind
+        self.dom_id = layout.dom_id
+        self.help_id = layout.help_id
+        self.error_id = layout.error_id
+        self.counter_id = layout.counter_id
+        self.label = layout.label
+        self.help = layout.help
+        self.placeholder = layout.placeholder
+        self.paragraphs = layout.paragraphs
+        self.data = data
+        """The answer as the WTForms field of its type holds it (see ``_initial``)."""
+        self.visible = visible
+        self.required = required
+        self.errors = errors
+        self.counter = counter
+        self._rendered = layout.rendered((visible, required, bool(errors)))
 
     def wrapper_attrs(self) -> Markup:
         """Attributes of the ``data-field`` element (a fieldset for groups)."""
-        attrs: dict[str, Any] = {"data-field": self.id, "hidden": not self.visible}
-        if self.kind == "group":
-            attrs.update(
-                {
-                    "id": self.dom_id,
-                    "tabindex": "-1",  # the error summary links here
-                    "aria-describedby": self.describedby or False,
-                    "aria-required": "true" if self.required and self.visible else False,
-                    "aria-invalid": "true" if self.errors else False,
-                    "disabled": not self.visible,
-                    DISABLED_MARK: not self.visible,
-                }
-            )
-            if self.definition.type == "radio":
-                attrs["role"] = "radiogroup"
-        return _attributes(attrs)
+        return self._rendered.wrapper_attrs
 
     def control(self) -> Markup:
         """The single control of a non-group field."""
-        assert self.bound is not None and self.kind in ("input", "checkbox")
-        attrs = self._state_attrs()
-        attrs["aria-describedby"] = self.describedby or False
-        attrs["aria-invalid"] = "true" if self.errors else False
-        attrs["aria-required"] = "true" if self.required and self.visible else False
-        f = self.definition
-        if f.type == "checkbox":
-            attrs["value"] = "true"
-        else:
-            attrs.update(_input_attrs(f))
-            if self.placeholder and f.type != "select":
-                attrs["placeholder"] = self.placeholder
-        return Markup(self.bound(**attrs))
+        assert self.kind in ("input", "checkbox")
+        return self._rendered.control(self.data)
 
     def options(self) -> list[tuple[Markup, Markup]]:
         """(control, label) for each option of a radio or checkbox group."""
-        assert self.bound is not None and self.kind == "group"
-        attrs = self._state_attrs()
-        if self.definition.type == "checkboxes":
-            attrs["required"] = False  # one `required` per box would demand every box
-        return [(Markup(option(**attrs)), Markup(option.label)) for option in self.bound]
+        assert self.kind == "group"
+        return self._rendered.options(self.data)
 
-    def _state_attrs(self) -> dict[str, Any]:
-        return {
-            "required": self.required and self.visible,
-            "disabled": not self.visible,
-            DISABLED_MARK: not self.visible,
-        }
+
+def _kind(f: FieldDefinition) -> str:
+    """How the template lays a field out: paragraph, group (fieldset), checkbox or input."""
+    if f.type == "paragraph":
+        return "paragraph"
+    if f.type in ("radio", "checkboxes"):
+        return "group"
+    if f.type == "checkbox":
+        return "checkbox"
+    return "input"
 
 
 def _input_attrs(f: FieldDefinition) -> dict[str, Any]:
@@ -268,43 +380,40 @@ def _initial(f: FieldDefinition, raw: Any) -> Any:
     return raw if isinstance(raw, str) else str(raw)
 
 
-def build_step_fields(
-    form: FormDefinition,
-    step: Step,
-    answers: Mapping[str, Any],
-    *,
-    visible: Sequence[str],
-    required: Sequence[str],
-    errors: Mapping[str, list[str]],
-    language: str,
-    choose_label: str,
-) -> list[FieldView]:
-    """The fields of ``step`` ready to render with the current raw ``answers``."""
+class StepLayout:
+    """One step of one form version in one language, ready to render many times (a version is
+    immutable; keep one per (version, step, language))."""
 
-    def text(value: Text) -> str:
-        return localize(value, language, form.default_language)
+    def __init__(
+        self, form: FormDefinition, step: Step, language: str, choose_label: str
+    ) -> None:
+        def text(value: Text) -> str:
+            return localize(value, language, form.default_language)
 
-    unbound = [(f.id, _unbound(f, text, choose_label)) for f in step.fields]
-    wtform = BaseForm([(name, u) for name, u in unbound if u is not None])
-    wtform.process(
-        data={f.id: _initial(f, answers.get(f.id)) for f in step.fields if f.is_input}
-    )
-    shown, needed = set(visible), set(required)
-    views = []
-    for f in step.fields:
-        view = FieldView(
-            definition=f,
-            bound=wtform[f.id] if f.is_input else None,
-            label=text(f.label),
-            help=text(f.help),
-            errors=list(errors.get(f.id, [])),
-            visible=f.id in shown,
-            required=f.id in needed,
-            placeholder=text(f.placeholder),
-        )
-        if f.type == "paragraph":
-            view.paragraphs = [p.strip() for p in text(f.content).split("\n\n") if p.strip()]
-        if f.counter and f.type in TEXT_TYPES:
-            view.counter = counter_text(f, answers.get(f.id))
-        views.append(view)
-    return views
+        self.step = step
+        self.fields = [FieldLayout(f, text, choose_label) for f in step.fields]
+
+    def render(
+        self,
+        answers: Mapping[str, Any],
+        *,
+        visible: Collection[str],
+        required: Collection[str],
+        errors: Mapping[str, list[str]],
+    ) -> list[FieldView]:
+        """The fields with the current raw ``answers``."""
+        views = []
+        for layout in self.fields:
+            f = layout.definition
+            raw = answers.get(f.id)
+            views.append(
+                FieldView(
+                    layout,
+                    _initial(f, raw) if f.is_input else None,
+                    visible=f.id in visible,
+                    required=f.id in required,
+                    errors=list(errors.get(f.id, ())),
+                    counter=counter_text(f, raw) if layout.counted else None,
+                )
+            )
+        return views

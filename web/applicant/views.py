@@ -62,7 +62,7 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import build_step_fields, dom_id
+from web.applicant.forms import StepLayout, dom_id
 from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, remember_language
@@ -85,6 +85,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("applicant", __name__)
 _DEFINITION_JSON_KEY = "formflow_definition_json"
+_STEP_LAYOUTS_KEY = "formflow_step_layouts"
 
 
 def applicant_post_limit() -> str:
@@ -149,6 +150,18 @@ class LoadedForm:
                     **policies["json.dumps_kwargs"],
                 )
             )
+        return found
+
+    def step_layout(self, step: Step, language: str) -> StepLayout:
+        """The step's fields prepared for rendering in ``language``, once per published
+        version, step and language (and app)."""
+        cache: dict[tuple[str, str, str], StepLayout] = current_app.extensions.setdefault(
+            _STEP_LAYOUTS_KEY, {}
+        )
+        key = (self.record.content_hash, step.id, language)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = StepLayout(self.form, step, language, _("Please choose"))
         return found
 
 
@@ -541,13 +554,11 @@ def _render_step(
 ) -> tuple[str, int]:
     language = current_language()
     form = loaded.form
-    fields = build_step_fields(
-        form, current, answers,
-        visible=evaluation.visible_fields,
-        required=evaluation.required,
+    fields = loaded.step_layout(current, language).render(
+        answers,
+        visible=set(evaluation.visible_fields),
+        required=set(evaluation.required),
         errors=errors,
-        language=language,
-        choose_label=_("Please choose"),
     )
     position, total = progress(evaluation.visible_steps, current.id)
     steps = [
