@@ -10,12 +10,16 @@ checks it against the head row's ``published_version`` with one small statement
 (:func:`current_published`), or — for a submission — inside the write transaction itself
 (``engine.services.submissions``). A version record is immutable once published, so a cached
 record whose number is still the published one is exactly what a fresh read would return.
+A reader that may show what was published a moment ago (a page the applicant could as well
+have loaded a second earlier) can skip the check while the last one is recent
+(:func:`recently_published`); publishing in this process forgets the cached record at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,6 +43,7 @@ __all__ = [
     "form_of",
     "guard_for",
     "known_published",
+    "recently_published",
     "remember_published",
     "workflow_of",
 ]
@@ -104,6 +109,10 @@ def _published_key(kind: str, definition_id: str) -> tuple[str, str, str]:
     return ("published", kind, definition_id)
 
 
+def _checked_key(kind: str, definition_id: str) -> tuple[str, str, str]:
+    return ("published-checked", kind, definition_id)
+
+
 def known_published(
     db: Database, kind: DefinitionKind, definition_id: str
 ) -> DefinitionVersionRecord | None:
@@ -113,11 +122,23 @@ def known_published(
     return found
 
 
+def recently_published(
+    db: Database, kind: DefinitionKind, definition_id: str, max_age: float
+) -> DefinitionVersionRecord | None:
+    """The version confirmed published by :func:`current_published` at most ``max_age``
+    seconds ago, or None (then ask :func:`current_published`)."""
+    checked: float | None = db.memo.get(_checked_key(kind, definition_id))
+    if checked is None or time.monotonic() - checked > max_age:
+        return None
+    return known_published(db, kind, definition_id)
+
+
 def remember_published(db: Database, record: DefinitionVersionRecord) -> None:
     db.memo[_published_key(record.kind, record.definition_id)] = record
 
 
 def forget_published(db: Database, kind: DefinitionKind, definition_id: str) -> None:
+    db.memo.pop(_checked_key(kind, definition_id), None)
     db.memo.pop(_published_key(kind, definition_id), None)
 
 
@@ -136,8 +157,10 @@ def current_published(
         return None
     cached = known_published(db, kind, definition_id)
     if cached is not None and cached.version == number:
+        db.memo[_checked_key(kind, definition_id)] = time.monotonic()
         return cached
     record = store.definitions.published(kind, definition_id)
     if record is not None:
         remember_published(db, record)
+        db.memo[_checked_key(kind, definition_id)] = time.monotonic()
     return record

@@ -78,6 +78,11 @@ HONEYPOT_FIELD = "_homepage"
 DEFAULT_APPLICANT_POST_LIMIT = "60 per minute"
 """POSTs per client IP on the applicant pages: a person clicks far less, a script far more."""
 
+PUBLISHED_MAX_AGE = 1.0
+"""Seconds a page shown by GET may lag behind a publish in another process (as if it had been
+loaded that much earlier) while the browser has no draft of the form; a draft is read with
+the published version it must agree with, and whatever a POST stores is checked anyway."""
+
 REVIEW_ARGS: dict[str, Any] = {"return": "review"}
 """Query of a step page opened from the review ("Ändern"): *Next* returns to the review."""
 
@@ -179,8 +184,10 @@ class Work:
 
 def _load(form_id: str) -> LoadedForm:
     db = get_db()
+    fresh = request.method != "GET" or applicant_session.draft_token(form_id) is not None
+    max_age = 0.0 if fresh else PUBLISHED_MAX_AGE
     try:
-        record, form = published_form(db, form_id)
+        record, form = published_form(db, form_id, max_age=max_age)
     except NotFound:
         abort(404)
     return LoadedForm(record, form, compiled_form(db, record))
