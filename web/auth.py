@@ -310,6 +310,10 @@ def logout_form() -> LogoutForm:
     return LogoutForm()
 
 
+def _current_user_context() -> dict[str, Any]:
+    return {"current_user": current_user}
+
+
 def init_app(app: Flask) -> None:
     """Sign-in for ``app``: session cookie hardening, the login manager and the login pages."""
     config = app.config
@@ -324,6 +328,10 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_LOGIN", DEFAULT_LOGIN_LIMIT)
     config.setdefault("RATELIMIT_LOGIN_IP", DEFAULT_LOGIN_IP_LIMIT)
     limits.init_app(app)  # idempotent: the login throttle needs the shared limiter bound
-    login_manager.init_app(app)
+    # Templates get the lazy proxy instead of Flask-Login's processor, which loads the user
+    # for every page: on an applicant's page that meant the "strong" session protection
+    # rewriting the session cookie (and expiring a remember cookie) on every request.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(_current_user_context)
     app.register_blueprint(bp)
     app.jinja_env.globals.setdefault("logout_form", logout_form)
