@@ -80,8 +80,8 @@ DEFAULT_APPLICANT_POST_LIMIT = "60 per minute"
 
 PUBLISHED_MAX_AGE = 1.0
 """Seconds a page shown by GET may lag behind a publish in another process (as if it had been
-loaded that much earlier) while the browser has no draft of the form; a draft is read with
-the published version it must agree with, and whatever a POST stores is checked anyway."""
+loaded that much earlier); a draft is read with the version published now (``_load_with_work``)
+and whatever a POST stores is checked against it."""
 
 REVIEW_ARGS: dict[str, Any] = {"return": "review"}
 """Query of a step page opened from the review ("Ändern"): *Next* returns to the review."""
@@ -180,12 +180,13 @@ class Work:
     carried_over: bool = False
     dropped: tuple[str, ...] = ()
     expires_at: datetime | None = None
+    version: int | None = None
+    """The form version the draft's answers are for: the one published when it was read."""
 
 
 def _load(form_id: str) -> LoadedForm:
     db = get_db()
-    fresh = request.method != "GET" or applicant_session.draft_token(form_id) is not None
-    max_age = 0.0 if fresh else PUBLISHED_MAX_AGE
+    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
     try:
         record, form = published_form(db, form_id, max_age=max_age)
     except NotFound:
@@ -216,7 +217,22 @@ def _load_work(loaded: LoadedForm) -> Work:
         carried_over=resumed.carried_over,
         dropped=resumed.dropped,
         expires_at=resumed.expires_at,
+        version=resumed.form_version,
     )
+
+
+def _load_with_work(form_id: str) -> tuple[LoadedForm, Work]:
+    """The published form and this browser's draft of it, for the same version.
+
+    Reading the draft confirms which version is published; should a GET's form be older (a
+    publish elsewhere within ``PUBLISHED_MAX_AGE``), both are loaded again.
+    """
+    loaded = _load(form_id)
+    work = _load_work(loaded)
+    if work.version is not None and work.version != loaded.record.version:
+        loaded = _load(form_id)
+        work = _load_work(loaded)
+    return loaded, work
 
 
 def _save_work(
@@ -321,8 +337,7 @@ def start() -> str:
 @bp.get("/f/<form_id>")
 def begin(form_id: str) -> ResponseReturnValue:
     """Start the form, or continue where this browser's draft left off."""
-    loaded = _load(form_id)
-    work = _load_work(loaded)
+    loaded, work = _load_with_work(form_id)
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
     visible = evaluation.visible_steps
     if not visible:
@@ -334,11 +349,10 @@ def begin(form_id: str) -> ResponseReturnValue:
 @bp.route("/f/<form_id>/step/<step_id>", methods=["GET", "POST"])
 @_post_limit_only
 def step(form_id: str, step_id: str) -> Any:
-    loaded = _load(form_id)
+    loaded, work = _load_with_work(form_id)
     current = step_of(loaded.form, step_id)
     if current is None:
         abort(404)
-    work = _load_work(loaded)
     language = current_language()
     if request.method == "GET":
         evaluation = evaluate(loaded.compiled, work.answers, language)
@@ -393,8 +407,7 @@ def step(form_id: str, step_id: str) -> Any:
 
 @bp.get("/f/<form_id>/review")
 def review(form_id: str) -> Any:
-    loaded = _load(form_id)
-    work = _load_work(loaded)
+    loaded, work = _load_with_work(form_id)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
@@ -450,8 +463,7 @@ def confirmation(form_id: str) -> Any:
 @bp.get("/f/<form_id>/saved")
 def saved(form_id: str) -> Any:
     """After "save and continue later": the resume link, and until when it works."""
-    loaded = _load(form_id)
-    work = _load_work(loaded)
+    loaded, work = _load_with_work(form_id)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
     return render_template(
