@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -32,6 +32,7 @@ __all__ = [
     "current_language",
     "init_app",
     "language_url",
+    "page_translations",
     "remember_language",
 ]
 
@@ -42,6 +43,8 @@ LANGUAGE_NAMES: dict[str, str] = {"de": "Deutsch", "en": "English"}
 """Each language named in itself, as a language switch must."""
 
 SESSION_KEY = "lang"
+_LANGUAGE_ATTR = "formflow_language"
+_TRANSLATIONS_ATTR = "formflow_translations"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
@@ -53,6 +56,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_language)
+    # Flask-Babel's template callables look up context, domain and locale on every call.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.before_request(_remember_asked_language)
     app.context_processor(_template_globals)
 
@@ -69,8 +80,29 @@ def select_language() -> str:
 
 
 def current_language() -> str:
-    """The language of the page being rendered (``de`` or ``en``)."""
-    locale = get_locale()
+    """The language of the page being rendered (``de`` or ``en``), decided once per request."""
+    if not has_request_context():
+        return _language_of(get_locale())
+    found: str | None = getattr(request, _LANGUAGE_ATTR, None)
+    if found is None:
+        found = _language_of(get_locale())
+        setattr(request, _LANGUAGE_ATTR, found)
+    return found
+
+
+def page_translations() -> Any:
+    """Flask-Babel's translations for this request (the app's catalogue in its language),
+    looked up once per request: a page does not change language while it is built."""
+    if not has_request_context():
+        return get_translations()
+    found = getattr(request, _TRANSLATIONS_ATTR, None)
+    if found is None:
+        found = get_translations()
+        setattr(request, _TRANSLATIONS_ATTR, found)
+    return found
+
+
+def _language_of(locale: Any) -> str:
     language = locale.language if locale is not None else UI_LANGUAGES[0]
     return language if language in UI_LANGUAGES else UI_LANGUAGES[0]
 
