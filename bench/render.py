@@ -8,7 +8,9 @@
     (no cookie) and a browser with a saved draft (its session names the draft, whose answers
     fill the page). A bounded number of GETs of the membership form's *Mitarbeit* step go to
     each over keep-alive loopback connections, in alternating rounds; the median round counts.
-    Prints requests/s and the ratio formflow / baseline (target ≥ 0.8).
+    Prints requests/s and the ratio formflow / baseline (target ≥ 0.8), and the server
+    processes' CPU time per request (less at the mercy of a busy machine than requests/s).
+    Starting, stopping and watching the servers: ``bench/serving.py``.
 
 (b) **Live re-evaluation in Chromium** (Debian's ``/usr/bin/chromium`` through Playwright, never
     a downloaded browser). A generated 5,000-field form in 100 steps, with as many rules
@@ -40,13 +42,9 @@ import contextlib
 import http.client
 import os
 import platform
-import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -72,6 +70,15 @@ from engine.storage import Database  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rules import FAN_OUT, FIELDS_PER_STEP, KINDS, _answer, _field  # noqa: E402 - same generated fields
+from serving import (  # noqa: E402
+    Server,
+    Shape,
+    formflow_env,
+    get,
+    gunicorn,
+    prepare_formflow,
+    session_cookie,
+)
 
 RATIO_TARGET = 0.8
 FRAME_MS = 16.0
@@ -95,13 +102,6 @@ Json = dict[str, Any]
 # == (a) serving the step page =================================================================
 
 
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -112,60 +112,12 @@ class Scenario:
     """Text every answer must contain (the page really rendered what it should)."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _get(port: int, path: str, cookie: str | None = None) -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response
-
-
-def _wait_ready(server: Server, health: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise SystemExit(f"{server.name} exited with {server.process.returncode}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if _get(server.port, health).status == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{server.name} did not answer {health} within {timeout:.0f} s")
-
-
-@contextlib.contextmanager
-def _gunicorn(name: str, app: str, env: dict[str, str], health: str, workers: int,
-              threads: int, extra: list[str] | None = None) -> Iterator[Server]:
-    port = _free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-               "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5",
-               "--log-level", "warning", "--bind", f"127.0.0.1:{port}", *(extra or []), app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    server = Server(name, port, process)
-    try:
-        _wait_ready(server, health)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _session_cookie(response: http.client.HTTPResponse) -> str:
-    header = response.getheader("Set-Cookie") or ""
-    found = re.match(r"\s*(session=[^;]+)", header)
-    if not found:
-        raise SystemExit(f"no session cookie in {header!r}")
-    return found.group(1)
+@dataclass(frozen=True)
+class Round:
+    rate: float
+    """Requests per second."""
+    cpu_ms: float | None
+    """CPU time of the server processes per request (None where /proc cannot tell)."""
 
 
 def _send(port: int, scenario: Scenario, cookie: str | None, count: int,
@@ -193,22 +145,27 @@ def _send(port: int, scenario: Scenario, cookie: str | None, count: int,
             statuses.update(local)
 
 
-def _round(port: int, scenario: Scenario, requests: int) -> float:
-    """Requests per second for ``requests`` GETs spread over the scenario's client threads."""
+def _round(server: Server, scenario: Scenario, requests: int) -> Round:
+    """``requests`` GETs spread over the scenario's client threads."""
     threads = len(scenario.cookies)
     shares = [requests // threads + (1 if i < requests % threads else 0) for i in range(threads)]
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
+    cpu_before = server.cpu_seconds()
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        futures = [pool.submit(_send, port, scenario, cookie, n, statuses, lock)
+        futures = [pool.submit(_send, server.port, scenario, cookie, n, statuses, lock)
                    for cookie, n in zip(scenario.cookies, shares, strict=True)]
         for future in futures:
             future.result()
     seconds = time.perf_counter() - started
+    cpu_after = server.cpu_seconds()
     if set(statuses) != {200}:
-        raise SystemExit(f"{scenario.name} on port {port}: answers {dict(statuses)}")
-    return requests / seconds
+        raise SystemExit(f"{scenario.name} on port {server.port}: answers {dict(statuses)}")
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None:
+        cpu_ms = (cpu_after - cpu_before) * 1000 / requests
+    return Round(requests / seconds, cpu_ms)
 
 
 def _formflow_scenarios(server: Server, db: Database, threads: int) -> list[Scenario]:
@@ -216,7 +173,7 @@ def _formflow_scenarios(server: Server, db: Database, threads: int) -> list[Scen
     for _ in range(threads):
         token = save_draft(db, "membership", MEMBERSHIP_ANSWERS, step="participation",
                            language="de").token
-        cookies.append(_session_cookie(_get(server.port, f"/resume/{token}")))
+        cookies.append(session_cookie(get(server.port, f"/resume/{token}")))
     return [
         Scenario("first visit", STEP_PATH, [None] * threads, 'id="field-topic"'),
         Scenario("with draft", STEP_PATH, cookies, 'selected value="transparenz"'),
@@ -224,7 +181,7 @@ def _formflow_scenarios(server: Server, db: Database, threads: int) -> list[Scen
 
 
 def _baseline_scenarios(server: Server, threads: int) -> list[Scenario]:
-    cookies: list[str | None] = [_session_cookie(_get(server.port, "/new-draft"))
+    cookies: list[str | None] = [session_cookie(get(server.port, "/new-draft"))
                                  for _ in range(threads)]
     path = "/step/participation"
     return [
@@ -233,51 +190,58 @@ def _baseline_scenarios(server: Server, threads: int) -> list[Scenario]:
     ]
 
 
+def _cpu_text(ours: list[Round], theirs: list[Round]) -> str:
+    """Median server CPU per request of both, and their ratio (baseline / formflow)."""
+    mine = [r.cpu_ms for r in ours if r.cpu_ms is not None]
+    base = [r.cpu_ms for r in theirs if r.cpu_ms is not None]
+    if not mine or not base:
+        return "n/a"
+    a, b = statistics.median(mine), statistics.median(base)
+    return f"{a:.2f} / {b:.2f} ms = {b / a:.2f}"
+
+
 def bench_serving(args: argparse.Namespace) -> bool:
+    shape = Shape(args.workers, args.server_threads)
     print(f"(a) GET {STEP_PATH}: formflow vs hand-written Flask + WTForms, gunicorn "
-          f"{args.workers} workers × {args.server_threads} threads, {args.threads} client "
+          f"{shape.workers} workers × {shape.threads} threads, {args.threads} client "
           f"threads, {args.requests} requests per round, {args.rounds} rounds")
     folder = Path(tempfile.mkdtemp(prefix="ff-bench-render-"))
     ok = True
     try:
-        instance = folder / "instance"
         database_url = f"sqlite:///{folder / 'formflow.sqlite3'}"
-        db = Database(database_url)
-        db.upgrade()
-        outcomes = import_directory(db, ROOT / "forms", ROOT / "workflows")
-        if not all(o.ok for o in outcomes):
-            raise SystemExit(f"definitions refused: {[o.path.name for o in outcomes if not o.ok]}")
-        clean = {k: "" for k in os.environ if k.startswith("FORMFLOW_")}
-        formflow_env = {**clean, "FORMFLOW_INSTANCE": str(instance),
-                        "FORMFLOW_DATABASE_URL": database_url,
-                        "FORMFLOW_SECRET_KEY": secrets.token_hex(16)}
-        baseline_env = {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")}
-        shape = {"workers": args.workers, "threads": args.server_threads}
-        with _gunicorn("formflow", "web:create_app()", formflow_env, "/", **shape) as ff, \
-                _gunicorn("baseline", "baseline_render:create_app()", baseline_env, "/health",
-                          extra=["--pythonpath", str(ROOT / "bench")], **shape) as base:
+        db = prepare_formflow(database_url)
+        formflow = formflow_env(folder / "instance", database_url,
+                                FORMFLOW_SECRET_KEY=secrets.token_hex(16))
+        baseline = {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")}
+        with gunicorn(shape, "formflow", "web:create_app()", formflow, "/") as ff, \
+                gunicorn(shape, "baseline", "baseline_render:create_app()", baseline, "/health",
+                         extra=["--pythonpath", str(ROOT / "bench")]) as base:
             pairs = list(zip(_formflow_scenarios(ff, db, args.threads),
                              _baseline_scenarios(base, args.threads), strict=True))
             print(f"{'scenario':<12} {'formflow req/s':>15} {'baseline req/s':>15} "
                   f"{'ratio':>7}  rounds (formflow/baseline)")
+            cpu_rows = []
             for ours, theirs in pairs:
-                _round(ff.port, ours, args.warmup)
-                _round(base.port, theirs, args.warmup)
-                rates: dict[str, list[float]] = {"formflow": [], "baseline": []}
+                _round(ff, ours, args.warmup)
+                _round(base, theirs, args.warmup)
+                rounds: dict[str, list[Round]] = {"formflow": [], "baseline": []}
                 for r in range(args.rounds):  # alternate who goes first: same machine load
                     order = [("formflow", ff, ours), ("baseline", base, theirs)]
                     for name, server, scenario in (order if r % 2 == 0 else order[::-1]):
-                        rates[name].append(_round(server.port, scenario, args.requests))
-                ff_rate = statistics.median(rates["formflow"])
-                base_rate = statistics.median(rates["baseline"])
+                        rounds[name].append(_round(server, scenario, args.requests))
+                ff_rate = statistics.median(r.rate for r in rounds["formflow"])
+                base_rate = statistics.median(r.rate for r in rounds["baseline"])
                 ratio = ff_rate / base_rate
                 verdict = "ok" if ratio >= RATIO_TARGET else "MISSED"
-                rounds = ", ".join(f"{a:.0f}/{b:.0f}"
-                                   for a, b in zip(rates["formflow"], rates["baseline"],
-                                                   strict=True))
+                each = ", ".join(f"{a.rate:.0f}/{b.rate:.0f}"
+                                 for a, b in zip(rounds["formflow"], rounds["baseline"],
+                                                 strict=True))
                 print(f"{ours.name:<12} {ff_rate:>15.0f} {base_rate:>15.0f} {ratio:>7.2f}  "
-                      f"{rounds}  {verdict} (target ≥ {RATIO_TARGET})")
+                      f"{each}  {verdict} (target ≥ {RATIO_TARGET})")
+                cpu_rows.append((ours.name, _cpu_text(rounds["formflow"], rounds["baseline"])))
                 ok = ok and ratio >= RATIO_TARGET / 1.6
+            for name, text in cpu_rows:
+                print(f"server CPU per request, {name}: formflow / baseline {text}")
             sizes = (len(_body(ff.port, STEP_PATH)), len(_body(base.port, "/step/participation")))
             print(f"page size: formflow {sizes[0]:,} bytes, baseline {sizes[1]:,} bytes")
         db.dispose()
