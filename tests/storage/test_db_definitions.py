@@ -16,6 +16,7 @@ from engine.services import (
     list_published,
     publish_form,
     publish_workflow,
+    published_form,
 )
 from engine.storage import Database
 
@@ -108,6 +109,29 @@ def test_publishing_a_workflow_checks_the_published_forms_using_it(db: Database)
     with db.read() as store:
         current = store.definitions.published("workflow", "review")
     assert current is not None and current.version == 1
+
+
+def test_a_reader_may_take_the_version_confirmed_published_moments_ago(
+    db: Database, database_url: str
+) -> None:
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, FORM["id"])
+    assert published_form(db, FORM["id"])[0].version == 1  # read, and confirmed now
+
+    elsewhere = Database(database_url)  # another process publishes
+    try:
+        import_definition(elsewhere, form(title={"de": "Zwei", "en": "Two"}), "form")
+        publish_form(elsewhere, FORM["id"])
+    finally:
+        elsewhere.dispose()
+    assert published_form(db, FORM["id"], max_age=3600)[0].version == 1
+    assert published_form(db, FORM["id"])[0].version == 2  # without max_age: always checked
+
+    import_definition(db, form(title={"de": "Drei", "en": "Three"}), "form")
+    publish_form(db, FORM["id"])  # in this process: seen at once
+    assert published_form(db, FORM["id"], max_age=3600)[0].version == 3
 
 
 def test_unknown_ids_and_versions_are_not_found(db: Database) -> None:
