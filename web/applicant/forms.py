@@ -124,9 +124,13 @@ class FieldLayout:
         """The control as WTForms renders it for ``data`` (a WTForms field bound for it)."""
         return Markup(self._bind(data)(**attrs))
 
-    def render_options(self, data: Any, attrs: dict[str, Any]) -> list[tuple[Markup, Markup]]:
-        """(control, label) of each option of a group as WTForms renders them for ``data``."""
-        return [(Markup(option(**attrs)), Markup(option.label)) for option in self._bind(data)]
+    def render_options(self, attrs: dict[str, Any]) -> list[tuple[Markup, Markup, Markup]]:
+        """(control, control when chosen, label) of each option of a group as WTForms renders
+        them (a chosen option's widget adds ``checked``, as passing it does)."""
+        return [
+            (Markup(option(**attrs)), Markup(option(**attrs, checked=True)), Markup(option.label))
+            for option in self._bind(None)
+        ]
 
     def _bind(self, data: Any) -> Field:
         assert self.unbound is not None
@@ -170,24 +174,19 @@ class _Rendered:
         }
         self.around: tuple[str, str] | None = None
         """A text-like control split where its value goes (None: rendered per request)."""
+        self.keys: frozenset[Any] | None = None
+        """The values a control with choices (select, checkbox) is rendered for, each on first
+        use into ``controls``; any other value renders as None (nothing chosen)."""
         self.controls: dict[Any, Markup] = {}
-        """A control with choices (select, checkbox) per chosen value."""
         self.choices: list[tuple[str, Markup, Markup, Markup]] = []
         """A group's options: (value, control, control when chosen, label)."""
         if layout.kind == "group":
             if f.type == "checkboxes":
                 attrs["required"] = False  # one `required` per box would demand every box
-                chosen = [c for c, _ in layout.render_options(list(layout.values), attrs)]
-            else:
-                chosen = [
-                    layout.render_options(value, attrs)[i][0]
-                    for i, value in enumerate(layout.values)
-                ]
             self.choices = [
-                (value, control, chosen_control, label)
-                for value, (control, label), chosen_control in zip(
-                    layout.values, layout.render_options(None, attrs), chosen, strict=True
-                )
+                (value, *rendered)
+                for value, rendered in zip(layout.values, layout.render_options(attrs),
+                                           strict=True)
             ]
         elif layout.kind != "paragraph":
             attrs["aria-describedby"] = describedby
@@ -201,11 +200,9 @@ class _Rendered:
                     attrs["placeholder"] = layout.placeholder
             self.attrs = attrs
             if f.type == "checkbox":
-                self.controls = {v: layout.render_control(v, attrs) for v in (False, True)}
+                self.keys = frozenset((False, True))
             elif f.type == "select":
-                self.controls = {  # "" chooses the empty option, None none
-                    v: layout.render_control(v, attrs) for v in (None, "", *layout.values)
-                }
+                self.keys = frozenset((None, "", *layout.values))  # "": the empty option
             else:
                 parts = str(layout.render_control(VALUE_MARK, attrs)).split(VALUE_MARK)
                 if len(parts) == 2:
@@ -215,12 +212,13 @@ class _Rendered:
         if self.around is not None:
             value = escape("" if data is None else data)
             return Markup(f"{self.around[0]}{value}{self.around[1]}")
-        controls = self.controls
-        if controls:
-            found = controls.get(data if data in controls else None)
-            if found is not None:
-                return found
-        return self.layout.render_control(data, self.attrs)
+        if self.keys is None:
+            return self.layout.render_control(data, self.attrs)
+        key = data if data in self.keys else None
+        found = self.controls.get(key)
+        if found is None:
+            found = self.controls[key] = self.layout.render_control(key, self.attrs)
+        return found
 
     def options(self, data: Any) -> list[tuple[Markup, Markup]]:
         if self.layout.definition.type == "checkboxes":
