@@ -8,7 +8,7 @@ reported when the definition is loaded, never discovered while an applicant type
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -121,26 +121,29 @@ OPERATORS: Mapping[str, Operator] = {
 }
 
 
-Predicate = Callable[[Mapping[str, Any]], bool]
-"""A condition prepared for repeated evaluation: field id → typed answer in, truth out."""
+Predicate = Callable[[Sequence[Any]], bool]
+"""A condition prepared for repeated evaluation: typed answers by field position in, truth out."""
 
 
-def predicate(condition: Condition) -> Predicate:
+def predicate(condition: Condition, positions: Mapping[str, int]) -> Predicate:
     """``condition`` as a function of the answers, built once and called per evaluation.
 
-    Resolving the operator and the condition's shape here, instead of on every call, is what
-    keeps a form's evaluation cheap when it has thousands of rules (see docs/performance.md).
+    The answers come as a sequence; ``positions`` says where each field read sits in it.
+    Resolving the operator, the condition's shape and every field's position here, instead of
+    on every call, is what keeps a form's evaluation cheap when it has thousands of rules (see
+    docs/performance.md).
     """
     if isinstance(condition, FieldCondition):
-        test, field_id, value = OPERATORS[condition.op].test, condition.field, condition.value
-        return lambda values: test(values.get(field_id), value)
+        test, value = OPERATORS[condition.op].test, condition.value
+        position = positions[condition.field]
+        return lambda values: test(values[position], value)
     if isinstance(condition, Not):
-        inner = predicate(condition.item)
+        inner = predicate(condition.item, positions)
         return lambda values: not inner(values)
-    parts = tuple(predicate(item) for item in condition.items)
+    parts = tuple(predicate(item, positions) for item in condition.items)
     if isinstance(condition, AllOf):
 
-        def all_hold(values: Mapping[str, Any]) -> bool:
+        def all_hold(values: Sequence[Any]) -> bool:
             for part in parts:  # a plain loop: cheaper per call than all() over a generator
                 if not part(values):
                     return False
@@ -148,7 +151,7 @@ def predicate(condition: Condition) -> Predicate:
 
         return all_hold
 
-    def any_holds(values: Mapping[str, Any]) -> bool:
+    def any_holds(values: Sequence[Any]) -> bool:
         for part in parts:
             if part(values):
                 return True
@@ -159,7 +162,9 @@ def predicate(condition: Condition) -> Predicate:
 
 def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
     """Whether ``condition`` is true for ``values`` (field id → typed answer; absent = empty)."""
-    return predicate(condition)(values)
+    read = tuple(fields_read(condition))
+    positions = {field_id: position for position, field_id in enumerate(read)}
+    return predicate(condition, positions)([values.get(field_id) for field_id in read])
 
 
 def fields_read(condition: Condition) -> set[str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, islice
+from typing import Any, NamedTuple
 
 from engine.answers import (
     CONVERTERS,
@@ -32,34 +33,57 @@ __all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle
 Converter = Callable[[Field, Any], Conversion]
 
 
-@dataclass(frozen=True, slots=True)
-class _Node:
-    id: str
-    step: str | None  # the step of a field; None for a step
+class _Node(NamedTuple):
+    """One field or step in evaluation order, as the walk unpacks it."""
+
+    slot: int
+    """Its place in an evaluation's visibility and value lists."""
+    within: int
+    """The slot of its step (a field), or of the always-visible root (a step)."""
     show: tuple[int, ...]
     hide: tuple[int, ...]
-    input: Field | None = None
-    """The field when this node is an input field (not a step, not a paragraph)."""
-    convert: Converter | None = None
+    convert: Converter | None
     """The input field's converter, looked up once here rather than per evaluation."""
+    input: Field | None
+    """The field when this node is an input field (not a step, not a paragraph)."""
+    id: str
+    step: str | None  # the step of a field; None for a step
+
+
+class _Check(NamedTuple):
+    """What validating one input field needs, looked up once per definition."""
+
+    slot: int
+    id: str
+    field: Field
+    required: bool
+    require: tuple[int, ...]
+    """indices of the rules that may require it"""
+    limited: bool
+    """whether ``answers.check`` can find anything wrong with it"""
+    empty: Answer
+    """what storage keeps when it is visible and empty"""
 
 
 @dataclass(frozen=True)
 class CompiledForm:
-    """A form with its evaluation order: every node after all the nodes its visibility reads."""
+    """A form with its evaluation order: every node after all the nodes its visibility reads.
+
+    Evaluation keeps visibility and typed answers in lists, one slot per node: fields first in
+    id order (``field_ids``), then the steps in document order (``step_ids``), then a root slot
+    that is always visible. Rule predicates read answers by slot, resolved here once.
+    """
 
     form: FormDefinition
     order: tuple[_Node, ...]
     fields: Mapping[str, Field]
-    require_rules: Mapping[str, tuple[int, ...]]
-    """field id → indices of the rules that may require it"""
     predicates: tuple[Predicate, ...]
     """rule index → its condition, prepared once (``engine.conditions.predicate``)"""
     field_ids: tuple[str, ...]
     """every field id, sorted: the order of every list and map in an ``Evaluation``"""
-    checks: tuple[tuple[str, Field, bool, tuple[int, ...], bool, Answer], ...]
-    """per input field in id order: (id, field, required, require rules, has limits, the
-    stored empty value) — what validation needs, looked up once per definition"""
+    step_ids: tuple[str, ...]
+    checks: tuple[_Check, ...]
+    """per input field in id order"""
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -141,25 +165,34 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             for target in getattr(rule, effect):
                 by_target[target][slot].append(index)
     fields = form.field_map()
-    nodes = tuple(
-        _Node(
-            id=node,
-            step=fields[node].step if node in fields else None,
-            show=tuple(by_target[node][0]),
-            hide=tuple(by_target[node][1]),
-            input=fields[node] if node in fields and fields[node].is_input else None,
-            convert=CONVERTERS[fields[node].type] if node in fields else None,
-        )
-        for node in ordered
-    )
-    require_rules = {node: tuple(slots[2]) for node, slots in by_target.items() if slots[2]}
     field_ids = tuple(sorted(fields))
+    step_ids = tuple(step.id for step in form.steps)
+    slots = {node: index for index, node in enumerate((*field_ids, *step_ids))}
+    root = len(slots)
+
+    def node(node_id: str) -> _Node:
+        f = fields.get(node_id)
+        return _Node(
+            slot=slots[node_id],
+            within=root if f is None else slots[f.step],
+            show=tuple(by_target[node_id][0]),
+            hide=tuple(by_target[node_id][1]),
+            convert=CONVERTERS[f.type] if f is not None and f.is_input else None,
+            input=f if f is not None and f.is_input else None,
+            id=node_id,
+            step=None if f is None else f.step,
+        )
+
     return CompiledForm(
-        form=form, order=nodes, fields=fields, require_rules=require_rules,
-        predicates=tuple(predicate(rule.when) for rule in form.rules),
+        form=form,
+        order=tuple(node(node_id) for node_id in ordered),
+        fields=fields,
+        predicates=tuple(predicate(rule.when, slots) for rule in form.rules),
         field_ids=field_ids,
+        step_ids=step_ids,
         checks=tuple(
-            (f.id, f, f.required, require_rules.get(f.id, ()), has_limits(f), stored_empty(f))
+            _Check(slots[f.id], f.id, f, f.required, tuple(by_target[f.id][2]), has_limits(f),
+                   stored_empty(f))
             for f in (fields[f_id] for f_id in field_ids) if f.is_input
         ),
     )
@@ -209,7 +242,9 @@ def evaluate(
     lang = language if language in definition.languages else definition.default_language
     predicates = compiled.predicates
     truth: list[bool | None] = [None] * len(predicates)
-    values: dict[str, Answer] = {}
+    slots = len(compiled.field_ids) + len(compiled.step_ids)
+    values: list[Answer] = [None] * slots  # hidden and unconvertible answers stay None: empty
+    visible = [False] * slots + [True]  # the last slot is the root every step sits within
 
     def any_holds(rules: tuple[int, ...]) -> bool:
         """Whether one of these rules holds; each rule is evaluated at most once per run."""
@@ -221,42 +256,36 @@ def evaluate(
                 return True
         return False
 
-    visible: dict[str, bool] = {}
-    conversion_errors: dict[str, FieldError] = {}
+    conversion_errors: dict[int, FieldError] = {}
     get_answer = answers.get
-    for node in compiled.order:
+    for slot, within, show, hide, convert, f, node_id, _ in compiled.order:
         # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
-        step = node.step
-        shown = (
-            (step is None or visible[step])
-            and (not node.show or any_holds(node.show))
-            and not (node.hide and any_holds(node.hide))
-        )
-        visible[node.id] = shown
-        f = node.input
-        if f is None:
+        if (
+            not visible[within]
+            or (show and not any_holds(show))
+            or (hide and any_holds(hide))
+        ):
             continue
-        if shown:
-            value, error = node.convert(f, get_answer(node.id))  # type: ignore[misc]
-            values[node.id] = value
+        visible[slot] = True
+        if convert is not None:
+            value, error = convert(f, get_answer(node_id))  # type: ignore[arg-type]
+            values[slot] = value
             if error is not None:
-                conversion_errors[node.id] = error
-        else:
-            values[node.id] = None
+                conversion_errors[slot] = error
 
     # Walking the fields in id order makes every result list come out sorted without sorting.
     required: list[str] = []
     errors: dict[str, list[FieldError]] = {}
     stored: dict[str, Answer] = {}
-    for f_id, f, always_required, require_rules, limited, empty in compiled.checks:
-        if not visible[f_id]:
+    for slot, f_id, f, always_required, require, limited, empty in compiled.checks:
+        if not visible[slot]:
             continue
-        value = values[f_id]
-        is_required = always_required or (require_rules and any_holds(require_rules))
+        value = values[slot]
+        is_required = always_required or (require and any_holds(require))
         if is_required:
             required.append(f_id)
-        if f_id in conversion_errors:
-            errors[f_id] = [conversion_errors[f_id]]
+        if conversion_errors and slot in conversion_errors:
+            errors[f_id] = [conversion_errors[slot]]
         elif value is None or value is False or value == "" or value == []:  # is_empty
             if is_required:
                 errors[f_id] = [FieldError(_required_code(f))]
@@ -269,8 +298,9 @@ def evaluate(
             stored[f_id] = value
 
     return Evaluation(
-        visible_fields=[f_id for f_id in compiled.field_ids if visible[f_id]],
-        visible_steps=[s.id for s in definition.steps if visible[s.id]],
+        visible_fields=list(compress(compiled.field_ids, visible)),
+        visible_steps=list(compress(compiled.step_ids, islice(visible, len(compiled.field_ids),
+                                                               None))),
         required=required,
         invalid=list(errors),
         answers=None if errors else stored,
