@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from engine.model import TEXT_TYPES, Answer, Field
 
 __all__ = [
-    "CONVERTERS", "Conversion", "FieldError", "check", "convert", "has_limits", "is_empty",
-    "stored_empty",
+    "CONVERTERS", "Check", "Conversion", "FieldError", "check", "convert", "has_limits",
+    "is_empty", "limits_check", "stored_empty",
 ]
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -38,7 +38,7 @@ class FieldError:
 
 def is_empty(value: Any) -> bool:
     """Empty means absent, ``null``, ``""``, ``[]`` or ``false`` (DEFINITIONS §1)."""
-    return value is None or value is False or value == "" or value == []
+    return value is None or value is False or value == "" or (isinstance(value, list) and not value)
 
 
 def stored_empty(f: Field) -> Answer:
@@ -51,19 +51,20 @@ def stored_empty(f: Field) -> Answer:
 
 
 def _number(raw: Any) -> int | float | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float):
-        number = raw
-    elif isinstance(raw, str):
-        text = raw.strip()
+    """The number ``raw`` stands for; a text must already be stripped."""
+    if isinstance(raw, str):
+        text = raw
         if "," in text and "." not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # German decimal comma: "17,5"
         if not _NUMBER.match(text):
             return None
         number = float(text)
+    elif isinstance(raw, bool):
+        return None
+    elif isinstance(raw, int):
+        return raw
+    elif isinstance(raw, float):
+        number = raw
     else:
         return None
     if not math.isfinite(number):
@@ -72,12 +73,14 @@ def _number(raw: Any) -> int | float | None:
 
 
 def _date(raw: Any) -> str | None:
-    if not isinstance(raw, str) or not _ISO_DATE.match(raw.strip()):
+    """The ISO date ``raw`` names (a text must already be stripped), if that day exists."""
+    if not isinstance(raw, str) or not _ISO_DATE.match(raw):
         return None
     try:
-        return datetime.date.fromisoformat(raw.strip()).isoformat()
-    except ValueError:
+        datetime.date.fromisoformat(raw)
+    except ValueError:  # no such day, or digits other than ASCII ones
         return None
+    return raw  # fromisoformat accepted exactly YYYY-MM-DD: already the ISO form
 
 
 def _is_web_address(text: str) -> bool:
@@ -91,10 +94,6 @@ def _is_web_address(text: str) -> bool:
 
 
 Conversion = tuple[Answer, FieldError | None]
-
-
-def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
 def _convert_paragraph(f: Field, raw: Any) -> Conversion:
@@ -122,25 +121,39 @@ def _convert_checkboxes(f: Field, raw: Any) -> Conversion:
 
 
 def _convert_number(f: Field, raw: Any) -> Conversion:
-    if _blank(raw):
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            return None, None
+    elif raw is None:
         return None, None
     number = _number(raw)
     return (number, None) if number is not None else (None, FieldError("not_a_number"))
 
 
 def _convert_date(f: Field, raw: Any) -> Conversion:
-    if _blank(raw):
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            return None, None
+    elif raw is None:
         return None, None
     day = _date(raw)
     return (day, None) if day is not None else (None, FieldError("not_a_date"))
 
 
 def _convert_choice(f: Field, raw: Any) -> Conversion:
-    if _blank(raw):
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None, None
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    elif raw is None:
         return None, None
-    value = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
-    if isinstance(value, str) and value in f.option_set:
-        return value, None
+    else:
+        return None, FieldError("not_an_option")
+    if raw in f.option_set:
+        return raw, None
     return None, FieldError("not_an_option")
 
 
@@ -189,41 +202,83 @@ def has_limits(f: Field) -> bool:
     return False
 
 
+Check = Callable[[Field, Answer], list[FieldError]]
+
+
+def _check_text(f: Field, value: Answer) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not isinstance(value, str):
+        return errors
+    length = len(value)
+    if f.min_length is not None and length < f.min_length:
+        errors.append(FieldError("min_length", {"min_length": f.min_length, "length": length}))
+    if f.max_length is not None and length > f.max_length:
+        errors.append(FieldError("max_length", {"max_length": f.max_length, "length": length}))
+    if f.type == "email" and not _EMAIL.match(value):
+        errors.append(FieldError("invalid_email"))
+    if f.type == "url" and not _is_web_address(value):
+        errors.append(FieldError("invalid_url"))
+    if f.type == "tel" and (not _TEL.match(value) or sum(c.isdigit() for c in value) < 3):
+        errors.append(FieldError("invalid_tel"))
+    if f.pattern is not None and not re.fullmatch(f.pattern, value):
+        errors.append(FieldError("pattern"))
+    return errors
+
+
+def _check_number(f: Field, value: Answer) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not isinstance(value, (int, float)):
+        return errors
+    if f.min is not None and value < float(f.min):
+        errors.append(FieldError("min", {"min": f.min}))
+    if f.max is not None and value > float(f.max):
+        errors.append(FieldError("max", {"max": f.max}))
+    if f.step_size:
+        base = float(f.min) if f.min is not None else 0.0
+        ratio = (value - base) / f.step_size
+        if abs(ratio - round(ratio)) > 1e-9:
+            errors.append(FieldError("step", {"step": f.step_size}))
+    return errors
+
+
+def _check_date(f: Field, value: Answer) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not isinstance(value, str):
+        return errors
+    if isinstance(f.min, str) and value < f.min:
+        errors.append(FieldError("date_min", {"min": f.min}))
+    if isinstance(f.max, str) and value > f.max:
+        errors.append(FieldError("date_max", {"max": f.max}))
+    return errors
+
+
+def _check_checkboxes(f: Field, value: Answer) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not isinstance(value, list):
+        return errors
+    if f.min_selected is not None and len(value) < f.min_selected:
+        errors.append(FieldError("min_selected", {"min_selected": f.min_selected}))
+    if f.max_selected is not None and len(value) > f.max_selected:
+        errors.append(FieldError("max_selected", {"max_selected": f.max_selected}))
+    return errors
+
+
+_CHECKS: Mapping[str, Check] = {
+    **dict.fromkeys(TEXT_TYPES, _check_text),
+    "number": _check_number,
+    "date": _check_date,
+    "checkboxes": _check_checkboxes,
+}
+"""Field type → the checks of its limits; types not listed have none."""
+
+
 def check(f: Field, value: Answer) -> list[FieldError]:
     """The field's limits applied to a typed, non-empty answer."""
-    errors: list[FieldError] = []
-    if f.type in TEXT_TYPES and isinstance(value, str):
-        length = len(value)
-        if f.min_length is not None and length < f.min_length:
-            errors.append(FieldError("min_length", {"min_length": f.min_length, "length": length}))
-        if f.max_length is not None and length > f.max_length:
-            errors.append(FieldError("max_length", {"max_length": f.max_length, "length": length}))
-        if f.type == "email" and not _EMAIL.match(value):
-            errors.append(FieldError("invalid_email"))
-        if f.type == "url" and not _is_web_address(value):
-            errors.append(FieldError("invalid_url"))
-        if f.type == "tel" and (not _TEL.match(value) or sum(c.isdigit() for c in value) < 3):
-            errors.append(FieldError("invalid_tel"))
-        if f.pattern is not None and not re.fullmatch(f.pattern, value):
-            errors.append(FieldError("pattern"))
-    elif f.type == "number" and isinstance(value, int | float):
-        if f.min is not None and value < float(f.min):
-            errors.append(FieldError("min", {"min": f.min}))
-        if f.max is not None and value > float(f.max):
-            errors.append(FieldError("max", {"max": f.max}))
-        if f.step_size:
-            base = float(f.min) if f.min is not None else 0.0
-            ratio = (value - base) / f.step_size
-            if abs(ratio - round(ratio)) > 1e-9:
-                errors.append(FieldError("step", {"step": f.step_size}))
-    elif f.type == "date" and isinstance(value, str):
-        if isinstance(f.min, str) and value < f.min:
-            errors.append(FieldError("date_min", {"min": f.min}))
-        if isinstance(f.max, str) and value > f.max:
-            errors.append(FieldError("date_max", {"max": f.max}))
-    elif f.type == "checkboxes" and isinstance(value, list):
-        if f.min_selected is not None and len(value) < f.min_selected:
-            errors.append(FieldError("min_selected", {"min_selected": f.min_selected}))
-        if f.max_selected is not None and len(value) > f.max_selected:
-            errors.append(FieldError("max_selected", {"max_selected": f.max_selected}))
-    return errors
+    test = _CHECKS.get(f.type)
+    return [] if test is None else test(f, value)
+
+
+def limits_check(f: Field) -> Check | None:
+    """``check`` for this field, looked up once per definition; ``None`` when it has no limits
+    (``has_limits``), so evaluation skips the call."""
+    return _CHECKS[f.type] if has_limits(f) else None

@@ -8,7 +8,7 @@ reported when the definition is loaded, never discovered while an applicant type
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,8 +27,8 @@ from engine.model import (
 from engine.problems import Problem, pointer_join
 
 __all__ = [
-    "OPERATORS", "Operator", "Predicate", "compile_condition", "fields_read", "holds",
-    "predicate",
+    "OPERATORS", "Operator", "Predicate", "all_of", "any_of", "compile_condition", "fields_read",
+    "holds", "predicate",
 ]
 
 ValueKind = Literal["none", "optional", "required", "list"]
@@ -93,7 +93,13 @@ def _less_or_equal(answer: Any, value: Any) -> bool:
 class Operator:
     types: frozenset[str]
     value: ValueKind
-    test: Callable[[Any, Any], bool]
+    test: Callable[..., bool]
+    """The truth for a typed answer: ``test(answer, value)`` with the condition's converted
+    value, or ``test(answer)`` for an operator that takes no value."""
+    negated: bool = False
+    """The operator is true exactly when ``test`` is false (``not_equal_to``, ``is_not_empty``).
+    Stating it here rather than wrapping ``test`` lets a predicate fold it, and any ``not``
+    around the condition, into one call."""
 
 
 _TEXTISH = TEXT_TYPES | CHOICE_TYPES
@@ -101,11 +107,9 @@ _ORDERED = frozenset({"number", "date"})
 
 OPERATORS: Mapping[str, Operator] = {
     "equal_to": Operator(INPUT_TYPES, "optional", _equal),
-    "not_equal_to": Operator(INPUT_TYPES, "optional", lambda a, v: not _equal(a, v)),
+    "not_equal_to": Operator(INPUT_TYPES, "optional", _equal, negated=True),
     "contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains),
-    "not_contains": Operator(
-        TEXT_TYPES | {"checkboxes"}, "required", lambda a, v: not _contains(a, v)
-    ),
+    "not_contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains, negated=True),
     "starts_with": Operator(TEXT_TYPES, "required", _starts_with),
     "ends_with": Operator(TEXT_TYPES, "required", _ends_with),
     "greater_than": Operator(_ORDERED, "required", _greater_than),
@@ -113,45 +117,62 @@ OPERATORS: Mapping[str, Operator] = {
     "less_than": Operator(_ORDERED, "required", _less_than),
     "less_or_equal": Operator(_ORDERED, "required", _less_or_equal),
     "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
-    "none_of": Operator(
-        _TEXTISH | _ORDERED | {"checkboxes"}, "list", lambda a, v: not _one_of(a, v)
-    ),
-    "is_empty": Operator(INPUT_TYPES, "none", lambda a, v: is_empty(a)),
-    "is_not_empty": Operator(INPUT_TYPES, "none", lambda a, v: not is_empty(a)),
+    "none_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of, negated=True),
+    "is_empty": Operator(INPUT_TYPES, "none", is_empty),
+    "is_not_empty": Operator(INPUT_TYPES, "none", is_empty, negated=True),
 }
 
 
-Predicate = Callable[[Sequence[Any]], bool]
+Predicate = Callable[[list[Any]], bool]
 """A condition prepared for repeated evaluation: typed answers by field position in, truth out."""
 
 
-def predicate(condition: Condition, positions: Mapping[str, int]) -> Predicate:
-    """``condition`` as a function of the answers, built once and called per evaluation.
+def predicate(
+    condition: Condition, positions: Mapping[str, int], negated: bool = False
+) -> Predicate:
+    """``condition`` (or its negation) as a function of the answers, built once and called per
+    evaluation.
 
-    The answers come as a sequence; ``positions`` says where each field read sits in it.
-    Resolving the operator, the condition's shape and every field's position here, instead of
-    on every call, is what keeps a form's evaluation cheap when it has thousands of rules (see
-    docs/performance.md).
+    The answers come as a list; ``positions`` says where each field read sits in it. Resolving
+    the operator, the condition's shape and every field's position here, instead of on every
+    call, is what keeps a form's evaluation cheap when it has thousands of rules (see
+    docs/performance.md). Negations are pushed down to the operators (De Morgan for groups), so
+    a ``not`` costs no call of its own.
     """
     if isinstance(condition, FieldCondition):
-        test, value = OPERATORS[condition.op].test, condition.value
-        position = positions[condition.field]
+        operator = OPERATORS[condition.op]
+        test, value, position = operator.test, condition.value, positions[condition.field]
+        if operator.value == "none":
+            if operator.negated is not negated:
+                return lambda values: not test(values[position])
+            return lambda values: test(values[position])
+        if operator.negated is not negated:
+            return lambda values: not test(values[position], value)
         return lambda values: test(values[position], value)
     if isinstance(condition, Not):
-        inner = predicate(condition.item, positions)
-        return lambda values: not inner(values)
-    parts = tuple(predicate(item, positions) for item in condition.items)
-    if isinstance(condition, AllOf):
+        return predicate(condition.item, positions, not negated)
+    parts = tuple(predicate(item, positions, negated) for item in condition.items)
+    return any_of(parts) if isinstance(condition, AnyOf) is not negated else all_of(parts)
 
-        def all_hold(values: Sequence[Any]) -> bool:
-            for part in parts:  # a plain loop: cheaper per call than all() over a generator
-                if not part(values):
-                    return False
-            return True
 
-        return all_hold
+def all_of(parts: tuple[Predicate, ...]) -> Predicate:
+    """A predicate true when every one of ``parts`` is (evaluated in order, up to the first
+    false one)."""
 
-    def any_holds(values: Sequence[Any]) -> bool:
+    def all_hold(values: list[Any]) -> bool:
+        for part in parts:  # a plain loop: cheaper per call than all() over a generator
+            if not part(values):
+                return False
+        return True
+
+    return all_hold
+
+
+def any_of(parts: tuple[Predicate, ...]) -> Predicate:
+    """A predicate true when one of ``parts`` is (evaluated in order, up to the first true
+    one)."""
+
+    def any_holds(values: list[Any]) -> bool:
         for part in parts:
             if part(values):
                 return True

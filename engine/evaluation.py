@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, islice
+from itertools import compress
 from typing import Any, NamedTuple
 
 from engine.answers import (
     CONVERTERS,
+    Check,
     Conversion,
     FieldError,
-    check,
-    has_limits,
+    limits_check,
     stored_empty,
 )
-from engine.conditions import Predicate, fields_read, predicate
+from engine.conditions import Predicate, any_of, fields_read, predicate
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
@@ -34,35 +34,37 @@ Converter = Callable[[Field, Any], Conversion]
 
 
 class _Node(NamedTuple):
-    """One field or step in evaluation order, as the walk unpacks it."""
+    """One field or step in evaluation order (the linter reads these too)."""
 
     slot: int
-    """Its place in an evaluation's visibility and value lists."""
+    """Its place in an evaluation's visibility and answer lists."""
     within: int
     """The slot of its step (a field), or of the always-visible root (a step)."""
-    show: tuple[int, ...]
-    hide: tuple[int, ...]
+    shown_by: Predicate | None
+    """Whether one of the rules that show it holds; ``None`` when no rule shows it."""
+    hidden_by: Predicate | None
+    """Whether one of the rules that hide it holds; ``None`` when no rule hides it."""
     convert: Converter | None
     """The input field's converter, looked up once here rather than per evaluation."""
     input: Field | None
     """The field when this node is an input field (not a step, not a paragraph)."""
     id: str
     step: str | None  # the step of a field; None for a step
+    show: tuple[int, ...]
+    """indices of the rules that show it"""
+    hide: tuple[int, ...]
+    """indices of the rules that hide it"""
 
 
-class _Check(NamedTuple):
-    """What validating one input field needs, looked up once per definition."""
+_Step = tuple[int, int, Predicate | None, Predicate | None, Converter | None, Field | None, str]
+"""A node as the walk unpacks it: (slot, within, shown_by, hidden_by, convert, input, id).
 
-    slot: int
-    id: str
-    field: Field
-    required: bool
-    require: tuple[int, ...]
-    """indices of the rules that may require it"""
-    limited: bool
-    """whether ``answers.check`` can find anything wrong with it"""
-    empty: Answer
-    """what storage keeps when it is visible and empty"""
+Plain tuples, not ``_Node``: CPython 3.11 unpacks only exact tuples without an iterator."""
+
+_Check = tuple[int, str, Field, bool, Predicate | None, Check | None, Answer]
+"""What validating one input field needs, looked up once per definition: (slot, id, field,
+always required, required_by — whether a rule requiring it holds, or ``None`` when none may —,
+its limits check (``answers.limits_check``) or ``None``, what storage keeps when it is empty)."""
 
 
 @dataclass(frozen=True)
@@ -70,20 +72,24 @@ class CompiledForm:
     """A form with its evaluation order: every node after all the nodes its visibility reads.
 
     Evaluation keeps visibility and typed answers in lists, one slot per node: fields first in
-    id order (``field_ids``), then the steps in document order (``step_ids``), then a root slot
-    that is always visible. Rule predicates read answers by slot, resolved here once.
+    id order (``field_ids``), then the steps in document order (``step_ids``). Visibility has
+    one more slot, the always-visible root that steps sit within; the answers list has one more
+    slot per rule that several targets share, where that rule's truth is kept once known.
+    Rule predicates read answers by slot, resolved here once.
     """
 
     form: FormDefinition
     order: tuple[_Node, ...]
+    walk: tuple[_Step, ...]
+    """``order`` as the evaluation walks it"""
     fields: Mapping[str, Field]
-    predicates: tuple[Predicate, ...]
-    """rule index → its condition, prepared once (``engine.conditions.predicate``)"""
     field_ids: tuple[str, ...]
     """every field id, sorted: the order of every list and map in an ``Evaluation``"""
     step_ids: tuple[str, ...]
     checks: tuple[_Check, ...]
     """per input field in id order"""
+    answer_slots: int
+    """the length of an evaluation's answer list"""
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -154,47 +160,80 @@ def find_cycle(steps: Sequence[Step], rules: Sequence[Rule]) -> Problem | None:
     )
 
 
+def _once(test: Predicate, slot: int) -> Predicate:
+    """``test`` evaluated at most once per evaluation: its truth is kept in the answer list's
+    ``slot`` (``None`` until known), for a rule that several targets ask about."""
+
+    def once(values: list[Any]) -> bool:
+        known: bool | None = values[slot]
+        if known is None:
+            known = values[slot] = test(values)
+        return known
+
+    return once
+
+
 def compile_form(form: FormDefinition) -> CompiledForm:
     deps = _dependencies(form.steps, form.rules)
     ordered, left = _order(deps)
     if left:
         raise ValueError(f"form {form.id!r} has a dependency cycle")  # load_form refuses these
     by_target: dict[str, tuple[list[int], list[int], list[int]]] = {n: ([], [], []) for n in deps}
+    uses = [0] * len(form.rules)
     for index, rule in enumerate(form.rules):
-        for effect, slot in (("show", 0), ("hide", 1), ("require", 2)):
+        for effect, kind in (("show", 0), ("hide", 1), ("require", 2)):
             for target in getattr(rule, effect):
-                by_target[target][slot].append(index)
+                by_target[target][kind].append(index)
+                uses[index] += 1
     fields = form.field_map()
     field_ids = tuple(sorted(fields))
     step_ids = tuple(step.id for step in form.steps)
-    slots = {node: index for index, node in enumerate((*field_ids, *step_ids))}
-    root = len(slots)
+    slots = {node: slot for slot, node in enumerate((*field_ids, *step_ids))}
+    root = answer_slots = len(slots)
+    tests: list[Predicate] = []
+    for index, rule in enumerate(form.rules):
+        test = predicate(rule.when, slots)
+        if uses[index] > 1:
+            test, answer_slots = _once(test, answer_slots), answer_slots + 1
+        tests.append(test)
+
+    def either(rules: Sequence[int]) -> Predicate | None:
+        if len(rules) <= 1:
+            return tests[rules[0]] if rules else None
+        return any_of(tuple(tests[index] for index in rules))
 
     def node(node_id: str) -> _Node:
         f = fields.get(node_id)
+        show, hide, _ = by_target[node_id]
         return _Node(
             slot=slots[node_id],
             within=root if f is None else slots[f.step],
-            show=tuple(by_target[node_id][0]),
-            hide=tuple(by_target[node_id][1]),
+            shown_by=either(show),
+            hidden_by=either(hide),
             convert=CONVERTERS[f.type] if f is not None and f.is_input else None,
             input=f if f is not None and f.is_input else None,
             id=node_id,
             step=None if f is None else f.step,
+            show=tuple(show),
+            hide=tuple(hide),
         )
 
+    order = tuple(node(node_id) for node_id in ordered)
     return CompiledForm(
         form=form,
-        order=tuple(node(node_id) for node_id in ordered),
+        order=order,
+        walk=tuple(
+            (n.slot, n.within, n.shown_by, n.hidden_by, n.convert, n.input, n.id) for n in order
+        ),
         fields=fields,
-        predicates=tuple(predicate(rule.when, slots) for rule in form.rules),
         field_ids=field_ids,
         step_ids=step_ids,
         checks=tuple(
-            _Check(slots[f.id], f.id, f, f.required, tuple(by_target[f.id][2]), has_limits(f),
-                   stored_empty(f))
+            (slots[f.id], f.id, f, f.required, either(by_target[f.id][2]), limits_check(f),
+             stored_empty(f))
             for f in (fields[f_id] for f_id in field_ids) if f.is_input
         ),
+        answer_slots=answer_slots,
     )
 
 
@@ -240,30 +279,18 @@ def evaluate(
     compiled = form if isinstance(form, CompiledForm) else compile_form(form)
     definition = compiled.form
     lang = language if language in definition.languages else definition.default_language
-    predicates = compiled.predicates
-    truth: list[bool | None] = [None] * len(predicates)
-    slots = len(compiled.field_ids) + len(compiled.step_ids)
-    values: list[Answer] = [None] * slots  # hidden and unconvertible answers stay None: empty
-    visible = [False] * slots + [True]  # the last slot is the root every step sits within
-
-    def any_holds(rules: tuple[int, ...]) -> bool:
-        """Whether one of these rules holds; each rule is evaluated at most once per run."""
-        for index in rules:
-            known = truth[index]
-            if known is None:
-                known = truth[index] = predicates[index](values)
-            if known:
-                return True
-        return False
-
+    # Hidden and unconvertible answers stay None (empty), and so do rule truths not yet known.
+    values: list[Any] = [None] * compiled.answer_slots
+    nodes = len(compiled.field_ids) + len(compiled.step_ids)
+    visible = [False] * nodes + [True]  # the last slot is the root every step sits within
     conversion_errors: dict[int, FieldError] = {}
     get_answer = answers.get
-    for slot, within, show, hide, convert, f, node_id, _ in compiled.order:
+    for slot, within, shown_by, hidden_by, convert, f, node_id in compiled.walk:
         # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
         if (
             not visible[within]
-            or (show and not any_holds(show))
-            or (hide and any_holds(hide))
+            or (shown_by is not None and not shown_by(values))
+            or (hidden_by is not None and hidden_by(values))
         ):
             continue
         visible[slot] = True
@@ -277,30 +304,32 @@ def evaluate(
     required: list[str] = []
     errors: dict[str, list[FieldError]] = {}
     stored: dict[str, Answer] = {}
-    for slot, f_id, f, always_required, require, limited, empty in compiled.checks:
+    for slot, f_id, f, always_required, required_by, limits, empty in compiled.checks:
         if not visible[slot]:
             continue
         value = values[slot]
-        is_required = always_required or (require and any_holds(require))
+        is_required = always_required or (required_by is not None and required_by(values))
         if is_required:
             required.append(f_id)
         if conversion_errors and slot in conversion_errors:
             errors[f_id] = [conversion_errors[slot]]
-        elif value is None or value is False or value == "" or value == []:  # is_empty
+        elif (  # answers.is_empty, spelled out on this hot path
+            value is None or value is False or value == ""
+            or (isinstance(value, list) and not value)
+        ):
             if is_required:
                 errors[f_id] = [FieldError(_required_code(f))]
             stored[f_id] = empty
         else:
-            if limited:
-                problems = check(f, value)
+            if limits is not None:
+                problems = limits(f, value)
                 if problems:
                     errors[f_id] = problems
             stored[f_id] = value
 
     return Evaluation(
         visible_fields=list(compress(compiled.field_ids, visible)),
-        visible_steps=list(compress(compiled.step_ids, islice(visible, len(compiled.field_ids),
-                                                               None))),
+        visible_steps=list(compress(compiled.step_ids, visible[len(compiled.field_ids):])),
         required=required,
         invalid=list(errors),
         answers=None if errors else stored,
