@@ -50,39 +50,6 @@ def stored_empty(f: Field) -> Answer:
     return None
 
 
-def _number(raw: Any) -> int | float | None:
-    """The number ``raw`` stands for; a text must already be stripped."""
-    if isinstance(raw, str):
-        text = raw
-        if "," in text and "." not in text and text.count(",") == 1:
-            text = text.replace(",", ".")  # German decimal comma: "17,5"
-        if not _NUMBER.match(text):
-            return None
-        number = float(text)
-    elif isinstance(raw, bool):
-        return None
-    elif isinstance(raw, int):
-        return raw
-    elif isinstance(raw, float):
-        number = raw
-    else:
-        return None
-    if not math.isfinite(number):
-        return None
-    return int(number) if number.is_integer() else number
-
-
-def _date(raw: Any) -> str | None:
-    """The ISO date ``raw`` names (a text must already be stripped), if that day exists."""
-    if not isinstance(raw, str) or not _ISO_DATE.match(raw):
-        return None
-    try:
-        datetime.date.fromisoformat(raw)
-    except ValueError:  # no such day, or digits other than ASCII ones
-        return None
-    return raw  # fromisoformat accepted exactly YYYY-MM-DD: already the ISO form
-
-
 def _is_web_address(text: str) -> bool:
     if any(c.isspace() for c in text):
         return False
@@ -122,24 +89,46 @@ def _convert_checkboxes(f: Field, raw: Any) -> Conversion:
 
 def _convert_number(f: Field, raw: Any) -> Conversion:
     if isinstance(raw, str):
-        raw = raw.strip()
-        if not raw:
+        text = raw.strip()
+        if not text:
             return None, None
+        if len(text) < 16 and text.isdigit() and text.isascii():
+            return int(text), None  # up to 15 digits: exactly what float() then int() give
+        if "," in text and "." not in text and text.count(",") == 1:
+            text = text.replace(",", ".")  # German decimal comma: "17,5"
+        if not _NUMBER.match(text):
+            return None, FieldError("not_a_number")
+        number = float(text)
     elif raw is None:
         return None, None
-    number = _number(raw)
-    return (number, None) if number is not None else (None, FieldError("not_a_number"))
+    elif isinstance(raw, bool):
+        return None, FieldError("not_a_number")
+    elif isinstance(raw, int):
+        return raw, None
+    elif isinstance(raw, float):
+        number = raw
+    else:
+        return None, FieldError("not_a_number")
+    if not math.isfinite(number):
+        return None, FieldError("not_a_number")
+    return (int(number) if number.is_integer() else number), None
 
 
 def _convert_date(f: Field, raw: Any) -> Conversion:
     if isinstance(raw, str):
-        raw = raw.strip()
-        if not raw:
+        day = raw.strip()
+        if not day:
             return None, None
+        if _ISO_DATE.match(day):
+            try:
+                datetime.date.fromisoformat(day)
+            except ValueError:  # no such day, or digits other than ASCII ones
+                pass
+            else:
+                return day, None  # fromisoformat took exactly YYYY-MM-DD: already the ISO form
     elif raw is None:
         return None, None
-    day = _date(raw)
-    return (day, None) if day is not None else (None, FieldError("not_a_date"))
+    return None, FieldError("not_a_date")
 
 
 def _convert_choice(f: Field, raw: Any) -> Conversion:

@@ -1,6 +1,7 @@
 """The rule language: conditions and their truth, shared by form rules and workflow guards.
 
-Truth is one pure recursive function (``holds``) over an operator table; what a true condition
+Truth is one recursive compilation of a condition into a function of the answers
+(``predicate``; ``holds`` for a one-off check) over an operator table; what a true condition
 *does* (show, hide, require, allow a transition) is decided elsewhere. Each operator names the
 field types it fits and how its value is converted, so a misfit or an unknown operator is
 reported when the definition is loaded, never discovered while an applicant types.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import ge, gt, le, lt
 from typing import Any, Literal
 
 from engine.answers import convert, is_empty
@@ -27,78 +29,87 @@ from engine.model import (
 from engine.problems import Problem, pointer_join
 
 __all__ = [
-    "OPERATORS", "Operator", "Predicate", "all_of", "any_of", "compile_condition", "fields_read",
-    "holds", "predicate",
+    "OPERATORS", "Operator", "Predicate", "Test", "compile_condition", "fields_read", "holds",
+    "predicate",
 ]
 
 ValueKind = Literal["none", "optional", "required", "list"]
 
 
-def _fold(text: str) -> str:
-    return text.casefold()
+Test = Callable[[Any], bool]
+"""A condition's operator and value bound together: a typed answer in, truth out."""
 
 
-def _equal(answer: Any, value: Any) -> bool:
+def _equal_to(value: Any) -> Test:
     if is_empty(value):
-        return is_empty(answer)
+        return is_empty
     if isinstance(value, list):
-        return isinstance(answer, list) and set(answer) == set(value)
+        wanted = set(value)
+        return lambda answer: isinstance(answer, list) and set(answer) == wanted
     if isinstance(value, bool):
-        return answer is value
-    return answer is not None and not isinstance(answer, bool) and answer == value
+        return lambda answer: answer is value
+    if isinstance(value, str):  # only an equal text equals a text: no None or bool can
+        return lambda answer: answer == value
+    return lambda answer: answer is not None and not isinstance(answer, bool) and answer == value
 
 
-def _contains(answer: Any, value: Any) -> bool:
-    if isinstance(answer, list):
-        return value in answer
-    return isinstance(answer, str) and _fold(value) in _fold(answer)
+def _contains(value: str) -> Test:
+    folded = value.casefold()
+
+    def test(answer: Any) -> bool:
+        if isinstance(answer, list):
+            return value in answer
+        return isinstance(answer, str) and folded in answer.casefold()
+
+    return test
 
 
-def _starts_with(answer: Any, value: Any) -> bool:
-    return isinstance(answer, str) and _fold(answer).startswith(_fold(value))
+def _starts_with(value: str) -> Test:
+    folded = value.casefold()
+    return lambda answer: isinstance(answer, str) and answer.casefold().startswith(folded)
 
 
-def _ends_with(answer: Any, value: Any) -> bool:
-    return isinstance(answer, str) and _fold(answer).endswith(_fold(value))
+def _ends_with(value: str) -> Test:
+    folded = value.casefold()
+    return lambda answer: isinstance(answer, str) and answer.casefold().endswith(folded)
 
 
-def _one_of(answer: Any, value: Any) -> bool:
-    if isinstance(answer, list):
-        return any(item in value for item in answer)
-    return not is_empty(answer) and answer in value
+def _one_of(value: list[Any]) -> Test:
+    def test(answer: Any) -> bool:
+        if isinstance(answer, list):
+            return any(item in value for item in answer)
+        return not is_empty(answer) and answer in value
+
+    return test
 
 
-def _orderable(answer: Any) -> bool:
-    """Ordering operators are false for an empty answer (DEFINITIONS §2)."""
-    return answer is not None and answer is not True and answer is not False
+def _ordered(compare: Callable[[Any, Any], bool]) -> Callable[[Any], Test]:
+    """An ordering operator: false for an empty answer (DEFINITIONS §2), else ``compare``."""
+
+    def bind(value: Any) -> Test:
+        return lambda answer: (
+            answer is not None and answer is not True and answer is not False
+            and compare(answer, value)
+        )
+
+    return bind
 
 
-def _greater_than(answer: Any, value: Any) -> bool:
-    return _orderable(answer) and answer > value
-
-
-def _greater_or_equal(answer: Any, value: Any) -> bool:
-    return _orderable(answer) and answer >= value
-
-
-def _less_than(answer: Any, value: Any) -> bool:
-    return _orderable(answer) and answer < value
-
-
-def _less_or_equal(answer: Any, value: Any) -> bool:
-    return _orderable(answer) and answer <= value
+def _emptiness(value: None) -> Test:
+    return is_empty
 
 
 @dataclass(frozen=True, slots=True)
 class Operator:
     types: frozenset[str]
     value: ValueKind
-    test: Callable[..., bool]
-    """The truth for a typed answer: ``test(answer, value)`` with the condition's converted
-    value, or ``test(answer)`` for an operator that takes no value."""
+    bind: Callable[[Any], Test]
+    """The test of a typed answer for a condition's converted value (operators that take no
+    value get ``None``). Built once per condition, so work that depends only on the value
+    (case folding, choosing the comparison) is not repeated per evaluation."""
     negated: bool = False
-    """The operator is true exactly when ``test`` is false (``not_equal_to``, ``is_not_empty``).
-    Stating it here rather than wrapping ``test`` lets a predicate fold it, and any ``not``
+    """The operator is true exactly when its test is false (``not_equal_to``, ``is_not_empty``).
+    Stating it here rather than wrapping the test lets a predicate fold it, and any ``not``
     around the condition, into one call."""
 
 
@@ -106,20 +117,20 @@ _TEXTISH = TEXT_TYPES | CHOICE_TYPES
 _ORDERED = frozenset({"number", "date"})
 
 OPERATORS: Mapping[str, Operator] = {
-    "equal_to": Operator(INPUT_TYPES, "optional", _equal),
-    "not_equal_to": Operator(INPUT_TYPES, "optional", _equal, negated=True),
+    "equal_to": Operator(INPUT_TYPES, "optional", _equal_to),
+    "not_equal_to": Operator(INPUT_TYPES, "optional", _equal_to, negated=True),
     "contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains),
     "not_contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains, negated=True),
     "starts_with": Operator(TEXT_TYPES, "required", _starts_with),
     "ends_with": Operator(TEXT_TYPES, "required", _ends_with),
-    "greater_than": Operator(_ORDERED, "required", _greater_than),
-    "greater_or_equal": Operator(_ORDERED, "required", _greater_or_equal),
-    "less_than": Operator(_ORDERED, "required", _less_than),
-    "less_or_equal": Operator(_ORDERED, "required", _less_or_equal),
+    "greater_than": Operator(_ORDERED, "required", _ordered(gt)),
+    "greater_or_equal": Operator(_ORDERED, "required", _ordered(ge)),
+    "less_than": Operator(_ORDERED, "required", _ordered(lt)),
+    "less_or_equal": Operator(_ORDERED, "required", _ordered(le)),
     "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
     "none_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of, negated=True),
-    "is_empty": Operator(INPUT_TYPES, "none", is_empty),
-    "is_not_empty": Operator(INPUT_TYPES, "none", is_empty, negated=True),
+    "is_empty": Operator(INPUT_TYPES, "none", _emptiness),
+    "is_not_empty": Operator(INPUT_TYPES, "none", _emptiness, negated=True),
 }
 
 
@@ -140,22 +151,18 @@ def predicate(
     a ``not`` costs no call of its own.
     """
     if isinstance(condition, FieldCondition):
-        operator = OPERATORS[condition.op]
-        test, value, position = operator.test, condition.value, positions[condition.field]
-        if operator.value == "none":
-            if operator.negated is not negated:
-                return lambda values: not test(values[position])
-            return lambda values: test(values[position])
-        if operator.negated is not negated:
-            return lambda values: not test(values[position], value)
-        return lambda values: test(values[position], value)
+        op = OPERATORS[condition.op]
+        test, position = op.bind(condition.value), positions[condition.field]
+        if op.negated is not negated:
+            return lambda values: not test(values[position])
+        return lambda values: test(values[position])
     if isinstance(condition, Not):
         return predicate(condition.item, positions, not negated)
     parts = tuple(predicate(item, positions, negated) for item in condition.items)
-    return any_of(parts) if isinstance(condition, AnyOf) is not negated else all_of(parts)
+    return _any_of(parts) if isinstance(condition, AnyOf) is not negated else _all_of(parts)
 
 
-def all_of(parts: tuple[Predicate, ...]) -> Predicate:
+def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
     """A predicate true when every one of ``parts`` is (evaluated in order, up to the first
     false one)."""
 
@@ -168,7 +175,7 @@ def all_of(parts: tuple[Predicate, ...]) -> Predicate:
     return all_hold
 
 
-def any_of(parts: tuple[Predicate, ...]) -> Predicate:
+def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
     """A predicate true when one of ``parts`` is (evaluated in order, up to the first true
     one)."""
 

@@ -21,7 +21,7 @@ from engine.answers import (
     limits_check,
     stored_empty,
 )
-from engine.conditions import Predicate, any_of, fields_read, predicate
+from engine.conditions import Predicate, fields_read, predicate
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
@@ -74,7 +74,7 @@ class CompiledForm:
     Evaluation keeps visibility and typed answers in lists, one slot per node: fields first in
     id order (``field_ids``), then the steps in document order (``step_ids``). Visibility has
     one more slot, the always-visible root that steps sit within; the answers list has one more
-    slot per rule that several targets share, where that rule's truth is kept once known.
+    slot per rule, where that rule's truth is kept once known.
     Rule predicates read answers by slot, resolved here once.
     """
 
@@ -160,17 +160,24 @@ def find_cycle(steps: Sequence[Step], rules: Sequence[Rule]) -> Problem | None:
     )
 
 
-def _once(test: Predicate, slot: int) -> Predicate:
-    """``test`` evaluated at most once per evaluation: its truth is kept in the answer list's
-    ``slot`` (``None`` until known), for a rule that several targets ask about."""
+def _first_true(rules: tuple[tuple[int, Predicate], ...]) -> Predicate:
+    """Whether one of ``rules`` (answer-list slot, predicate) holds, trying them in order.
 
-    def once(values: list[Any]) -> bool:
-        known: bool | None = values[slot]
-        if known is None:
-            known = values[slot] = test(values)
-        return known
+    A rule's truth is kept in its slot (``None`` until known), so a rule that several targets
+    ask about is evaluated at most once per evaluation; keeping the memo inside this one loop
+    rather than wrapping each rule saves a call per rule asked.
+    """
 
-    return once
+    def first_true(values: list[Any]) -> bool:
+        for slot, test in rules:
+            known = values[slot]
+            if known is None:
+                known = values[slot] = test(values)
+            if known:
+                return True
+        return False
+
+    return first_true
 
 
 def compile_form(form: FormDefinition) -> CompiledForm:
@@ -189,18 +196,15 @@ def compile_form(form: FormDefinition) -> CompiledForm:
     field_ids = tuple(sorted(fields))
     step_ids = tuple(step.id for step in form.steps)
     slots = {node: slot for slot, node in enumerate((*field_ids, *step_ids))}
-    root = answer_slots = len(slots)
-    tests: list[Predicate] = []
-    for index, rule in enumerate(form.rules):
-        test = predicate(rule.when, slots)
-        if uses[index] > 1:
-            test, answer_slots = _once(test, answer_slots), answer_slots + 1
-        tests.append(test)
+    root = truths = len(slots)  # rule i keeps its truth in answer slot truths + i
+    tests = [predicate(rule.when, slots) for rule in form.rules]
 
     def either(rules: Sequence[int]) -> Predicate | None:
-        if len(rules) <= 1:
-            return tests[rules[0]] if rules else None
-        return any_of(tuple(tests[index] for index in rules))
+        if not rules:
+            return None
+        if len(rules) == 1 and uses[rules[0]] == 1:
+            return tests[rules[0]]  # asked once: nothing to remember
+        return _first_true(tuple((truths + index, tests[index]) for index in rules))
 
     def node(node_id: str) -> _Node:
         f = fields.get(node_id)
@@ -233,7 +237,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
              stored_empty(f))
             for f in (fields[f_id] for f_id in field_ids) if f.is_input
         ),
-        answer_slots=answer_slots,
+        answer_slots=truths + len(form.rules),
     )
 
 
