@@ -38,7 +38,10 @@ class FieldError:
 
 def is_empty(value: Any) -> bool:
     """Empty means absent, ``null``, ``""``, ``[]`` or ``false`` (DEFINITIONS §1)."""
-    return value is None or value is False or value == "" or (isinstance(value, list) and not value)
+    # Every empty value is falsy, so a truthy one (most answers) is settled by one test.
+    return not value and (
+        value is None or value is False or value == "" or isinstance(value, list)
+    )
 
 
 def stored_empty(f: Field) -> Answer:
@@ -68,10 +71,16 @@ def _convert_paragraph(f: Field, raw: Any) -> Conversion:
 
 
 def _convert_checkbox(f: Field, raw: Any) -> Conversion:
-    if raw is None or isinstance(raw, bool):
-        return bool(raw), None
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE, None
+    if raw is True or raw is False:
+        return raw, None
+    if raw is None:
+        return False, None
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True, None
+        if word in _FALSE:
+            return False, None
     return False, FieldError("not_a_checkbox")
 
 

@@ -317,9 +317,8 @@ def evaluate(
             required.append(f_id)
         if conversion_errors and slot in conversion_errors:
             errors[f_id] = [conversion_errors[slot]]
-        elif (  # answers.is_empty, spelled out on this hot path
-            value is None or value is False or value == ""
-            or (isinstance(value, list) and not value)
+        elif not value and (  # answers.is_empty, spelled out on this hot path
+            value is None or value is False or value == "" or isinstance(value, list)
         ):
             if is_required:
                 errors[f_id] = [FieldError(_required_code(f))]
