@@ -94,6 +94,7 @@ class Database:
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._echo = echo
         self._engine: Engine | None = None
+        self._immediate_engine: tuple[Engine, Engine] | None = None
         self._engine_lock = threading.Lock()
         self._sqlite_writer = threading.RLock() if self.backend == "sqlite" else None
         """SQLite has one writer at a time anyway: threads of this process queue here and are
@@ -218,21 +219,36 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """A write transaction: committed when the block ends, rolled back on any error."""
-        engine = self._get_engine()
-        if self.backend == "sqlite":
-            engine = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         with (
             self._writer_turn(),
             storage_errors(),
-            Session(engine, expire_on_commit=False) as session,
-            session.begin(),
+            self._writer_engine().connect() as connection,
+            connection.begin(),
+            Session(bind=connection, expire_on_commit=False) as session,
         ):
+            # The session joins the connection's transaction and is used only by what needs
+            # the ORM; hot statements run on the connection itself (``prepared``), so a
+            # submission pays for no session bookkeeping. Flushed here, committed with the
+            # connection when the block ends.
             store = Store(session, self.now())
             yield store
+            session.flush()
         # Reached only when the block ended normally and the commit succeeded; the write
         # lock is released already, so the hook may open transactions of its own.
         if store.outbox.due:
             self._outbox_committed(list(store.outbox.due))
+
+    def _writer_engine(self) -> Engine:
+        """The engine for write transactions (SQLite: ``BEGIN IMMEDIATE``), made once."""
+        engine = self._get_engine()
+        if self.backend != "sqlite":
+            return engine
+        made = self._immediate_engine
+        if made is None or made[0] is not engine:
+            made = self._immediate_engine = (
+                engine, engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            )
+        return made[1]
 
     def _outbox_committed(self, outbox_ids: list[int]) -> None:
         hook = self.on_outbox_committed

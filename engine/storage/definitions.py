@@ -10,16 +10,27 @@ from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.storage.dialects import insert_ignoring_conflict
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import DefinitionKind, DefinitionVersionRecord
 from engine.storage.tables import DefinitionRow, DefinitionVersionRow
 
 __all__ = ["DefinitionRepository"]
 
 _VersionSelect = Select[DefinitionVersionRow, int | None]
-_PUBLISHED_NUMBERS = select(
-    DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
-).where(DefinitionRow.definition_id.in_(bindparam("ids", expanding=True)))
-"""Built once: constructing the statement per call cost more than running it."""
+_PUBLISHED_NUMBERS: dict[int, Prepared] = {}
+"""The freshness check per number of ids (1 or 2 in practice), each built and compiled once:
+fixed parameters, no per-call expansion of an ``IN`` list."""
+
+
+def _published_numbers(count: int) -> Prepared:
+    found = _PUBLISHED_NUMBERS.get(count)
+    if found is None:
+        found = _PUBLISHED_NUMBERS[count] = Prepared(
+            select(
+                DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
+            ).where(DefinitionRow.definition_id.in_([bindparam(f"id{i}") for i in range(count)]))
+        )
+    return found
 
 
 class DefinitionRepository:
@@ -74,9 +85,10 @@ class DefinitionRepository:
         pairs = set(wanted)
         if not pairs:
             return {}
-        rows = self._session.connection().execute(
-            _PUBLISHED_NUMBERS, {"ids": sorted({definition_id for _, definition_id in pairs})}
-        )
+        ids = sorted({definition_id for _, definition_id in pairs})
+        rows = _published_numbers(len(ids)).execute(
+            connection_of(self._session), {f"id{i}": value for i, value in enumerate(ids)}
+        ).fetchall()
         found: dict[tuple[DefinitionKind, str], int] = {}
         for kind, definition_id, number in rows:
             key = (cast(DefinitionKind, kind), str(definition_id))

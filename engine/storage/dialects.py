@@ -12,6 +12,7 @@ from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.tables import Base, ReferenceCounterRow
 
 __all__ = ["increment_counter", "insert_ignoring_conflict"]
@@ -40,17 +41,21 @@ def increment_counter(session: Session, prefix: str, year: int) -> int:
     A single upsert: the first use of a (prefix, year) creates the row with 1; concurrent
     transactions queue on the row lock, so no two ever get the same number.
     """
-    statement = _COUNTER_UPSERTS.get(session.get_bind().dialect.name)
-    if statement is None:
+    connection = connection_of(session)
+    upsert = _COUNTER_UPSERTS.get(connection.dialect.name)
+    if upsert is None:
         statement = _insert(session, ReferenceCounterRow)
         statement = statement.on_conflict_do_update(
             index_elements=[ReferenceCounterRow.prefix, ReferenceCounterRow.year],
             set_={"last_number": ReferenceCounterRow.last_number + 1},
         ).returning(ReferenceCounterRow.last_number)
-        _COUNTER_UPSERTS[session.get_bind().dialect.name] = statement
+        upsert = _COUNTER_UPSERTS[connection.dialect.name] = Prepared(
+            statement, ["prefix", "year", "last_number"]
+        )
     values = {"prefix": prefix, "year": year, "last_number": 1}
-    return int(session.connection().execute(statement, values).scalar_one())
+    (number,) = upsert.execute(connection, values).fetchone()
+    return int(number)
 
 
-_COUNTER_UPSERTS: dict[str, Any] = {}
+_COUNTER_UPSERTS: dict[str, Prepared] = {}
 """The counter upsert per dialect, built once (statement construction was most of its cost)."""

@@ -4,17 +4,48 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Literal, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import OutboxEntry, OutboxRecord, OutboxStatus
 from engine.storage.tables import OutboxRow
 
 __all__ = ["OutboxRepository"]
 
-_INSERT_RETURNING_ID = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
+_COLUMNS = (
+    "submission_id", "event_id", "draft_id", "channel", "recipient", "role", "url", "secret_env",
+    "template", "language", "status", "attempts", "last_error", "delivered_at", "created_at",
+    "delivery_key",
+)
+_INSERTS: dict[int, Prepared] = {}
+"""One multi-row ``INSERT … VALUES (…), (…) RETURNING id, delivery_key`` per row count, built
+once. The ids are matched to the rows by their (unique) delivery key: neither backend
+promises RETURNING rows in VALUES order."""
+
+
+@cache
+def _names(row: int) -> tuple[str, ...]:
+    """The bind names of row number ``row`` of the multi-row insert."""
+    return tuple(f"{name}_{row}" for name in _COLUMNS)
+
+
+def _insert_rows(count: int) -> Prepared:
+    found = _INSERTS.get(count)
+    if found is None:
+        table = OutboxRow.__table__.c
+        rows = [
+            {name: bindparam(bind, type_=table[name].type)
+             for name, bind in zip(_COLUMNS, _names(i), strict=True)}
+            for i in range(count)
+        ]
+        found = _INSERTS[count] = Prepared(
+            insert(OutboxRow).values(rows).returning(OutboxRow.id, OutboxRow.delivery_key)
+        )
+    return found
 
 
 class OutboxRepository:
@@ -60,34 +91,21 @@ class OutboxRepository:
         return added
 
     def add_many(self, entries: Sequence[OutboxEntry]) -> list[OutboxRecord]:
-        """Insert pending rows in ONE statement (multi-row ``INSERT … RETURNING id``, in the
-        order given) and mark them due; the records are built from the values written."""
+        """Insert pending rows in ONE statement (multi-row ``INSERT … RETURNING``) and mark
+        them due; the records (in the order given) are built from the values written."""
         if not entries:
             return []
-        params = [
-            {
-                "submission_id": e.submission_id,
-                "event_id": e.event_id,
-                "draft_id": e.draft_id,
-                "channel": e.channel,
-                "recipient": e.recipient,
-                "role": e.role,
-                "url": e.url,
-                "secret_env": e.secret_env,
-                "template": e.template,
-                "language": e.language,
-                "status": "pending",
-                "attempts": 0,
-                "last_error": None,
-                "delivered_at": None,
-                "created_at": self._now,
-                "delivery_key": e.delivery_key,
-            }
-            for e in entries
-        ]
-        result = self._session.connection().execute(_INSERT_RETURNING_ID, params)
-        ids = [int(row[0]) for row in result]
-        assert len(ids) == len(entries)
+        params: dict[str, object] = {}
+        for i, e in enumerate(entries):
+            values = (
+                e.submission_id, e.event_id, e.draft_id, e.channel, e.recipient, e.role,
+                e.url, e.secret_env, e.template, e.language, "pending", 0, None, None,
+                self._now, e.delivery_key,
+            )
+            params.update(zip(_names(i), values, strict=True))
+        cursor = _insert_rows(len(entries)).execute(connection_of(self._session), params)
+        id_of = {str(key): int(outbox_id) for outbox_id, key in cursor.fetchall()}
+        ids = [id_of[e.delivery_key] for e in entries]
         self.due.extend(ids)
         created_at = self._now.astimezone(UTC)
         return [

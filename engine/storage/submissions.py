@@ -10,14 +10,22 @@ from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.storage.dialects import increment_counter
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import EventKind, EventRecord, SubmissionRecord
 from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow
 
 __all__ = ["EventRepository", "SubmissionRepository"]
 
 _SubmissionSelect = Select[SubmissionRow, int, str, int]
-_INSERT_SUBMISSION = insert(SubmissionRow)
-_INSERT_EVENT = insert(EventRow)
+_INSERT_SUBMISSION = Prepared(
+    insert(SubmissionRow),
+    ["id", "reference", "form_id", "form_version_id", "workflow_version_id", "state", "version",
+     "token_hash", "answers", "language", "created_at", "updated_at", "assigned_to"],
+)
+_INSERT_EVENT = Prepared(
+    insert(EventRow).returning(EventRow.id),
+    ["submission_id", "kind", "transition", "from_state", "to_state", "actor", "comment", "at"],
+)
 _FormVersion = aliased(DefinitionVersionRow, name="form_version")
 _WorkflowVersion = aliased(DefinitionVersionRow, name="workflow_version")
 
@@ -56,8 +64,8 @@ class SubmissionRepository:
         """
         stored_answers = dict(answers)
         now = self._now.astimezone(UTC)  # as the column hands it back
-        self._session.connection().execute(
-            _INSERT_SUBMISSION,
+        _INSERT_SUBMISSION.execute(
+            connection_of(self._session),
             {
                 "id": submission_id,
                 "reference": reference,
@@ -174,10 +182,9 @@ class EventRepository:
         to_state: str | None = None,
         comment: str | None = None,
     ) -> EventRecord:
-        # Core INSERT (no unit-of-work flush); the id comes back with the statement
-        # (lastrowid on SQLite, RETURNING on PostgreSQL).
-        result = self._session.connection().execute(
-            _INSERT_EVENT,
+        # Core INSERT (no unit-of-work flush); the id comes back with the statement.
+        cursor = _INSERT_EVENT.execute(
+            connection_of(self._session),
             {
                 "submission_id": submission_id,
                 "kind": kind,
@@ -189,10 +196,9 @@ class EventRepository:
                 "at": self._now,
             },
         )
-        primary_key = result.inserted_primary_key
-        assert primary_key is not None
+        (event_id,) = cursor.fetchone()
         return EventRecord(
-            id=int(primary_key[0]),
+            id=int(event_id),
             submission_id=submission_id,
             kind=kind,
             transition=transition,
