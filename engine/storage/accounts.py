@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.exceptions import AlreadyExists
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import ApiTokenRecord, UserRecord
 from engine.storage.tables import ApiTokenRow, UserRow
 
 __all__ = ["AccountRepository"]
 
-_ACTIVE_USERS = (
-    select(*UserRow.__table__.columns).where(UserRow.active.is_(True)).order_by(UserRow.email)
+_ACTIVE_USERS = Prepared(
+    select(
+        UserRow.id, UserRow.email, UserRow.roles, UserRow.active, UserRow.created_at,
+        UserRow.password_hash,
+    )
+    .where(UserRow.active.is_(True))
+    .order_by(UserRow.email)
 )
 
 
@@ -59,10 +64,17 @@ class AccountRepository:
 
     def users_with_role(self, role: str) -> list[UserRecord]:
         """Active users holding ``role``, by email (filtered here: JSON lists stay portable)."""
-        # Core on the transaction's connection, statement built once: this runs inside every
+        # A prepared statement on the transaction's connection: this runs inside every
         # submission's write transaction (``role:`` notifications), so it should be quick.
-        rows = self._session.connection().execute(_ACTIVE_USERS)
-        return [_user(cast(UserRow, row)) for row in rows if role in row.roles]
+        return [
+            UserRecord(
+                id=user_id, email=email, roles=tuple(roles), active=active,
+                created_at=created_at, password_hash=password_hash,
+            )
+            for user_id, email, roles, active, created_at, password_hash
+            in _ACTIVE_USERS.rows(connection_of(self._session), {})
+            if role in roles
+        ]
 
     def all_users(self) -> list[UserRecord]:
         return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]

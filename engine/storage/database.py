@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import StorageUnavailable
+from engine.storage.prepared import run_driver_sql
 from engine.storage.store import Store
 
 __all__ = ["Database", "OutboxHook", "storage_errors"]
@@ -63,6 +64,7 @@ ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a ti
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
+_BEGIN_SQL = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
 _BUSY_MESSAGE = "the database is busy (locked by another process); try again shortly"
 
 
@@ -188,7 +190,7 @@ class Database:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            run_driver_sql(connection, _BEGIN_SQL[mode]).close()  # once per transaction: cheap
 
         return engine
 

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
-__all__ = ["Prepared", "connection_of"]
+__all__ = ["Prepared", "connection_of", "run_driver_sql"]
 
 
 def connection_of(session: Session) -> Connection:
@@ -37,6 +37,22 @@ def connection_of(session: Session) -> Connection:
     return session.connection()
 
 
+def run_driver_sql(connection: Connection, sql: str, arguments: Any = ()) -> Any:
+    """Execute ``sql`` on the connection's DBAPI cursor (inside its transaction) and return
+    the cursor; driver errors leave as SQLAlchemy ``DBAPIError`` subclasses, as from
+    ``Connection.execute``."""
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, arguments)
+    except dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        raise DBAPIError.instance(
+            sql, arguments, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+    return cursor
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
@@ -45,6 +61,8 @@ class _Compiled:
     order: tuple[str, ...] | None
     """Bind names in positional order; None for a named paramstyle."""
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+    """Per result column: its type's conversion of the driver's value, if any."""
 
 
 class Prepared:
@@ -54,30 +72,39 @@ class Prepared:
     exactly those columns) and returns the DBAPI cursor (``fetchall`` for RETURNING rows).
     """
 
-    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, statement: ExecutableReturnsRows, columns: Sequence[str] | None = None
+    ) -> None:
         self._statement = statement
         self._columns = list(columns) if columns is not None else None
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        compiled = self._compiled_for(connection.dialect)
         params = {**compiled.defaults, **values}
         for name, process in compiled.processors:
             params[name] = process(params[name])
         arguments: Any = (
             params if compiled.order is None else tuple(params[name] for name in compiled.order)
         )
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.sql, arguments)
-        except dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise DBAPIError.instance(
-                compiled.sql, arguments, exc, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from exc
-        return cursor
+        return run_driver_sql(connection, compiled.sql, arguments)
+
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT (or RETURNING) and fetch its rows, each value converted by its
+        column's type as ``Connection.execute`` would (e.g. JSON text parsed on SQLite)."""
+        processors = self._compiled_for(connection.dialect).results
+        rows = self.execute(connection, values).fetchall()
+        if not any(processors):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(value if process is None else process(value)
+                  for process, value in zip(processors, row, strict=True))
+            for row in rows
+        ]
+
+    def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        return self._compiled.get(dialect.name) or self._compile(dialect)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         with self._lock:
@@ -96,7 +123,11 @@ class Prepared:
                 if bind.value is not None or bind.callable is not None
             }
             order = tuple(compiled.positiontup) if compiled.positional else None
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self._statement.exported_columns
+            )
             found = self._compiled[dialect.name] = _Compiled(
-                compiled.string, defaults, order, tuple(processors)
+                compiled.string, defaults, order, tuple(processors), results
             )
             return found
