@@ -61,3 +61,23 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_ENABLED", True)
     limiter.enabled = bool(config["RATELIMIT_ENABLED"])
     limiter.init_app(app)
+    if not any(config.get(key) for key in APP_WIDE_LIMITS):
+        _skip_app_wide_check(app)
+
+
+APP_WIDE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+"""Settings that give Flask-Limiter limits for every request (none are set by formflow)."""
+
+
+def _skip_app_wide_check(app: Flask) -> None:
+    """Drop the limiter's check that runs before EVERY request, when it cannot find anything.
+
+    formflow's limits are all per view (``@limiter.limit``/``shared_limit``, checked by the
+    decorators); the app-wide hook only applies default, application and meta limits, and
+    with none configured it merely resolves an empty set — a noticeable share of a small
+    request's CPU. Configuring any of them keeps the hook.
+    """
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [
+        hook for hook in hooks if hook != limiter._check_request_limit  # noqa: SLF001
+    ]

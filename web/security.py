@@ -18,8 +18,12 @@ of HTTPS POSTs against the host. Headers already set by a view are left alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -75,6 +79,7 @@ def init_app(app: Flask) -> None:
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config.setdefault("SESSION_COOKIE_SECURE", True)
     csrf.init_app(app)
+    app.session_interface = _SessionInterface()
     app.before_request(_protect)
     app.after_request(_add_security_headers)
 
@@ -89,6 +94,32 @@ def _protect() -> None:
 
 
 def _add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # One pass over the few headers already set instead of one ``setdefault`` lookup each.
+    present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 - Headers
+    for name, lowered, value in _SECURITY_HEADER_ITEMS:
+        if lowered not in present:
+            response.headers.add(name, value)
     return response
+
+
+_SECURITY_HEADER_ITEMS = tuple(
+    (name, name.lower(), value) for name, value in SECURITY_HEADERS.items()
+)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key set.
+
+    Flask builds it anew on every request (even one without a cookie, like every API call);
+    it only depends on the secret key and its fallbacks, so it is kept until they change.
+    """
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        found = self._serializers.get(key, False)
+        if found is False:
+            found = self._serializers[key] = super().get_signing_serializer(app)
+        return found
