@@ -1,4 +1,4 @@
-"""Benchmark: valid submissions per second through the JSON API (run ``python bench/submit.py``).
+"""Benchmark: valid submissions per second through the JSON API (``bench/api_submit.py``).
 
 Starts formflow under gunicorn (2 workers, the real ``web:create_app()`` with its instance in
 a temporary folder and the submission rate limit raised) against SQLite, and beside it the

@@ -1,4 +1,4 @@
-"""Baseline for ``bench/submit.py``: the least a hand-written Flask + WTForms endpoint does.
+"""Baseline for ``bench/api_submit.py``: the least a hand-written Flask + WTForms endpoint does.
 
 It accepts the membership form's answers as JSON, validates the same fields with the same
 limits (a WTForms form written out by hand), and inserts one row into SQLite — in WAL mode

@@ -8,7 +8,9 @@ concurrent writers (threads) against a fresh SQLite file, and against PostgreSQL
 transition on every submission to time the optimistic-concurrency update.
 
 Nothing here asserts a speed; it prints numbers so that changes to storage can be compared on
-the same machine.
+the same machine. This is the ``submit`` service alone, without HTTP; the issue's figure (the
+JSON API under gunicorn against the hand-written ``bench/baseline_submit.py``, same run) comes
+from ``bench/api_submit.py``.
 """
 
 from __future__ import annotations
