@@ -157,6 +157,22 @@ def test_the_body_limit_is_configurable(api: Api) -> None:
     assert_error(api.post(URL, big), 413, "too_large")
 
 
+@pytest.mark.parametrize("api_config", [{"RATELIMIT_SUBMISSIONS": "3 per minute"}])
+def test_every_answer_of_the_limited_endpoint_tells_the_limit(api: Api) -> None:
+    created = api.post(URL, {"answers": MEMBERSHIP_ANSWERS})
+    refused = api.post(URL, {"answers": {}})  # 422: counted and described like any other
+    api.submit()
+    limited = api.post(URL, {"answers": MEMBERSHIP_ANSWERS})
+
+    statuses = [r.status_code for r in (created, refused, limited)]
+    assert statuses == [201, 422, 429]
+    for response, remaining in ((created, "2"), (refused, "1"), (limited, "0")):
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert response.headers["X-RateLimit-Remaining"] == remaining
+        assert int(response.headers["X-RateLimit-Reset"]) > 0
+        assert 0 < int(response.headers["Retry-After"]) <= 61
+
+
 def test_an_unknown_form_is_404(api: Api) -> None:
     body = assert_error(
         api.post("/api/forms/no-such-form/submissions", {"answers": {}}), 404, "not_found"

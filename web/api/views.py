@@ -36,7 +36,7 @@ from engine.storage import Database, SubmissionRecord
 from web.api.auth import STAFF_ROLES, Caller, authenticate
 from web.api.errors import ApiError, register_error_handlers
 from web.api.serialize import form_definition_json, form_summary_json, submission_json
-from web.limits import limiter, submission_limit
+from web.limits import per_address_limit, submission_limit
 
 __all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
 
@@ -179,7 +179,7 @@ def read_form(id: str) -> Response:  # noqa: A002 - the contract names the param
 
 
 @bp.post("/forms/<id>/submissions")
-@limiter.limit(submission_limit)
+@per_address_limit(submission_limit)
 def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa: A002
     body = json_body()
     answers = body.get("answers", {})
