@@ -77,7 +77,8 @@ class Prepared:
     ) -> None:
         self._statement = statement
         self._columns = list(columns) if columns is not None else None
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        """Per (dialect, driver, paramstyle): what the SQL text and its parameters depend on."""
         self._lock = threading.Lock()
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
@@ -104,11 +105,12 @@ class Prepared:
         ]
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        return self._compiled.get(dialect.name) or self._compile(dialect)
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        return self._compiled.get(key) or self._compile(dialect, key)
 
-    def _compile(self, dialect: Dialect) -> _Compiled:
+    def _compile(self, dialect: Dialect, key: tuple[str, str, str]) -> _Compiled:
         with self._lock:
-            found = self._compiled.get(dialect.name)
+            found = self._compiled.get(key)
             if found is not None:
                 return found
             compiled: Any = self._statement.compile(dialect=dialect, column_keys=self._columns)
@@ -127,7 +129,7 @@ class Prepared:
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self._statement.exported_columns
             )
-            found = self._compiled[dialect.name] = _Compiled(
+            found = self._compiled[key] = _Compiled(
                 compiled.string, defaults, order, tuple(processors), results
             )
             return found
