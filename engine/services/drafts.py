@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from engine.answers import check, convert
 from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
-from engine.services.loading import current_published, form_of
+from engine.services.loading import form_of, published_as_numbered
 from engine.services.tokens import draft_token, hash_token, new_token
 
 if TYPE_CHECKING:
@@ -149,7 +149,10 @@ def resume(db: Database, token: str) -> ResumedDraft:
     with db.read() as store:
         draft = store.drafts.by_token_hash(token_hash)
         now = store.now
-        current = current_published(db, store, "form", draft.form_id) if draft else None
+        current = (
+            published_as_numbered(db, store, "form", draft.form_id, draft.published_version)
+            if draft else None
+        )
         # The version it was saved with: usually the published one, already at hand.
         saved_with = (
             current

@@ -151,7 +151,14 @@ def current_published(
     version is read and the cache updated.
     """
     numbers = store.definitions.published_version_numbers([(kind, definition_id)])
-    number = numbers.get((kind, definition_id))
+    return published_as_numbered(db, store, kind, definition_id, numbers.get((kind, definition_id)))
+
+
+def published_as_numbered(
+    db: Database, store: Store, kind: DefinitionKind, definition_id: str, number: int | None
+) -> DefinitionVersionRecord | None:
+    """:func:`current_published` for a caller that read the published version ``number``
+    itself (None: none is published), in ``store``'s transaction — e.g. with a draft."""
     if number is None:
         forget_published(db, kind, definition_id)
         return None

@@ -6,19 +6,32 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import DraftRecord
-from engine.storage.tables import DefinitionVersionRow, DraftRow
+from engine.storage.tables import DefinitionRow, DefinitionVersionRow, DraftRow
 
 __all__ = ["DraftRepository"]
 
-_DRAFTS = select(
-    *DraftRow.__table__.columns, DefinitionVersionRow.version.label("form_version")
-).join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
-_DRAFT_BY_TOKEN_HASH = _DRAFTS.where(DraftRow.token_hash == bindparam("token_hash"))
-_DRAFT_BY_ID = _DRAFTS.where(DraftRow.id == bindparam("draft_id"))
+_DRAFTS = (
+    select(
+        *DraftRow.__table__.columns,
+        DefinitionVersionRow.version.label("form_version"),
+        DefinitionRow.published_version.label("published_version"),
+    )
+    .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
+    .outerjoin(
+        DefinitionRow,
+        and_(DefinitionRow.kind == "form", DefinitionRow.definition_id == DraftRow.form_id),
+    )
+)
+"""A draft with its version's number and, in the same read, which version of its form is
+published now: a page showing a draft needs both, and one statement is cheaper than two."""
+_DRAFT_BY_TOKEN_HASH = Prepared(_DRAFTS.where(DraftRow.token_hash == bindparam("token_hash")))
+_DRAFT_BY_ID = Prepared(_DRAFTS.where(DraftRow.id == bindparam("draft_id")))
+_DRAFT_COLUMNS = tuple(column.key for column in _DRAFTS.selected_columns)
 
 
 class DraftRepository:
@@ -82,27 +95,29 @@ class DraftRepository:
         return self.by_token_hash(token_hash)
 
     def by_token_hash(self, token_hash: str) -> DraftRecord | None:
-        # Core, statement built once: this runs on every page view of a browser with a draft.
+        # Prepared (``engine.storage.prepared``): this runs on every page a draft is shown on.
         return self._first(_DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash})
 
     def get(self, draft_id: str) -> DraftRecord | None:
         return self._first(_DRAFT_BY_ID, {"draft_id": draft_id})
 
-    def _first(self, statement: Select[Any], params: dict[str, str]) -> DraftRecord | None:
-        found = self._session.connection().execute(statement, params).first()
-        if found is None:
+    def _first(self, statement: Prepared, params: dict[str, str]) -> DraftRecord | None:
+        rows = statement.rows(connection_of(self._session), params)
+        if not rows:
             return None
+        found = dict(zip(_DRAFT_COLUMNS, rows[0], strict=True))
         return DraftRecord(
-            id=found.id,
-            form_id=found.form_id,
-            form_version=found.form_version,
-            form_version_row=found.form_version_id,
-            answers=dict(found.answers),
-            step=found.step,
-            language=found.language,
-            created_at=found.created_at,
-            updated_at=found.updated_at,
-            expires_at=found.expires_at,
+            id=found["id"],
+            form_id=found["form_id"],
+            form_version=found["form_version"],
+            form_version_row=found["form_version_id"],
+            answers=dict(found["answers"]),
+            step=found["step"],
+            language=found["language"],
+            created_at=found["created_at"],
+            updated_at=found["updated_at"],
+            expires_at=found["expires_at"],
+            published_version=found["published_version"],
         )
 
     def delete(self, token_hash: str) -> bool:

@@ -75,6 +75,8 @@ class DraftRecord:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    published_version: int | None = None
+    """The version of the form published when the draft was read (None: none is)."""
 
 
 @dataclass(frozen=True, slots=True)
