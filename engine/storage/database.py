@@ -277,9 +277,19 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Store]:
-        """A read-only transaction: one consistent snapshot, never holding the write lock."""
-        with storage_errors(), Session(self._get_engine()) as session:
-            yield Store(session, self.now())  # closing the session rolls the snapshot back
+        """A read-only transaction: one consistent snapshot, never holding the write lock.
+
+        As in :meth:`transaction`, the session joins a transaction begun on the connection,
+        so prepared statements (``engine.storage.prepared``) read in the same snapshot
+        without the session's own transaction bookkeeping.
+        """
+        with (
+            storage_errors(),
+            self._get_engine().connect() as connection,
+            connection.begin(),
+            Session(bind=connection) as session,
+        ):
+            yield Store(session, self.now())
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the database answers a trivial query."""
