@@ -23,26 +23,25 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script from anywhere
-
-from engine.services import import_directory  # noqa: E402
-from engine.storage import Database  # noqa: E402
+from serving import (
+    ROOT,
+    Server,
+    Shape,
+    formflow_env,
+    gunicorn,
+    prepare_formflow,
+)
 
 RATIO_TARGET = 0.8
 POSTGRES_URL = os.environ.get(
@@ -68,27 +67,6 @@ SERVER_THREADS = 2
 
 
 @dataclass(frozen=True)
-class Shape:
-    """How gunicorn runs both apps (the same for both, so the comparison is fair)."""
-
-    workers: int = WORKERS
-    threads: int = SERVER_THREADS
-
-    def command(self, port: int) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-                "--worker-class", "gthread", "--threads", str(self.threads),
-                "--keep-alive", "5", "--log-level", "warning", "--bind", f"127.0.0.1:{port}"]
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    path: str
-    process: subprocess.Popen[bytes]
-
-
-@dataclass(frozen=True)
 class Round:
     requests: int
     seconds: float
@@ -99,82 +77,27 @@ class Round:
         return self.requests / self.seconds
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(server: Server, health: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise SystemExit(f"{server.name} exited with {server.process.returncode}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
-            connection.request("GET", health)
-            if connection.getresponse().status == 200:
-                connection.close()
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{server.name} did not answer {health} within {timeout:.0f} s")
-
-
-@contextlib.contextmanager
-def _gunicorn(shape: Shape, name: str, app: str, env: dict[str, str], path: str, health: str,
-              extra: list[str] | None = None) -> Iterator[Server]:
-    port = _free_port()
-    command = [*shape.command(port), *(extra or []), app]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    server = Server(name, port, path, process)
-    try:
-        _wait_ready(server, health)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _formflow_env(instance: Path, database_url: str) -> dict[str, str]:
-    clean = {k: "" for k in os.environ if k.startswith("FORMFLOW_")}
-    return {**clean, "FORMFLOW_INSTANCE": str(instance), "FORMFLOW_DATABASE_URL": database_url}
-
-
-def _prepare_formflow(database_url: str) -> None:
-    """Schema and shipped definitions, through the services (what ``formflow init`` does)."""
-    db = Database(database_url)
-    try:
-        db.upgrade()
-        outcomes = import_directory(db, ROOT / "forms", ROOT / "workflows")
-        refused = [str(o.path) for o in outcomes if not o.ok]
-        if refused:
-            raise SystemExit(f"definitions refused: {refused}")
-    finally:
-        db.dispose()
-
-
 def _formflow(
     shape: Shape, instance: Path, database_url: str, redis: str | None
 ) -> contextlib.AbstractContextManager[Server]:
     """formflow under gunicorn. Without ``redis``, outbox rows are written but not enqueued
     (``NOTIFY_ENQUEUE=False``), and rate-limit counters live in each worker's memory."""
-    _prepare_formflow(database_url)
+    prepare_formflow(database_url).dispose()
     config = {"RATELIMIT_SUBMISSIONS": "100000000 per minute", "NOTIFY_ENQUEUE": bool(redis)}
-    env = _formflow_env(instance, database_url)
+    env = formflow_env(instance, database_url)
     if redis:
         env["FORMFLOW_REDIS_URL"] = redis
-    return _gunicorn(shape, "formflow", f"web:create_app({config!r})", env,
-                     "/api/forms/membership/submissions", "/api/forms")
+    return gunicorn(shape, "formflow", f"web:create_app({config!r})", env, "/api/forms")
 
 
 def _baseline(shape: Shape, folder: Path) -> contextlib.AbstractContextManager[Server]:
-    return _gunicorn(shape, "baseline", "baseline_submit:create_app()",
-                     {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")},
-                     "/submit", "/health", ["--pythonpath", str(ROOT / "bench")])
+    return gunicorn(shape, "baseline", "baseline_submit:create_app()",
+                    {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")},
+                    "/health", ["--pythonpath", str(ROOT / "bench")])
+
+
+SUBMIT_PATHS = {"formflow": "/api/forms/membership/submissions", "baseline": "/submit"}
+"""Where each server takes a submission."""
 
 
 def _send(server: Server, count: int, statuses: Counter[int], lock: threading.Lock) -> None:
@@ -184,7 +107,7 @@ def _send(server: Server, count: int, statuses: Counter[int], lock: threading.Lo
     local: Counter[int] = Counter()
     try:
         for _ in range(count):
-            connection.request("POST", server.path, body=BODY, headers=headers)
+            connection.request("POST", SUBMIT_PATHS[server.name], body=BODY, headers=headers)
             response = connection.getresponse()
             response.read()
             local[response.status] += 1

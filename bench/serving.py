@@ -1,10 +1,10 @@
 """Serving an app under gunicorn for a benchmark, and looking at it from outside.
 
 Shared by the benchmarks that compare formflow under gunicorn with a hand-written baseline in
-the same run (``bench/render.py``; written so that ``bench/api_submit.py`` and
-``bench/submit.py`` can use it too): start both the same way (:class:`Shape`), wait until they
-answer, stop them, and read how much CPU the server processes spent — on a shared machine the
-requests per second mostly measure the neighbours, the server's CPU time per request much less.
+the same run (``bench/render.py`` and ``bench/api_submit.py``): start both the same way
+(:class:`Shape`), wait until they answer, stop them, and read how much CPU the server
+processes spent — on a shared machine the requests per second mostly measure the neighbours,
+the server's CPU time per request much less.
 """
 
 from __future__ import annotations
