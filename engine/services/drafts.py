@@ -30,6 +30,7 @@ from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
 from engine.services.loading import form_of, published_as_numbered
 from engine.services.tokens import draft_token, hash_token, new_token
+from engine.storage.records import OutboxEntry
 
 if TYPE_CHECKING:
     from engine.storage import Database, Store
@@ -227,10 +228,10 @@ def _queue_resume_mail(store: Store, draft_id: str, address: str, language: str)
     delivery_key = hashlib.sha256(raw.encode("utf-8")).hexdigest()
     if store.outbox.has_delivery_key(delivery_key):
         return
-    store.outbox.add(
+    store.outbox.add_many([OutboxEntry(
         submission_id=None, event_id=None, draft_id=draft_id, channel="mail",
         recipient=address, role="applicant", language=language, delivery_key=delivery_key,
-    )
+    )])
 
 
 def _partial_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:

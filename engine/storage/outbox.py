@@ -56,40 +56,6 @@ class OutboxRepository:
         """Ids of rows this transaction made due (added, or reset to ``pending``): the
         :class:`~engine.storage.Database` hands them to its post-commit hook."""
 
-    def add(
-        self,
-        *,
-        submission_id: str | None,
-        event_id: int | None,
-        channel: str,
-        language: str,
-        delivery_key: str,
-        recipient: str | None = None,
-        role: str | None = None,
-        url: str | None = None,
-        secret_env: str | None = None,
-        template: str | None = None,
-        draft_id: str | None = None,
-    ) -> OutboxRecord:
-        (added,) = self.add_many(
-            [
-                OutboxEntry(
-                    submission_id=submission_id,
-                    event_id=event_id,
-                    channel=channel,
-                    language=language,
-                    delivery_key=delivery_key,
-                    recipient=recipient,
-                    role=role,
-                    url=url,
-                    secret_env=secret_env,
-                    template=template,
-                    draft_id=draft_id,
-                )
-            ]
-        )
-        return added
-
     def add_many(self, entries: Sequence[OutboxEntry]) -> list[OutboxRecord]:
         """Insert pending rows in ONE statement (multi-row ``INSERT … RETURNING``) and mark
         them due; the records (in the order given) are built from the values written."""
