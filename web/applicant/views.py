@@ -1,5 +1,6 @@
 """The applicant's pages: start page, one page per visible step, review, submit, confirmation,
-save-and-resume, and the status page behind the secret link.
+save-and-resume, and the status page behind the secret link (what they load and save:
+``web.applicant.work``).
 
 Every read and write goes through ``engine.services`` (published forms, drafts, submit,
 status); the engine's evaluation decides visibility, requirement and validity — the server is
@@ -9,13 +10,11 @@ authoritative, the browser script only mirrors it live. Each POST answers with a
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -30,29 +29,23 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from jinja2.utils import htmlsafe_json_dumps
-from markupsafe import Markup
 
 from engine.answers import convert, is_empty
-from engine.evaluation import CompiledForm, Evaluation, evaluate
+from engine.evaluation import Evaluation, evaluate
 from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
-from engine.model import Field, FormDefinition, Step
+from engine.model import Field, Step
 from engine.services import (
-    DraftSaved,
     definitions_of,
     history,
     list_published,
-    published_form,
     resume,
-    save_draft,
     submission_for_token,
     submit,
 )
-from engine.services.loading import compiled_form, form_of
+from engine.services.loading import form_of
 from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import (
-    answers_with_defaults,
     apply_step,
     first_step_with_errors,
     neighbour_step,
@@ -62,14 +55,12 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import StepLayout, dom_id
+from web.applicant.forms import dom_id
+from web.applicant.work import LoadedForm, Work, load_form, load_with_work, load_work, save_work
 from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, remember_language
 from web.limits import limiter, submission_limit
-
-if TYPE_CHECKING:
-    from engine.storage import DefinitionVersionRecord
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -78,19 +69,12 @@ HONEYPOT_FIELD = "_homepage"
 DEFAULT_APPLICANT_POST_LIMIT = "60 per minute"
 """POSTs per client IP on the applicant pages: a person clicks far less, a script far more."""
 
-PUBLISHED_MAX_AGE = 1.0
-"""Seconds a page shown by GET may lag behind a publish in another process (as if it had been
-loaded that much earlier); a draft is read with the version published now (``_load_with_work``)
-and whatever a POST stores is checked against it."""
-
 REVIEW_ARGS: dict[str, Any] = {"return": "review"}
 """Query of a step page opened from the review ("Ändern"): *Next* returns to the review."""
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("applicant", __name__)
-_DEFINITION_JSON_KEY = "formflow_definition_json"
-_STEP_LAYOUTS_KEY = "formflow_step_layouts"
 
 
 def applicant_post_limit() -> str:
@@ -117,154 +101,6 @@ def _post_limit_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return dispatch
-
-
-# -- loading ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadedForm:
-    """The published version of a form, ready to evaluate and render."""
-
-    record: DefinitionVersionRecord
-    form: FormDefinition
-    compiled: CompiledForm
-
-    @property
-    def id(self) -> str:
-        return self.form.id
-
-    def text(self, value: Text) -> str:
-        return localize(value, current_language(), self.form.default_language)
-
-    def definition(self) -> Any:
-        """The definition JSON as published, for the browser's rule engine."""
-        return json.loads(self.record.content)
-
-    def definition_json(self) -> Markup:
-        """:meth:`definition` as the ``tojson`` filter writes it into a page, serialised once
-        per published version and app (a version is immutable), not on every request."""
-        cache: dict[str, Markup] = current_app.extensions.setdefault(_DEFINITION_JSON_KEY, {})
-        found = cache.get(self.record.content_hash)
-        if found is None:
-            policies = current_app.jinja_env.policies
-            found = cache[self.record.content_hash] = Markup(
-                htmlsafe_json_dumps(
-                    self.definition(),
-                    dumps=policies["json.dumps_function"],
-                    **policies["json.dumps_kwargs"],
-                )
-            )
-        return found
-
-    def step_layout(self, step: Step, language: str) -> StepLayout:
-        """The step's fields prepared for rendering in ``language``, once per published
-        version, step and language (and app)."""
-        cache: dict[tuple[str, str, str], StepLayout] = current_app.extensions.setdefault(
-            _STEP_LAYOUTS_KEY, {}
-        )
-        key = (self.record.content_hash, step.id, language)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = StepLayout(self.form, step, language, _("Please choose"))
-        return found
-
-
-@dataclass(frozen=True)
-class Work:
-    """The applicant's answers so far (raw, with defaults) and their draft, if any."""
-
-    answers: dict[str, Any]
-    token: str | None = None
-    step: str | None = None
-    carried_over: bool = False
-    dropped: tuple[str, ...] = ()
-    expires_at: datetime | None = None
-    version: int | None = None
-    """The form version the draft's answers are for: the one published when it was read."""
-
-
-def _load(form_id: str) -> LoadedForm:
-    db = get_db()
-    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
-    try:
-        record, form = published_form(db, form_id, max_age=max_age)
-    except NotFound:
-        abort(404)
-    return LoadedForm(record, form, compiled_form(db, record))
-
-
-def _load_work(loaded: LoadedForm) -> Work:
-    """The draft this browser works on for the form; ``DraftExpired`` when it has expired."""
-    token = applicant_session.draft_token(loaded.id)
-    if token is None:
-        return Work(answers_with_defaults(loaded.form, {}))
-    try:
-        resumed = resume(get_db(), token)
-    except NotFound:
-        applicant_session.forget_draft(loaded.id)
-        return Work(answers_with_defaults(loaded.form, {}))
-    except DraftExpired:
-        applicant_session.forget_draft(loaded.id)
-        raise
-    if resumed.form_id != loaded.id:
-        applicant_session.forget_draft(loaded.id)
-        return Work(answers_with_defaults(loaded.form, {}))
-    return Work(
-        answers=answers_with_defaults(loaded.form, resumed.answers),
-        token=token,
-        step=resumed.step,
-        carried_over=resumed.carried_over,
-        dropped=resumed.dropped,
-        expires_at=resumed.expires_at,
-        version=resumed.form_version,
-    )
-
-
-def _load_with_work(form_id: str) -> tuple[LoadedForm, Work]:
-    """The published form and this browser's draft of it, for the same version.
-
-    Reading the draft confirms which version is published; should a GET's form be older (a
-    publish elsewhere within ``PUBLISHED_MAX_AGE``), both are loaded again.
-    """
-    loaded = _load(form_id)
-    work = _load_work(loaded)
-    if work.version is not None and work.version != loaded.record.version:
-        loaded = _load(form_id)
-        work = _load_work(loaded)
-    return loaded, work
-
-
-def _save_work(
-    loaded: LoadedForm,
-    work: Work,
-    answers: dict[str, Any],
-    step: str | None,
-    *,
-    mail_link: bool = False,
-) -> DraftSaved:
-    """Keep ``answers`` in the draft (created on the first save); ``mail_link``: also mail the
-    resume link to the applicant's address, if the answers hold one."""
-    db = get_db()
-    ttl = timedelta(days=float(current_app.config["DRAFT_TTL_DAYS"]))
-    language = current_language()
-    try:
-        saved = save_draft(
-            db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl,
-            mail_link=mail_link,
-        )
-    except NotFound:
-        if work.token is None:
-            raise
-        # the draft is gone (submitted in another tab, purged): keep going with a new one
-        applicant_session.forget_draft(loaded.id)
-        saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl,
-                           mail_link=mail_link)
-    except DraftExpired:
-        applicant_session.forget_draft(loaded.id)
-        raise
-    applicant_session.remember_draft(loaded.id, saved.token)
-    return saved
 
 
 # -- error handling ---------------------------------------------------------------------------
@@ -337,7 +173,7 @@ def start() -> str:
 @bp.get("/f/<form_id>")
 def begin(form_id: str) -> ResponseReturnValue:
     """Start the form, or continue where this browser's draft left off."""
-    loaded, work = _load_with_work(form_id)
+    loaded, work = load_with_work(form_id)
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
     visible = evaluation.visible_steps
     if not visible:
@@ -349,7 +185,7 @@ def begin(form_id: str) -> ResponseReturnValue:
 @bp.route("/f/<form_id>/step/<step_id>", methods=["GET", "POST"])
 @_post_limit_only
 def step(form_id: str, step_id: str) -> Any:
-    loaded, work = _load_with_work(form_id)
+    loaded, work = load_with_work(form_id)
     current = step_of(loaded.form, step_id)
     if current is None:
         abort(404)
@@ -375,17 +211,17 @@ def step(form_id: str, step_id: str) -> Any:
 
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
-        _save_work(loaded, work, answers, current.id)
+        save_work(loaded, work, answers, current.id)
         if wanted in UI_LANGUAGES:
             remember_language(wanted)
         back_to = REVIEW_ARGS if returning else {}
         return redirect(url_for(".step", form_id=form_id, step_id=current.id, **back_to))
     if action == "back":  # never validates, never loses answers
         previous = neighbour_step(loaded.form, visible, current.id, -1) or current.id
-        _save_work(loaded, work, answers, previous)
+        save_work(loaded, work, answers, previous)
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
-        saved = _save_work(loaded, work, answers, current.id, mail_link=True)
+        saved = save_work(loaded, work, answers, current.id, mail_link=True)
         if saved.link_mailed_to:
             applicant_session.remember_link_mailed(form_id, saved.link_mailed_to)
         return redirect(url_for(".saved", form_id=form_id))
@@ -393,7 +229,7 @@ def step(form_id: str, step_id: str) -> Any:
     # "next": only this step's visible fields must be valid; the answers are kept either way
     errors = step_errors(evaluation, current)
     following = None if returning else neighbour_step(loaded.form, visible, current.id, +1)
-    token = _save_work(
+    token = save_work(
         loaded, work, answers, current.id if errors else following or current.id
     ).token
     if errors:
@@ -407,7 +243,7 @@ def step(form_id: str, step_id: str) -> Any:
 
 @bp.get("/f/<form_id>/review")
 def review(form_id: str) -> Any:
-    loaded, work = _load_with_work(form_id)
+    loaded, work = load_with_work(form_id)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
@@ -425,9 +261,9 @@ def review(form_id: str) -> Any:
 @limiter.limit(submission_limit, methods=["POST"])
 def submit_form(form_id: str) -> Any:
     """The final submit: the engine validates everything again (authoritative), then stores."""
-    loaded = _load(form_id)
+    loaded = load_form(form_id)
     _check_honeypot()
-    work = _load_work(loaded)
+    work = load_work(loaded)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
     language = current_language()
@@ -447,7 +283,7 @@ def submit_form(form_id: str) -> Any:
 
 @bp.get("/f/<form_id>/confirmation")
 def confirmation(form_id: str) -> Any:
-    loaded = _load(form_id)
+    loaded = load_form(form_id)
     done = applicant_session.last_submission(form_id)
     if done is None:
         return redirect(url_for(".begin", form_id=form_id))
@@ -463,7 +299,7 @@ def confirmation(form_id: str) -> Any:
 @bp.get("/f/<form_id>/saved")
 def saved(form_id: str) -> Any:
     """After "save and continue later": the resume link, and until when it works."""
-    loaded, work = _load_with_work(form_id)
+    loaded, work = load_with_work(form_id)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
     return render_template(

@@ -1,0 +1,197 @@
+"""What an applicant's page works on: the published form, and this browser's draft of it.
+
+Loading and saving sit apart from the views because every page needs them the same way: the
+published version (a GET may take one confirmed moments ago, a POST checks), the draft the
+session names (forgotten when it is gone or belongs to another form), and saving answers back —
+starting a new draft when the old one was submitted elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import abort, current_app, request
+from flask_babel import gettext as _
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from engine.evaluation import CompiledForm
+from engine.exceptions import DraftExpired, NotFound
+from engine.model import FormDefinition, Step
+from engine.services import DraftSaved, published_form, resume, save_draft
+from engine.services.loading import compiled_form
+from engine.text import Text, localize
+from web.applicant import session as applicant_session
+from web.applicant.flow import answers_with_defaults
+from web.applicant.forms import StepLayout
+from web.db import get_db
+from web.i18n import current_language
+
+if TYPE_CHECKING:
+    from engine.storage import DefinitionVersionRecord
+
+__all__ = [
+    "PUBLISHED_MAX_AGE",
+    "LoadedForm",
+    "Work",
+    "load_form",
+    "load_with_work",
+    "load_work",
+    "save_work",
+]
+
+PUBLISHED_MAX_AGE = 1.0
+"""Seconds a page shown by GET may lag behind a publish in another process (as if it had been
+loaded that much earlier); a draft is read with the version published now (``load_with_work``)
+and whatever a POST stores is checked against it."""
+
+_DEFINITION_JSON_KEY = "formflow_definition_json"
+_STEP_LAYOUTS_KEY = "formflow_step_layouts"
+
+
+@dataclass(frozen=True)
+class LoadedForm:
+    """The published version of a form, ready to evaluate and render."""
+
+    record: DefinitionVersionRecord
+    form: FormDefinition
+    compiled: CompiledForm
+
+    @property
+    def id(self) -> str:
+        return self.form.id
+
+    def text(self, value: Text) -> str:
+        return localize(value, current_language(), self.form.default_language)
+
+    def definition(self) -> Any:
+        """The definition JSON as published, for the browser's rule engine."""
+        return json.loads(self.record.content)
+
+    def definition_json(self) -> Markup:
+        """:meth:`definition` as the ``tojson`` filter writes it into a page, serialised once
+        per published version and app (a version is immutable), not on every request."""
+        cache: dict[str, Markup] = current_app.extensions.setdefault(_DEFINITION_JSON_KEY, {})
+        found = cache.get(self.record.content_hash)
+        if found is None:
+            policies = current_app.jinja_env.policies
+            found = cache[self.record.content_hash] = Markup(
+                htmlsafe_json_dumps(
+                    self.definition(),
+                    dumps=policies["json.dumps_function"],
+                    **policies["json.dumps_kwargs"],
+                )
+            )
+        return found
+
+    def step_layout(self, step: Step, language: str) -> StepLayout:
+        """The step's fields prepared for rendering in ``language``, once per published
+        version, step and language (and app)."""
+        cache: dict[tuple[str, str, str], StepLayout] = current_app.extensions.setdefault(
+            _STEP_LAYOUTS_KEY, {}
+        )
+        key = (self.record.content_hash, step.id, language)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = StepLayout(self.form, step, language, _("Please choose"))
+        return found
+
+
+@dataclass(frozen=True)
+class Work:
+    """The applicant's answers so far (raw, with defaults) and their draft, if any."""
+
+    answers: dict[str, Any]
+    token: str | None = None
+    step: str | None = None
+    carried_over: bool = False
+    dropped: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    version: int | None = None
+    """The form version the draft's answers are for: the one published when it was read."""
+
+
+def load_form(form_id: str) -> LoadedForm:
+    db = get_db()
+    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
+    try:
+        record, form = published_form(db, form_id, max_age=max_age)
+    except NotFound:
+        abort(404)
+    return LoadedForm(record, form, compiled_form(db, record))
+
+
+def load_work(loaded: LoadedForm) -> Work:
+    """The draft this browser works on for the form; ``DraftExpired`` when it has expired."""
+    token = applicant_session.draft_token(loaded.id)
+    if token is None:
+        return Work(answers_with_defaults(loaded.form, {}))
+    try:
+        resumed = resume(get_db(), token)
+    except NotFound:
+        applicant_session.forget_draft(loaded.id)
+        return Work(answers_with_defaults(loaded.form, {}))
+    except DraftExpired:
+        applicant_session.forget_draft(loaded.id)
+        raise
+    if resumed.form_id != loaded.id:
+        applicant_session.forget_draft(loaded.id)
+        return Work(answers_with_defaults(loaded.form, {}))
+    return Work(
+        answers=answers_with_defaults(loaded.form, resumed.answers),
+        token=token,
+        step=resumed.step,
+        carried_over=resumed.carried_over,
+        dropped=resumed.dropped,
+        expires_at=resumed.expires_at,
+        version=resumed.form_version,
+    )
+
+
+def load_with_work(form_id: str) -> tuple[LoadedForm, Work]:
+    """The published form and this browser's draft of it, for the same version.
+
+    Reading the draft confirms which version is published; should a GET's form be older (a
+    publish elsewhere within ``PUBLISHED_MAX_AGE``), both are loaded again.
+    """
+    loaded = load_form(form_id)
+    work = load_work(loaded)
+    if work.version is not None and work.version != loaded.record.version:
+        loaded = load_form(form_id)
+        work = load_work(loaded)
+    return loaded, work
+
+
+def save_work(
+    loaded: LoadedForm,
+    work: Work,
+    answers: dict[str, Any],
+    step: str | None,
+    *,
+    mail_link: bool = False,
+) -> DraftSaved:
+    """Keep ``answers`` in the draft (created on the first save); ``mail_link``: also mail the
+    resume link to the applicant's address, if the answers hold one."""
+    db = get_db()
+    ttl = timedelta(days=float(current_app.config["DRAFT_TTL_DAYS"]))
+    language = current_language()
+    try:
+        saved = save_draft(
+            db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl,
+            mail_link=mail_link,
+        )
+    except NotFound:
+        if work.token is None:
+            raise
+        # the draft is gone (submitted in another tab, purged): keep going with a new one
+        applicant_session.forget_draft(loaded.id)
+        saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl,
+                           mail_link=mail_link)
+    except DraftExpired:
+        applicant_session.forget_draft(loaded.id)
+        raise
+    applicant_session.remember_draft(loaded.id, saved.token)
+    return saved
