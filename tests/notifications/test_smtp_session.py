@@ -3,40 +3,27 @@ connection the server has dropped meanwhile (a real aiosmtpd server, stopped and
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from notify_helpers import free_port
+from notify_helpers import MailSink
 
 from workers.channels.base import MailMessage
 from workers.channels.mail import SmtpSettings, build_mail, send_smtp
 from workers.exceptions import TransientDeliveryError
 
 
-class CountingSink:
+class CountingSink(MailSink):
     """Records each mail's recipient and the client port it came from (one per connection)."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.received: list[tuple[int, str]] = []
-        self._lock = threading.Lock()
-        self._controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:
             self.received.extend((int(session.peer[1]), to) for to in envelope.rcpt_tos)
         return "250 OK"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 @pytest.fixture
