@@ -71,6 +71,19 @@ class Round:
     requests: int
     seconds: float
     statuses: Counter[int]
+    cpu_seconds: float | None
+    """CPU time the server processes spent in the round (None where /proc cannot tell)."""
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """Server CPU per request: what the code costs, far less disturbed by neighbours."""
+        return None if self.cpu_seconds is None else self.cpu_seconds * 1000 / self.requests
+
+    @property
+    def busy(self) -> float | None:
+        """Server CPU seconds per second of the round: below the CPUs the server could use,
+        its requests were waiting (for the client, a lock, the disk) instead of running."""
+        return None if self.cpu_seconds is None else self.cpu_seconds / self.seconds
 
     @property
     def rate(self) -> float:
@@ -123,11 +136,25 @@ def _round(server: Server, requests: int, threads: int) -> Round:
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
     shares = [requests // threads + (1 if i < requests % threads else 0) for i in range(threads)]
+    cpu_before = server.cpu_seconds()
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(_send, server, n, statuses, lock) for n in shares]:
             future.result()
-    return Round(requests, time.perf_counter() - started, statuses)
+    seconds = time.perf_counter() - started
+    cpu_after = server.cpu_seconds()
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Round(requests, seconds, statuses, cpu)
+
+
+def _cpu_text(rounds: list[Round]) -> str:
+    """Median server CPU per request and CPU seconds per second of a server's rounds."""
+    cpu = [r.cpu_ms for r in rounds if r.cpu_ms is not None]
+    busy = [r.busy for r in rounds if r.busy is not None]
+    if not cpu or not busy:
+        return "server CPU n/a"
+    return (f"server CPU {statistics.median(cpu):.2f} ms/request, "
+            f"{statistics.median(busy):.2f} CPU-s/s")
 
 
 def _check(server: Server, result: Round) -> None:
@@ -188,36 +215,45 @@ def main() -> int:
             _formflow(shape, folder / "instance", sqlite_url, args.redis) as formflow,
             _baseline(shape, folder) as base,
         ):
-            rates: dict[str, list[float]] = {"formflow": [], "baseline": []}
+            rounds: dict[str, list[Round]] = {"formflow": [], "baseline": []}
             for server in (formflow, base):
                 _check(server, _round(server, args.warmup, args.threads))
             for _ in range(args.rounds):
                 for server in (formflow, base):
                     result = _round(server, args.requests, args.threads)
                     _check(server, result)
-                    rates[server.name].append(result.rate)
-        ours = statistics.median(rates["formflow"])
-        theirs = statistics.median(rates["baseline"])
+                    rounds[server.name].append(result)
+        ours = statistics.median(r.rate for r in rounds["formflow"])
+        theirs = statistics.median(r.rate for r in rounds["baseline"])
         ratio = ours / theirs
         print(f"SQLite   formflow API  {ours:8.1f} submissions/s   rounds: "
-              + ", ".join(f"{r:.1f}" for r in rates["formflow"]))
+              + ", ".join(f"{r.rate:.1f}" for r in rounds["formflow"]))
         print(f"SQLite   baseline      {theirs:8.1f} submissions/s   rounds: "
-              + ", ".join(f"{r:.1f}" for r in rates["baseline"]))
+              + ", ".join(f"{r.rate:.1f}" for r in rounds["baseline"]))
         verdict = "meets" if ratio >= RATIO_TARGET else "BELOW"
         print(f"ratio formflow / baseline: {ratio:.2f} ({verdict} the target {RATIO_TARGET})")
+        print(f"formflow {_cpu_text(rounds['formflow'])}; "
+              f"baseline {_cpu_text(rounds['baseline'])}")
+        cpu_ours = statistics.median(r.cpu_ms or 0.0 for r in rounds["formflow"])
+        cpu_theirs = statistics.median(r.cpu_ms or 0.0 for r in rounds["baseline"])
+        if cpu_ours and cpu_theirs:
+            print(f"CPU per request, baseline / formflow: {cpu_theirs / cpu_ours:.2f} "
+                  f"(the throughput ratio above is lower where formflow's requests wait)")
 
         if not args.no_postgres and (found := _postgres_schema()) is not None:
             url, schema = found
             try:
                 with _formflow(shape, folder / "instance-pg", url, args.redis) as formflow:
                     _check(formflow, _round(formflow, args.warmup, args.threads))
-                    pg_rates = []
+                    pg_rounds = []
                     for _ in range(args.rounds):
                         result = _round(formflow, args.requests, args.threads)
                         _check(formflow, result)
-                        pg_rates.append(result.rate)
-                print(f"PostgreSQL formflow API {statistics.median(pg_rates):6.1f} "
-                      "submissions/s   rounds: " + ", ".join(f"{r:.1f}" for r in pg_rates))
+                        pg_rounds.append(result)
+                print(f"PostgreSQL formflow API "
+                      f"{statistics.median(r.rate for r in pg_rounds):6.1f} submissions/s   "
+                      "rounds: " + ", ".join(f"{r.rate:.1f}" for r in pg_rounds)
+                      + f"; {_cpu_text(pg_rounds)} (gunicorn only, not the PostgreSQL server)")
             finally:
                 _drop_schema(schema)
     finally:

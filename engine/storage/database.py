@@ -14,6 +14,9 @@ Why the SQLite set-up looks the way it does:
 * Python's sqlite3 module starts transactions lazily and only before DML; we take over and
   emit ``BEGIN IMMEDIATE`` for write transactions, so two writers queue on the busy timeout
   instead of one of them failing half-way when it upgrades its read lock.
+* Before that, formflow's writers queue for the write turn (``writer_turn``: a thread lock
+  and a lock file next to the database), so a waiting writer is woken the moment the turn is
+  free instead of sleeping in SQLite's busy handler; the busy timeout bounds both waits.
 
 Every database failure that is not the caller's fault (locked, unreachable, schema missing)
 leaves as :class:`engine.exceptions.StorageUnavailable` with a message for people.
@@ -51,6 +54,7 @@ from sqlalchemy.pool import StaticPool
 from engine.exceptions import StorageUnavailable
 from engine.storage.prepared import run_driver_sql
 from engine.storage.store import Store
+from engine.storage.writer_turn import WriterTurn
 
 __all__ = ["Database", "OutboxHook", "storage_errors"]
 
@@ -98,10 +102,10 @@ class Database:
         self._engine: Engine | None = None
         self._immediate_engine: tuple[Engine, Engine] | None = None
         self._engine_lock = threading.Lock()
-        self._sqlite_writer = threading.RLock() if self.backend == "sqlite" else None
-        """SQLite has one writer at a time anyway: threads of this process queue here and are
-        woken at once, instead of polling in SQLite's busy handler (which sleeps up to 100 ms
-        between tries). Other processes still wait through ``busy_timeout``."""
+        self._sqlite_writer = self._new_writer_turn()
+        """SQLite has one writer at a time anyway: writers of this database, in this process
+        and in others, queue for the turn and are woken at once (``writer_turn``), instead of
+        polling in SQLite's busy handler (which sleeps up to 100 ms between tries)."""
         self.memo: dict[Any, Any] = {}
         """Per-database cache for derived, immutable things (e.g. loaded definition versions
         keyed by content hash); lives and dies with this object, never global."""
@@ -204,10 +208,15 @@ class Database:
         lock held by another thread of the parent would never be released in the child.
         """
         self._engine_lock = threading.Lock()
-        if self._sqlite_writer is not None:
-            self._sqlite_writer = threading.RLock()
+        self._sqlite_writer = self._new_writer_turn()
         if self._engine is not None:
             self._engine.dispose(close=False)
+
+    def _new_writer_turn(self) -> WriterTurn | None:
+        if self.backend != "sqlite":
+            return None
+        path = self.sqlite_path
+        return WriterTurn(None if path is None else Path(f"{path}.writer.lock"))
 
     def dispose(self) -> None:
         """Close pooled connections (at shutdown, or when a test is done)."""
@@ -264,16 +273,17 @@ class Database:
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
-        lock = self._sqlite_writer
-        if lock is None:
+        """SQLite: the write turn, waited for at most the busy timeout (then a 503)."""
+        turn = self._sqlite_writer
+        if turn is None:
             yield
             return
-        if not lock.acquire(timeout=self._busy_timeout_ms / 1000):
+        if not turn.acquire(self._busy_timeout_ms / 1000):
             raise StorageUnavailable(_BUSY_MESSAGE)
         try:
             yield
         finally:
-            lock.release()
+            turn.release()
 
     @contextmanager
     def read(self) -> Iterator[Store]:

@@ -131,3 +131,44 @@ def fire_in_process(url: str, submission_id: str, actor: str, barrier: Any, resu
             results.put(repr(exc))
     finally:
         db.dispose()
+
+
+def submit_in_threads(url: str, threads: int, count: int, barrier: Any, results: Any) -> None:
+    """``threads`` threads submitting ``count`` each, started with the other processes (after
+    a warm-up submission, so all of them write at once); puts the references, or the error."""
+    import threading
+
+    from engine.services import submit
+    from engine.storage import Database
+
+    db = Database(url)
+    references: list[str] = [submit(db, "membership", VALID_ANSWERS, "de").reference]
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            for _ in range(count):
+                references.append(submit(db, "membership", VALID_ANSWERS, "de").reference)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(repr(exc))
+
+    try:
+        barrier.wait(timeout=60)
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        results.put(errors or references)
+    finally:
+        db.dispose()
+
+
+def hold_writer_lock(lock_path: str, holding: Any, release: Any) -> None:
+    """Another process holding the SQLite writers' turn until ``release`` is set."""
+    import fcntl
+
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        holding.set()
+        release.wait(timeout=60)
