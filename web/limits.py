@@ -23,6 +23,7 @@ Flask-Limiter's per-request bookkeeping (it was a sixth of that request's CPU).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
@@ -33,7 +34,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
-from limits.strategies import STRATEGIES, RateLimiter
+from limits.strategies import STRATEGIES, FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import parse_date
 
@@ -171,7 +172,7 @@ def _counted(
     Returns the strategy that counted, the limit the answer describes (the breached one,
     else the smallest) and whether it was breached.
     """
-    strategy = _fallback.strategy() or limiter.limiter
+    strategy = _fallback.strategy() or _in_memory.strategy(limiter.limiter)
     for item in items:
         try:
             allowed = strategy.hit(item, *identifiers)
@@ -221,9 +222,73 @@ class _Fallback:
     def start(self) -> RateLimiter:
         if self._strategy is None:
             name = str(current_app.config.get("RATELIMIT_STRATEGY") or "fixed-window")
-            self._strategy = STRATEGIES[name](MemoryStorage())
+            self._strategy = STRATEGIES[name](QuietMemoryStorage())
         self._until = time.monotonic() + FALLBACK_SECONDS
         return self._strategy
 
 
 _fallback = _Fallback()
+
+
+class QuietMemoryStorage(MemoryStorage):
+    """``limits``' in-process counters, without the expiry thread on the fixed-window path.
+
+    ``MemoryStorage.incr`` starts a ``threading.Timer`` whenever the previous one (10 ms) has
+    finished, to drop expired counters: in a busy worker a new thread every few requests,
+    each started while the request waits for it. An expired counter is dropped anyway when it
+    is next read (``get``), so here the others are swept inline, at most once a minute.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, uri: str | None = None, **options: Any) -> None:
+        super().__init__(uri, **options)
+        self._swept_at = time.monotonic()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        self.get(key)  # drops the counter when its window is over
+        with self.locks[key]:
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = time.time() + expiry
+        if time.monotonic() - self._swept_at > self.SWEEP_SECONDS:
+            self._swept_at = time.monotonic()
+            now = time.time()
+            for stale, until in list(self.expirations.items()):
+                if until <= now:
+                    self.get(stale)
+        return self.storage.get(key, 0)
+
+
+class _InMemory:
+    """The fixed-window strategy on a :class:`QuietMemoryStorage`, in place of the limiter's
+    own when that counts in this process's memory (``memory://``: development, tests and
+    benchmarks; production counts in Redis and is left alone). One per limiter storage, i.e.
+    per app bound to the limiter, so a new app starts with fresh counts as before."""
+
+    def __init__(self) -> None:
+        self._for: tuple[object, RateLimiter] | None = None
+        self._lock = threading.Lock()
+
+    def strategy(self, configured: RateLimiter) -> RateLimiter:
+        made = self._for
+        if made is not None and made[0] is configured:
+            return made[1]
+        with self._lock:  # one replacement, or threads would count apart
+            made = self._for
+            if made is not None and made[0] is configured:
+                return made[1]
+            return self._replace(configured)
+
+    def _replace(self, configured: RateLimiter) -> RateLimiter:
+        if type(configured) is FixedWindowRateLimiter and type(configured.storage) is (
+            MemoryStorage
+        ):
+            replacement: RateLimiter = FixedWindowRateLimiter(QuietMemoryStorage())
+        else:
+            replacement = configured
+        self._for = (configured, replacement)
+        return replacement
+
+
+_in_memory = _InMemory()
