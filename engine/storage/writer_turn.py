@@ -51,9 +51,11 @@ class _Wait:
 
 
 class WriterTurn:
-    """The write turn of one SQLite database: enter :meth:`held` around a write transaction.
+    """The write turn of one SQLite database: :meth:`acquire` before a write transaction
+    begins, :meth:`release` when it has ended (committed or rolled back).
 
-    ``lock_path`` None (in-memory databases) queues only the threads of this process.
+    ``lock_path`` None (in-memory databases) queues only the threads of this process. Only the
+    thread holding ``_threads`` touches the file lock and the helper, so they need no lock.
     """
 
     def __init__(self, lock_path: Path | None) -> None:
