@@ -17,12 +17,15 @@ How the language is chosen, first match wins:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, get_translations
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, format_date, get_locale, get_timezone, get_translations
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -32,6 +35,7 @@ __all__ = [
     "current_language",
     "init_app",
     "language_url",
+    "long_date",
     "page_translations",
     "remember_language",
 ]
@@ -45,6 +49,10 @@ LANGUAGE_NAMES: dict[str, str] = {"de": "Deutsch", "en": "English"}
 SESSION_KEY = "lang"
 _LANGUAGE_ATTR = "formflow_language"
 _TRANSLATIONS_ATTR = "formflow_translations"
+_LONG_DATES_KEY = "formflow_long_dates"
+_LONG_DATES_MAX = 4096
+"""Texts kept per app at most (then forgotten at once): a few languages × the days drafts
+expire on or applicants answer — far fewer in practice."""
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
@@ -100,6 +108,39 @@ def page_translations() -> Any:
         found = get_translations()
         setattr(request, _TRANSLATIONS_ATTR, found)
     return found
+
+
+@dataclass
+class _LongDates:
+    zone: ZoneInfo
+    """The app's time zone (``BABEL_DEFAULT_TIMEZONE``: it has no per-user zone)."""
+    texts: dict[tuple[str, date], str] = field(default_factory=dict)
+
+
+def long_date(value: date) -> str:
+    """``flask_babel.format_date(value, "long")`` in the page's language — the same text —
+    kept per (language, day) for the app.
+
+    Babel takes ~30 µs per date (locale data, the pattern, and for a datetime the conversion
+    to the app's time zone through pytz); every page with a draft shows its expiry, and there
+    are only so many days. A datetime (naive: UTC, as Flask-Babel takes it) is first turned
+    into its day in the app's time zone, with ``zoneinfo`` (the same IANA rules, in C).
+    """
+    found: _LongDates | None = current_app.extensions.get(_LONG_DATES_KEY)
+    if found is None:
+        zone = ZoneInfo(str(get_timezone()))
+        found = current_app.extensions[_LONG_DATES_KEY] = _LongDates(zone)
+    day = value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        day = aware.astimezone(found.zone).date()
+    key = (current_language(), day)
+    text = found.texts.get(key)
+    if text is None:
+        if len(found.texts) >= _LONG_DATES_MAX:
+            found.texts.clear()
+        text = found.texts[key] = str(format_date(day, "long"))
+    return text
 
 
 def _language_of(locale: Any) -> str:

@@ -27,7 +27,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from engine.answers import convert, is_empty
@@ -59,7 +59,7 @@ from web.applicant.forms import dom_id
 from web.applicant.work import LoadedForm, Work, load_form, load_with_work, load_work, save_work
 from web.db import get_db
 from web.errors import error_page
-from web.i18n import UI_LANGUAGES, current_language, remember_language
+from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
 from web.limits import limiter, submission_limit
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
@@ -385,7 +385,7 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
     if work is not None and work.token is not None:
         resume_url = url_for(".resume_draft", token=work.token, _external=True)
         if work.expires_at is not None:
-            expires = format_date(work.expires_at, "long")
+            expires = long_date(work.expires_at)
     return {
         "form_id": loaded.id,
         "form_title": loaded.text(loaded.form.title) or loaded.id,
@@ -504,7 +504,7 @@ def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
         return ", ".join(labels.get(v, v) for v in value)
     if f.type == "date" and isinstance(value, str):
         try:
-            return str(format_date(datetime.fromisoformat(value).date(), "long"))
+            return long_date(datetime.fromisoformat(value).date())
         except ValueError:
             return value
     return str(value)
