@@ -37,6 +37,7 @@ __all__ = [
     "canonical_json",
     "compiled_form",
     "compiled_workflow",
+    "confirmed_published",
     "content_hash",
     "current_published",
     "forget_published",
@@ -162,12 +163,24 @@ def published_as_numbered(
     if number is None:
         forget_published(db, kind, definition_id)
         return None
-    cached = known_published(db, kind, definition_id)
-    if cached is not None and cached.version == number:
-        db.memo[_checked_key(kind, definition_id)] = time.monotonic()
+    cached = confirmed_published(db, kind, definition_id, number)
+    if cached is not None:
         return cached
     record = store.definitions.published(kind, definition_id)
     if record is not None:
         remember_published(db, record)
         db.memo[_checked_key(kind, definition_id)] = time.monotonic()
     return record
+
+
+def confirmed_published(
+    db: Database, kind: DefinitionKind, definition_id: str, number: int | None
+) -> DefinitionVersionRecord | None:
+    """The cached published version if it is version ``number``, which the caller has just
+    read as the published one (and so the check is noted, as by :func:`current_published`);
+    None when it is not cached or another version (then ask :func:`published_as_numbered`)."""
+    cached = known_published(db, kind, definition_id)
+    if cached is None or number is None or cached.version != number:
+        return None
+    db.memo[_checked_key(kind, definition_id)] = time.monotonic()
+    return cached

@@ -8,6 +8,7 @@ Create a :class:`Database` from a URL, call :meth:`Database.upgrade` once (Alemb
 from __future__ import annotations
 
 from engine.storage.database import Database, storage_errors
+from engine.storage.drafts import draft_by_token_hash
 from engine.storage.editing import EditorDraftRecord
 from engine.storage.records import (
     ApiTokenRecord,
@@ -37,5 +38,6 @@ __all__ = [
     "Store",
     "SubmissionRecord",
     "UserRecord",
+    "draft_by_token_hash",
     "storage_errors",
 ]

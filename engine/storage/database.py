@@ -27,7 +27,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import StorageUnavailable
-from engine.storage.prepared import run_driver_sql
+from engine.storage.prepared import Prepared, run_driver_sql
 from engine.storage.store import Store
 from engine.storage.writer_turn import WriterTurn
 
@@ -300,6 +300,30 @@ class Database:
             Session(bind=connection) as session,
         ):
             yield Store(session, self.now())
+
+    def read_rows(self, statement: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of ONE prepared statement, read outside any transaction (for this
+        package's repositories, e.g. ``engine.storage.drafts.draft_by_token_hash``).
+
+        A single statement is its own consistent snapshot — SQLite runs it in autocommit
+        mode, PostgreSQL in the implicit transaction that the pool rolls back when the
+        connection returns — so a hot one-row read needs none of :meth:`read`'s BEGIN and
+        COMMIT, session and SQLAlchemy ``Connection`` around the pooled DBAPI connection:
+        together about ⅔ of the cost of reading a draft that way.
+        """
+        engine = self._get_engine()
+        dialect = engine.dialect
+        with storage_errors():
+            try:
+                dbapi_connection = engine.raw_connection()
+            except dialect.loaded_dbapi.Error as exc:  # as engine.connect() would wrap it
+                raise DBAPIError.instance(
+                    None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                ) from exc
+            try:
+                return statement.rows_on(dialect, dbapi_connection, values)
+            finally:
+                dbapi_connection.close()  # back to the pool, which rolls back
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the database answers a trivial query."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -13,7 +13,10 @@ from engine.storage.prepared import Prepared, connection_of
 from engine.storage.records import DraftRecord
 from engine.storage.tables import DefinitionRow, DefinitionVersionRow, DraftRow
 
-__all__ = ["DraftRepository"]
+if TYPE_CHECKING:
+    from engine.storage.database import Database
+
+__all__ = ["DraftRepository", "draft_by_token_hash"]
 
 _DRAFTS = (
     select(
@@ -103,22 +106,7 @@ class DraftRepository:
 
     def _first(self, statement: Prepared, params: dict[str, str]) -> DraftRecord | None:
         rows = statement.rows(connection_of(self._session), params)
-        if not rows:
-            return None
-        found = dict(zip(_DRAFT_COLUMNS, rows[0], strict=True))
-        return DraftRecord(
-            id=found["id"],
-            form_id=found["form_id"],
-            form_version=found["form_version"],
-            form_version_row=found["form_version_id"],
-            answers=dict(found["answers"]),
-            step=found["step"],
-            language=found["language"],
-            created_at=found["created_at"],
-            updated_at=found["updated_at"],
-            expires_at=found["expires_at"],
-            published_version=found["published_version"],
-        )
+        return _record(rows[0]) if rows else None
 
     def delete(self, token_hash: str) -> bool:
         result = self._session.execute(delete(DraftRow).where(DraftRow.token_hash == token_hash))
@@ -128,3 +116,27 @@ class DraftRepository:
         """Remove drafts whose time is up; returns how many went."""
         result = self._session.execute(delete(DraftRow).where(DraftRow.expires_at <= now))
         return int(getattr(result, "rowcount", 0))
+
+
+def draft_by_token_hash(db: Database, token_hash: str) -> DraftRecord | None:
+    """:meth:`DraftRepository.by_token_hash` as a read of its own: one statement outside any
+    transaction (``Database.read_rows``) — what every page showing a draft needs first."""
+    rows = db.read_rows(_DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash})
+    return _record(rows[0]) if rows else None
+
+
+def _record(row: tuple[Any, ...]) -> DraftRecord:
+    found = dict(zip(_DRAFT_COLUMNS, row, strict=True))
+    return DraftRecord(
+        id=found["id"],
+        form_id=found["form_id"],
+        form_version=found["form_version"],
+        form_version_row=found["form_version_id"],
+        answers=dict(found["answers"]),
+        step=found["step"],
+        language=found["language"],
+        created_at=found["created_at"],
+        updated_at=found["updated_at"],
+        expires_at=found["expires_at"],
+        published_version=found["published_version"],
+    )

@@ -41,8 +41,11 @@ def run_driver_sql(connection: Connection, sql: str, arguments: Any = ()) -> Any
     """Execute ``sql`` on the connection's DBAPI cursor (inside its transaction) and return
     the cursor; driver errors leave as SQLAlchemy ``DBAPIError`` subclasses, as from
     ``Connection.execute``."""
-    dialect = connection.dialect
-    cursor = connection.connection.cursor()
+    return _run(connection.dialect, connection.connection, sql, arguments)
+
+
+def _run(dialect: Dialect, dbapi_connection: Any, sql: str, arguments: Any) -> Any:
+    cursor = dbapi_connection.cursor()
     try:
         cursor.execute(sql, arguments)
     except dialect.loaded_dbapi.Error as exc:
@@ -82,20 +85,40 @@ class Prepared:
         self._lock = threading.Lock()
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        compiled = self._compiled_for(connection.dialect)
+        return self._execute(connection.dialect, connection.connection, values)
+
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT (or RETURNING) and fetch its rows, each value converted by its
+        column's type as ``Connection.execute`` would (e.g. JSON text parsed on SQLite)."""
+        return self.rows_on(connection.dialect, connection.connection, values)
+
+    def rows_on(
+        self, dialect: Dialect, dbapi_connection: Any, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`rows` on a pooled DBAPI connection without SQLAlchemy's ``Connection``
+        around it (``Database.read_rows``); the cursor is closed when the rows are read."""
+        processors = self._compiled_for(dialect).results
+        cursor = self._execute(dialect, dbapi_connection, values)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return self._converted(processors, rows)
+
+    def _execute(self, dialect: Dialect, dbapi_connection: Any, values: Mapping[str, Any]) -> Any:
+        compiled = self._compiled_for(dialect)
         params = {**compiled.defaults, **values}
         for name, process in compiled.processors:
             params[name] = process(params[name])
         arguments: Any = (
             params if compiled.order is None else tuple(params[name] for name in compiled.order)
         )
-        return run_driver_sql(connection, compiled.sql, arguments)
+        return _run(dialect, dbapi_connection, compiled.sql, arguments)
 
-    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run a SELECT (or RETURNING) and fetch its rows, each value converted by its
-        column's type as ``Connection.execute`` would (e.g. JSON text parsed on SQLite)."""
-        processors = self._compiled_for(connection.dialect).results
-        rows = self.execute(connection, values).fetchall()
+    @staticmethod
+    def _converted(
+        processors: tuple[Callable[[Any], Any] | None, ...], rows: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
         if not any(processors):
             return [tuple(row) for row in rows]
         return [

@@ -22,6 +22,8 @@ from engine.services import (
     import_definition,
     publish_form,
     publish_workflow,
+    resume,
+    save_draft,
     submit,
 )
 from engine.storage import Database
@@ -60,16 +62,20 @@ def test_a_vanished_sqlite_folder_is_unavailable_until_it_is_back(tmp_path: Path
     db = Database(url)
     db.upgrade()
     _publish(db)
+    token = save_draft(db, "membership", {"name": "Ada"}).token
     db.dispose()
     folder.rename(tmp_path / "elsewhere")  # the volume is gone
     gone = Database(url)
     with pytest.raises(StorageUnavailable, match="cannot open"):
         submit(gone, "membership", VALID_ANSWERS, "de")
+    with pytest.raises(StorageUnavailable, match="cannot open"):  # a read outside a transaction
+        resume(gone, token)
     with pytest.raises(StorageUnavailable):
         gone.upgrade()
     (tmp_path / "elsewhere").rename(folder)  # and back
     created = submit(gone, "membership", VALID_ANSWERS, "de")
     assert get_submission(gone, created.id).state == "submitted"
+    assert resume(gone, token).answers == {"name": "Ada"}
     gone.dispose()
 
 
@@ -88,6 +94,8 @@ def test_an_unreachable_postgresql_server_is_unavailable() -> None:
     with pytest.raises(StorageUnavailable, match="unavailable") as unavailable:
         submit(db, "membership", VALID_ANSWERS, "de")
     assert "Traceback" not in str(unavailable.value)
+    with pytest.raises(StorageUnavailable, match="unavailable"):
+        resume(db, "a-token")
     db.dispose()
 
 
@@ -166,14 +174,19 @@ def test_postgresql_going_away_and_coming_back(
     db.upgrade()
     _publish(db)
     submit(db, "membership", VALID_ANSWERS, "de")  # the pool now holds a live connection
+    token = save_draft(db, "membership", {"name": "Ada"}).token
+    assert resume(db, token).answers == {"name": "Ada"}
 
     relay.stop()  # the server is gone: pooled connections die, new ones are refused
     with pytest.raises(StorageUnavailable):
         submit(db, "membership", VALID_ANSWERS, "de")
     with pytest.raises(StorageUnavailable):
         submit(db, "membership", VALID_ANSWERS, "de")
+    with pytest.raises(StorageUnavailable):  # a read outside a transaction, too
+        resume(db, token)
 
     relay.start()  # back on the same port
+    assert resume(db, token).answers == {"name": "Ada"}
     created = submit(db, "membership", VALID_ANSWERS, "de")
     assert get_submission(db, created.id).reference == "M-2026-00002"
     db.dispose()
