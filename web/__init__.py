@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         limits,
         notify,
         security,
+        urls,
     )
 
     db.init_app(app)
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    urls.init_app(app)  # the templates' url_for, each URL built once
     errors.init_app(app)
     applicant.init_app(app)  # the start page "/" and the applicant's pages
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required
