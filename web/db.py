@@ -9,12 +9,13 @@ here turns that into a 503 with a plain message (blueprints may register their o
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, jsonify
 
 from engine.exceptions import StorageUnavailable
 from engine.storage import Database
+from web.context import this_app
 
 __all__ = ["EXTENSION_KEY", "get_db", "init_app"]
 
@@ -32,8 +33,7 @@ def init_app(app: Flask) -> None:
 
 def get_db(app: Flask | None = None) -> Database:
     """The Database of ``app`` (default: the current app)."""
-    # The app itself, not the ``current_app`` proxy: each attribute read through it costs µs.
-    return _database(app if app is not None else cast(Any, current_app)._get_current_object())
+    return _database(app if app is not None else this_app())
 
 
 def _database(app: Flask) -> Database:

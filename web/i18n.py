@@ -20,12 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, has_request_context, session
 from flask_babel import Babel, format_date, get_locale, get_timezone, get_translations
+
+from web.context import this_app, this_request
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -78,20 +80,21 @@ def init_app(app: Flask) -> None:
 
 def select_language() -> str:
     """Flask-Babel's locale selector (see the module docstring for the order)."""
-    asked = request.args.get("lang", "")
+    current = this_request()
+    asked = current.args.get("lang", "")
     if asked in UI_LANGUAGES:
         return asked
     remembered = session.get(SESSION_KEY)
     if remembered in UI_LANGUAGES:
         return str(remembered)
-    return request.accept_languages.best_match(UI_LANGUAGES) or UI_LANGUAGES[0]
+    return current.accept_languages.best_match(UI_LANGUAGES) or UI_LANGUAGES[0]
 
 
 def current_language() -> str:
     """The language of the page being rendered (``de`` or ``en``), decided once per request."""
     if not has_request_context():
         return _language_of(get_locale())
-    current = _request()
+    current = this_request()
     found: str | None = getattr(current, _LANGUAGE_ATTR, None)
     if found is None:
         found = _language_of(get_locale())
@@ -104,18 +107,12 @@ def page_translations() -> Any:
     looked up once per request: a page does not change language while it is built."""
     if not has_request_context():
         return get_translations()
-    current = _request()
+    current = this_request()
     found = getattr(current, _TRANSLATIONS_ATTR, None)
     if found is None:
         found = get_translations()
         setattr(current, _TRANSLATIONS_ATTR, found)
     return found
-
-
-def _request() -> Any:
-    """The request object itself: an attribute read through Flask's ``request`` proxy costs
-    ~5 µs, and a page asks for its language and translations some 25 times."""
-    return cast(Any, request)._get_current_object()
 
 
 @dataclass
@@ -134,10 +131,11 @@ def long_date(value: date) -> str:
     are only so many days. A datetime (naive: UTC, as Flask-Babel takes it) is first turned
     into its day in the app's time zone, with ``zoneinfo`` (the same IANA rules, in C).
     """
-    found: _LongDates | None = current_app.extensions.get(_LONG_DATES_KEY)
+    extensions = this_app().extensions
+    found: _LongDates | None = extensions.get(_LONG_DATES_KEY)
     if found is None:
         zone = ZoneInfo(str(get_timezone()))
-        found = current_app.extensions[_LONG_DATES_KEY] = _LongDates(zone)
+        found = extensions[_LONG_DATES_KEY] = _LongDates(zone)
     day = value
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -168,13 +166,14 @@ def language_url(language: str) -> str:
     The switch is a plain link, so it works without JavaScript on every page; step pages add
     a script that saves the typed answers first (see ``formflow-page.js``).
     """
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    current = this_request()
+    args = [(k, v) for k, v in current.args.items(multi=True) if k != "lang"]
     args.append(("lang", language))
-    return f"{request.path}?{urlencode(args)}"
+    return f"{current.path}?{urlencode(args)}"
 
 
 def _remember_asked_language() -> None:
-    asked = request.args.get("lang", "")
+    asked = this_request().args.get("lang", "")
     if asked in UI_LANGUAGES and session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked
 

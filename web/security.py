@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
+
+from web.context import this_app, this_request
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -85,9 +87,9 @@ def init_app(app: Flask) -> None:
 
 
 def _protect() -> None:
-    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+    if not this_app().config.get("WTF_CSRF_ENABLED", True):
         return
-    path = request.path
+    path = this_request().path
     if any(path == prefix or path.startswith(prefix + "/") for prefix in CSRF_EXEMPT_PREFIXES):
         return
     csrf.protect(apply_exemptions=True)  # @csrf.exempt views stay exempt

@@ -15,9 +15,11 @@ external URLs); and nothing at all if the app has URL defaults or host or subdom
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, has_request_context
+
+from web.context import this_app, this_request
 
 __all__ = ["init_app", "template_url_for"]
 
@@ -39,7 +41,7 @@ def init_app(app: Flask) -> None:
 
 def template_url_for(endpoint: str, /, **values: Any) -> str:
     """Flask's ``url_for``, the same URL, kept per (script root, endpoint, values)."""
-    app = cast(Any, current_app)._get_current_object()  # not through the proxy each time
+    app = this_app()
     urls: _Urls | None = app.extensions.get(_CACHE_KEY)
     if urls is None:
         usable = not (
@@ -52,7 +54,7 @@ def template_url_for(endpoint: str, /, **values: Any) -> str:
         name[:1] != "_" and type(value) in (str, int) for name, value in values.items()
     ):
         return str(app.url_for(endpoint, **values))
-    key = (cast(Any, request)._get_current_object().script_root, endpoint, *values.items())
+    key = (this_request().script_root, endpoint, *values.items())
     found = urls.built.get(key)
     if found is None:
         if len(urls.built) >= _MAX_URLS:

@@ -57,6 +57,7 @@ from web.applicant.flow import (
 )
 from web.applicant.forms import dom_id
 from web.applicant.work import LoadedForm, Work, load_form, load_with_work, load_work, save_work
+from web.context import this_request
 from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
@@ -96,7 +97,7 @@ def _post_limit_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if request.method == "POST":
+        if this_request().method == "POST":
             return limited(*args, **kwargs)
         return view(*args, **kwargs)
 
@@ -190,7 +191,8 @@ def step(form_id: str, step_id: str) -> Any:
     if current is None:
         abort(404)
     language = current_language()
-    if request.method == "GET":
+    current_request = this_request()
+    if current_request.method == "GET":
         evaluation = evaluate(loaded.compiled, work.answers, language)
         if current.id not in evaluation.visible_steps:  # the rules skip it (no-JS flow too)
             following = neighbour_step(loaded.form, evaluation.visible_steps, current.id, +1)
@@ -199,7 +201,7 @@ def step(form_id: str, step_id: str) -> Any:
             return redirect(url_for(".review", form_id=form_id))
         return _render_step(
             loaded, current, work, work.answers, evaluation, {},
-            returning=request.args.get("return") == "review",
+            returning=current_request.args.get("return") == "review",
         )
 
     _check_honeypot()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 from flask_babel import gettext as _
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -27,6 +27,7 @@ from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
 from web.applicant.forms import StepLayout
+from web.context import this_app, this_request
 from web.db import get_db
 from web.i18n import current_language
 
@@ -74,10 +75,11 @@ class LoadedForm:
     def definition_json(self) -> Markup:
         """:meth:`definition` as the ``tojson`` filter writes it into a page, serialised once
         per published version and app (a version is immutable), not on every request."""
-        cache: dict[str, Markup] = current_app.extensions.setdefault(_DEFINITION_JSON_KEY, {})
+        app = this_app()
+        cache: dict[str, Markup] = app.extensions.setdefault(_DEFINITION_JSON_KEY, {})
         found = cache.get(self.record.content_hash)
         if found is None:
-            policies = current_app.jinja_env.policies
+            policies = app.jinja_env.policies
             found = cache[self.record.content_hash] = Markup(
                 htmlsafe_json_dumps(
                     self.definition(),
@@ -90,7 +92,7 @@ class LoadedForm:
     def step_layout(self, step: Step, language: str) -> StepLayout:
         """The step's fields prepared for rendering in ``language``, once per published
         version, step and language (and app)."""
-        cache: dict[tuple[str, str, str], StepLayout] = current_app.extensions.setdefault(
+        cache: dict[tuple[str, str, str], StepLayout] = this_app().extensions.setdefault(
             _STEP_LAYOUTS_KEY, {}
         )
         key = (self.record.content_hash, step.id, language)
@@ -116,7 +118,7 @@ class Work:
 
 def load_form(form_id: str) -> LoadedForm:
     db = get_db()
-    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
+    max_age = PUBLISHED_MAX_AGE if this_request().method == "GET" else 0.0
     try:
         record, form = published_form(db, form_id, max_age=max_age)
     except NotFound:
