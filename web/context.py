@@ -1,6 +1,6 @@
 """The request and the app themselves, for code on every page's path.
 
-Reading an attribute through Flask's ``request`` or ``current_app`` proxy costs ~5 µs (the
+Reading an attribute through Flask's ``request`` or ``current_app`` proxy costs ~0.6 µs (the
 proxy finds the context anew each time); a step page did so over a hundred times. Hot code
 takes the object once and reads from it. Anywhere else the proxies read as well as ever.
 """
