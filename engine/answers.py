@@ -12,14 +12,15 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.model import TEXT_TYPES, Answer, Field
 
 __all__ = [
-    "CONVERTERS", "Check", "Conversion", "FieldError", "check", "convert", "has_limits",
-    "is_empty", "limits_check", "stored_empty",
+    "Check", "Conversion", "Converter", "FieldError", "check", "convert", "converter",
+    "has_limits", "is_empty", "limits_check", "stored_empty",
 ]
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -64,13 +65,15 @@ def _is_web_address(text: str) -> bool:
 
 
 Conversion = tuple[Answer, FieldError | None]
+Converter = Callable[[Any], Conversion]
+"""One field's conversion, its options bound in (``converter``)."""
 
 
-def _convert_paragraph(f: Field, raw: Any) -> Conversion:
+def _convert_paragraph(raw: Any) -> Conversion:
     return None, None
 
 
-def _convert_checkbox(f: Field, raw: Any) -> Conversion:
+def _convert_checkbox(raw: Any) -> Conversion:
     if raw is True or raw is False:
         return raw, None
     if raw is None:
@@ -84,19 +87,25 @@ def _convert_checkbox(f: Field, raw: Any) -> Conversion:
     return False, FieldError("not_a_checkbox")
 
 
-def _convert_checkboxes(f: Field, raw: Any) -> Conversion:
-    if raw is None or raw == "":
-        return [], None
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        return [], FieldError("not_an_option")
-    chosen = set(items)
-    if not chosen <= f.option_set:
-        return [], FieldError("not_an_option")
-    return [v for v in f.option_values() if v in chosen], None
+@lru_cache(maxsize=256)
+def _checkboxes(options: tuple[str, ...]) -> Converter:
+    allowed = frozenset(options)
+
+    def convert_checkboxes(raw: Any) -> Conversion:
+        if raw is None or raw == "":
+            return [], None
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            return [], FieldError("not_an_option")
+        chosen = set(items)
+        if not chosen <= allowed:
+            return [], FieldError("not_an_option")
+        return [v for v in options if v in chosen], None
+
+    return convert_checkboxes
 
 
-def _convert_number(f: Field, raw: Any) -> Conversion:
+def _convert_number(raw: Any) -> Conversion:
     if isinstance(raw, str):
         text = raw.strip()
         if not text:
@@ -123,7 +132,7 @@ def _convert_number(f: Field, raw: Any) -> Conversion:
     return (int(number) if number.is_integer() else number), None
 
 
-def _convert_date(f: Field, raw: Any) -> Conversion:
+def _convert_date(raw: Any) -> Conversion:
     if isinstance(raw, str):
         day = raw.strip()
         if not day:
@@ -140,22 +149,26 @@ def _convert_date(f: Field, raw: Any) -> Conversion:
     return None, FieldError("not_a_date")
 
 
-def _convert_choice(f: Field, raw: Any) -> Conversion:
-    if isinstance(raw, str):
-        if not raw.strip():
+@lru_cache(maxsize=256)
+def _choice(options: frozenset[str]) -> Converter:
+    def convert_choice(raw: Any) -> Conversion:
+        if isinstance(raw, str):
+            if not raw.strip():
+                return None, None
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        elif raw is None:
             return None, None
-    elif isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    elif raw is None:
-        return None, None
-    else:
+        else:
+            return None, FieldError("not_an_option")
+        if raw in options:
+            return raw, None
         return None, FieldError("not_an_option")
-    if raw in f.option_set:
-        return raw, None
-    return None, FieldError("not_an_option")
+
+    return convert_choice
 
 
-def _convert_text(f: Field, raw: Any) -> Conversion:
+def _convert_text(raw: Any) -> Conversion:
     if isinstance(raw, str):
         text = raw.strip()
         return (text or None), None
@@ -166,26 +179,29 @@ def _convert_text(f: Field, raw: Any) -> Conversion:
     return str(raw), None
 
 
-CONVERTERS: Mapping[str, Callable[[Field, Any], Conversion]] = {
-    "text": _convert_text,
-    "tel": _convert_text,
-    "url": _convert_text,
-    "email": _convert_text,
-    "textarea": _convert_text,
+_CONVERTERS: Mapping[str, Converter] = {
+    **dict.fromkeys(TEXT_TYPES, _convert_text),
     "number": _convert_number,
     "date": _convert_date,
-    "select": _convert_choice,
-    "radio": _convert_choice,
-    "checkboxes": _convert_checkboxes,
     "checkbox": _convert_checkbox,
     "paragraph": _convert_paragraph,
 }
-"""Field type → its converter; evaluation looks each field's up once per definition."""
+"""Field type → its converter, for the types whose conversion does not depend on the field."""
+
+
+def converter(f: Field) -> Converter:
+    """``convert`` for this field, looked up once per definition. Fields with the same options
+    share one converter, so a form's evaluation touches few distinct objects per field."""
+    if f.type in ("select", "radio"):
+        return _choice(f.option_set)
+    if f.type == "checkboxes":
+        return _checkboxes(f.option_values())
+    return _CONVERTERS[f.type]
 
 
 def convert(f: Field, raw: Any) -> Conversion:
     """Typed answer for ``raw`` (``None``/``False``/``[]`` when empty), or an error code."""
-    return CONVERTERS[f.type](f, raw)
+    return converter(f)(raw)
 
 
 def has_limits(f: Field) -> bool:
@@ -200,83 +216,111 @@ def has_limits(f: Field) -> bool:
     return False
 
 
-Check = Callable[[Field, Answer], list[FieldError]]
+Check = Callable[[Answer], list[FieldError]]
+"""One field's limits applied to a typed, non-empty answer (``limits_check``)."""
 
 
-def _check_text(f: Field, value: Answer) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if not isinstance(value, str):
+@lru_cache(maxsize=1024)
+def _text_limits(
+    kind: str, min_length: int | None, max_length: int | None, pattern: str | None
+) -> Check:
+    matcher = None if pattern is None else re.compile(pattern)
+
+    def check_text(value: Answer) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if not isinstance(value, str):
+            return errors
+        length = len(value)
+        if min_length is not None and length < min_length:
+            errors.append(FieldError("min_length", {"min_length": min_length, "length": length}))
+        if max_length is not None and length > max_length:
+            errors.append(FieldError("max_length", {"max_length": max_length, "length": length}))
+        if kind == "email" and not _EMAIL.match(value):
+            errors.append(FieldError("invalid_email"))
+        if kind == "url" and not _is_web_address(value):
+            errors.append(FieldError("invalid_url"))
+        if kind == "tel" and (not _TEL.match(value) or sum(c.isdigit() for c in value) < 3):
+            errors.append(FieldError("invalid_tel"))
+        if matcher is not None and not matcher.fullmatch(value):
+            errors.append(FieldError("pattern"))
         return errors
-    length = len(value)
-    if f.min_length is not None and length < f.min_length:
-        errors.append(FieldError("min_length", {"min_length": f.min_length, "length": length}))
-    if f.max_length is not None and length > f.max_length:
-        errors.append(FieldError("max_length", {"max_length": f.max_length, "length": length}))
-    if f.type == "email" and not _EMAIL.match(value):
-        errors.append(FieldError("invalid_email"))
-    if f.type == "url" and not _is_web_address(value):
-        errors.append(FieldError("invalid_url"))
-    if f.type == "tel" and (not _TEL.match(value) or sum(c.isdigit() for c in value) < 3):
-        errors.append(FieldError("invalid_tel"))
-    if f.pattern is not None and not re.fullmatch(f.pattern, value):
-        errors.append(FieldError("pattern"))
-    return errors
+
+    return check_text
 
 
-def _check_number(f: Field, value: Answer) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if not isinstance(value, (int, float)):
+@lru_cache(maxsize=1024, typed=True)
+def _number_limits(
+    low: int | float | str | None, high: int | float | str | None, step: int | float | None
+) -> Check:
+    low_f = None if low is None else float(low)
+    high_f = None if high is None else float(high)
+    base = 0.0 if low_f is None else low_f
+
+    def check_number(value: Answer) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if not isinstance(value, (int, float)):
+            return errors
+        if low_f is not None and value < low_f:
+            errors.append(FieldError("min", {"min": low}))
+        if high_f is not None and value > high_f:
+            errors.append(FieldError("max", {"max": high}))
+        if step:
+            ratio = (value - base) / step
+            if abs(ratio - round(ratio)) > 1e-9:
+                errors.append(FieldError("step", {"step": step}))
         return errors
-    if f.min is not None and value < float(f.min):
-        errors.append(FieldError("min", {"min": f.min}))
-    if f.max is not None and value > float(f.max):
-        errors.append(FieldError("max", {"max": f.max}))
-    if f.step_size:
-        base = float(f.min) if f.min is not None else 0.0
-        ratio = (value - base) / f.step_size
-        if abs(ratio - round(ratio)) > 1e-9:
-            errors.append(FieldError("step", {"step": f.step_size}))
-    return errors
+
+    return check_number
 
 
-def _check_date(f: Field, value: Answer) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if not isinstance(value, str):
+@lru_cache(maxsize=1024)
+def _date_limits(low: str | None, high: str | None) -> Check:
+    def check_date(value: Answer) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if not isinstance(value, str):
+            return errors
+        if low is not None and value < low:
+            errors.append(FieldError("date_min", {"min": low}))
+        if high is not None and value > high:
+            errors.append(FieldError("date_max", {"max": high}))
         return errors
-    if isinstance(f.min, str) and value < f.min:
-        errors.append(FieldError("date_min", {"min": f.min}))
-    if isinstance(f.max, str) and value > f.max:
-        errors.append(FieldError("date_max", {"max": f.max}))
-    return errors
+
+    return check_date
 
 
-def _check_checkboxes(f: Field, value: Answer) -> list[FieldError]:
-    errors: list[FieldError] = []
-    if not isinstance(value, list):
+@lru_cache(maxsize=1024)
+def _checkboxes_limits(low: int | None, high: int | None) -> Check:
+    def check_checkboxes(value: Answer) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if not isinstance(value, list):
+            return errors
+        if low is not None and len(value) < low:
+            errors.append(FieldError("min_selected", {"min_selected": low}))
+        if high is not None and len(value) > high:
+            errors.append(FieldError("max_selected", {"max_selected": high}))
         return errors
-    if f.min_selected is not None and len(value) < f.min_selected:
-        errors.append(FieldError("min_selected", {"min_selected": f.min_selected}))
-    if f.max_selected is not None and len(value) > f.max_selected:
-        errors.append(FieldError("max_selected", {"max_selected": f.max_selected}))
-    return errors
+
+    return check_checkboxes
 
 
-_CHECKS: Mapping[str, Check] = {
-    **dict.fromkeys(TEXT_TYPES, _check_text),
-    "number": _check_number,
-    "date": _check_date,
-    "checkboxes": _check_checkboxes,
-}
-"""Field type → the checks of its limits; types not listed have none."""
+def limits_check(f: Field) -> Check | None:
+    """``check`` for this field with its limits bound in, built once per definition; ``None``
+    when it has no limits (``has_limits``), so evaluation skips the call. Fields with the same
+    limits share one check."""
+    if not has_limits(f):
+        return None
+    if f.type in TEXT_TYPES:
+        return _text_limits(f.type, f.min_length, f.max_length, f.pattern)
+    if f.type == "number":
+        return _number_limits(f.min, f.max, f.step_size)
+    if f.type == "date":
+        return _date_limits(
+            f.min if isinstance(f.min, str) else None, f.max if isinstance(f.max, str) else None
+        )
+    return _checkboxes_limits(f.min_selected, f.max_selected)
 
 
 def check(f: Field, value: Answer) -> list[FieldError]:
     """The field's limits applied to a typed, non-empty answer."""
-    test = _CHECKS.get(f.type)
-    return [] if test is None else test(f, value)
-
-
-def limits_check(f: Field) -> Check | None:
-    """``check`` for this field, looked up once per definition; ``None`` when it has no limits
-    (``has_limits``), so evaluation skips the call."""
-    return _CHECKS[f.type] if has_limits(f) else None
+    test = limits_check(f)
+    return [] if test is None else test(value)

@@ -29,8 +29,8 @@ from engine.model import (
 from engine.problems import Problem, pointer_join
 
 __all__ = [
-    "OPERATORS", "Operator", "Predicate", "Test", "compile_condition", "fields_read", "holds",
-    "predicate",
+    "OPERATORS", "Bound", "Leaf", "Operator", "Predicate", "Test", "compile_condition",
+    "fields_read", "holds", "predicate", "single_test",
 ]
 
 ValueKind = Literal["none", "optional", "required", "list"]
@@ -138,8 +138,18 @@ Predicate = Callable[[list[Any]], bool]
 """A condition prepared for repeated evaluation: typed answers by field position in, truth out."""
 
 
+Leaf = tuple[int, Test, bool]
+"""A field condition prepared for evaluation: ``(position, test, inverted)``; it holds when
+``test(values[position])`` is true, or false if ``inverted``."""
+
+Bound = dict[tuple[str, str], Test]
+"""Operator tests already bound, by operator and the ``repr`` of the value (which tells
+``True``, ``1`` and ``1.0`` apart): conditions that compare alike share one test."""
+
+
 def predicate(
-    condition: Condition, positions: Mapping[str, int], negated: bool = False
+    condition: Condition, positions: Mapping[str, int], negated: bool = False,
+    bound: Bound | None = None,
 ) -> Predicate:
     """``condition`` (or its negation) as a function of the answers, built once and called per
     evaluation.
@@ -148,40 +158,81 @@ def predicate(
     the operator, the condition's shape and every field's position here, instead of on every
     call, is what keeps a form's evaluation cheap when it has thousands of rules (see
     docs/performance.md). Negations are pushed down to the operators (De Morgan for groups), so
-    a ``not`` costs no call of its own.
+    a ``not`` costs no call of its own, and a group applies its field conditions' tests itself.
+    Pass the same ``bound`` to share equal operator tests between conditions.
     """
-    if isinstance(condition, FieldCondition):
-        op = OPERATORS[condition.op]
-        test, position = op.bind(condition.value), positions[condition.field]
-        if op.negated is not negated:
+    leaf = single_test(condition, positions, negated, bound)
+    if leaf is not None:
+        position, test, inverted = leaf
+        if inverted:
             return lambda values: not test(values[position])
         return lambda values: test(values[position])
-    if isinstance(condition, Not):
-        return predicate(condition.item, positions, not negated)
-    parts = tuple(predicate(item, positions, negated) for item in condition.items)
-    return _any_of(parts) if isinstance(condition, AnyOf) is not negated else _all_of(parts)
+    while isinstance(condition, Not):
+        condition, negated = condition.item, not negated
+    assert isinstance(condition, AllOf | AnyOf)
+    leaves: list[Leaf] = []
+    groups: list[Predicate] = []
+    for item in condition.items:
+        item_leaf = single_test(item, positions, negated, bound)
+        if item_leaf is not None:
+            leaves.append(item_leaf)
+        else:
+            groups.append(predicate(item, positions, negated, bound))
+    # Conditions have no effects, so testing the field conditions before the nested groups
+    # gives the same truth, usually sooner.
+    if isinstance(condition, AnyOf) is not negated:
+        return _any_of(tuple(leaves), tuple(groups))
+    return _all_of(tuple(leaves), tuple(groups))
 
 
-def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """A predicate true when every one of ``parts`` is (evaluated in order, up to the first
-    false one)."""
+def single_test(
+    condition: Condition, positions: Mapping[str, int], negated: bool = False,
+    bound: Bound | None = None,
+) -> Leaf | None:
+    """``condition`` (or its negation) as a ``Leaf`` when it is one field condition (under any
+    number of ``not``); ``None`` for groups. An evaluation can then apply the operator's test
+    itself, without the call of a ``predicate``."""
+    while isinstance(condition, Not):
+        condition, negated = condition.item, not negated
+    if not isinstance(condition, FieldCondition):
+        return None
+    op = OPERATORS[condition.op]
+    if bound is None:
+        test = op.bind(condition.value)
+    else:
+        key = (condition.op, repr(condition.value))
+        if key not in bound:
+            bound[key] = op.bind(condition.value)
+        test = bound[key]
+    return positions[condition.field], test, op.negated is not negated
+
+
+def _all_of(leaves: tuple[Leaf, ...], groups: tuple[Predicate, ...]) -> Predicate:
+    """A predicate true when every one of ``leaves`` and ``groups`` is (evaluated in order, up
+    to the first false one)."""
 
     def all_hold(values: list[Any]) -> bool:
-        for part in parts:  # a plain loop: cheaper per call than all() over a generator
-            if not part(values):
+        for position, test, inverted in leaves:  # plain loops: cheaper than all() per call
+            if (not test(values[position])) is not inverted:
+                return False
+        for group in groups:
+            if not group(values):
                 return False
         return True
 
     return all_hold
 
 
-def _any_of(parts: tuple[Predicate, ...]) -> Predicate:
-    """A predicate true when one of ``parts`` is (evaluated in order, up to the first true
-    one)."""
+def _any_of(leaves: tuple[Leaf, ...], groups: tuple[Predicate, ...]) -> Predicate:
+    """A predicate true when one of ``leaves`` and ``groups`` is (evaluated in order, up to the
+    first true one)."""
 
     def any_holds(values: list[Any]) -> bool:
-        for part in parts:
-            if part(values):
+        for position, test, inverted in leaves:
+            if (not test(values[position])) is inverted:
+                return True
+        for group in groups:
+            if group(values):
                 return True
         return False
 

@@ -8,20 +8,14 @@ that reads it, which is what makes hiding cascade and keeps dropped values from 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any, NamedTuple
 
-from engine.answers import (
-    CONVERTERS,
-    Check,
-    Conversion,
-    FieldError,
-    limits_check,
-    stored_empty,
-)
-from engine.conditions import Predicate, fields_read, predicate
+from engine.answers import Check, Converter, FieldError, converter, is_empty, limits_check
+from engine.conditions import Bound, Predicate, Test, fields_read, predicate, single_test
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
@@ -30,24 +24,10 @@ from engine.text import localize
 __all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle"]
 
 
-Converter = Callable[[Field, Any], Conversion]
-
-
 class _Node(NamedTuple):
-    """One field or step in evaluation order (the linter reads these too)."""
+    """One field or step in evaluation order, with the rules that show and hide it (the linter
+    reads these)."""
 
-    slot: int
-    """Its place in an evaluation's visibility and answer lists."""
-    within: int
-    """The slot of its step (a field), or of the always-visible root (a step)."""
-    shown_by: Predicate | None
-    """Whether one of the rules that show it holds; ``None`` when no rule shows it."""
-    hidden_by: Predicate | None
-    """Whether one of the rules that hide it holds; ``None`` when no rule hides it."""
-    convert: Converter | None
-    """The input field's converter, looked up once here rather than per evaluation."""
-    input: Field | None
-    """The field when this node is an input field (not a step, not a paragraph)."""
     id: str
     step: str | None  # the step of a field; None for a step
     show: tuple[int, ...]
@@ -56,16 +36,30 @@ class _Node(NamedTuple):
     """indices of the rules that hide it"""
 
 
-_Step = tuple[int, int, Predicate | None, Predicate | None, Converter | None, Field | None, str]
-"""A node as the walk unpacks it: (slot, within, shown_by, hidden_by, convert, input, id).
+_Step = tuple[
+    int, int, int | None, Test, bool, Predicate | None, Predicate | None, Converter | None, str,
+    str | None, Check | None,
+]
+"""One node as the walk unpacks it (a plain tuple: CPython 3.11 unpacks only exact tuples
+without an iterator):
 
-Plain tuples, not ``_Node``: CPython 3.11 unpacks only exact tuples without an iterator."""
+- ``slot``, and ``within``: the slot of its step (a field) or of the always-visible root (a step);
+- ``reads``, ``test``, ``inverted``: its one show rule when that is a single field condition
+  (``conditions.single_test``), applied in the walk without a predicate call; ``reads`` is
+  ``None`` otherwise;
+- ``shown_by``: whether one of its other show rules holds (``None`` when none);
+- ``hidden_by``: whether one of the rules that hide it holds (``None`` when none);
+- ``convert``: an input field's converter with its options bound (``None`` for steps and
+  paragraphs), and its id;
+- ``required``: the error code of a missing answer when the field is always required, else
+  ``None``;
+- ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``.
+"""
 
-_Check = tuple[int, str, Field, bool, Predicate | None, Check | None, Answer]
-"""What validating one input field needs, looked up once per definition: (slot, id, field,
-always required, required_by — whether a rule requiring it holds, or ``None`` when none may —,
-its limits check (``answers.limits_check``) or ``None``, what storage keeps when it is empty)."""
-
+_Deferred = tuple[int, Predicate, str]
+"""A field that rules may require (and is not always required): (slot, required_by — whether
+one of those rules holds —, the error code of a missing answer). Decided after the walk,
+because a rule may read fields that come later in it."""
 
 @dataclass(frozen=True)
 class CompiledForm:
@@ -76,6 +70,11 @@ class CompiledForm:
     one more slot, the always-visible root that steps sit within; the answers list has one more
     slot per rule, where that rule's truth is kept once known.
     Rule predicates read answers by slot, resolved here once.
+
+    Large forms are memory-bound (docs/performance.md): everything the walk needs for a node is
+    in one tuple, equal converters, checks and operator tests are shared between fields, and
+    the ids the walk and the results use are copies made one after another in the order they
+    are read, so a walk reads memory front to back.
     """
 
     form: FormDefinition
@@ -86,10 +85,19 @@ class CompiledForm:
     field_ids: tuple[str, ...]
     """every field id, sorted: the order of every list and map in an ``Evaluation``"""
     step_ids: tuple[str, ...]
-    checks: tuple[_Check, ...]
-    """per input field in id order"""
+    paragraph_ids: tuple[str, ...]
+    """fields without an answer: visible, but never stored"""
+    deferred: tuple[_Deferred, ...]
     answer_slots: int
     """the length of an evaluation's answer list"""
+
+
+def _copies(ids: Iterable[str]) -> tuple[str, ...]:
+    """New string objects equal to ``ids``, made one after another so that they sit together in
+    memory in the order an evaluation reads them (the definition's own id strings are spread
+    over the heap among everything loading it made)."""
+    return tuple(i.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+                 for i in ids)
 
 
 def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, list[str]]:
@@ -193,49 +201,69 @@ def compile_form(form: FormDefinition) -> CompiledForm:
                 by_target[target][kind].append(index)
                 uses[index] += 1
     fields = form.field_map()
-    field_ids = tuple(sorted(fields))
-    step_ids = tuple(step.id for step in form.steps)
-    slots = {node: slot for slot, node in enumerate((*field_ids, *step_ids))}
+    field_ids = sorted(fields)
+    steps = {step.id: len(fields) + index for index, step in enumerate(form.steps)}
+    # Slot numbers are made in walk order (bisect returns a new int), so that the walk, which
+    # reads each node's slot and the slots its rules read, finds them side by side in memory.
+    slots = {node: steps[node] if node in steps else bisect_left(field_ids, node)
+             for node in ordered}
     root = truths = len(slots)  # rule i keeps its truth in answer slot truths + i
-    tests = [predicate(rule.when, slots) for rule in form.rules]
+    # Built on first use, in walk order, so that what one node's evaluation reads was made
+    # together; targets asking about the same rules share one predicate.
+    tests: dict[int, Predicate] = {}
+    asked: dict[tuple[int, ...], Predicate] = {}
+    bound: Bound = {}
+
+    def test(index: int) -> Predicate:
+        if index not in tests:
+            tests[index] = predicate(form.rules[index].when, slots, bound=bound)
+        return tests[index]
 
     def either(rules: Sequence[int]) -> Predicate | None:
         if not rules:
             return None
         if len(rules) == 1 and uses[rules[0]] == 1:
-            return tests[rules[0]]  # asked once: nothing to remember
-        return _first_true(tuple((truths + index, tests[index]) for index in rules))
+            return test(rules[0])  # asked once: nothing to remember
+        key = tuple(rules)
+        if key not in asked:
+            asked[key] = _first_true(tuple((truths + index, test(index)) for index in rules))
+        return asked[key]
 
-    def node(node_id: str) -> _Node:
+    def step(node_id: str, id_copy: str) -> _Step:
         f = fields.get(node_id)
         show, hide, _ = by_target[node_id]
-        return _Node(
-            slot=slots[node_id],
-            within=root if f is None else slots[f.step],
-            shown_by=either(show),
-            hidden_by=either(hide),
-            convert=CONVERTERS[f.type] if f is not None and f.is_input else None,
-            input=f if f is not None and f.is_input else None,
-            id=node_id,
-            step=None if f is None else f.step,
-            show=tuple(show),
-            hide=tuple(hide),
+        single = (single_test(form.rules[show[0]].when, slots, bound=bound) if len(show) == 1
+                  else None)
+        reads, read_test, inverted = (None, is_empty, False) if single is None else single
+        is_input = f is not None and f.is_input
+        return (
+            slots[node_id],
+            root if f is None else slots[f.step],
+            reads, read_test, inverted,
+            None if single is not None else either(show),
+            either(hide),
+            converter(f) if f is not None and is_input else None,
+            id_copy,
+            _required_code(f) if f is not None and is_input and f.required else None,
+            limits_check(f) if f is not None and is_input else None,
         )
 
-    order = tuple(node(node_id) for node_id in ordered)
+    walk = tuple(step(*ids) for ids in zip(ordered, _copies(ordered), strict=True))
+    inputs = [fields[n] for n in ordered if n in fields and fields[n].is_input]  # walk order
     return CompiledForm(
         form=form,
-        order=order,
-        walk=tuple(
-            (n.slot, n.within, n.shown_by, n.hidden_by, n.convert, n.input, n.id) for n in order
-        ),
+        order=tuple(_Node(node_id, fields[node_id].step if node_id in fields else None,
+                          tuple(by_target[node_id][0]), tuple(by_target[node_id][1]))
+                    for node_id in ordered),
+        walk=walk,
         fields=fields,
-        field_ids=field_ids,
-        step_ids=step_ids,
-        checks=tuple(
-            (slots[f.id], f.id, f, f.required, either(by_target[f.id][2]), limits_check(f),
-             stored_empty(f))
-            for f in (fields[f_id] for f_id in field_ids) if f.is_input
+        field_ids=_copies(field_ids),
+        step_ids=tuple(steps),
+        paragraph_ids=tuple(f_id for f_id in field_ids if not fields[f_id].is_input),
+        deferred=tuple(
+            (slots[f.id], required_by, _required_code(f))
+            for f in inputs
+            if not f.required and (required_by := either(by_target[f.id][2])) is not None
         ),
         answer_slots=truths + len(form.rules),
     )
@@ -285,63 +313,69 @@ def evaluate(
     lang = language if language in definition.languages else definition.default_language
     # Hidden and unconvertible answers stay None (empty), and so do rule truths not yet known.
     values: list[Any] = [None] * compiled.answer_slots
-    nodes = len(compiled.field_ids) + len(compiled.step_ids)
+    field_ids = compiled.field_ids
+    nodes = len(field_ids) + len(compiled.step_ids)
     visible = [False] * nodes + [True]  # the last slot is the root every step sits within
-    conversion_errors: dict[int, FieldError] = {}
+    required = [False] * len(field_ids)
+    errors: dict[int, list[FieldError]] = {}
     get_answer = answers.get
-    for slot, within, shown_by, hidden_by, convert, f, node_id in compiled.walk:
+    # One pass in dependency order does everything a field needs but rules that require it.
+    for (slot, within, reads, test, inverted, shown_by, hidden_by, convert, node_id, code,
+         limits) in compiled.walk:
         # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
         if (
             not visible[within]
+            or (reads is not None and (not test(values[reads])) is not inverted)
             or (shown_by is not None and not shown_by(values))
             or (hidden_by is not None and hidden_by(values))
         ):
             continue
         visible[slot] = True
-        if convert is not None:
-            value, error = convert(f, get_answer(node_id))  # type: ignore[arg-type]
-            values[slot] = value
-            if error is not None:
-                conversion_errors[slot] = error
-
-    # Walking the fields in id order makes every result list come out sorted without sorting.
-    required: list[str] = []
-    errors: dict[str, list[FieldError]] = {}
-    stored: dict[str, Answer] = {}
-    for slot, f_id, f, always_required, required_by, limits, empty in compiled.checks:
-        if not visible[slot]:
+        if convert is None:
             continue
-        value = values[slot]
-        is_required = always_required or (required_by is not None and required_by(values))
-        if is_required:
-            required.append(f_id)
-        if conversion_errors and slot in conversion_errors:
-            errors[f_id] = [conversion_errors[slot]]
+        value, error = convert(get_answer(node_id))
+        values[slot] = value
+        if code is not None:
+            required[slot] = True
+        if error is not None:
+            errors[slot] = [error]
         elif not value and (  # answers.is_empty, spelled out on this hot path
             value is None or value is False or value == "" or isinstance(value, list)
         ):
-            if is_required:
-                errors[f_id] = [FieldError(_required_code(f))]
-            stored[f_id] = empty
-        else:
-            if limits is not None:
-                problems = limits(f, value)
-                if problems:
-                    errors[f_id] = problems
-            stored[f_id] = value
+            if code is not None:
+                errors[slot] = [FieldError(code)]
+        elif limits is not None:
+            problems = limits(value)
+            if problems:
+                errors[slot] = problems
 
+    for slot, required_by, code in compiled.deferred:
+        if visible[slot] and required_by(values):
+            required[slot] = True
+            if slot not in errors and is_empty(values[slot]):
+                errors[slot] = [FieldError(code)]
+
+    stored: dict[str, Answer] | None = None
+    if not errors:
+        # A visible input field's typed answer is what storage keeps: empty ones are already
+        # None, False or [] as stored_empty says.
+        stored = dict(zip(compress(field_ids, visible), compress(values, visible), strict=False))
+        for paragraph in compiled.paragraph_ids:
+            stored.pop(paragraph, None)
+    found = {field_ids[slot]: errors[slot] for slot in sorted(errors)}  # slots are in id order
+    invalid = list(found)
     return Evaluation(
-        visible_fields=list(compress(compiled.field_ids, visible)),
-        visible_steps=list(compress(compiled.step_ids, visible[len(compiled.field_ids):])),
-        required=required,
-        invalid=list(errors),
-        answers=None if errors else stored,
+        visible_fields=list(compress(field_ids, visible)),
+        visible_steps=list(compress(compiled.step_ids, visible[len(field_ids):])),
+        required=list(compress(field_ids, required)),
+        invalid=invalid,
+        answers=stored,
         errors={
             f_id: [_words(compiled.fields[f_id], e, lang, definition.default_language)
-                   for e in found]
-            for f_id, found in errors.items()
+                   for e in found[f_id]]
+            for f_id in invalid
         },
-        codes={f_id: [e.code for e in found] for f_id, found in errors.items()},
+        codes={f_id: [e.code for e in found[f_id]] for f_id in invalid},
     )
 
 
