@@ -43,14 +43,16 @@ _Step = tuple[
 """One node as the walk unpacks it (a plain tuple: CPython 3.11 unpacks only exact tuples
 without an iterator):
 
-- ``slot``, and ``within``: the slot of its step (a field) or of the always-visible root (a step);
+- ``slot``: its place in the visibility and answer lists;
+- ``within``: the slot of its step (a field) or of the always-visible root (a step);
 - ``reads``, ``test``, ``inverted``: its one show rule when that is a single field condition
   (``conditions.single_test``), applied in the walk without a predicate call; ``reads`` is
   ``None`` otherwise;
 - ``shown_by``: whether one of its other show rules holds (``None`` when none);
 - ``hidden_by``: whether one of the rules that hide it holds (``None`` when none);
 - ``convert``: an input field's converter with its options bound (``None`` for steps and
-  paragraphs), and its id;
+  paragraphs);
+- ``id``: the node's id, to look its answer up;
 - ``required``: the error code of a missing answer when the field is always required, else
   ``None``;
 - ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``.
@@ -60,6 +62,7 @@ _Deferred = tuple[int, Predicate, str]
 """A field that rules may require (and is not always required): (slot, required_by — whether
 one of those rules holds —, the error code of a missing answer). Decided after the walk,
 because a rule may read fields that come later in it."""
+
 
 @dataclass(frozen=True)
 class CompiledForm:
