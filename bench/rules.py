@@ -12,7 +12,11 @@ same run: a trivial loop that touches each field's answer once. Wall-clock times
 (``time.perf_counter``) are reported as the median and the best of the samples. Growth is judged
 on CPU time (``time.process_time``, best sample): on a shared machine the wall clock mostly
 measures who else had the CPU. It is also shown relative to the baseline's own growth, because
-memory caches make even the trivial loop slower per field as forms outgrow them. The process
+memory caches make even the trivial loop slower per field as forms outgrow them. Each size is
+loaded, compiled and timed in a process of its own (this script, re-run with ``--size``), so no
+size inherits the heap another one left behind: in one shared process the smaller forms were
+timed among the holes that loading the 10,000-field form had freed, and came out up to 1.6×
+slower than alone (their evaluation's fresh objects land scattered over a large heap). The process
 exits non-zero when growth is far off linear (> 15× per 10× size) in CPU time *and* relative to
 the baseline, so a pipeline can run it without failing on a neighbour's busy moment.
 """
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -202,18 +208,43 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
 
 
+def measured(size: int, repeat: int) -> Case:
+    """One size, loaded, compiled and timed in a fresh process (see the module's docstring)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--size", str(size), "--repeat", str(repeat)],
+        check=True, capture_output=True, text=True,
+    )
+    figures = json.loads(done.stdout)
+    case = Case(size, figures["load"], figures["compile"], lambda: None, lambda: None)
+    case.samples = [Sample(*s) for s in figures["samples"]]
+    case.baseline_samples = [Sample(*s) for s in figures["baseline_samples"]]
+    return case
+
+
+def _measure_here(size: int, repeat: int) -> int:
+    case = prepare(size)
+    measure(case, repeat)
+    print(json.dumps({
+        "load": case.load, "compile": case.compile,
+        "samples": [(s.wall, s.cpu) for s in case.samples],
+        "baseline_samples": [(s.wall, s.cpu) for s in case.baseline_samples],
+    }))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=25, help="timing samples per size")
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)  # one size, in a child
     args = parser.parse_args(argv)
+    if args.size is not None:
+        return _measure_here(args.size, args.repeat)
 
     load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{platform.python_implementation()} {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.platform()}, load average {load_average}")
-    growth_cases = [prepare(size) for size in (100, 1_000, 10_000)]
-    absolute = prepare(5_000)
-    for case in (*growth_cases, absolute):
-        measure(case, args.repeat)
+    growth_cases = [measured(size, args.repeat) for size in (100, 1_000, 10_000)]
+    absolute = measured(5_000, args.repeat)
 
     columns = ("fields+rules", "load_form", "compile", "eval median", "eval best",
                "eval CPU", "baseline CPU", "eval/base", "CPU growth", "vs baseline")
