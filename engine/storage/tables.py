@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -163,9 +164,17 @@ class SubmissionRow(Base):
         Index(None, "form_id", "created_at"),
         # The coordinators' inbox (engine/storage/inbox.py, migration 0002): newest-first
         # keyset pages overall, within a state and within one coordinator's assignments.
+        # The state and assignee filters (and counts per state) use the leading columns of
+        # the last two; no index of ``state`` or ``assigned_to`` alone (dropped in 0007: an
+        # index entry less to write per submission). Only assigned submissions are indexed
+        # by assignee — new ones are unassigned, and every query asks for one assignee.
         Index(None, "created_at", "id"),
         Index(None, "state", "created_at", "id"),
-        Index(None, "assigned_to", "created_at", "id"),
+        Index(
+            None, "assigned_to", "created_at", "id",
+            sqlite_where=text("assigned_to IS NOT NULL"),
+            postgresql_where=text("assigned_to IS NOT NULL"),
+        ),
         Index(None, "form_id", "state"),  # counts per state of one form (migration 0004)
     )
 
@@ -174,7 +183,7 @@ class SubmissionRow(Base):
     form_id: Mapped[str] = mapped_column(String(64))
     form_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
     workflow_version_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
-    state: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     """Optimistic-concurrency counter: every state change is ``UPDATE … WHERE version = ?``."""
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -182,9 +191,7 @@ class SubmissionRow(Base):
     language: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    assigned_to: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class DraftRow(Base):
@@ -245,6 +252,13 @@ class OutboxRow(Base):
             name="subject",
         ),
         Index(None, "status", "created_at"),
+        # Rows of a draft only (deleting a draft finds them here): a submission's rows have
+        # no draft and add no entry (migration 0007).
+        Index(
+            None, "draft_id",
+            sqlite_where=text("draft_id IS NOT NULL"),
+            postgresql_where=text("draft_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -252,9 +266,7 @@ class OutboxRow(Base):
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    draft_id: Mapped[str | None] = mapped_column(
-        ForeignKey("drafts.id", ondelete="CASCADE"), index=True
-    )
+    draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str | None] = mapped_column(String(254))
     """The mail address (for ``mail``); None for webhooks."""

@@ -13,6 +13,7 @@ from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, upgrade_in_process
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
+    create_user,
     history,
     import_definition,
     notifications_for,
@@ -20,7 +21,9 @@ from engine.services import (
     publish_workflow,
     submit,
 )
+from engine.services.inbox import assign_submission, inbox_page
 from engine.storage import Database
+from engine.storage.inbox import InboxFilter
 from engine.storage.tables import Base
 
 TABLES = {
@@ -122,4 +125,52 @@ def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: st
     assert db.current_revision() == Database.head_revision()
     assert notifications_for(db, created.id) == before
     assert [e.kind for e in history(db, created.id)] == ["created"]
+    db.dispose()
+
+
+def _index_names(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url: str) -> None:
+    """0007 drops two prefix indexes and makes the assignee and draft indexes partial: the
+    rows stay, and the assignee and state filters still find (only) what they should."""
+    db = Database(database_url)
+    db.upgrade("0006")
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    coordinator = create_user(db, "coord@example.org", ["coordinator"])
+    mine = submit(db, "membership", VALID_ANSWERS, "de")
+    other = submit(db, "membership", VALID_ANSWERS, "de")
+    assign_submission(db, mine.id, coordinator.id, actor="coord@example.org")
+    assert {"ix_submissions_state", "ix_submissions_assigned_to"} <= _index_names(
+        database_url, "submissions"
+    )
+
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    names = _index_names(database_url, "submissions")
+    assert not names & {"ix_submissions_state", "ix_submissions_assigned_to"}
+    assert "ix_submissions_assigned_to_created_at_id" in names
+    assert "ix_outbox_draft_id" in _index_names(database_url, "outbox")
+
+    def ids(where: InboxFilter) -> set[str]:
+        return {s.id for s in inbox_page(db, where).submissions}
+
+    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id}
+    assert ids(InboxFilter(state="submitted")) == {mine.id, other.id}
+    assert inbox_page(db, InboxFilter()).counts["submitted"] == 2
+    assert [e.kind for e in history(db, mine.id)] == ["created", "assignment"]
+    assert notifications_for(db, other.id)
+
+    later = submit(db, "membership", VALID_ANSWERS, "de")  # new rows: unassigned, no draft
+    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id}
+    assign_submission(db, later.id, coordinator.id, actor="coord@example.org")
+    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id, later.id}
     db.dispose()
