@@ -5,7 +5,8 @@ ties between submissions of the same instant — and paginated by KEYSET: the ne
 "rows before this (created_at, id)", never ``OFFSET``, so page 2,000 costs what page 1 costs
 and a submission arriving meanwhile cannot shift rows between pages. Migration 0002 adds the
 indexes these orderings walk (``(created_at, id)``, ``(state, created_at, id)``,
-``(assigned_to, created_at, id)``).
+``(assigned_to, created_at, id)`` — since 0007 of assigned submissions only, as every query
+here asks for one assignee).
 
 Free text looks at the reference and at the answers' JSON text. JSON is stored with non-ASCII
 characters escaped (``"M\\u00fcller"``), so the term is matched both as typed and in its
