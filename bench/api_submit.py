@@ -190,9 +190,9 @@ def _drop_schema(schema: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=600, help="per round and server")
+    parser.add_argument("--requests", type=int, default=2000, help="per round and server")
     parser.add_argument("--threads", type=int, default=4, help="client threads")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per server")
     parser.add_argument("--warmup", type=int, default=60, help="requests before measuring")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=SERVER_THREADS,

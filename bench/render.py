@@ -626,9 +626,9 @@ def bench_browser(args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=400, help="GETs per round and server")
+    parser.add_argument("--requests", type=int, default=2000, help="GETs per round and server")
     parser.add_argument("--threads", type=int, default=4, help="client threads")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per server")
     parser.add_argument("--warmup", type=int, default=40, help="GETs before measuring")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--server-threads", type=int, default=2, help="threads per worker")
