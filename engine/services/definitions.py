@@ -155,6 +155,20 @@ def published_form(
     return record, form_of(db, record)
 
 
+def form_version_by_hash(db: Database, form_id: str, content_hash: str) -> DefinitionVersionRecord:
+    """The version of form ``form_id`` whose content has ``content_hash``; ``NotFound``.
+
+    For what a page rendered moments ago still refers to after a newer version was published
+    (the browser's copy of the definition is addressed by its hash, see ``web.applicant``).
+    """
+    with db.read() as store:
+        versions = store.definitions.versions("form", form_id)
+    for record in versions:
+        if record.content_hash == content_hash:
+            return record
+    raise NotFound(f"form {form_id!r} has no version with that content")
+
+
 def published_workflow(
     db: Database, workflow_id: str
 ) -> tuple[DefinitionVersionRecord, WorkflowDefinition]:

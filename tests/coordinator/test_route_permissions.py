@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from signin_support import csrf_field
 from werkzeug.test import TestResponse
 
-from engine.services import create_api_token, save_draft, submit
+from engine.services import create_api_token, published_form, save_draft, submit
 from engine.storage import Database
 
 ROLES = ("anonymous", "applicant", "coordinator", "admin")
@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("applicant.submit_form", "POST"): PUBLIC,
     ("applicant.saved", "GET"): PUBLIC,
     ("applicant.confirmation", "GET"): PUBLIC,
+    ("applicant.definition_file", "GET"): PUBLIC,
     ("applicant.resume_draft", "GET"): (HIDDEN, OK, HIDDEN, HIDDEN),
     ("applicant.status", "GET"): (HIDDEN, OK, HIDDEN, HIDDEN),
     # JSON API
@@ -121,6 +122,8 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = "forms"
         elif name == "definition_id":
             values[name] = "grant"
+        elif name == "content_hash":
+            values[name] = ids["grant_hash"]
         elif name == "version":
             values[name] = "1"
         elif name in ("user_id", "token_id", "outbox_id"):
@@ -172,7 +175,8 @@ def test_every_route_answers_every_caller_as_the_table_says(app: Flask, db: Data
         Caller("coordinator", staff.client(COORDINATOR), coordinator_token, {}),
         Caller("admin", staff.client(ADMIN), admin_token, {}),
     ]
-    ids = {"submission": created.id}
+    ids = {"submission": created.id,
+           "grant_hash": published_form(db, "grant")[0].content_hash}
 
     routes = []
     for rule in app.url_map.iter_rules():

@@ -245,3 +245,26 @@ test('a definition the browser cannot compile leaves the page alone', () => {
   assert.equal(page.control('topic_consent').disabled, false);
   assert.equal(page.form.listeners.size, 0);
 });
+
+test('applicant pages name the definition a per-version file registered', () => {
+  const definition = vectors.cases[0].form;
+  const page = seedPage(definition);
+  page.form.children = page.form.children.filter((c) => c.getAttribute('id') !== 'formflow-definition');
+  page.form.setAttribute('data-definition', 'c0ffee');
+  const warnings = [];
+  const original = console.warn;
+  console.warn = (message) => warnings.push(message);
+  try {
+    assert.equal(FormflowForm.attach(page.form), null); // nothing registered yet: left alone
+    globalThis.FormflowDefinitions = { c0ffee: definition };
+    const controller = FormflowForm.attach(page.form);
+    assert.ok(controller);
+    assert.equal(page.wrapper('topic_consent').hidden, true);
+    controller.detach();
+  } finally {
+    console.warn = original;
+    delete globalThis.FormflowDefinitions;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /definition is not on the page/);
+});

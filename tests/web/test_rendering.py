@@ -47,10 +47,18 @@ def test_every_field_type_is_rendered_accessibly(browser: Browser) -> None:
     # the form is wired for formflow-form.js, with the definition as data, not code
     form_tag = element(page, "step-form")
     assert "data-formflow" in form_tag and "novalidate" in form_tag
-    definition = re.search(
-        r'<script type="application/json" id="formflow-definition">(.*?)</script>', page, re.S
+    named = re.search(r'data-definition="([0-9a-f]{64})"', form_tag)
+    assert named and "formflow-definition" not in page  # not inline: a file the browser keeps
+    script = f"/f/survey/definition/{named.group(1)}.js"
+    assert f'<script src="{script}" defer></script>' in page
+    served = browser.client.get(script)
+    assert served.status_code == 200 and served.mimetype == "text/javascript"
+    registered = re.fullmatch(
+        r'\(self\.FormflowDefinitions = self\.FormflowDefinitions \|\| \{\}\)'
+        r'\["([0-9a-f]{64})"\] = (.*);\n', served.get_data(as_text=True), re.S
     )
-    assert definition and json.loads(unescape(definition.group(1))) == SURVEY
+    assert registered and registered.group(1) == named.group(1)
+    assert json.loads(registered.group(2)) == SURVEY
     assert 'data-step="basics"' in page
 
 

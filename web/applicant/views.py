@@ -36,6 +36,7 @@ from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, Submis
 from engine.model import Field, Step
 from engine.services import (
     definitions_of,
+    form_version_by_hash,
     history,
     list_published,
     resume,
@@ -56,7 +57,15 @@ from web.applicant.flow import (
     step_of,
 )
 from web.applicant.forms import dom_id
-from web.applicant.work import LoadedForm, Work, load_form, load_with_work, load_work, save_work
+from web.applicant.work import (
+    LoadedForm,
+    Work,
+    definition_script,
+    load_form,
+    load_with_work,
+    load_work,
+    save_work,
+)
 from web.context import this_request
 from web.db import get_db
 from web.errors import error_page
@@ -312,6 +321,21 @@ def saved(form_id: str) -> Any:
     )
 
 
+@bp.get("/f/<form_id>/definition/<content_hash>.js")
+def definition_file(form_id: str, content_hash: str) -> Response:
+    """A version's definition for the live rules of its step pages (``definition_script``).
+
+    Addressed by the content hash, so it never changes: the browser may keep it for a year.
+    Older versions are still served, for pages rendered just before a publish.
+    """
+    record = load_form(form_id).record
+    if record.content_hash != content_hash:
+        record = form_version_by_hash(get_db(), form_id, content_hash)  # NotFound: a 404 page
+    response = Response(definition_script(record), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 @bp.get("/resume/<token>")
 def resume_draft(token: str) -> Any:
     """The secret link: bring a draft into this browser and continue where it left off."""
@@ -436,7 +460,7 @@ def _render_step(
         returning=returning,
         carried_over=work.carried_over,
         dropped=bool(work.dropped),
-        definition_json=loaded.definition_json(),
+        definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
     )
     return page, status

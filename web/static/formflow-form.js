@@ -6,8 +6,11 @@
  * form still works: the server evaluates the same rules on every submit and is authoritative.
  *
  * Markup contract (rendered by the server):
- *   <form data-formflow>
- *     <script type="application/json" id="formflow-definition">{…form definition…}</script>
+ *   <form data-formflow data-definition="<content hash>">
+ *     the definition: inline as <script type="application/json" id="formflow-definition">{…}</script>
+ *         (the editor's preview), or registered by an earlier script as
+ *         FormflowDefinitions["<content hash>"] (applicant pages: a per-version file the browser
+ *         keeps, so pages need not carry the definition each time)
  *     <script type="application/json" id="formflow-answers">{…saved answers…}</script>  optional:
  *         answers of steps not on this page, so rules reading them see their values
  *     <section data-step="person"> … <div data-field="name"> <input name="name"> </div> …
@@ -35,6 +38,17 @@
     let element = form.querySelector('#' + id);
     if (!element && typeof document !== 'undefined') element = document.getElementById(id);
     return element ? JSON.parse(element.textContent) : undefined;
+  }
+
+  function definitionOf(form) {
+    const inline = readJson(form, 'formflow-definition');
+    if (inline !== undefined) return inline;
+    const key = typeof form.getAttribute === 'function' ? form.getAttribute('data-definition') : null;
+    const registered = root.FormflowDefinitions;
+    if (key && registered && Object.prototype.hasOwnProperty.call(registered, key)) {
+      return registered[key];
+    }
+    throw new Error('the form definition is not on the page');
   }
 
   function controlsByName(form) {
@@ -132,7 +146,7 @@
     let compiled;
     let saved;
     try {
-      compiled = core.compile(readJson(form, 'formflow-definition'));
+      compiled = core.compile(definitionOf(form));
       saved = readJson(form, 'formflow-answers');
     } catch (error) {
       // The server still validates everything; the page just does not react live.
