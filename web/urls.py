@@ -14,14 +14,16 @@ external URLs); and nothing at all if the app has URL defaults or host or subdom
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, has_request_context
+from flask.globals import request_ctx
 
 from web.context import this_app, this_request
 
-__all__ = ["init_app", "template_url_for"]
+__all__ = ["external_token_url", "init_app", "template_url_for"]
 
 _CACHE_KEY = "formflow_template_urls"
 _MAX_URLS = 4096
@@ -39,9 +41,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = template_url_for
 
 
-def template_url_for(endpoint: str, /, **values: Any) -> str:
-    """Flask's ``url_for``, the same URL, kept per (script root, endpoint, values)."""
-    app = this_app()
+def _urls(app: Flask) -> _Urls:
     urls: _Urls | None = app.extensions.get(_CACHE_KEY)
     if urls is None:
         usable = not (
@@ -50,6 +50,13 @@ def template_url_for(endpoint: str, /, **values: Any) -> str:
             or any(app.url_default_functions.values())
         )
         urls = app.extensions[_CACHE_KEY] = _Urls(usable)
+    return urls
+
+
+def template_url_for(endpoint: str, /, **values: Any) -> str:
+    """Flask's ``url_for``, the same URL, kept per (script root, endpoint, values)."""
+    app = this_app()
+    urls = _urls(app)
     if not urls.usable or endpoint[:1] == "." or not has_request_context() or not all(
         name[:1] != "_" and type(value) in (str, int) for name, value in values.items()
     ):
@@ -61,3 +68,36 @@ def template_url_for(endpoint: str, /, **values: Any) -> str:
             urls.built.clear()
         found = urls.built[key] = str(app.url_for(endpoint, **values))
     return found
+
+
+_TOKEN_MARKER = "formflowtokenmarker"
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+"""What Werkzeug puts into a path unquoted; ``secrets.token_urlsafe`` writes nothing else."""
+
+
+def external_token_url(endpoint: str, name: str, token: str) -> str:
+    """``url_for(endpoint, **{name: token}, _external=True)`` in a request — the same URL.
+
+    Such a link (the resume link on every page with a draft) differs per token, so it cannot
+    be kept; what comes before and after the token can, per scheme, host and script root
+    (the request's URL adapter), and the token goes in between. Tokens with characters
+    Werkzeug would quote, endpoints named relative to the blueprint and apps whose URLs may
+    depend on more of the request are built by Flask.
+    """
+    app = this_app()
+    urls = _urls(app)
+    adapter = getattr(request_ctx, "url_adapter", None) if has_request_context() else None
+    if not urls.usable or endpoint[:1] == "." or adapter is None or not _URL_SAFE.fullmatch(token):
+        return str(app.url_for(endpoint, **{name: token}, _external=True))
+    key = ("external", adapter.url_scheme, adapter.server_name, adapter.script_name,
+           endpoint, name)
+    found = urls.built.get(key)
+    if found is None:
+        built = str(app.url_for(endpoint, **{name: _TOKEN_MARKER}, _external=True))
+        if built.count(_TOKEN_MARKER) != 1:
+            return str(app.url_for(endpoint, **{name: token}, _external=True))
+        if len(urls.built) >= _MAX_URLS:
+            urls.built.clear()
+        found = urls.built[key] = built
+    before, _, after = found.partition(_TOKEN_MARKER)
+    return f"{before}{token}{after}"

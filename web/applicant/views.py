@@ -71,6 +71,7 @@ from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
 from web.limits import limiter, submission_limit
+from web.urls import external_token_url
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -409,7 +410,7 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
     resume_url = None
     expires = None
     if work is not None and work.token is not None:
-        resume_url = url_for(".resume_draft", token=work.token, _external=True)
+        resume_url = external_token_url("applicant.resume_draft", "token", work.token)
         if work.expires_at is not None:
             expires = long_date(work.expires_at)
     return {
