@@ -26,6 +26,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, has_request_context, session
 from flask_babel import Babel, format_date, get_locale, get_timezone, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from web.context import this_app, this_request
 
@@ -74,8 +77,22 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # Jinja's ``_`` looks ``gettext`` up and calls it, which calls the lambda above: three
+    # calls through the template context per text, a dozen texts per page. One does it all.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _template_gettext
     app.before_request(_remember_asked_language)
     app.context_processor(_template_globals)
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    """The templates' ``_``/``gettext``: Jinja's newstyle ``gettext`` (the text translated,
+    made ``Markup`` under autoescape, then always ``%``-formatted with the keywords, even
+    none) on this request's translations."""
+    text: str = page_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
 
 
 def select_language() -> str:
