@@ -83,11 +83,15 @@ class TestRateLimit:
 
     def test_too_many_posts_get_a_friendly_429_page(self, browser: Browser) -> None:
         browser.get("/f/membership")
-        for _ in range(3):
+        for left in (2, 1, 0):
             browser.step("membership", "person", {"name": "x"})  # errors: the page again
             assert browser.status == 422
+            assert browser.response is not None  # the limiter's headers, under the limit too
+            assert browser.response.headers["X-RateLimit-Limit"] == "3"
+            assert browser.response.headers["X-RateLimit-Remaining"] == str(left)
         browser.get("/f/membership/step/person")  # reading is not limited
         assert browser.status == 200
+        assert browser.response is not None and "X-RateLimit-Limit" not in browser.response.headers
         browser.step("membership", "person", {"name": "x"})
         assert browser.status == 429
         assert "Zu viele Anfragen" in browser.page
