@@ -15,6 +15,7 @@ external URLs); and nothing at all if the app has URL defaults or host or subdom
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from flask.globals import request_ctx
 
 from web.context import this_app, this_request
 
-__all__ = ["external_token_url", "init_app", "template_url_for"]
+__all__ = ["external_token_url", "init_app", "path_with_value", "template_url_for"]
 
 _CACHE_KEY = "formflow_template_urls"
 _MAX_URLS = 4096
@@ -72,7 +73,7 @@ def template_url_for(endpoint: str, /, **values: Any) -> str:
 
 _TOKEN_MARKER = "formflowtokenmarker"
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
-"""What Werkzeug puts into a path unquoted; ``secrets.token_urlsafe`` writes nothing else."""
+"""What Werkzeug puts into a path unquoted; ids and ``secrets.token_urlsafe`` write nothing else."""
 
 
 def external_token_url(endpoint: str, name: str, token: str) -> str:
@@ -80,24 +81,54 @@ def external_token_url(endpoint: str, name: str, token: str) -> str:
 
     Such a link (the resume link on every page with a draft) differs per token, so it cannot
     be kept; what comes before and after the token can, per scheme, host and script root
-    (the request's URL adapter), and the token goes in between. Tokens with characters
-    Werkzeug would quote, endpoints named relative to the blueprint and apps whose URLs may
-    depend on more of the request are built by Flask.
+    (the request's URL adapter), and the token goes in between.
     """
     app = this_app()
-    urls = _urls(app)
     adapter = getattr(request_ctx, "url_adapter", None) if has_request_context() else None
-    if not urls.usable or endpoint[:1] == "." or adapter is None or not _URL_SAFE.fullmatch(token):
-        return str(app.url_for(endpoint, **{name: token}, _external=True))
+
+    def build(value: str) -> str:
+        return str(app.url_for(endpoint, **{name: value}, _external=True))
+
+    if adapter is None:
+        return build(token)
     key = ("external", adapter.url_scheme, adapter.server_name, adapter.script_name,
            endpoint, name)
+    return _around_value(app, key, endpoint, build, token)
+
+
+def path_with_value(endpoint: str, name: str, value: str) -> str:
+    """``url_for(endpoint, **{name: value})`` without the script root, in a request — the
+    same path, for a one-value rule (an API resource, a secret link under ``BASE_URL``).
+
+    The path around the value is kept per endpoint; the value goes in between.
+    """
+    app = this_app()
+    script_root = this_request().script_root
+
+    def build(value: str) -> str:
+        return str(app.url_for(endpoint, **{name: value})).removeprefix(script_root)
+
+    return _around_value(app, ("path", endpoint, name), endpoint, build, value)
+
+
+def _around_value(
+    app: Flask, key: tuple[Any, ...], endpoint: str, build: Callable[[str], str], value: str
+) -> str:
+    """``build(value)``, from what ``build`` wrote around a marker, kept under ``key``.
+
+    Values with characters Werkzeug would quote, endpoints named relative to the blueprint
+    and apps whose URLs may depend on more of the request are built by Flask every time.
+    """
+    urls = _urls(app)
+    if not urls.usable or endpoint[:1] == "." or not _URL_SAFE.fullmatch(value):
+        return build(value)
     found = urls.built.get(key)
     if found is None:
-        built = str(app.url_for(endpoint, **{name: _TOKEN_MARKER}, _external=True))
+        built = build(_TOKEN_MARKER)
         if built.count(_TOKEN_MARKER) != 1:
-            return str(app.url_for(endpoint, **{name: token}, _external=True))
+            return build(value)
         if len(urls.built) >= _MAX_URLS:
             urls.built.clear()
         found = urls.built[key] = built
     before, _, after = found.partition(_TOKEN_MARKER)
-    return f"{before}{token}{after}"
+    return f"{before}{value}{after}"

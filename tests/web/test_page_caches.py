@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import format_date
 
 from web.i18n import long_date
-from web.urls import template_url_for
+from web.urls import external_token_url, path_with_value, template_url_for
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
@@ -54,3 +54,18 @@ def test_the_templates_url_for_is_flasks(app: Flask) -> None:
     app.config["SERVER_NAME"] = "example.org"
     with app.app_context():  # outside a request: Flask's external URLs
         assert template_url_for("applicant.start") == app.url_for("applicant.start")
+
+
+def test_links_with_one_value_are_flasks(app: Flask) -> None:
+    values = ["abc", "Zx_9-", "a b", "ä", "x/y", "1" * 40]
+    for base in ("http://example.org", "https://example.org:8443/forms"):
+        with app.test_request_context("/", base_url=base):
+            root = app.url_for("applicant.start").removesuffix("/")
+            for _ in range(2):  # built, then kept
+                for value in values:
+                    assert external_token_url("applicant.resume_draft", "token", value) == (
+                        app.url_for("applicant.resume_draft", token=value, _external=True)
+                    ), (base, value)
+                    assert root + path_with_value("api.read_submission", "id", value) == (
+                        app.url_for("api.read_submission", id=value)
+                    ), (base, value)

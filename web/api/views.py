@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from engine.exceptions import (
     GuardFailed,
@@ -37,6 +37,7 @@ from web.api.auth import STAFF_ROLES, Caller, authenticate
 from web.api.errors import ApiError, register_error_handlers
 from web.api.serialize import form_definition_json, form_summary_json, submission_json
 from web.limits import per_address_limit, submission_limit
+from web.urls import path_with_value
 
 __all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
 
@@ -49,7 +50,6 @@ more than any form's answers, far less than the app-wide limit pages may need.""
 STATUS_PATH = re.compile(r"^/status/<(?:[a-z_]+:)?(?P<arg>[a-z_]+)>$")
 """The applicant's status page (a route of the web UI), found by its path, not its name."""
 _STATUS_PAGE_KEY = "formflow_api_status_page"
-_PATHS_KEY = "formflow_api_paths"
 
 _INVALID_MESSAGE = {
     "de": "Bitte prüfen Sie Ihre Angaben: einige Felder sind nicht gültig.",
@@ -114,32 +114,7 @@ def status_url(token: str) -> str:
     if page is None:
         return f"{base}/status/{token}"
     endpoint, argument = page
-    return base + _path_for(endpoint, argument, token)  # BASE_URL has the script root
-
-
-_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
-"""Values that a URL carries as they are (ids and tokens): nothing to quote."""
-_MARK = "FORMFLOWPATHMARK"
-
-
-def _path_for(endpoint: str, argument: str, value: str) -> str:
-    """``url_for(endpoint, argument=value)`` without the script root, for a one-argument rule.
-
-    The path around the argument is built once per app (``url_for`` with a marker) and then
-    only joined: ``url_for`` cost as much as a database statement per call. Values that
-    would need quoting still go through ``url_for``.
-    """
-    if not _PLAIN.fullmatch(value):
-        return url_for(endpoint, **{argument: value}).removeprefix(request.script_root)
-    paths: dict[tuple[str, str], tuple[str, str]] = current_app.extensions.setdefault(
-        _PATHS_KEY, {}
-    )
-    around = paths.get((endpoint, argument))
-    if around is None:
-        built = url_for(endpoint, **{argument: _MARK}).removeprefix(request.script_root)
-        before, _, after = built.partition(_MARK)
-        around = paths[(endpoint, argument)] = (before, after)
-    return around[0] + value + around[1]
+    return base + path_with_value(endpoint, argument, token)  # BASE_URL has the script root
 
 
 def _status_page() -> tuple[str, str] | None:
@@ -219,7 +194,7 @@ def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa:
         shown = language if language in form.languages else form.default_language
         message = _INVALID_MESSAGE.get(shown, _INVALID_MESSAGE["en"])
         raise ApiError(422, "invalid", message, errors=exc.errors) from None
-    location = request.script_root + _path_for("api.read_submission", "id", created.id)
+    location = request.script_root + path_with_value("api.read_submission", "id", created.id)
     return (
         jsonify(
             id=created.id,
