@@ -14,6 +14,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, hold_writer_lock, submit_in_threads
@@ -58,6 +59,16 @@ def _eventually_free(lock_path: Path, seconds: float = 5.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def _holder_of(lock_path: Path) -> tuple[Any, Any]:
+    """Another process holding the writer lock file until the returned event is set."""
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
+    holder.start()
+    assert holding.wait(timeout=60), "the holder never took the lock"
+    return holder, release
 
 
 def test_writers_of_several_processes_and_threads_all_succeed(tmp_path: Path) -> None:
@@ -111,12 +122,8 @@ def test_a_stuck_holder_gives_busy_after_the_timeout_not_a_hang(tmp_path: Path) 
     path = tmp_path / "formflow.db"
     db = _published(path, busy_timeout_ms=300)
     lock_path = Path(f"{path}.writer.lock")
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
-    holder.start()
+    holder, release = _holder_of(lock_path)
     try:
-        assert holding.wait(timeout=60)
         for _ in range(2):  # the second waits behind the first's abandoned wait: also bounded
             started = time.monotonic()
             with pytest.raises(StorageUnavailable, match="busy"):
@@ -134,12 +141,7 @@ def test_a_stuck_holder_gives_busy_after_the_timeout_not_a_hang(tmp_path: Path) 
 def test_a_holder_that_dies_frees_the_turn(tmp_path: Path) -> None:
     path = tmp_path / "formflow.db"
     db = _published(path, busy_timeout_ms=10_000)
-    lock_path = Path(f"{path}.writer.lock")
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
-    holder.start()
-    assert holding.wait(timeout=60)
+    holder, _ = _holder_of(Path(f"{path}.writer.lock"))
     holder.kill()
     holder.join(timeout=60)
     started = time.monotonic()
