@@ -102,8 +102,16 @@ class OutboxRepository:
         return _record(row) if row is not None else None
 
     def has_delivery_key(self, delivery_key: str) -> bool:
+        """Whether a draft's row (the resume-link mail) has this key already.
+
+        Only draft rows are looked up by key, so only they are indexed by it alone (the
+        partial unique index of migration 0008); a submission's keys are sha256 of its own
+        event id and can equal no draft's key (``draft-link…`` hashed).
+        """
         found = self._session.scalar(
-            select(OutboxRow.id).where(OutboxRow.delivery_key == delivery_key)
+            select(OutboxRow.id).where(
+                OutboxRow.delivery_key == delivery_key, OutboxRow.draft_id.is_not(None)
+            )
         )
         return found is not None
 

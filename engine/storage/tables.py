@@ -239,6 +239,12 @@ class OutboxRow(Base):
     relay or a retry can never create a second row for the same delivery. A row belongs to a
     submission event or, for the mail carrying a resume link, to a draft (deleted with it:
     once the draft is submitted or expired, its link opens nothing worth mailing).
+
+    The key's uniqueness is kept per submission (migration 0008): a submission's key is the
+    sha256 of its event's id and the delivery, so a repeated key can only come from the same
+    submission, and one index on ``(submission_id, delivery_key)`` checks it while also
+    finding a submission's rows — one random-key index entry per row instead of two. A
+    draft's rows (no submission) have their keys unique in a partial index of their own.
     """
 
     __tablename__ = "outbox"
@@ -252,8 +258,17 @@ class OutboxRow(Base):
             name="subject",
         ),
         Index(None, "status", "created_at"),
-        # Rows of a draft only (deleting a draft finds them here): a submission's rows have
-        # no draft and add no entry (migration 0007).
+        # A submission's rows (``submission_id = ?``, the foreign key's cascade) and the
+        # uniqueness of their delivery keys, in one index (migration 0008).
+        Index(None, "submission_id", "delivery_key", unique=True),
+        # Rows of a draft only: a submission's rows have no draft and add no entry. Deleting
+        # a draft finds its rows by ``draft_id`` (migration 0007); a draft's keys are unique
+        # and looked up here (0008).
+        Index(
+            None, "delivery_key", unique=True,
+            sqlite_where=text("draft_id IS NOT NULL"),
+            postgresql_where=text("draft_id IS NOT NULL"),
+        ),
         Index(
             None, "draft_id",
             sqlite_where=text("draft_id IS NOT NULL"),
@@ -263,7 +278,7 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     submission_id: Mapped[str | None] = mapped_column(
-        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+        ForeignKey("submissions.id", ondelete="CASCADE")
     )
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
@@ -281,4 +296,5 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-    delivery_key: Mapped[str] = mapped_column(String(64), unique=True)
+    delivery_key: Mapped[str] = mapped_column(String(64))
+    """Unique (per submission; a draft's among drafts' rows): see the class docstring."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, upgrade_in_process
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
     create_user,
+    get_submission,
     history,
     import_definition,
     notifications_for,
@@ -24,6 +27,7 @@ from engine.services import (
 from engine.services.inbox import assign_submission, inbox_page
 from engine.storage import Database
 from engine.storage.inbox import InboxFilter
+from engine.storage.records import OutboxEntry
 from engine.storage.tables import Base
 
 TABLES = {
@@ -128,6 +132,14 @@ def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: st
     db.dispose()
 
 
+def _unique_names(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {str(u["name"]) for u in inspect(engine).get_unique_constraints(table)}
+    finally:
+        engine.dispose()
+
+
 def _index_names(url: str, table: str) -> set[str]:
     engine = create_engine(url)
     try:
@@ -173,4 +185,64 @@ def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url
     assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id}
     assign_submission(db, later.id, coordinator.id, actor="coord@example.org")
     assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id, later.id}
+    db.dispose()
+
+
+def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
+    database_url: str,
+) -> None:
+    """0008 replaces the outbox's unique delivery key and its submission index by one unique
+    ``(submission_id, delivery_key)`` index (a draft's keys: a partial unique index): the
+    rows stay, a submission's rows and a draft's key are still found, a repeated key of the
+    same submission or of a draft is still refused."""
+    db = Database(database_url)
+    db.upgrade("0007")
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    created = submit(db, "membership", VALID_ANSWERS, "de")
+    before = notifications_for(db, created.id)
+    assert before, "the test workflow notifies on submission"
+    assert {"uq_outbox_delivery_key", "ix_outbox_submission_id"} <= _index_names(
+        database_url, "outbox"
+    ) | _unique_names(database_url, "outbox")
+
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    names = _index_names(database_url, "outbox")
+    assert "ix_outbox_submission_id" not in names
+    assert "uq_outbox_delivery_key" not in names | _unique_names(database_url, "outbox")
+    assert {"ix_outbox_submission_id_delivery_key", "ix_outbox_delivery_key",
+            "ix_outbox_draft_id"} <= names
+    assert notifications_for(db, created.id) == before
+
+    later = submit(db, "membership", VALID_ANSWERS, "de")
+    assert notifications_for(db, later.id)
+    created_row = get_submission(db, created.id)
+    with db.transaction() as store:
+        store.drafts.add(
+            draft_id="d" * 32, token_hash="e" * 64, form_id="membership",
+            form_version_row=created_row.form_version_row, answers={}, step=None,
+            language="de", expires_at=store.now + timedelta(days=1),
+        )
+    draft_entry = OutboxEntry(
+        submission_id=None, event_id=None, draft_id="d" * 32, channel="mail",
+        recipient="ada@example.org", role="applicant", language="de", delivery_key="f" * 64,
+    )
+    with db.transaction() as store:
+        store.outbox.add_many([draft_entry])
+    with db.read() as store:
+        assert store.outbox.has_delivery_key("f" * 64)
+        assert not store.outbox.has_delivery_key(before[0].delivery_key)  # drafts' keys only
+    with pytest.raises(IntegrityError), db.transaction() as store:
+        store.outbox.add_many([draft_entry])
+    again = OutboxEntry(
+        submission_id=created.id, event_id=before[0].event_id, channel="mail",
+        recipient="ada@example.org", role="applicant", language="de",
+        delivery_key=before[0].delivery_key,
+    )
+    with pytest.raises(IntegrityError), db.transaction() as store:
+        store.outbox.add_many([again])
+    assert notifications_for(db, created.id) == before
     db.dispose()
