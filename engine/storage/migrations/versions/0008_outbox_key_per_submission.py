@@ -26,7 +26,7 @@ On SQLite dropping the table's UNIQUE constraint means copying the table (batch 
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-11-27 11:10:00
+Create Date: 2026-11-27 10:45:00
 """
 
 from __future__ import annotations
