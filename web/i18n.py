@@ -190,7 +190,10 @@ def language_url(language: str) -> str:
 
 
 def _remember_asked_language() -> None:
-    asked = this_request().args.get("lang", "")
+    current = this_request()
+    if not current.query_string:  # nothing asked (every API call): no query to parse
+        return
+    asked = current.args.get("lang", "")
     if asked in UI_LANGUAGES and session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import lru_cache, partial, wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, make_response, request
+from flask import Flask, Response, current_app
 from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -38,6 +38,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import STRATEGIES, FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.http import parse_date
+
+from web.context import this_app, this_request
 
 __all__ = [
     "DEFAULT_SUBMISSION_LIMIT",
@@ -167,16 +169,19 @@ def per_address_limit(limit_value: Callable[[], str]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def limited(*args: Any, **kwargs: Any) -> Any:
-            config = current_app.config
+            app = this_app()  # read once: each proxy read costs a context lookup
+            config = app.config
             if not limiter.enabled or not config.get("RATELIMIT_ENABLED", True):
                 return view(*args, **kwargs)
-            identifiers = [get_remote_address(), request.endpoint or ""]
+            current = this_request()
+            # ``get_remote_address()`` and the endpoint, as Flask-Limiter keys its counters
+            identifiers = [current.remote_addr or "127.0.0.1", current.endpoint or ""]
             if prefix := config.get("RATELIMIT_KEY_PREFIX"):
                 identifiers.insert(0, str(prefix))
             try:
                 items = _parsed(limit_value())
             except ValueError as exc:  # as Flask-Limiter: a broken setting limits nothing
-                log.error("failed to load ratelimit for %s: %s", request.endpoint, exc)
+                log.error("failed to load ratelimit for %s: %s", current.endpoint, exc)
                 return view(*args, **kwargs)
             strategy, shown, breached = _counted(items, identifiers)
             # Errors become responses here (as Flask's dispatch would make them), so that
@@ -186,8 +191,8 @@ def per_address_limit(limit_value: Callable[[], str]) -> Callable[[View], View]:
                     raise TooManyRequests(description=str(shown))
                 result = view(*args, **kwargs)
             except Exception as exc:
-                result = current_app.handle_user_exception(exc)
-            response = make_response(result)
+                result = app.handle_user_exception(exc)
+            response = app.make_response(result)  # what ``flask.make_response`` calls
             if shown is not None and config.get("RATELIMIT_HEADERS_ENABLED"):
                 _add_headers(response, strategy, shown, identifiers)
             return response
@@ -228,21 +233,38 @@ def _add_headers(
     response: Response, strategy: RateLimiter, item: RateLimitItem, identifiers: list[str]
 ) -> None:
     try:
-        reset_at, remaining = strategy.get_window_stats(item, *identifiers)
+        reset_at, remaining = _window_stats(strategy, item, identifiers)
     except Exception:
         log.warning("rate limit storage unreachable: no rate limit headers", exc_info=True)
         return
     reset = int(reset_at + 1)
     headers = response.headers
+    # Found by a scan rather than ``headers.get``: a header that is absent (the usual case)
+    # costs ``get`` an HTTP exception object built and caught.
+    existing = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     headers.add("X-RateLimit-Limit", str(item.amount))
     headers.add("X-RateLimit-Remaining", str(remaining))
     headers.add("X-RateLimit-Reset", str(reset))
     retry_at = reset
-    if (existing := headers.get("Retry-After")) is not None:  # e.g. a 503's: the later wins
+    if existing is not None:  # e.g. a 503's: the later wins
         moment = parse_date(existing)
         later = moment.timestamp() if moment is not None else time.time() + int(existing)
         retry_at = max(int(later), reset)
     headers["Retry-After"] = str(int(retry_at - time.time()))
+
+
+def _window_stats(
+    strategy: RateLimiter, item: RateLimitItem, identifiers: list[str]
+) -> tuple[float, int]:
+    """``strategy.get_window_stats(item, *identifiers)``; for the fixed window (the default)
+    the same two storage reads with the counter's key built once instead of twice."""
+    if type(strategy) is not FixedWindowRateLimiter:
+        reset_at, remaining = strategy.get_window_stats(item, *identifiers)
+        return reset_at, remaining
+    storage = strategy.storage
+    key = item.key_for(*identifiers)
+    remaining = max(0, item.amount - storage.get(key))
+    return storage.get_expiry(key), remaining
 
 
 class _Fallback:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
@@ -117,10 +117,15 @@ _SECURITY_HEADER_ITEMS = tuple(
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per key set.
+    """Flask's signed-cookie sessions, doing less where a request brings no session and
+    leaves none (every API call):
 
-    Flask builds it anew on every request (even one without a cookie, like every API call);
-    it only depends on the secret key and its fallbacks, so it is kept until they change.
+    * the signing serializer is built once per key set — Flask builds it on every request,
+      yet it only depends on the secret key and its fallbacks;
+    * without a ``Cookie`` header there is nothing to parse: an empty session at once;
+    * an empty session that nothing changed is not written (as in Flask), and the cookie
+      settings Flask reads before deciding so are not read; ``Vary: Cookie`` is still added
+      when the session was looked at, exactly as Flask adds it.
     """
 
     def __init__(self) -> None:
@@ -132,3 +137,26 @@ class _SessionInterface(SecureCookieSessionInterface):
         if found is False:
             found = self._serializers[key] = super().get_signing_serializer(app)
         return found
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "HTTP_COOKIE" in request.environ:
+            return super().open_session(app, request)
+        if self.get_signing_serializer(app) is None:
+            return None  # no secret key: Flask's null session, as before
+        return self.session_class()
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session or session.modified:
+            super().save_session(app, session, response)
+        elif session.accessed:
+            _vary_on_cookie(response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """``response.vary.add("Cookie")``: that parses the ``Vary`` header into a set and writes
+    it back; without one (the usual case) the result is a ``Vary: Cookie`` appended."""
+    headers = response.headers
+    if any(name.lower() == "vary" for name, _ in headers.items()):
+        response.vary.add("Cookie")
+    else:
+        headers["Vary"] = "Cookie"
