@@ -135,7 +135,10 @@ def _skip_idle_hooks(app: Flask) -> None:
 def _when_limiter_used(hook: Callable[..., Any], idle: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(hook)
     def run(arg: Any = None) -> Any:
-        if hasattr(request_ctx, _LIMITER_CONTEXT_ATTR):
+        # On the context itself, not through the ``request_ctx`` proxy: ``hasattr`` on the
+        # proxy pays for the proxy's lookup and an AttributeError on every idle request.
+        context = request_ctx._get_current_object()  # type: ignore[attr-defined]
+        if getattr(context, _LIMITER_CONTEXT_ATTR, None) is not None:
             return hook(arg)
         return idle(arg)
 
@@ -241,7 +244,7 @@ def _add_headers(
     headers = response.headers
     # Found by a scan rather than ``headers.get``: a header that is absent (the usual case)
     # costs ``get`` an HTTP exception object built and caught.
-    existing = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    existing = next((v for k, v in headers if k.lower() == "retry-after"), None)
     headers.add("X-RateLimit-Limit", str(item.amount))
     headers.add("X-RateLimit-Remaining", str(remaining))
     headers.add("X-RateLimit-Reset", str(reset))

@@ -81,9 +81,23 @@ def init_app(app: Flask) -> None:
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config.setdefault("SESSION_COOKIE_SECURE", True)
     csrf.init_app(app)
+    _drop_idle_csrf_hook(app)
     app.session_interface = _SessionInterface()
     app.before_request(_protect)
     app.after_request(_add_security_headers)
+
+
+def _drop_idle_csrf_hook(app: Flask) -> None:
+    """Remove the check Flask-WTF hooks in before every request: with
+    ``WTF_CSRF_CHECK_DEFAULT`` forced off above it returns at once, every time — the check
+    is :func:`_protect`, which stays. (Turning the setting on after ``create_app`` would
+    have made that hook check the API as well, against the design; it no longer can.)"""
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [
+        hook for hook in hooks
+        if not (getattr(hook, "__name__", "") == "csrf_protect"
+                and getattr(hook, "__module__", "") == "flask_wtf.csrf")
+    ]
 
 
 def _protect() -> None:
@@ -104,10 +118,11 @@ def _protect() -> None:
 
 def _add_security_headers(response: Response) -> Response:
     # One pass over the few headers already set instead of one ``setdefault`` lookup each.
-    present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 - Headers
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
     for name, lowered, value in _SECURITY_HEADER_ITEMS:
         if lowered not in present:
-            response.headers.add(name, value)
+            headers.add(name, value)
     return response
 
 
@@ -156,7 +171,7 @@ def _vary_on_cookie(response: Response) -> None:
     """``response.vary.add("Cookie")``: that parses the ``Vary`` header into a set and writes
     it back; without one (the usual case) the result is a ``Vary: Cookie`` appended."""
     headers = response.headers
-    if any(name.lower() == "vary" for name, _ in headers.items()):
+    if any(name.lower() == "vary" for name, _ in headers):
         response.vary.add("Cookie")
     else:
         headers["Vary"] = "Cookie"
