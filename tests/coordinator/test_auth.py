@@ -143,6 +143,19 @@ def test_logout_needs_post_with_csrf(app: Flask) -> None:
     assert client.get("/inbox").status_code == 302
 
 
+def test_remember_cookie_refreshed_on_each_request_when_configured(app: Flask) -> None:
+    client = Staff(app).client(COORDINATOR)
+    assert not [c for c in client.get("/inbox").headers.getlist("Set-Cookie")
+                if c.startswith("remember_token=")], "not refreshed by default"
+    app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] = True
+
+    response = client.get("/inbox")
+
+    assert [c for c in response.headers.getlist("Set-Cookie")
+            if c.startswith("remember_token=")], "Flask-Login's hook still runs when asked to"
+    assert response.headers["Vary"] == "Cookie"
+
+
 def test_signed_in_user_without_the_role_gets_403(app: Flask) -> None:
     client = Staff(app).client(TREASURER)
     assert client.get("/inbox").status_code == 403
