@@ -63,7 +63,7 @@ def submission_limit() -> str:
     A callable (not a constant) so that each app's config decides, e.g. ``"3 per minute"`` in
     a test or ``"100000 per minute"`` in a benchmark.
     """
-    return str(current_app.config.get("RATELIMIT_SUBMISSIONS") or DEFAULT_SUBMISSION_LIMIT)
+    return str(this_app().config.get("RATELIMIT_SUBMISSIONS") or DEFAULT_SUBMISSION_LIMIT)
 
 
 def init_app(app: Flask) -> None:

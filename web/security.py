@@ -171,7 +171,8 @@ def _vary_on_cookie(response: Response) -> None:
     """``response.vary.add("Cookie")``: that parses the ``Vary`` header into a set and writes
     it back; without one (the usual case) the result is a ``Vary: Cookie`` appended."""
     headers = response.headers
-    if any(name.lower() == "vary" for name, _ in headers):
-        response.vary.add("Cookie")
-    else:
-        headers["Vary"] = "Cookie"
+    for name, _ in headers:
+        if name.lower() == "vary":
+            response.vary.add("Cookie")
+            return
+    headers.add("Vary", "Cookie")
