@@ -343,8 +343,9 @@ def init_app(app: Flask) -> None:
 def _skip_idle_remember_hook(app: Flask) -> None:
     """Run Flask-Login's remember-cookie hook only when it has something to do.
 
-    After every request it looks for a ``_remember`` mark in the session (set at sign-in
-    and sign-out) and, with ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST``, sets one; otherwise
+    After every request it looks for a ``_remember`` mark in the session (set by
+    ``login_user(remember=True)``, and by ``logout_user`` when a remember cookie came
+    along) and, with ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST``, sets one; otherwise
     all it does is look at the session, which makes Flask answer ``Vary: Cookie``. The
     replacement looks at the session the same way (so the header stays) and calls the hook
     only when there is a mark or the refresh setting is on — never on an API call.
