@@ -148,10 +148,10 @@ class _SessionInterface(SecureCookieSessionInterface):
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        found = self._serializers.get(key, False)
-        if found is False:
-            found = self._serializers[key] = super().get_signing_serializer(app)
-        return found
+        serializers = self._serializers
+        if key not in serializers:
+            serializers[key] = super().get_signing_serializer(app)
+        return serializers[key]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if "HTTP_COOKIE" in request.environ:
