@@ -181,7 +181,8 @@ def _store(
     prefix = reference_prefix(form)
     notifications = notifications_on_entering(workflow, workflow.initial)
 
-    with db.transaction() as store:
+    # Every statement below is prepared: the driver transaction (no ORM session) suffices.
+    with db.transaction(orm=False) as store:
         if not _confirm_published(db, store, form_record, workflow_record):
             raise _Republished
         number = store.submissions.next_reference_number(prefix, store.now.year)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from engine.exceptions import AlreadyExists
-from engine.storage.prepared import Prepared, connection_of
+from engine.storage.prepared import Prepared
 from engine.storage.records import ApiTokenRecord, UserRecord
 from engine.storage.tables import ApiTokenRow, UserRow
+from engine.storage.unit import Repository
 
 __all__ = ["AccountRepository"]
 
@@ -26,11 +25,7 @@ _ACTIVE_USERS = Prepared(
 )
 
 
-class AccountRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class AccountRepository(Repository):
     # -- users ----------------------------------------------------------------------------
 
     def add_user(
@@ -72,7 +67,7 @@ class AccountRepository:
                 created_at=created_at, password_hash=password_hash,
             )
             for user_id, email, roles, active, created_at, password_hash
-            in _ACTIVE_USERS.rows(connection_of(self._session), {})
+            in _ACTIVE_USERS.rows(self._link, {})
             if role in roles
         ]
 

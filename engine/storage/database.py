@@ -28,8 +28,9 @@ import fcntl
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -52,8 +53,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import StorageUnavailable
-from engine.storage.prepared import Prepared, run_driver_sql
+from engine.storage.prepared import Prepared, run_driver_sql, run_on
 from engine.storage.store import Store
+from engine.storage.unit import DriverLink, Unit
 from engine.storage.writer_turn import WriterTurn
 
 __all__ = ["Database", "OutboxHook", "storage_errors"]
@@ -96,6 +98,7 @@ class Database:
             raise StorageUnavailable(
                 f"unsupported database {backend!r}: use sqlite:///… or postgresql+psycopg://…"
             )
+        self._sqlite = backend == "sqlite"
         self._clock = clock or _utcnow
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._echo = echo
@@ -227,26 +230,66 @@ class Database:
 
     # -- transactions ---------------------------------------------------------------------
 
+    def transaction(self, *, orm: bool = True) -> AbstractContextManager[Store]:
+        """A write transaction: committed when the block ends, rolled back on any error.
+
+        ``orm=False``: a *driver* transaction, for paths whose statements are all prepared
+        (``engine.storage.prepared``), such as storing a submission. It runs on the pooled
+        DBAPI connection with ``BEGIN IMMEDIATE`` (SQLite) or the driver's implicit
+        transaction (PostgreSQL), begun and ended here — no SQLAlchemy ``Connection``,
+        events or session: about 45 µs less per transaction. Same writer turn, same error
+        mapping, same rollback on error and the same post-commit hook as the ORM one; a
+        repository method that needs the ORM raises ``SessionUnavailable`` there
+        (``engine.storage.unit``).
+        """
+        return self._orm_transaction() if orm else self._driver_transaction()
+
     @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """A write transaction: committed when the block ends, rolled back on any error."""
+    def _orm_transaction(self) -> Iterator[Store]:
         with (
             self._writer_turn(),
             storage_errors(),
             self._writer_engine().connect() as connection,
             connection.begin(),
-            Session(bind=connection, expire_on_commit=False) as session,
         ):
-            # The session joins the connection's transaction and is used only by what needs
-            # the ORM; hot statements run on the connection itself (``prepared``), so a
-            # submission pays for no session bookkeeping. Flushed here, committed with the
-            # connection when the block ends.
-            store = Store(session, self.now())
-            yield store
-            session.flush()
+            # The session joins the connection's transaction and is made only when a
+            # repository needs the ORM; hot statements run on the connection itself
+            # (``prepared``). Flushed here, committed with the connection when the block ends.
+            unit = Unit(connection, partial(Session, bind=connection, expire_on_commit=False))
+            store = Store(unit, self.now())
+            try:
+                yield store
+                session = unit.made_session
+                if session is not None:
+                    session.flush()
+            finally:
+                session = unit.made_session
+                if session is not None:
+                    session.close()
         # Reached only when the block ended normally and the commit succeeded; the write
         # lock is released already, so the hook may open transactions of its own.
         if store.outbox.due:
+            self._outbox_committed(list(store.outbox.due))
+
+    @contextmanager
+    def _driver_transaction(self) -> Iterator[Store]:
+        engine = self._get_engine()
+        dialect = engine.dialect
+        with self._writer_turn(), storage_errors():
+            dbapi_connection = _checkout(engine)
+            try:
+                if self._sqlite:
+                    run_on(dialect, dbapi_connection, "BEGIN IMMEDIATE").close()
+                store = Store(Unit(DriverLink(dialect, dbapi_connection), None), self.now())
+                try:
+                    yield store
+                except BaseException:
+                    _end(dialect, dbapi_connection, commit=False)
+                    raise
+                _end(dialect, dbapi_connection, commit=True)
+            finally:
+                dbapi_connection.close()  # back to the pool (which rolls back what is left)
+        if store.outbox.due:  # committed, write turn released: as in the ORM transaction
             self._outbox_committed(list(store.outbox.due))
 
     def _writer_engine(self) -> Engine:
@@ -289,17 +332,22 @@ class Database:
     def read(self) -> Iterator[Store]:
         """A read-only transaction: one consistent snapshot, never holding the write lock.
 
-        As in :meth:`transaction`, the session joins a transaction begun on the connection,
-        so prepared statements (``engine.storage.prepared``) read in the same snapshot
-        without the session's own transaction bookkeeping.
+        As in :meth:`transaction`, the session (made when first needed) joins a transaction
+        begun on the connection, so prepared statements (``engine.storage.prepared``) read
+        in the same snapshot without the session's own transaction bookkeeping.
         """
         with (
             storage_errors(),
             self._get_engine().connect() as connection,
             connection.begin(),
-            Session(bind=connection) as session,
         ):
-            yield Store(session, self.now())
+            unit = Unit(connection, partial(Session, bind=connection))
+            try:
+                yield Store(unit, self.now())
+            finally:
+                session = unit.made_session
+                if session is not None:
+                    session.close()
 
     def read_rows(self, statement: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The rows of ONE prepared statement, read outside any transaction (for this
@@ -314,12 +362,7 @@ class Database:
         engine = self._get_engine()
         dialect = engine.dialect
         with storage_errors():
-            try:
-                dbapi_connection = engine.raw_connection()
-            except dialect.loaded_dbapi.Error as exc:  # as engine.connect() would wrap it
-                raise DBAPIError.instance(
-                    None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
-                ) from exc
+            dbapi_connection = _checkout(engine)
             try:
                 return statement.rows_on(dialect, dbapi_connection, values)
             finally:
@@ -420,6 +463,36 @@ def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def _checkout(engine: Engine) -> Any:
+    """A pooled DBAPI connection, connect errors wrapped as ``engine.connect()`` would."""
+    dialect = engine.dialect
+    try:
+        return engine.raw_connection()
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+
+
+def _end(dialect: Dialect, dbapi_connection: Any, *, commit: bool) -> None:
+    """COMMIT or ROLLBACK a driver transaction, as SQLAlchemy's ``Connection`` would: a
+    failed commit leaves as ``DBAPIError`` (then ``StorageUnavailable``); a failed rollback
+    (the connection is gone) discards the connection and lets the error that caused the
+    rollback leave, not the rollback's."""
+    error = dialect.loaded_dbapi.Error
+    if commit:
+        try:
+            dbapi_connection.commit()
+        except error as exc:
+            raise DBAPIError.instance("COMMIT", None, exc, error, dialect=dialect) from exc
+        return
+    try:
+        dbapi_connection.rollback()
+    except error as exc:
+        log.warning("rollback failed (%s); the connection is discarded", exc)
+        dbapi_connection.invalidate(exc)
 
 
 @contextmanager

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.storage.dialects import insert_ignoring_conflict
-from engine.storage.prepared import Prepared, connection_of
+from engine.storage.prepared import Prepared
 from engine.storage.records import DefinitionKind, DefinitionVersionRecord
 from engine.storage.tables import DefinitionRow, DefinitionVersionRow
+from engine.storage.unit import Repository
 
 __all__ = ["DefinitionRepository"]
 
@@ -33,11 +33,7 @@ def _published_numbers(count: int) -> Prepared:
     return found
 
 
-class DefinitionRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class DefinitionRepository(Repository):
     def latest(self, kind: DefinitionKind, definition_id: str) -> DefinitionVersionRecord | None:
         """The newest version (published or not)."""
         query = (
@@ -87,7 +83,7 @@ class DefinitionRepository:
             return {}
         ids = sorted({definition_id for _, definition_id in pairs})
         rows = _published_numbers(len(ids)).execute(
-            connection_of(self._session), {f"id{i}": value for i, value in enumerate(ids)}
+            self._link, {f"id{i}": value for i, value in enumerate(ids)}
         ).fetchall()
         found: dict[tuple[DefinitionKind, str], int] = {}
         for kind, definition_id, number in rows:

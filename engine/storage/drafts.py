@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, delete, select
-from sqlalchemy.orm import Session
 
-from engine.storage.prepared import Prepared, connection_of
+from engine.storage.prepared import Prepared
 from engine.storage.records import DraftRecord
 from engine.storage.tables import DefinitionRow, DefinitionVersionRow, DraftRow
+from engine.storage.unit import Repository
 
 if TYPE_CHECKING:
     from engine.storage.database import Database
@@ -34,14 +34,13 @@ _DRAFTS = (
 published now: a page showing a draft needs both, and one statement is cheaper than two."""
 _DRAFT_BY_TOKEN_HASH = Prepared(_DRAFTS.where(DraftRow.token_hash == bindparam("token_hash")))
 _DRAFT_BY_ID = Prepared(_DRAFTS.where(DraftRow.id == bindparam("draft_id")))
+_DELETE_BY_TOKEN_HASH = Prepared(
+    delete(DraftRow).where(DraftRow.token_hash == bindparam("token_hash"))
+)
 _DRAFT_COLUMNS = tuple(column.key for column in _DRAFTS.selected_columns)
 
 
-class DraftRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class DraftRepository(Repository):
     def add(
         self,
         *,
@@ -105,12 +104,17 @@ class DraftRepository:
         return self._first(_DRAFT_BY_ID, {"draft_id": draft_id})
 
     def _first(self, statement: Prepared, params: dict[str, str]) -> DraftRecord | None:
-        rows = statement.rows(connection_of(self._session), params)
+        rows = statement.rows(self._link, params)
         return _record(rows[0]) if rows else None
 
     def delete(self, token_hash: str) -> bool:
-        result = self._session.execute(delete(DraftRow).where(DraftRow.token_hash == token_hash))
-        return int(getattr(result, "rowcount", 0)) > 0
+        """Remove the draft with this token; False when there is none. Prepared: it runs in
+        the submission's driver transaction when the submission completes a draft."""
+        cursor = _DELETE_BY_TOKEN_HASH.execute(self._link, {"token_hash": token_hash})
+        try:
+            return int(cursor.rowcount) > 0
+        finally:
+            cursor.close()
 
     def delete_expired(self, now: datetime) -> int:
         """Remove drafts whose time is up; returns how many went."""

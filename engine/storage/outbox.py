@@ -8,11 +8,11 @@ from functools import cache
 from typing import Literal, cast
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
-from engine.storage.prepared import Prepared, connection_of
+from engine.storage.prepared import Prepared
 from engine.storage.records import OutboxEntry, OutboxRecord, OutboxStatus
 from engine.storage.tables import OutboxRow
+from engine.storage.unit import Repository, Unit
 
 __all__ = ["OutboxRepository"]
 
@@ -48,10 +48,9 @@ def _insert_rows(count: int) -> Prepared:
     return found
 
 
-class OutboxRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
+class OutboxRepository(Repository):
+    def __init__(self, unit: Unit, now: datetime) -> None:
+        super().__init__(unit, now)
         self.due: list[int] = []
         """Ids of rows this transaction made due (added, or reset to ``pending``): the
         :class:`~engine.storage.Database` hands them to its post-commit hook."""
@@ -69,7 +68,7 @@ class OutboxRepository:
                 self._now, e.delivery_key,
             )
             params.update(zip(_names(i), values, strict=True))
-        cursor = _insert_rows(len(entries)).execute(connection_of(self._session), params)
+        cursor = _insert_rows(len(entries)).execute(self._link, params)
         id_of = {str(key): int(outbox_id) for outbox_id, key in cursor.fetchall()}
         ids = [id_of[e.delivery_key] for e in entries]
         self.due.extend(ids)

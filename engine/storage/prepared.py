@@ -18,33 +18,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
-__all__ = ["Prepared", "connection_of", "run_driver_sql"]
+from engine.storage.unit import Link
 
-
-def connection_of(session: Session) -> Connection:
-    """The connection ``session`` runs on: the one it is bound to (write transactions bind
-    it to theirs, see ``Database.transaction``), else the session's own."""
-    bind = session.bind
-    if isinstance(bind, Connection):
-        return bind
-    return session.connection()
+__all__ = ["Prepared", "run_driver_sql"]
 
 
 def run_driver_sql(connection: Connection, sql: str, arguments: Any = ()) -> Any:
     """Execute ``sql`` on the connection's DBAPI cursor (inside its transaction) and return
     the cursor; driver errors leave as SQLAlchemy ``DBAPIError`` subclasses, as from
     ``Connection.execute``."""
-    return _run(connection.dialect, connection.connection, sql, arguments)
+    return run_on(connection.dialect, connection.connection, sql, arguments)
 
 
-def _run(dialect: Dialect, dbapi_connection: Any, sql: str, arguments: Any) -> Any:
+def run_on(dialect: Dialect, dbapi_connection: Any, sql: str, arguments: Any = ()) -> Any:
+    """:func:`run_driver_sql` on a DBAPI connection (``Database``'s driver transactions)."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(sql, arguments)
@@ -56,16 +50,32 @@ def _run(dialect: Dialect, dbapi_connection: Any, sql: str, arguments: Any) -> A
     return cursor
 
 
+_Arguments = Callable[[Mapping[str, Any]], Sequence[Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
     defaults: dict[str, Any]
     """Values the statement itself carries (e.g. the ``1`` of ``last_number + 1``)."""
-    order: tuple[str, ...] | None
-    """Bind names in positional order; None for a named paramstyle."""
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
-    """Per result column: its type's conversion of the driver's value, if any."""
+    take: _Arguments | None
+    """Positional paramstyle: the values in bind order, taken in one C call
+    (``operator.itemgetter``); None for a named paramstyle (the dict is passed)."""
+    converters: tuple[tuple[Any, Callable[[Any], Any]], ...]
+    """(position, or name for a named paramstyle; the type's bind processor), only for the
+    binds whose type converts values — resolved once, so a call does no per-value lookup."""
+    results: tuple[Callable[[Any], Any] | None, ...] | None
+    """Per result column: its type's conversion of the driver's value, if any; None when no
+    column converts (rows are taken as they come)."""
+
+
+def _taker(order: tuple[str, ...]) -> _Arguments:
+    if len(order) >= 2:
+        return itemgetter(*order)
+    if order:
+        (name,) = order
+        return lambda params: (params[name],)
+    return lambda params: ()
 
 
 class Prepared:
@@ -73,6 +83,8 @@ class Prepared:
 
     ``execute`` takes the values by bind name (for an INSERT: column keys, compiled for
     exactly those columns) and returns the DBAPI cursor (``fetchall`` for RETURNING rows).
+    It runs on a :class:`~engine.storage.unit.Link`: a SQLAlchemy ``Connection`` or the
+    driver transaction's pooled DBAPI connection.
     """
 
     def __init__(
@@ -82,15 +94,18 @@ class Prepared:
         self._columns = list(columns) if columns is not None else None
         self._compiled: dict[tuple[str, str, str], _Compiled] = {}
         """Per (dialect, driver, paramstyle): what the SQL text and its parameters depend on."""
+        self._last: tuple[Dialect, _Compiled] | None = None
+        """The dialect object used last and its entry: one identity check instead of a key
+        built per call (a process normally has one dialect per backend)."""
         self._lock = threading.Lock()
 
-    def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        return self._execute(connection.dialect, connection.connection, values)
+    def execute(self, link: Link, values: Mapping[str, Any]) -> Any:
+        return self._execute(link.dialect, link.connection, values)
 
-    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, link: Link, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT (or RETURNING) and fetch its rows, each value converted by its
         column's type as ``Connection.execute`` would (e.g. JSON text parsed on SQLite)."""
-        return self.rows_on(connection.dialect, connection.connection, values)
+        return self.rows_on(link.dialect, link.connection, values)
 
     def rows_on(
         self, dialect: Dialect, dbapi_connection: Any, values: Mapping[str, Any]
@@ -103,23 +118,7 @@ class Prepared:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        return self._converted(processors, rows)
-
-    def _execute(self, dialect: Dialect, dbapi_connection: Any, values: Mapping[str, Any]) -> Any:
-        compiled = self._compiled_for(dialect)
-        params = {**compiled.defaults, **values}
-        for name, process in compiled.processors:
-            params[name] = process(params[name])
-        arguments: Any = (
-            params if compiled.order is None else tuple(params[name] for name in compiled.order)
-        )
-        return _run(dialect, dbapi_connection, compiled.sql, arguments)
-
-    @staticmethod
-    def _converted(
-        processors: tuple[Callable[[Any], Any] | None, ...], rows: Sequence[Any]
-    ) -> list[tuple[Any, ...]]:
-        if not any(processors):
+        if processors is None:
             return [tuple(row) for row in rows]
         return [
             tuple(value if process is None else process(value)
@@ -127,9 +126,30 @@ class Prepared:
             for row in rows
         ]
 
+    def _execute(self, dialect: Dialect, dbapi_connection: Any, values: Mapping[str, Any]) -> Any:
+        compiled = self._compiled_for(dialect)
+        params = {**compiled.defaults, **values} if compiled.defaults else values
+        arguments: Any
+        if compiled.take is not None:
+            arguments = compiled.take(params)
+            if compiled.converters:
+                arguments = list(arguments)
+                for position, process in compiled.converters:
+                    arguments[position] = process(arguments[position])
+        else:
+            arguments = dict(params)
+            for name, process in compiled.converters:
+                arguments[name] = process(arguments[name])
+        return run_on(dialect, dbapi_connection, compiled.sql, arguments)
+
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
         key = (dialect.name, dialect.driver, dialect.paramstyle)
-        return self._compiled.get(key) or self._compile(dialect, key)
+        found = self._compiled.get(key) or self._compile(dialect, key)
+        self._last = (dialect, found)
+        return found
 
     def _compile(self, dialect: Dialect, key: tuple[str, str, str]) -> _Compiled:
         with self._lock:
@@ -137,22 +157,33 @@ class Prepared:
             if found is not None:
                 return found
             compiled: Any = self._statement.compile(dialect=dialect, column_keys=self._columns)
-            processors = []
+            processors: dict[str, Callable[[Any], Any]] = {}
             for bind, name in compiled.bind_names.items():
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
-                    processors.append((name, process))
+                    processors[name] = process
             defaults = {
                 name: bind.effective_value
                 for bind, name in compiled.bind_names.items()
                 if bind.value is not None or bind.callable is not None
             }
-            order = tuple(compiled.positiontup) if compiled.positional else None
+            take: _Arguments | None = None
+            converters: list[tuple[Any, Callable[[Any], Any]]]
+            if compiled.positional:
+                order = tuple(compiled.positiontup)
+                take = _taker(order)
+                converters = [
+                    (position, processors[name])
+                    for position, name in enumerate(order) if name in processors
+                ]
+            else:
+                converters = list(processors.items())
             results = tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self._statement.exported_columns
             )
             found = self._compiled[key] = _Compiled(
-                compiled.string, defaults, order, tuple(processors), results
+                compiled.string, defaults, take, tuple(converters),
+                results if any(results) else None,
             )
             return found

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import Row, Select, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from engine.storage.dialects import increment_counter
-from engine.storage.prepared import Prepared, connection_of
+from engine.storage.prepared import Prepared
 from engine.storage.records import EventKind, EventRecord, SubmissionRecord
 from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow
+from engine.storage.unit import Repository
 
 __all__ = ["EventRepository", "SubmissionRepository"]
 
@@ -30,14 +31,10 @@ _FormVersion = aliased(DefinitionVersionRow, name="form_version")
 _WorkflowVersion = aliased(DefinitionVersionRow, name="workflow_version")
 
 
-class SubmissionRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class SubmissionRepository(Repository):
     def next_reference_number(self, prefix: str, year: int) -> int:
         """The next number for ``prefix-year``: unique, taken in the caller's transaction."""
-        return increment_counter(self._session, prefix, year)
+        return increment_counter(self._link, prefix, year)
 
     def add(
         self,
@@ -65,7 +62,7 @@ class SubmissionRepository:
         stored_answers = dict(answers)
         now = self._now.astimezone(UTC)  # as the column hands it back
         _INSERT_SUBMISSION.execute(
-            connection_of(self._session),
+            self._link,
             {
                 "id": submission_id,
                 "reference": reference,
@@ -164,12 +161,8 @@ class SubmissionRepository:
         return _record(row) if row is not None else None
 
 
-class EventRepository:
+class EventRepository(Repository):
     """Append-only: there is deliberately no way to change or delete an event here."""
-
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
 
     def add(
         self,
@@ -184,7 +177,7 @@ class EventRepository:
     ) -> EventRecord:
         # Core INSERT (no unit-of-work flush); the id comes back with the statement.
         cursor = _INSERT_EVENT.execute(
-            connection_of(self._session),
+            self._link,
             {
                 "submission_id": submission_id,
                 "kind": kind,

@@ -99,10 +99,11 @@ def test_the_turn_is_given_back_when_a_transaction_fails(tmp_path: Path) -> None
     db = _published(path, busy_timeout_ms=300)
     lock_path = Path(f"{path}.writer.lock")
 
-    with pytest.raises(RuntimeError), db.transaction():
-        assert not _lock_is_free(lock_path)  # held for the transaction
-        raise RuntimeError("a bug in the middle of a write")
-    assert _lock_is_free(lock_path)
+    for orm in (True, False):  # both kinds of write transaction
+        with pytest.raises(RuntimeError), db.transaction(orm=orm):
+            assert not _lock_is_free(lock_path)  # held for the transaction
+            raise RuntimeError("a bug in the middle of a write")
+        assert _lock_is_free(lock_path)
 
     blocker = sqlite3.connect(path, isolation_level=None)  # a writer that does not queue
     blocker.execute("BEGIN EXCLUSIVE")
