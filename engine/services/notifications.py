@@ -65,10 +65,15 @@ def queue_notifications(
 ) -> list[OutboxRecord]:
     """Write one pending outbox row per delivery the notifications call for (same transaction).
 
-    All rows of the event go to the database in one statement."""
+    All rows of the event go to the database in one statement. The active staff is read
+    once, and only when a notification names a role."""
     entries: list[OutboxEntry] = []
+    staff: list[tuple[str, tuple[str, ...]]] | None = None
     for index, notification in enumerate(notifications):
-        for target in _targets(store, notification, submission, form):
+        to = notification.to or ""
+        if notification.channel != "webhook" and to.startswith(ROLE_PREFIX) and staff is None:
+            staff = store.accounts.active_staff()
+        for target in _targets(notification, submission, form, staff or []):
             channel, recipient, role, url, language = target
             entries.append(
                 OutboxEntry(
@@ -92,8 +97,13 @@ _Target = tuple[str, str | None, str | None, str | None, str]
 
 
 def _targets(
-    store: Store, notification: Notification, submission: SubmissionRecord, form: FormDefinition
+    notification: Notification,
+    submission: SubmissionRecord,
+    form: FormDefinition,
+    staff: list[tuple[str, tuple[str, ...]]],
 ) -> list[_Target]:
+    """Where one notification goes; ``staff``: (email, roles) of the active users, by email
+    (read by the caller when the notification names a role)."""
     staff_language = form.default_language
     if notification.channel == "webhook":
         return [("webhook", None, None, notification.webhook, submission.language)]
@@ -105,10 +115,8 @@ def _targets(
         return [("mail", address, APPLICANT, None, submission.language)]
     if to.startswith(ROLE_PREFIX):
         role = to[len(ROLE_PREFIX):]
-        return [
-            ("mail", user.email, role, None, staff_language)
-            for user in store.accounts.users_with_role(role)
-        ]
+        return [("mail", email, role, None, staff_language)
+                for email, roles in staff if role in roles]
     return [("mail", to, None, None, staff_language)]
 
 

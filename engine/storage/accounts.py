@@ -24,6 +24,11 @@ _ACTIVE_USERS = Prepared(
     .order_by(UserRow.email)
 )
 
+_ACTIVE_STAFF = Prepared(
+    select(UserRow.email, UserRow.roles).where(UserRow.active.is_(True)).order_by(UserRow.email)
+)
+"""What a ``role:`` notification needs of the staff: addresses and roles, nothing else."""
+
 
 class AccountRepository(Repository):
     # -- users ----------------------------------------------------------------------------
@@ -70,6 +75,11 @@ class AccountRepository(Repository):
             in _ACTIVE_USERS.rows(self._link, {})
             if role in roles
         ]
+
+    def active_staff(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(email, roles) of every active user, by email: the recipients of ``role:``
+        notifications, read once per event inside the write transaction (prepared)."""
+        return [(email, tuple(roles)) for email, roles in _ACTIVE_STAFF.rows(self._link, {})]
 
     def all_users(self) -> list[UserRecord]:
         return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]

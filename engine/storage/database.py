@@ -38,24 +38,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DataError,
-    DBAPIError,
-    IntegrityError,
-    NoSuchModuleError,
-    SQLAlchemyError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import StorageUnavailable
-from engine.storage.prepared import Prepared, run_driver_sql, run_on
+from engine.storage.driver import DriverTransaction, checkout
+from engine.storage.errors import BUSY_MESSAGE, storage_errors
+from engine.storage.prepared import Prepared, run_driver_sql
 from engine.storage.store import Store
-from engine.storage.unit import DriverLink, Unit
+from engine.storage.unit import Unit
 from engine.storage.writer_turn import WriterTurn
 
 __all__ = ["Database", "OutboxHook", "storage_errors"]
@@ -71,7 +65,6 @@ DEFAULT_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
 _BEGIN_SQL = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
-_BUSY_MESSAGE = "the database is busy (locked by another process); try again shortly"
 
 
 def _utcnow() -> datetime:
@@ -242,7 +235,16 @@ class Database:
         repository method that needs the ORM raises ``SessionUnavailable`` there
         (``engine.storage.unit``).
         """
-        return self._orm_transaction() if orm else self._driver_transaction()
+        if orm:
+            return self._orm_transaction()
+        return DriverTransaction(
+            self._get_engine(),
+            turn=self._sqlite_writer,
+            timeout_s=self._busy_timeout_ms / 1000,
+            begin=_BEGIN_SQL["IMMEDIATE"] if self._sqlite else None,
+            clock=self.now,
+            committed=self._outbox_committed,
+        )
 
     @contextmanager
     def _orm_transaction(self) -> Iterator[Store]:
@@ -269,27 +271,6 @@ class Database:
         # Reached only when the block ended normally and the commit succeeded; the write
         # lock is released already, so the hook may open transactions of its own.
         if store.outbox.due:
-            self._outbox_committed(list(store.outbox.due))
-
-    @contextmanager
-    def _driver_transaction(self) -> Iterator[Store]:
-        engine = self._get_engine()
-        dialect = engine.dialect
-        with self._writer_turn(), storage_errors():
-            dbapi_connection = _checkout(engine)
-            try:
-                if self._sqlite:
-                    run_on(dialect, dbapi_connection, "BEGIN IMMEDIATE").close()
-                store = Store(Unit(DriverLink(dialect, dbapi_connection), None), self.now())
-                try:
-                    yield store
-                except BaseException:
-                    _end(dialect, dbapi_connection, commit=False)
-                    raise
-                _end(dialect, dbapi_connection, commit=True)
-            finally:
-                dbapi_connection.close()  # back to the pool (which rolls back what is left)
-        if store.outbox.due:  # committed, write turn released: as in the ORM transaction
             self._outbox_committed(list(store.outbox.due))
 
     def _writer_engine(self) -> Engine:
@@ -322,7 +303,7 @@ class Database:
             yield
             return
         if not turn.acquire(self._busy_timeout_ms / 1000):
-            raise StorageUnavailable(_BUSY_MESSAGE)
+            raise StorageUnavailable(BUSY_MESSAGE)
         try:
             yield
         finally:
@@ -362,7 +343,7 @@ class Database:
         engine = self._get_engine()
         dialect = engine.dialect
         with storage_errors():
-            dbapi_connection = _checkout(engine)
+            dbapi_connection = checkout(engine)
             try:
                 return statement.rows_on(dialect, dbapi_connection, values)
             finally:
@@ -463,72 +444,3 @@ def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
-
-
-def _checkout(engine: Engine) -> Any:
-    """A pooled DBAPI connection, connect errors wrapped as ``engine.connect()`` would."""
-    dialect = engine.dialect
-    try:
-        return engine.raw_connection()
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from exc
-
-
-def _end(dialect: Dialect, dbapi_connection: Any, *, commit: bool) -> None:
-    """COMMIT or ROLLBACK a driver transaction, as SQLAlchemy's ``Connection`` would: a
-    failed commit leaves as ``DBAPIError`` (then ``StorageUnavailable``); a failed rollback
-    (the connection is gone) discards the connection and lets the error that caused the
-    rollback leave, not the rollback's."""
-    error = dialect.loaded_dbapi.Error
-    if commit:
-        try:
-            dbapi_connection.commit()
-        except error as exc:
-            raise DBAPIError.instance("COMMIT", None, exc, error, dialect=dialect) from exc
-        return
-    try:
-        dbapi_connection.rollback()
-    except error as exc:
-        log.warning("rollback failed (%s); the connection is discarded", exc)
-        dbapi_connection.invalidate(exc)
-
-
-@contextmanager
-def storage_errors() -> Iterator[None]:
-    """Turn database failures into :class:`StorageUnavailable` with a message for people.
-
-    Integrity and data errors are left alone: they mean a bug or a caller's mistake that the
-    layer above handles specifically, not an unavailable database.
-    """
-    try:
-        yield
-    except (IntegrityError, DataError):
-        raise
-    except PoolTimeout as exc:
-        raise StorageUnavailable(
-            "the database is overloaded (no free connection); try again"
-        ) from exc
-    except DBAPIError as exc:
-        raise StorageUnavailable(_describe(exc)) from exc
-    except SQLAlchemyError as exc:
-        if isinstance(exc, (ArgumentError, NoSuchModuleError)):
-            raise StorageUnavailable(f"database misconfigured: {exc}") from exc
-        raise
-
-
-def _describe(exc: DBAPIError) -> str:
-    original = exc.orig
-    detail = str(original).strip().splitlines()[0] if original is not None else str(exc)
-    lowered = detail.lower()
-    sqlstate = getattr(original, "sqlstate", None)
-    if "no such table" in lowered or sqlstate == "42P01":
-        return "the database has no formflow schema (or an outdated one): run `formflow init`"
-    if "database is locked" in lowered or "database is busy" in lowered:
-        return _BUSY_MESSAGE
-    if "unable to open database file" in lowered:
-        return "cannot open the SQLite database file (missing folder or no permission)"
-    if "readonly database" in lowered or "read-only" in lowered:
-        return "the database is read-only; nothing can be stored right now"
-    return f"the database is unavailable: {detail}"

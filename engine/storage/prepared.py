@@ -18,12 +18,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
+from sqlalchemy.types import TypeDecorator
 
 from engine.storage.unit import Link
 
@@ -67,6 +69,64 @@ class _Compiled:
     results: tuple[Callable[[Any], Any] | None, ...] | None
     """Per result column: its type's conversion of the driver's value, if any; None when no
     column converts (rows are taken as they come)."""
+
+
+_NOTHING = object()
+_SHARED: dict[tuple[Any, ...], Callable[[Any], Any]] = {}
+"""One remembering converter per (type, dialect): see :func:`_converter`."""
+_SHARED_LOCK = threading.Lock()
+
+
+def _converter(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The bind processor of ``type_`` on ``dialect`` (None: values pass unchanged).
+
+    For date and time types it is shared by every statement and column of that type and
+    remembers its last conversion: a transaction writes its one ``now`` into several columns
+    and rows (a submission: five times, in three statements), and each conversion costs a few
+    µs (a ``TypeDecorator`` call, timezone arithmetic, formatting on SQLite). ``None`` passes
+    straight through when the processor maps it to None, so a NULL column between two
+    timestamps does not evict the remembered one. The (value, result) pair is swapped as one
+    tuple, so threads sharing it never see a mismatched pair.
+    """
+    process: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or not _immutable_values(type_):
+        return process
+    key = (type(type_), repr(type_), dialect.name, dialect.driver, dialect.paramstyle)
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = _remembering(process, none_passes=process(None) is None)
+    return shared
+
+
+def _remembering(process: Callable[[Any], Any], *, none_passes: bool) -> Callable[[Any], Any]:
+    last: tuple[Any, Any] = (_NOTHING, None)
+
+    def convert(value: Any) -> Any:
+        nonlocal last
+        if value is None and none_passes:
+            return None
+        seen = last
+        if seen[0] is value:
+            return seen[1]
+        converted = process(value)
+        last = (value, converted)
+        return converted
+
+    return convert
+
+
+def _immutable_values(type_: Any) -> bool:
+    """True for types whose Python values cannot change after the fact (date and time),
+    also behind a ``TypeDecorator`` — whose conversion must then depend on the value alone,
+    as ``tables.UTCDateTime``'s does."""
+    if isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    try:
+        python_type = type_.python_type
+    except NotImplementedError:
+        return False
+    return python_type in (datetime, date, time)
 
 
 def _taker(order: tuple[str, ...]) -> _Arguments:
@@ -159,7 +219,7 @@ class Prepared:
             compiled: Any = self._statement.compile(dialect=dialect, column_keys=self._columns)
             processors: dict[str, Callable[[Any], Any]] = {}
             for bind, name in compiled.bind_names.items():
-                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                process = _converter(bind.type, dialect)
                 if process is not None:
                     processors[name] = process
             defaults = {

@@ -105,3 +105,21 @@ def test_any_error_rolls_back_and_the_connection_stays_usable(published_db: Data
         submit(db, "membership", VALID_ANSWERS, "de")
     assert _rows(db, lambda store: store.submissions.count()) == 3
 
+
+
+def test_every_timestamp_is_the_transactions_own(published_db: Database, clock: Any) -> None:
+    """Timestamp conversions are remembered across statements (``prepared._converter``):
+    each transaction's rows must still carry its own time, NULLs staying NULL."""
+    db = published_db
+    first = submit(db, "membership", VALID_ANSWERS, "de")
+    first_time = clock.now
+    clock.advance(seconds=1.5)
+    second = submit(db, "membership", VALID_ANSWERS, "de")
+    for created, at in ((first, first_time), (second, clock.now)):
+        submission = get_submission(db, created.id)
+        assert submission.created_at == submission.updated_at == at
+        with db.read() as store:
+            events = store.events.for_submission(created.id)
+            rows = store.outbox.for_submission(created.id)
+        assert [event.at for event in events] == [at]
+        assert rows and all(row.created_at == at and row.delivered_at is None for row in rows)
