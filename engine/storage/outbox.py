@@ -21,6 +21,8 @@ _COLUMNS = (
     "template", "language", "status", "attempts", "last_error", "delivered_at", "created_at",
     "delivery_key",
 )
+_Channel = Literal["mail", "webhook"]
+"""Named once: a ``Literal[…]`` written inside ``cast`` is built on every call."""
 _INSERTS: dict[int, Prepared] = {}
 """One multi-row ``INSERT … VALUES (…), (…) RETURNING id, delivery_key`` per row count, built
 once. The ids are matched to the rows by their (unique) delivery key: neither backend
@@ -78,7 +80,7 @@ class OutboxRepository(Repository):
                 id=outbox_id,
                 submission_id=e.submission_id,
                 event_id=e.event_id,
-                channel=cast(Literal["mail", "webhook"], e.channel),
+                channel=cast(_Channel, e.channel),
                 recipient=e.recipient,
                 role=e.role,
                 url=e.url,
@@ -197,7 +199,7 @@ def _record(row: OutboxRow) -> OutboxRecord:
         id=row.id,
         submission_id=row.submission_id,
         event_id=row.event_id,
-        channel=cast(Literal["mail", "webhook"], row.channel),
+        channel=cast(_Channel, row.channel),
         recipient=row.recipient,
         role=row.role,
         url=row.url,

@@ -87,17 +87,17 @@ class Unit:
 class Repository:
     """Base of the repositories a :class:`~engine.storage.Store` hands out."""
 
-    __slots__ = ("_now", "_unit")
+    __slots__ = ("_link", "_now", "_unit")
 
     def __init__(self, unit: Unit, now: datetime) -> None:
         self._unit = unit
+        self._link: Link = unit.link
+        """Where prepared statements run (the same for the whole transaction)."""
         self._now = now
 
     @property
     def _session(self) -> Session:
+        """The transaction's ORM session, made on first use (``SessionUnavailable`` in a
+        driver transaction)."""
         return self._unit.session
-
-    @property
-    def _link(self) -> Link:
-        return self._unit.link
 
