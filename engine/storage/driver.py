@@ -76,19 +76,20 @@ class DriverTransaction:
             try:
                 if self._begin is not None:
                     run_on(dialect, connection, self._begin).close()
+                # The time is read once the turn is ours, as in the ORM transaction:
+                # timestamps follow the order in which writers commit.
+                link = DriverLink(dialect, connection)
+                store = self._store = Store(Unit(link, None), self._clock())
             except BaseException:
-                connection.close()
+                connection.close()  # back to the pool, which rolls back a begun transaction
                 raise
-        except BaseException as exc:
+        except BaseException as exc:  # no __exit__ follows: give everything back here
             if turn is not None:
                 turn.release()
             replacement = unavailable(exc)
             if replacement is None:
                 raise
             raise replacement from exc
-        # The time is read once the turn is ours, as in the ORM transaction: timestamps
-        # follow the order in which writers commit.
-        store = self._store = Store(Unit(DriverLink(dialect, connection), None), self._clock())
         return store
 
     def __exit__(

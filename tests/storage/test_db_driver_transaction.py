@@ -7,13 +7,21 @@ loudly and before anything is committed, every repository method that needs the 
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import VALID_ANSWERS
+from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW
 
-from engine.services import get_submission, submit
+from engine.services import (
+    get_submission,
+    import_definition,
+    publish_form,
+    publish_workflow,
+    submit,
+)
 from engine.storage import Database, OutboxRecord, Store
 from engine.storage.editing import editing_of
 from engine.storage.inbox import inbox_of
@@ -123,3 +131,33 @@ def test_every_timestamp_is_the_transactions_own(published_db: Database, clock: 
             rows = store.outbox.for_submission(created.id)
         assert [event.at for event in events] == [at]
         assert rows and all(row.created_at == at and row.delivered_at is None for row in rows)
+
+
+def test_a_failure_while_starting_gives_turn_and_connection_back(database_url: str) -> None:
+    """No ``__exit__`` follows a failed ``__enter__``: the turn, the connection and its begun
+    transaction must be given back there, or the next writer waits for the busy timeout."""
+    broken = [False]
+
+    def clock() -> datetime:
+        if broken[0]:
+            raise RuntimeError("the clock broke")
+        return datetime.now(UTC)
+
+    db = Database(database_url, clock=clock, busy_timeout_ms=300)
+    db.upgrade()
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    broken[0] = True
+    with pytest.raises(RuntimeError, match="clock"), db.transaction(orm=False):
+        pass
+    broken[0] = False
+    outcome: list[Any] = []
+    writer = threading.Thread(  # another thread: a turn left held would make it wait
+        target=lambda: outcome.append(submit(db, "membership", VALID_ANSWERS, "de"))
+    )
+    writer.start()
+    writer.join(timeout=30)
+    assert len(outcome) == 1 and outcome[0].reference.endswith("-00001")
+    db.dispose()
