@@ -6,11 +6,12 @@ of SQLAlchemy bookkeeping (cache lookup, execution context, result wrapping) on 
 µs in the driver — most of a submission's CPU. A :class:`Prepared` statement is still written
 in SQLAlchemy Core (portable: each dialect compiles its own SQL and paramstyle, and the
 columns' types convert the values exactly as on the normal path), but is compiled once per
-dialect and then executed on the transaction's DBAPI cursor. Driver errors are wrapped as
+dialect and then executed on the transaction's DBAPI cursor (a SQLAlchemy ``Connection``'s
+or a driver transaction's, ``engine.storage.driver``). The bind conversions are resolved with
+the compilation — which positions convert, and how — so a call converts only those values;
+``rows`` converts results by the columns' types too. Driver errors are wrapped as
 SQLAlchemy's ``DBAPIError`` subclasses, so ``storage_errors`` handles them like any other.
-
-Not for statements whose results need type conversion on the way out (JSON, timestamps):
-those keep ``Connection.execute``. Statement logging (``echo``) does not see these.
+Statement logging (``echo``) does not see these.
 """
 
 from __future__ import annotations
