@@ -115,12 +115,7 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
 def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: str) -> None:
     """SQLite rebuilds a table to change its constraints (0006: ``events``); the rows that
     reference it with ON DELETE CASCADE (the outbox) must come through untouched."""
-    db = Database(database_url)
-    db.upgrade("0005")
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
+    db = _published_at(database_url, "0005")
     created = submit(db, "membership", VALID_ANSWERS, "de")
     before = notifications_for(db, created.id)
     assert before, "the test workflow notifies on submission"
@@ -130,6 +125,18 @@ def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: st
     assert notifications_for(db, created.id) == before
     assert [e.kind for e in history(db, created.id)] == ["created"]
     db.dispose()
+
+
+def _published_at(url: str, revision: str) -> Database:
+    """A database at migration ``revision`` with the test form and workflow published: where
+    each upgrade test makes its rows before upgrading."""
+    db = Database(url)
+    db.upgrade(revision)
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    return db
 
 
 def _unique_names(url: str, table: str) -> set[str]:
@@ -151,12 +158,7 @@ def _index_names(url: str, table: str) -> set[str]:
 def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url: str) -> None:
     """0007 drops two prefix indexes and makes the assignee and draft indexes partial: the
     rows stay, and the assignee and state filters still find (only) what they should."""
-    db = Database(database_url)
-    db.upgrade("0006")
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
+    db = _published_at(database_url, "0006")
     coordinator = create_user(db, "coord@example.org", ["coordinator"])
     mine = submit(db, "membership", VALID_ANSWERS, "de")
     other = submit(db, "membership", VALID_ANSWERS, "de")
@@ -195,12 +197,7 @@ def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
     ``(submission_id, delivery_key)`` index (a draft's keys: a partial unique index): the
     rows stay, a submission's rows and a draft's key are still found, a repeated key of the
     same submission or of a draft is still refused."""
-    db = Database(database_url)
-    db.upgrade("0007")
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
+    db = _published_at(database_url, "0007")
     created = submit(db, "membership", VALID_ANSWERS, "de")
     before = notifications_for(db, created.id)
     assert before, "the test workflow notifies on submission"
