@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import baseline_submit
 from serving import (
     ROOT,
     Server,
@@ -106,8 +107,10 @@ def _formflow(
 
 
 def _baseline(shape: Shape, folder: Path) -> contextlib.AbstractContextManager[Server]:
+    database = str(folder / "baseline.sqlite3")
+    baseline_submit.prepare(database)
     return gunicorn(shape, "baseline", "baseline_submit:create_app()",
-                    {"BASELINE_DATABASE": str(folder / "baseline.sqlite3")},
+                    {"BASELINE_DATABASE": database},
                     "/health", ["--pythonpath", str(ROOT / "bench")])
 
 

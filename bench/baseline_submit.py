@@ -4,7 +4,7 @@ It accepts the membership form's answers as JSON, validates the same fields with
 limits (a WTForms form written out by hand), and inserts one row into SQLite — in WAL mode
 with ``synchronous=FULL`` like formflow, so durability costs the same on both sides. It has no
 definitions, no workflow, no history, no outbox, no token lookups: it is what formflow's API
-is measured against, not a product. Run under gunicorn:
+is measured against, not a product. Run under gunicorn, after ``prepare(path)``:
 
     BASELINE_DATABASE=/tmp/base.sqlite3 gunicorn -w 2 --pythonpath bench \
         'baseline_submit:create_app()'
@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Form, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-__all__ = ["MembershipForm", "create_app"]
+__all__ = ["MembershipForm", "create_app", "prepare"]
 
 TOPICS = ["integrierte_partizipation", "transparenz", "qualitaet", "kompetenz", "beteiligung"]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -68,6 +68,22 @@ class _Connections(threading.local):
     connection: sqlite3.Connection | None = None
 
 
+def prepare(path: str) -> None:
+    """The database file, in WAL mode, with its table — once, before the workers start.
+
+    (Switching a file to WAL takes a lock that SQLite does not wait for with its busy
+    handler, so workers doing it on their first request could fail each other.)"""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, reference TEXT, "
+            "token_hash TEXT, answers TEXT, created_at TEXT)"
+        )
+    finally:
+        conn.close()
+
+
 def create_app() -> Flask:
     path = os.environ["BASELINE_DATABASE"]
     local = _Connections()
@@ -76,12 +92,7 @@ def create_app() -> Flask:
         if local.connection is None:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, reference TEXT, "
-                "token_hash TEXT, answers TEXT, created_at TEXT)"
-            )
             local.connection = conn
         return local.connection
 
