@@ -180,9 +180,12 @@ def _store(
     token = submission_token(key, submission_id) if key else new_token()
     prefix = reference_prefix(form)
     notifications = notifications_on_entering(workflow, workflow.initial)
+    token_hash = hash_token(token)
+    draft_hash = hash_token(draft_token) if draft_token else None
 
-    # Every statement below is prepared: the driver transaction (no ORM session) suffices.
-    with db.transaction(orm=False) as store:
+    def write(store: Store) -> SubmissionCreated:
+        # Every statement is prepared (no ORM session needed), and the work may run in
+        # another thread's transaction, together with other submissions (``grouped``).
         if not _confirm_published(db, store, form_record, workflow_record):
             raise _Republished
         number = store.submissions.next_reference_number(prefix, store.now.year)
@@ -196,7 +199,7 @@ def _store(
             workflow_id=workflow_record.definition_id,
             workflow_version=workflow_record.version,
             state=workflow.initial,
-            token_hash=hash_token(token),
+            token_hash=token_hash,
             answers=answers,
             language=stored_language,
         )
@@ -213,9 +216,11 @@ def _store(
             notifications=notifications,
             form=form,
         )
-        if draft_token:
-            store.drafts.delete(hash_token(draft_token))
-    return SubmissionCreated(submission.id, submission.reference, submission.state, token)
+        if draft_hash is not None:
+            store.drafts.delete(draft_hash)
+        return SubmissionCreated(submission.id, submission.reference, submission.state, token)
+
+    return db.grouped(write)
 
 
 def get_submission(db: Database, submission_id: str) -> SubmissionRecord:

@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -47,6 +47,7 @@ from sqlalchemy.pool import StaticPool
 from engine.exceptions import StorageUnavailable
 from engine.storage.driver import DriverTransaction, checkout
 from engine.storage.errors import BUSY_MESSAGE, storage_errors
+from engine.storage.group_commit import GroupCommit
 from engine.storage.prepared import Prepared, run_driver_sql
 from engine.storage.store import Store
 from engine.storage.unit import Unit
@@ -64,11 +65,16 @@ ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a ti
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
+T = TypeVar("T")
 _BEGIN_SQL = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _ignore_committed(_outbox_ids: list[int]) -> None:
+    """A batch's hook: each caller of the batch runs the real hook for its own rows."""
 
 
 class Database:
@@ -102,6 +108,8 @@ class Database:
         """SQLite has one writer at a time anyway: writers of this database, in this process
         and in others, queue for the turn and are woken at once (``writer_turn``), instead of
         polling in SQLite's busy handler (which sleeps up to 100 ms between tries)."""
+        self.group_commit = self._new_group_commit()
+        """SQLite: concurrent :meth:`grouped` writes of this process share a commit."""
         self.memo: dict[Any, Any] = {}
         """Per-database cache for derived, immutable things (e.g. loaded definition versions
         keyed by content hash); lives and dies with this object, never global."""
@@ -205,6 +213,7 @@ class Database:
         """
         self._engine_lock = threading.Lock()
         self._sqlite_writer = self._new_writer_turn()
+        self.group_commit = self._new_group_commit()
         if self._engine is not None:
             self._engine.dispose(close=False)
 
@@ -213,6 +222,20 @@ class Database:
             return None
         path = self.sqlite_path
         return WriterTurn(None if path is None else Path(f"{path}.writer.lock"))
+
+    def _new_group_commit(self) -> GroupCommit | None:
+        turn = self._sqlite_writer
+        if turn is None:
+            return None
+        return GroupCommit(
+            turn,
+            timeout_s=self._busy_timeout_ms / 1000,
+            transaction=partial(
+                self._driver_transaction, turn=None, committed=_ignore_committed
+            ),
+            alone=self._alone,
+            committed=self._outbox_committed,
+        )
 
     def dispose(self) -> None:
         """Close pooled connections (at shutdown, or when a test is done)."""
@@ -238,13 +261,39 @@ class Database:
         """
         if orm:
             return self._orm_transaction()
+        return self._driver_transaction(
+            turn=self._sqlite_writer, committed=self._outbox_committed
+        )
+
+    def grouped(self, work: Callable[[Store], T]) -> T:
+        """Run ``work`` in a committed driver write transaction and return its result —
+        on SQLite perhaps in one transaction with the concurrent ``grouped`` works of other
+        threads of this process (``group_commit``: one commit, one sync for all of them).
+
+        ``work`` uses only its ``Store``'s prepared statements (as in ``transaction(
+        orm=False)``), may run in another thread, and may run again after a rollback. It
+        returns only after the commit that holds its rows, and its post-commit hook runs in
+        the caller's thread.
+        """
+        if self.group_commit is None:
+            return self._alone(work)
+        return self.group_commit.run(work)
+
+    def _alone(self, work: Callable[[Store], T]) -> T:
+        """``work`` in a driver write transaction of its own."""
+        with self.transaction(orm=False) as store:
+            return work(store)
+
+    def _driver_transaction(
+        self, *, turn: WriterTurn | None, committed: Callable[[list[int]], None]
+    ) -> DriverTransaction:
         return DriverTransaction(
             self._get_engine(),
-            turn=self._sqlite_writer,
+            turn=turn,
             timeout_s=self._busy_timeout_ms / 1000,
             begin=_BEGIN_SQL["IMMEDIATE"] if self._sqlite else None,
             clock=self.now,
-            committed=self._outbox_committed,
+            committed=committed,
         )
 
     @contextmanager

@@ -43,7 +43,7 @@ class DriverTransaction:
 
     __slots__ = (
         "_begin", "_clock", "_committed", "_connection", "_dialect", "_engine", "_store",
-        "_timeout_s", "_turn",
+        "_timeout_s", "_turn", "_unit",
     )
 
     def __init__(
@@ -78,8 +78,8 @@ class DriverTransaction:
                     run_on(dialect, connection, self._begin).close()
                 # The time is read once the turn is ours, as in the ORM transaction:
                 # timestamps follow the order in which writers commit.
-                link = DriverLink(dialect, connection)
-                store = self._store = Store(Unit(link, None), self._clock())
+                unit = self._unit = Unit(DriverLink(dialect, connection), None)
+                store = self._store = Store(unit, self._clock())
             except BaseException:
                 connection.close()  # back to the pool, which rolls back a begun transaction
                 raise
@@ -91,6 +91,11 @@ class DriverTransaction:
                 raise
             raise replacement from exc
         return store
+
+    def another_store(self) -> Store:
+        """A further :class:`Store` in this transaction, with its own ``now`` and its own
+        due outbox rows (group commit: one per work stored); only inside the block."""
+        return Store(self._unit, self._clock())
 
     def __exit__(
         self,

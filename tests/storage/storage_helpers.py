@@ -172,3 +172,61 @@ def hold_writer_lock(lock_path: str, holding: Any, release: Any) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         holding.set()
         release.wait(timeout=60)
+
+
+def published_sqlite(path: Any, busy_timeout_ms: int = 10_000) -> Any:
+    """A SQLite Database at ``path`` with the review workflow and membership form published."""
+    from engine.services import import_definition, publish_form, publish_workflow
+    from engine.storage import Database
+
+    db = Database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
+    db.upgrade()
+    import_definition(db, WORKFLOW, "workflow")
+    publish_workflow(db, "review")
+    import_definition(db, FORM, "form")
+    publish_form(db, "membership")
+    return db
+
+
+def writer_lock_holder(lock_path: Any) -> tuple[Any, Any]:
+    """Another process holding the writer lock file until the returned event is set."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
+    holder.start()
+    assert holding.wait(timeout=60), "the holder never took the lock"
+    return holder, release
+
+
+def submit_then_die_in_a_batch(url: str, both_waiting: Any) -> None:
+    """Two submissions queued for one batch; the second work kills the process after the
+    first one's rows are written and before the commit (the parent holds the turn until
+    ``both_waiting`` is set, then lets the batch run)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from engine.services import submit
+    from engine.storage import Database
+
+    db = Database(url)
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while db.group_commit.waiting < count:
+            assert time.monotonic() < deadline, "never queued"
+            time.sleep(0.005)
+
+    def die(store: Any) -> None:
+        store.submissions.next_reference_number("X", 2026)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=submit, args=(db, "membership", VALID_ANSWERS, "de")).start()
+    wait_for(1)
+    threading.Thread(target=db.grouped, args=(die,)).start()
+    wait_for(2)
+    both_waiting.set()
+    time.sleep(60)  # killed by the second work long before this ends

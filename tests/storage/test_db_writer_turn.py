@@ -14,30 +14,20 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, hold_writer_lock, submit_in_threads
+from storage_helpers import (
+    VALID_ANSWERS,
+    published_sqlite,
+    submit_in_threads,
+    writer_lock_holder,
+)
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
     get_submission,
-    import_definition,
-    publish_form,
-    publish_workflow,
     submit,
 )
-from engine.storage import Database
-
-
-def _published(path: Path, busy_timeout_ms: int = 10_000) -> Database:
-    db = Database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
-    db.upgrade()
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
-    return db
 
 
 def _lock_is_free(lock_path: Path) -> bool:
@@ -61,19 +51,9 @@ def _eventually_free(lock_path: Path, seconds: float = 5.0) -> bool:
     return True
 
 
-def _holder_of(lock_path: Path) -> tuple[Any, Any]:
-    """Another process holding the writer lock file until the returned event is set."""
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
-    holder.start()
-    assert holding.wait(timeout=60), "the holder never took the lock"
-    return holder, release
-
-
 def test_writers_of_several_processes_and_threads_all_succeed(tmp_path: Path) -> None:
     path = tmp_path / "formflow.db"
-    db = _published(path)
+    db = published_sqlite(path)
     url = f"sqlite:///{path}"
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(3), context.Queue()
@@ -96,7 +76,7 @@ def test_writers_of_several_processes_and_threads_all_succeed(tmp_path: Path) ->
 
 def test_the_turn_is_given_back_when_a_transaction_fails(tmp_path: Path) -> None:
     path = tmp_path / "formflow.db"
-    db = _published(path, busy_timeout_ms=300)
+    db = published_sqlite(path, busy_timeout_ms=300)
     lock_path = Path(f"{path}.writer.lock")
 
     for orm in (True, False):  # both kinds of write transaction
@@ -121,9 +101,9 @@ def test_the_turn_is_given_back_when_a_transaction_fails(tmp_path: Path) -> None
 
 def test_a_stuck_holder_gives_busy_after_the_timeout_not_a_hang(tmp_path: Path) -> None:
     path = tmp_path / "formflow.db"
-    db = _published(path, busy_timeout_ms=300)
+    db = published_sqlite(path, busy_timeout_ms=300)
     lock_path = Path(f"{path}.writer.lock")
-    holder, release = _holder_of(lock_path)
+    holder, release = writer_lock_holder(lock_path)
     try:
         for _ in range(2):  # the second waits behind the first's abandoned wait: also bounded
             started = time.monotonic()
@@ -141,8 +121,8 @@ def test_a_stuck_holder_gives_busy_after_the_timeout_not_a_hang(tmp_path: Path) 
 
 def test_a_holder_that_dies_frees_the_turn(tmp_path: Path) -> None:
     path = tmp_path / "formflow.db"
-    db = _published(path, busy_timeout_ms=10_000)
-    holder, _ = _holder_of(Path(f"{path}.writer.lock"))
+    db = published_sqlite(path, busy_timeout_ms=10_000)
+    holder, _ = writer_lock_holder(Path(f"{path}.writer.lock"))
     holder.kill()
     holder.join(timeout=60)
     started = time.monotonic()
