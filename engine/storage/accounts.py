@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ class AccountRepository(Repository):
         self, *, email: str, roles: Sequence[str], password_hash: str | None, active: bool = True
     ) -> UserRecord:
         """Raises :class:`AlreadyExists` when the (normalised) email is taken."""
+        self._unit.memo.pop(_ACTIVE_STAFF, None)
         row = UserRow(
             email=email,
             roles=list(roles),
@@ -78,8 +80,15 @@ class AccountRepository(Repository):
 
     def active_staff(self) -> list[tuple[str, tuple[str, ...]]]:
         """(email, roles) of every active user, by email: the recipients of ``role:``
-        notifications, read once per event inside the write transaction (prepared)."""
-        return [(email, tuple(roles)) for email, roles in _ACTIVE_STAFF.rows(self._link, {})]
+        notifications, read inside the write transaction (prepared) — once per transaction
+        until it changes a user."""
+        memo = self._unit.memo
+        staff = memo.get(_ACTIVE_STAFF)
+        if staff is None:
+            staff = memo[_ACTIVE_STAFF] = [
+                (email, tuple(roles)) for email, roles in _ACTIVE_STAFF.rows(self._link, {})
+            ]
+        return list(cast(list[tuple[str, tuple[str, ...]]], staff))
 
     def all_users(self) -> list[UserRecord]:
         return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]
@@ -101,6 +110,7 @@ class AccountRepository(Repository):
             values["active"] = active
         if not values:
             return self.user_by_id(user_id) is not None
+        self._unit.memo.pop(_ACTIVE_STAFF, None)
         result = self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)

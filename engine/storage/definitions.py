@@ -18,6 +18,8 @@ __all__ = ["DefinitionRepository"]
 
 _VersionSelect = Select[DefinitionVersionRow, int | None]
 _PUBLISHED_NUMBERS: dict[int, Prepared] = {}
+_PUBLISHED_MEMO = object()
+"""The key of a transaction's published version numbers in its ``Unit.memo``."""
 """The freshness check per number of ids (1 or 2 in practice), each built and compiled once:
 fixed parameters, no per-call expansion of an ``IN`` list."""
 
@@ -78,9 +80,16 @@ class DefinitionRepository(Repository):
         """The published version number of each wanted (kind, id) that has one, in ONE small
         statement on the definitions' head rows: the freshness check of a cached published
         version (``engine.services.loading``), cheap enough to run on every request."""
-        pairs = set(wanted)
+        pairs = frozenset(wanted)
         if not pairs:
             return {}
+        memo = self._unit.memo
+        remembered = cast(
+            "dict[frozenset[tuple[DefinitionKind, str]], dict[tuple[DefinitionKind, str], int]]",
+            memo.setdefault(_PUBLISHED_MEMO, {}),
+        )
+        if pairs in remembered:
+            return dict(remembered[pairs])
         ids = sorted({definition_id for _, definition_id in pairs})
         rows = _published_numbers(len(ids)).execute(
             self._link, {f"id{i}": value for i, value in enumerate(ids)}
@@ -90,7 +99,8 @@ class DefinitionRepository(Repository):
             key = (cast(DefinitionKind, kind), str(definition_id))
             if number is not None and key in pairs:
                 found[key] = int(number)
-        return found
+        remembered[pairs] = found
+        return dict(found)
 
     def all_published(self, kind: DefinitionKind) -> list[DefinitionVersionRecord]:
         """The current published version of every definition of this kind, by id."""
@@ -153,6 +163,11 @@ class DefinitionRepository(Repository):
         self._session.flush()
 
     def _lock(self, kind: DefinitionKind, definition_id: str) -> DefinitionRow:
+        """The head row, locked for a change (every change of a definition starts here)."""
+        self._unit.memo.pop(_PUBLISHED_MEMO, None)
+        return self._locked_head(kind, definition_id)
+
+    def _locked_head(self, kind: DefinitionKind, definition_id: str) -> DefinitionRow:
         """The definition's head row, created if missing and locked for this transaction."""
         self._session.execute(
             insert_ignoring_conflict(

@@ -5,9 +5,11 @@ a page to the write-ahead log, and the commit syncs the log to disk. A submissio
 about a dozen B-trees (the submission and its indexes, its audit event, its outbox rows, the
 reference counter), so its commit writes ~18 pages and one ``fsync`` — while the write turn
 is held, so that every other writer waits for it. Submissions that arrive while another
-one waits for the turn or holds it are therefore stored by that one (the *leader*) in the
-*same* transaction: they share the counter page, the right-hand pages of the tables and
-time-ordered indexes, ``BEGIN``/``COMMIT``, the pool checkout and the sync.
+one waits for the turn, or while it runs the works of its transaction, are therefore stored
+by that one (the *leader*) in the *same* transaction: they share the counter page, the
+right-hand pages of the tables and time-ordered indexes, ``BEGIN``/``COMMIT``, the pool
+checkout, the reads a transaction may repeat (``Unit.memo``) and the sync. Those arriving
+during its commit wait for it and then lead the next transaction.
 
 What a caller sees does not change:
 
@@ -148,9 +150,9 @@ class GroupCommit:
             self._turn.release()
             self._hand_on(batch)
 
-    def _take(self) -> list[_Job]:
+    def _take(self, limit: int = MAX_BATCH) -> list[_Job]:
         with self._mutex:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            batch, self._pending = self._pending[:limit], self._pending[limit:]
         return batch
 
     def _store(self, batch: list[_Job]) -> None:
@@ -158,10 +160,12 @@ class GroupCommit:
         stores: list[Store] = []
         try:
             with transaction as first:
-                for job in batch:
+                for job in batch:  # grows while it runs: works queued meanwhile join
                     store = first if not stores else transaction.another_store()
                     stores.append(store)
                     job.result = job.work(store)
+                    if job is batch[-1] and len(batch) < MAX_BATCH:
+                        batch.extend(self._take(MAX_BATCH - len(batch)))
         except BaseException as exc:
             if len(batch) == 1:  # exactly what a transaction of its own would have raised
                 batch[0].error = exc

@@ -56,12 +56,16 @@ class DriverLink:
 class Unit:
     """One transaction's link and, when it offers the ORM, its session (made on demand)."""
 
-    __slots__ = ("_made", "_make_session", "link")
+    __slots__ = ("_made", "_make_session", "link", "memo")
 
     def __init__(self, link: Link, make_session: Callable[[], Session] | None) -> None:
         self.link = link
         self._make_session = make_session
         self._made: Session | None = None
+        self.memo: dict[object, object] = {}
+        """Reads this transaction may repeat (the active staff, published version numbers),
+        kept by the repository that reads them until it writes what they depend on. The
+        submissions of one group commit share the transaction, and with it these reads."""
 
     @property
     def session(self) -> Session:

@@ -167,3 +167,29 @@ def test_postgresql_writers_do_not_group(postgres_schema_url: str) -> None:
     db = Database(postgres_schema_url)
     assert db.group_commit is None  # its writers do not exclude each other
     db.dispose()
+
+
+def test_works_queued_while_a_batch_runs_join_it(tmp_path: Path) -> None:
+    path = tmp_path / "formflow.db"
+    db = published_sqlite(path)
+    assert db.group_commit is not None
+    late: list[int] = []
+
+    def number(store: Store) -> int:
+        return store.submissions.next_reference_number("T", 2026)
+
+    def number_and_let_another_queue(store: Store) -> int:
+        mine = number(store)
+        other = threading.Thread(target=lambda: late.append(db.grouped(number)))
+        other.start()
+        _queued(db, 1)  # queued while this batch still runs
+        return mine
+
+    assert db.grouped(number_and_let_another_queue) == 1
+    deadline = time.monotonic() + 30
+    while not late:
+        assert time.monotonic() < deadline, "the late work never returned"
+        time.sleep(0.005)
+    assert late == [2]
+    assert (db.group_commit.batches, db.group_commit.stored) == (1, 2)
+    db.dispose()
