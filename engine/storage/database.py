@@ -228,10 +228,8 @@ class Database:
         if turn is None:
             return None
         return GroupCommit(
-            turn,
-            timeout_s=self._busy_timeout_ms / 1000,
             transaction=partial(
-                self._driver_transaction, turn=None, committed=_ignore_committed
+                self._driver_transaction, turn=turn, committed=_ignore_committed
             ),
             alone=self._alone,
             committed=self._outbox_committed,

@@ -13,6 +13,11 @@ busy timeout, then a 503), ``BEGIN IMMEDIATE`` on SQLite and the driver's implic
 transaction on PostgreSQL, commit at the end, rollback on any error, the same error mapping
 (``engine.storage.errors``), and the post-commit hook with the ids of the outbox rows the
 transaction made due — called after the commit and after the turn is given back.
+
+The connection is checked out before the turn is waited for and, once committed, returned to
+the pool after the turn is given back: the pool's bookkeeping (and its reset on return) is
+not done while other writers wait. After a rollback or a failed commit it is returned while
+the turn is still held, so nothing of a failed transaction outlives the turn.
 """
 
 from __future__ import annotations
@@ -67,23 +72,32 @@ class DriverTransaction:
         self._store: Store | None = None
 
     def __enter__(self) -> Store:
-        turn = self._turn
-        if turn is not None and not turn.acquire(self._timeout_s):
-            raise StorageUnavailable(BUSY_MESSAGE)
+        dialect = self._dialect = self._engine.dialect
         try:
-            dialect = self._dialect = self._engine.dialect
+            # Checked out before the turn is waited for, and given back after it is given
+            # back (when committed): the pool's work is not done while other writers wait.
             connection = self._connection = checkout(self._engine)
-            try:
-                if self._begin is not None:
-                    run_on(dialect, connection, self._begin).close()
-                # The time is read once the turn is ours, as in the ORM transaction:
-                # timestamps follow the order in which writers commit.
-                unit = self._unit = Unit(DriverLink(dialect, connection), None)
-                store = self._store = Store(unit, self._clock())
-            except BaseException:
-                connection.close()  # back to the pool, which rolls back a begun transaction
+        except BaseException as exc:
+            replacement = unavailable(exc)
+            if replacement is None:
                 raise
+            raise replacement from exc
+        turn = self._turn
+        try:
+            if turn is not None and not turn.acquire(self._timeout_s):
+                raise StorageUnavailable(BUSY_MESSAGE)
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            if self._begin is not None:
+                run_on(dialect, connection, self._begin).close()
+            # The time is read once the turn is ours, as in the ORM transaction:
+            # timestamps follow the order in which writers commit.
+            unit = self._unit = Unit(DriverLink(dialect, connection), None)
+            store = self._store = Store(unit, self._clock())
         except BaseException as exc:  # no __exit__ follows: give everything back here
+            connection.close()  # back to the pool, which rolls back a begun transaction
             if turn is not None:
                 turn.release()
             replacement = unavailable(exc)
@@ -103,11 +117,14 @@ class DriverTransaction:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        committed = False
         try:
             try:
                 _end(self._dialect, self._connection, commit=exc is None)
+                committed = exc is None
             finally:
-                self._connection.close()  # back to the pool (which rolls back what is left)
+                if not committed:  # back to the pool (which rolls back what is left)
+                    self._connection.close()
         except BaseException as failure:  # the commit failed
             replacement = unavailable(failure)
             if replacement is None:
@@ -116,6 +133,8 @@ class DriverTransaction:
         finally:
             if self._turn is not None:
                 self._turn.release()
+        if committed:
+            _give_back(self._connection)
         if exc is not None:  # rolled back; the error leaves as storage_errors() would map it
             replacement = unavailable(exc)
             if replacement is not None:
@@ -136,6 +155,15 @@ def checkout(engine: Engine) -> Any:
         raise DBAPIError.instance(
             None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
         ) from exc
+
+
+def _give_back(connection: Any) -> None:
+    """Return a committed transaction's connection to the pool; a failure there is logged
+    (the transaction is committed: nothing may undo the caller's result)."""
+    try:
+        connection.close()
+    except Exception:
+        log.exception("returning a connection to the pool failed after a commit")
 
 
 def _end(dialect: Dialect, connection: Any, *, commit: bool) -> None:

@@ -40,8 +40,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from engine.exceptions import StorageUnavailable
-from engine.storage.errors import BUSY_MESSAGE
-from engine.storage.writer_turn import WriterTurn
 
 if TYPE_CHECKING:
     from engine.storage.driver import DriverTransaction
@@ -74,22 +72,19 @@ class _Job:
 class GroupCommit:
     """The grouping of one SQLite database's submission writes in this process.
 
-    ``transaction`` opens a driver transaction for a leader that already holds the turn;
-    ``alone`` runs one work in a write transaction of its own (turn, commit and post-commit
-    hook included); ``committed`` is the post-commit hook for a work stored in a batch.
+    ``transaction`` makes the driver transaction a leader stores its batch in (it waits for
+    the write turn and gives it back); ``alone`` runs one work in a write transaction of its
+    own (post-commit hook included); ``committed`` is the post-commit hook for a work stored
+    in a batch.
     """
 
     def __init__(
         self,
-        turn: WriterTurn,
         *,
-        timeout_s: float,
         transaction: Callable[[], DriverTransaction],
         alone: Callable[[Callable[[Store], object]], object],
         committed: Callable[[list[int]], None],
     ) -> None:
-        self._turn = turn
-        self._timeout_s = timeout_s
         self._transaction = transaction
         self._alone = alone
         self._committed = committed
@@ -127,27 +122,14 @@ class GroupCommit:
             return len(self._pending)
 
     def _lead(self) -> None:
-        """Take the turn, store the oldest waiting works in one transaction, hand on.
+        """Store the oldest waiting works in one transaction, then hand on.
 
         The leader's own job is the oldest waiting one (a new leader finds the queue empty,
         a promoted one is its head), so it is always in the batch it stores."""
-        acquired = False
+        batch: list[_Job] = []
         try:
-            acquired = self._turn.acquire(self._timeout_s)
-        finally:
-            if not acquired:  # waited the busy timeout (or failed): so did the others
-                batch = self._take()
-                for job in batch:
-                    job.error = StorageUnavailable(BUSY_MESSAGE)
-                self._hand_on(batch)
-        if not acquired:
-            return
-        batch = []
-        try:
-            batch = self._take()
             self._store(batch)
         finally:
-            self._turn.release()
             self._hand_on(batch)
 
     def _take(self, limit: int = MAX_BATCH) -> list[_Job]:
@@ -156,10 +138,12 @@ class GroupCommit:
         return batch
 
     def _store(self, batch: list[_Job]) -> None:
+        """Fill ``batch`` once the transaction holds the turn, run its works, commit."""
         transaction = self._transaction()
         stores: list[Store] = []
         try:
             with transaction as first:
+                batch.extend(self._take())  # the turn is ours: all that queued meanwhile
                 for job in batch:  # grows while it runs: works queued meanwhile join
                     store = first if not stores else transaction.another_store()
                     stores.append(store)
@@ -167,13 +151,16 @@ class GroupCommit:
                     if job is batch[-1] and len(batch) < MAX_BATCH:
                         batch.extend(self._take(MAX_BATCH - len(batch)))
         except BaseException as exc:
-            if len(batch) == 1:  # exactly what a transaction of its own would have raised
+            if not stores:  # never began: the turn did not come, or the database is away
+                batch.extend(self._take())
+                _begin_failed(batch, exc)
+            elif len(batch) == 1:  # exactly what a transaction of its own would have raised
                 batch[0].error = exc
-                return
-            for job in batch:  # rolled back whole: each work runs again, alone
-                job.retry_alone = True
-            if not isinstance(exc, Exception):
-                batch[0].error = exc  # an interrupt of the leader's thread stays its own
+            else:
+                for job in batch:  # rolled back whole: each work runs again, alone
+                    job.retry_alone = True
+                if not isinstance(exc, Exception):
+                    batch[0].error = exc  # an interrupt of the leader's thread stays its own
             return
         for job, store in zip(batch, stores, strict=True):
             job.due = store.outbox.due
@@ -192,3 +179,16 @@ class GroupCommit:
             job.done.release()
         if successor is not None:
             successor.done.release()
+
+
+def _begin_failed(batch: list[_Job], exc: BaseException) -> None:
+    """Nothing of the batch ran: the leader gets the error; the others waited as long (the
+    turn) or would meet the same database, so they get a "busy"/"unavailable" error of their
+    own — unless the error is no storage error, then they try alone."""
+    leader, others = batch[0], batch[1:]
+    leader.error = exc
+    for job in others:
+        if isinstance(exc, StorageUnavailable):
+            job.error = StorageUnavailable(str(exc))
+        else:
+            job.retry_alone = True
