@@ -57,6 +57,8 @@ __all__ = ["Database", "OutboxHook", "storage_errors"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 OutboxHook = Callable[[list[int]], None]
 """Called with the ids of outbox rows a transaction made due (new or reset to ``pending``)."""
 
@@ -65,7 +67,6 @@ ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a ti
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "formflow_sqlite_begin"
-T = TypeVar("T")
 _BEGIN_SQL = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
 
 
