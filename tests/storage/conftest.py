@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from postgres_support import fresh_schema_url
-from storage_helpers import FORM, WORKFLOW
+from storage_helpers import publish_test_definitions
 
-from engine.services import import_definition, publish_form, publish_workflow
 from engine.storage import Database
 
 
@@ -66,8 +65,4 @@ def db(database_url: str, clock: Clock) -> Iterator[Database]:
 @pytest.fixture
 def published_db(db: Database) -> Database:
     """``db`` with the test workflow ``review`` and form ``membership`` published."""
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
-    return db
+    return publish_test_definitions(db)

@@ -7,7 +7,10 @@ Process targets live here (not in the test modules) so that ``multiprocessing`` 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.storage import Database
 
 WORKFLOW: dict[str, Any] = {
     "id": "review",
@@ -174,18 +177,24 @@ def hold_writer_lock(lock_path: str, holding: Any, release: Any) -> None:
         release.wait(timeout=60)
 
 
-def published_sqlite(path: Any, busy_timeout_ms: int = 10_000) -> Any:
-    """A SQLite Database at ``path`` with the review workflow and membership form published."""
+def publish_test_definitions(db: Database) -> Database:
+    """``db`` with the test workflow ``review`` and form ``membership`` published."""
     from engine.services import import_definition, publish_form, publish_workflow
-    from engine.storage import Database
 
-    db = Database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
-    db.upgrade()
     import_definition(db, WORKFLOW, "workflow")
     publish_workflow(db, "review")
     import_definition(db, FORM, "form")
     publish_form(db, "membership")
     return db
+
+
+def published_sqlite(path: Any, busy_timeout_ms: int = 10_000) -> Database:
+    """A SQLite Database at ``path`` with the review workflow and membership form published."""
+    from engine.storage import Database
+
+    db = Database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
+    db.upgrade()
+    return publish_test_definitions(db)
 
 
 def writer_lock_holder(lock_path: Any) -> tuple[Any, Any]:
@@ -213,10 +222,12 @@ def submit_then_die_in_a_batch(url: str, both_waiting: Any) -> None:
     from engine.storage import Database
 
     db = Database(url)
+    group = db.group_commit
+    assert group is not None
 
     def wait_for(count: int) -> None:
         deadline = time.monotonic() + 60
-        while db.group_commit.waiting < count:
+        while group.waiting < count:
             assert time.monotonic() < deadline, "never queued"
             time.sleep(0.005)
 

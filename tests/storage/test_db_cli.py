@@ -9,15 +9,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, form
+from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 
 from engine.services import (
     authenticate_user,
     get_submission,
-    import_definition,
     list_published,
-    publish_form,
-    publish_workflow,
     submit,
     user_for_token,
 )
@@ -155,10 +152,7 @@ def test_the_app_answers_503_when_storage_is_unavailable(app: Flask) -> None:
     assert response.headers["Retry-After"] == "5"
     db: Database = get_db(app)
     db.upgrade()  # the operator runs `formflow init`; the same request now succeeds
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
+    publish_test_definitions(db)
     sid = submit(db, "membership", VALID_ANSWERS, "de").id
     response = app.test_client().get(f"/probe/{sid}")
     assert response.status_code == 200 and response.json == {"state": "submitted"}

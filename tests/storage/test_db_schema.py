@@ -11,17 +11,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, upgrade_in_process
+from storage_helpers import (
+    VALID_ANSWERS,
+    publish_test_definitions,
+    upgrade_in_process,
+)
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
     create_user,
     get_submission,
     history,
-    import_definition,
     notifications_for,
-    publish_form,
-    publish_workflow,
     submit,
 )
 from engine.services.inbox import assign_submission, inbox_page
@@ -132,11 +133,7 @@ def _published_at(url: str, revision: str) -> Database:
     each upgrade test makes its rows before upgrading."""
     db = Database(url)
     db.upgrade(revision)
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "review")
-    import_definition(db, FORM, "form")
-    publish_form(db, "membership")
-    return db
+    return publish_test_definitions(db)
 
 
 def _unique_names(url: str, table: str) -> set[str]:
