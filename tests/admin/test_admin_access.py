@@ -82,6 +82,7 @@ def test_anonymous_visitors_are_sent_to_the_login(app: Flask, anonymous: Browser
 
 @pytest.mark.parametrize("url", [
     "/admin/forms/grant/draft", "/admin/forms/grant/check", "/admin/forms/grant/publish",
+    "/admin/forms/grant/preview",
 ])
 def test_json_posts_without_the_csrf_header_are_refused(admin: Browser, url: str) -> None:
     response = admin.post_json(url, {"definition": {}, "revision": 0}, csrf=False)

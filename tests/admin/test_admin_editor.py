@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import xml.etree.ElementTree as ET
 
 from admin_helpers import FORM, WORKFLOW, Browser, editor_config, form
@@ -16,6 +17,7 @@ from engine.services.editing import version_history
 from engine.storage import Database
 
 DRAFT = "/admin/forms/grant/draft"
+PREVIEW = "/admin/forms/grant/preview"
 
 
 def save(admin: Browser, definition: object, revision: int | None) -> object:
@@ -284,6 +286,64 @@ def test_what_if_with_an_invalid_draft_is_422(admin: Browser) -> None:
     assert response.status_code == 422 and response.get_json()["problems"]
     assert admin.post_json("/admin/forms/grant/what-if",
                            {"definition": form(), "answers": [1]}).status_code == 400
+
+
+def _field_markup(html: str, field_id: str) -> str:
+    found = re.search(rf'<div class="ff-field[^>]*data-field="{field_id}".*?</div>', html, re.S)
+    assert found, f"no field {field_id!r}"
+    return " ".join(found.group(0).split())
+
+
+def test_the_preview_is_the_applicant_pages_markup_for_the_draft(admin: Browser) -> None:
+    draft = form()
+    response = admin.post_json(PREVIEW, {"definition": draft, "answers": {}, "language": "de"})
+    assert response.status_code == 200
+    html = response.get_json()["html"]
+    assert 'id="preview-form"' in html
+    assert [m for m in re.findall(r'data-page="([^"]+)"', html)] == ["person", "project"]
+    definition = re.search(
+        r'<script type="application/json" id="formflow-definition">(.*?)</script>', html, re.S)
+    assert definition and json.loads(definition.group(1)) == draft
+    # the same macros as the applicant's step page, only with the preview's own ids
+    applicant = admin.get("/f/grant", follow_redirects=True).get_data(as_text=True)
+    for field_id in ("name", "email", "age", "phone"):
+        assert _field_markup(html, field_id) == (
+            _field_markup(applicant, field_id).replace('"field-', '"pv-'))
+    assert 'id="pv-name"' in html and 'maxlength="120"' in html
+
+
+def test_the_preview_shows_the_sample_answers_and_hides_what_the_rules_hide(
+    admin: Browser,
+) -> None:
+    draft = form()
+    sport = admin.post_json(PREVIEW, {
+        "definition": draft, "answers": {"name": "Ada <b>", "topic": "sport"}, "language": "en",
+    }).get_json()["html"]
+    assert 'value="Ada &lt;b&gt;"' in sport
+    assert '<label for="pv-name">Name<span' in sport
+    assert '<option selected value="sport">Sport</option>' in sport
+    details = re.search(r'<div[^>]*data-field="details"[^>]*>', sport)
+    assert details and "hidden" not in details.group(0)
+    assert re.search(r'<textarea[^>]*aria-required="true"[^>]*id="pv-details"', sport)
+    culture = admin.post_json(PREVIEW, {
+        "definition": draft, "answers": {"topic": "culture"}, "language": "en",
+    }).get_json()["html"]
+    details = re.search(r'<div[^>]*data-field="details"[^>]*>', culture)
+    assert details and "hidden" in details.group(0)
+    assert re.search(r'<textarea[^>]*data-formflow-disabled[^>]*disabled[^>]*id="pv-details"',
+                     culture)
+    assert '<label for="pv-consent">I agree<span' in culture  # the preview's language
+
+
+def test_the_preview_refuses_invalid_drafts_and_survives_odd_input(admin: Browser) -> None:
+    broken = admin.post_json(PREVIEW, {"definition": form(steps=[]), "answers": {}})
+    assert broken.status_code == 422 and broken.get_json()["problems"]
+    assert admin.post_json(PREVIEW, {"definition": form(), "answers": [1]}).status_code == 400
+    odd = admin.post_json(PREVIEW, {
+        "definition": form(), "language": ["x"],
+        "answers": {"name": {"a": 1}, "topic": ["sport"], "consent": "yes", "age": 1e308},
+    })
+    assert odd.status_code == 200 and 'lang="de"' in odd.get_json()["html"]
 
 
 def test_workflow_what_if_uses_the_draft_workflow(admin: Browser) -> None:

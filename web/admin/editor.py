@@ -16,6 +16,8 @@ Endpoints (all POST bodies are JSON; send ``X-CSRFToken``):
                                            severity), nothing stored
 ``POST …/<id>/changes``                    ``{"definition"}`` → what publishing would change
 ``POST …/<id>/publish``                    ``{"revision"}`` → the new version; 422 problems
+``POST /admin/forms/<id>/preview``         ``{"definition", "answers", "language"}`` → ``{"html"}``:
+                                           the draft's steps as applicants see them
 ``POST /admin/forms/<id>/what-if``         ``{"definition", "answers", "role", "language"}``
 ``POST /admin/workflows/<id>/what-if``     ``{"definition", "form", "answers", "role"}``
 ``POST /admin/workflows/<id>/diagram``     ``{"definition", "language"}`` → ``{"svg"}``
@@ -32,7 +34,9 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from engine.conditions import OPERATORS
+from engine.definitions import load_form
 from engine.diagram import workflow_svg
+from engine.evaluation import evaluate
 from engine.exceptions import DefinitionError, NotFound
 from engine.model import WorkflowDefinition
 from engine.services import list_published
@@ -49,6 +53,7 @@ from engine.services.editing import (
 from engine.services.loading import form_of, workflow_of
 from engine.services.simulation import simulate_form, simulate_workflow
 from engine.services.users import KNOWN_ROLES
+from engine.text import localize
 from engine.workflows import load_workflow
 from web.admin.common import (
     actor,
@@ -63,12 +68,15 @@ from web.admin.common import (
 from web.admin.metadata import FIELD_TYPES, field_properties, js_words, operators
 from web.admin.text import gettext as _
 from web.admin.text import page_language
+from web.applicant.forms import build_step_form
 from web.auth import roles_required
 
 __all__: list[str] = []
 
 MAX_ANSWERS = 2000
 """Sample answers beyond this many keys are refused (a what-if is not a load test)."""
+PREVIEW_ID_PREFIX = "pv-"
+"""Ids of the preview's fields (``pv-<field>``), apart from the editor's own ids."""
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -107,6 +115,8 @@ def _config(kinds: str, definition_id: str, draft: EditorDraft) -> dict[str, Any
         "list": url_for("admin.definitions", kinds=kinds),
         "what_if": url_for(f"admin.{draft.kind}_what_if", definition_id=definition_id),
     }
+    if draft.kind == "form":
+        urls["preview"] = url_for("admin.form_preview", definition_id=definition_id)
     if draft.kind == "workflow":
         urls["diagram"] = url_for("admin.diagram", definition_id=definition_id)
     workflows = []
@@ -262,6 +272,49 @@ def _answers(body: dict[str, Any]) -> dict[str, Any] | None:
 def _roles(body: dict[str, Any]) -> list[str]:
     role = body.get("role")
     return [role] if isinstance(role, str) and role else ["coordinator"]
+
+
+@bp.post("/forms/<definition_id>/preview")
+@roles_required("admin")
+def form_preview(definition_id: str) -> ResponseReturnValue:
+    """The draft's steps with the sample answers, rendered by the applicant pages' field
+    macros (``applicant/_fields.html``): the editor shows this HTML and lets
+    ``formflow-form.js`` run the rules on it live."""
+    body = json_body()
+    answers = _answers(body)
+    if answers is None:
+        return json_error(400, "bad_request", _("The answers must be a JSON object."))
+    definition = body.get("definition")
+    try:
+        form = load_form(definition)
+    except DefinitionError as exc:
+        return json_error(422, "definition_invalid",
+                          _("The preview needs a valid definition."),
+                          problems=problems_json(exc.problems))
+    language = body.get("language")
+    if language not in form.languages:
+        language = form.default_language
+    evaluation = evaluate(form, answers, language)
+    choose = _("Please choose")
+    pages = [
+        {
+            "step": step,
+            "title": localize(step.title, language, form.default_language) or step.id,
+            "form": build_step_form(form, step, language, choose_label=choose,
+                                    id_prefix=PREVIEW_ID_PREFIX)(answers),
+        }
+        for step in form.steps
+    ]
+    html = render_template(
+        "admin/_preview.html",
+        definition=definition,
+        language=language,
+        pages=pages,
+        visible_steps=set(evaluation.visible_steps),
+        visible=set(evaluation.visible_fields),
+        required=set(evaluation.required),
+    )
+    return jsonify({"html": html})
 
 
 @bp.post("/forms/<definition_id>/what-if")

@@ -56,7 +56,7 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import dom_id
+from web.applicant.forms import dom_id, step_form_class
 from web.applicant.work import (
     LoadedForm,
     Work,
@@ -436,12 +436,8 @@ def _render_step(
 ) -> tuple[str, int]:
     language = current_language()
     form = loaded.form
-    fields = loaded.step_layout(current, language).render(
-        answers,
-        visible=set(evaluation.visible_fields),
-        required=set(evaluation.required),
-        errors=errors,
-    )
+    form_class = step_form_class(loaded.record.content_hash, form, current, language,
+                                 _("Please choose"))
     position, total = progress(evaluation.visible_steps, current.id)
     steps = [
         {"id": s.id, "title": loaded.text(s.title) or s.id, "current": s.id == current.id}
@@ -452,7 +448,10 @@ def _render_step(
         **_page_context(loaded, work),
         step=current,
         step_title=loaded.text(current.title),
-        fields=fields,
+        step_form=form_class(answers),
+        visible=set(evaluation.visible_fields),
+        required=set(evaluation.required),
+        errors=errors,
         position=position,
         total=total,
         steps=steps,

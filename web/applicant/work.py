@@ -14,17 +14,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app
-from flask_babel import gettext as _
 
 from engine.evaluation import CompiledForm
 from engine.exceptions import DraftExpired, NotFound
-from engine.model import FormDefinition, Step
+from engine.model import FormDefinition
 from engine.services import DraftSaved, published_form, resume, save_draft
 from engine.services.loading import compiled_form
 from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
-from web.applicant.forms import StepLayout
 from web.context import this_app, this_request
 from web.db import get_db
 from web.i18n import current_language
@@ -48,7 +46,6 @@ loaded that much earlier); a draft is read with the version published now (``loa
 and whatever a POST stores is checked against it."""
 
 _DEFINITION_SCRIPT_KEY = "formflow_definition_scripts"
-_STEP_LAYOUTS_KEY = "formflow_step_layouts"
 
 
 @dataclass(frozen=True)
@@ -69,18 +66,6 @@ class LoadedForm:
     def definition(self) -> Any:
         """The definition JSON as published, for the browser's rule engine."""
         return json.loads(self.record.content)
-
-    def step_layout(self, step: Step, language: str) -> StepLayout:
-        """The step's fields prepared for rendering in ``language``, once per published
-        version, step and language (and app)."""
-        cache: dict[tuple[str, str, str], StepLayout] = this_app().extensions.setdefault(
-            _STEP_LAYOUTS_KEY, {}
-        )
-        key = (self.record.content_hash, step.id, language)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = StepLayout(self.form, step, language, _("Please choose"))
-        return found
 
 
 def definition_script(record: DefinitionVersionRecord) -> bytes:

@@ -6,8 +6,9 @@
  * require [targets] when [all | any] of: [field] [operator] [value]") with the operators the
  * engine allows for each field type (config.operators is the engine's OPERATORS table).
  *
- * Preview: the draft rendered as applicants see it, one visible step at a time, live through
- * formflow-rules.js + formflow-form.js (the same scripts the applicant pages use). What-if:
+ * Preview: the draft as applicants see it, rendered by the server through the applicant pages'
+ * field macros (POST …/preview), one visible step at a time, live through formflow-rules.js +
+ * formflow-form.js (the same scripts the applicant pages use). What-if:
  * the preview's answers are sent to the server, which evaluates them with the real engine and
  * lists, per workflow state, the transitions that would be offered.
  *
@@ -702,107 +703,44 @@
     for (const lang of languages()) select.append(h('option', { value: lang, selected: lang === current }, E.languageNames(lang)));
   }
 
-  function localized(value, lang) {
-    if (typeof value === 'string') return value;
-    if (isObject(value)) return value[lang] || value[languages()[0]] || Object.values(value)[0] || '';
-    return '';
-  }
+  let previewSeq = 0;
 
-  function previewField(field, lang) {
-    const id = 'pv-' + field.id;
-    const help = localized(field.help, lang);
-    const helpElement = help ? h('p', { class: 'ff-help', id: id + '-help' }, help) : null;
-    const mark = h('span', { class: 'ff-required-mark', aria: { hidden: 'true' } }, ' *');
-    const label = localized(field.label, lang) || field.id;
-    if (field.type === 'paragraph') {
-      const box = h('div', { class: 'ff-paragraph', dataset: { field: field.id } });
-      for (const part of localized(field.content, lang).split(/\n\s*\n/)) box.append(h('p', {}, part));
-      return box;
-    }
-    if (field.type === 'checkbox') {
-      return h('div', { class: 'ff-field ff-checkbox', dataset: { field: field.id } },
-        h('div', { class: 'ff-option' },
-          h('input', { type: 'checkbox', id, name: field.id, value: 'true', checked: field.default === true }),
-          h('label', { for: id }, label, mark)), helpElement);
-    }
-    if (field.type === 'radio' || field.type === 'checkboxes') {
-      const list = h('ul', { class: 'ff-options' });
-      (field.options || []).forEach((option, k) => {
-        const optionId = id + '-' + k;
-        list.append(h('li', { class: 'ff-option' },
-          h('input', { type: field.type === 'radio' ? 'radio' : 'checkbox', id: optionId, name: field.id, value: option.value }),
-          h('label', { for: optionId }, localized(option.label, lang) || option.value)));
-      });
-      return h('fieldset', { class: 'ff-field ff-group', dataset: { field: field.id }, role: 'group' },
-        h('legend', {}, label, mark), helpElement, list);
-    }
-    let control;
-    if (field.type === 'select') {
-      control = h('select', { id, name: field.id }, h('option', { value: '' }, t('Please choose')));
-      for (const option of field.options || []) control.append(h('option', { value: option.value }, localized(option.label, lang) || option.value));
-    } else if (field.type === 'textarea') {
-      control = h('textarea', { id, name: field.id, rows: 5, maxlength: field.max_length, placeholder: localized(field.placeholder, lang) || null });
-    } else {
-      const type = { number: 'number', date: 'date', email: 'email', tel: 'tel', url: 'url' }[field.type] || 'text';
-      control = h('input', {
-        type, id, name: field.id, maxlength: field.max_length, min: field.min, max: field.max,
-        step: field.step, placeholder: localized(field.placeholder, lang) || null,
-        autocomplete: field.autocomplete || null,
-        value: field.default !== undefined && field.default !== null ? String(field.default) : null,
-      });
-    }
-    const counter = field.counter ? h('p', { class: 'ff-counter', dataset: { counterFor: field.id }, aria: { live: 'polite' } }) : null;
-    return h('div', { class: 'ff-field ff-' + field.type, dataset: { field: field.id } },
-      h('label', { for: id }, label, mark), helpElement, control, counter);
-  }
-
-  function renderPreview() {
+  /**
+   * The draft's steps as the server renders them for applicants (the same field macros), with
+   * the answers typed so far; formflow-form.js then shows, hides and requires fields live.
+   */
+  async function renderPreview() {
     const container = document.getElementById('preview');
     if (!container) return;
-    const lang = previewLanguage();
-    let saved = {};
-    if (preview.form && preview.handle) {
-      saved = window.FormflowForm.readAnswers(preview.form, preview.handle.compiled, {});
-      preview.handle.detach();
-    }
+    const answers = preview.form && preview.handle
+      ? window.FormflowForm.readAnswers(preview.form, preview.handle.compiled, {}) : {};
+    const sequence = ++previewSeq;
+    const { status, data } = await E.api(config.urls.preview, {
+      definition: draft(), answers, language: previewLanguage(),
+    });
+    if (sequence !== previewSeq) return;
+    if (preview.handle) preview.handle.detach();
     preview.handle = null;
-    container.replaceChildren();
-    let compiled = null;
-    try {
-      compiled = window.FormflowRules.compile(draft());
-    } catch (error) {
-      container.append(h('p', { class: 'alert', id: 'preview-error' }, t('The preview needs a valid definition.') + ' ' + error.message));
-      preview.form = null;
+    preview.form = null;
+    const parsed = status === 200 && data && typeof data.html === 'string'
+      ? new DOMParser().parseFromString(data.html, 'text/html').getElementById('preview-form')
+      : null;
+    if (!parsed) {
+      const problem = data && Array.isArray(data.problems) && data.problems.length ? data.problems[0] : null;
+      const message = (data && data.message) || t('The preview needs a valid definition.');
+      container.replaceChildren(h('p', { class: 'alert', id: 'preview-error' },
+        problem ? message + ' ' + problem.message : message));
+      showPage();
       return;
     }
-    const form = h('form', { id: 'preview-form', class: 'ff-form preview-form', novalidate: true, lang, on: { submit: (e) => e.preventDefault() } });
-    const definition = h('script', { type: 'application/json', id: 'formflow-definition' });
-    definition.textContent = JSON.stringify(draft());
-    form.append(definition);
-    for (const step of steps()) {
-      const section = h('section', { dataset: { step: step.id }, aria: { labelledby: 'pv-step-' + step.id } },
-        h('h2', { id: 'pv-step-' + step.id }, localized(step.title, lang) || step.id));
-      for (const field of fieldsOf(step)) section.append(previewField(field, lang));
-      form.append(h('div', { class: 'preview-page', dataset: { page: step.id } }, section));
-    }
-    container.append(form);
+    const form = document.importNode(parsed, true);
+    form.addEventListener('submit', (e) => e.preventDefault());
+    container.replaceChildren(form);
     preview.form = form;
-    restoreAnswers(form, compiled, saved);
     preview.handle = window.FormflowForm.attach(form);
     form.addEventListener('input', () => { showPage(); runWhatIfSoon(); });
     form.addEventListener('change', () => { showPage(); runWhatIfSoon(); });
     showPage();
-  }
-
-  function restoreAnswers(form, compiled, saved) {
-    for (const control of Array.from(form.elements)) {
-      if (!control.name || !(control.name in saved)) continue;
-      const value = saved[control.name];
-      if (control.type === 'checkbox' && Array.isArray(value)) control.checked = value.includes(control.value);
-      else if (control.type === 'checkbox') control.checked = value === true;
-      else if (control.type === 'radio') control.checked = control.value === value;
-      else control.value = value === undefined || value === null ? '' : String(value);
-    }
   }
 
   function visibleSteps() {
@@ -815,7 +753,7 @@
     if (!form) return;
     const visible = visibleSteps();
     const progress = document.getElementById('preview-progress');
-    if (preview.page >= visible.length) preview.page = Math.max(0, visible.length - 1);
+    preview.page = Math.max(0, Math.min(preview.page, visible.length - 1));
     const current = visible[preview.page];
     for (const page of form.querySelectorAll('.preview-page')) page.hidden = page.dataset.page !== current;
     progress.textContent = visible.length ? t('Step %(n)s of %(m)s', { n: preview.page + 1, m: visible.length }) : t('No step is visible.');
