@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench bench-api bench-page clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The benchmarks (docs/performance.md): rules alone; submissions through the JSON API against
+# a hand-written baseline (SQLite and PostgreSQL); the step page against a hand-written page.
 bench: $(STAMP)
 	$(BIN)/python bench/rules.py
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/api_submit.py
+
+bench-page: $(STAMP)
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

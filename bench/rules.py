@@ -14,9 +14,8 @@ on CPU time (``time.process_time``, best sample): on a shared machine the wall c
 measures who else had the CPU. It is also shown relative to the baseline's own growth, because
 memory caches make even the trivial loop slower per field as forms outgrow them. Each size is
 loaded, compiled and timed in a process of its own (this script, re-run with ``--size``), so no
-size inherits the heap another one left behind: in one shared process the smaller forms were
-timed among the holes that loading the 10,000-field form had freed, and came out up to 1.6×
-slower than alone (their evaluation's fresh objects land scattered over a large heap). The process
+size inherits the heap another one left behind (in one shared process the smaller forms would
+be timed among the holes that loading the 10,000-field form freed). The process
 exits non-zero when growth is far off linear (> 15× per 10× size) in CPU time *and* relative to
 the baseline, so a pipeline can run it without failing on a neighbour's busy moment.
 """
