@@ -52,11 +52,11 @@ class _Refused(Exception):
 def pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` is outside the allowed subset or no valid expression; ``None`` if fine."""
     if len(pattern) > MAX_PATTERN_LENGTH:
-        return f"a pattern may be at most {MAX_PATTERN_LENGTH} characters long"
+        return f"not a valid pattern: longer than {MAX_PATTERN_LENGTH} characters"
     try:
         _Scanner(pattern).scan()
     except _Refused as exc:
-        return str(exc)
+        return f"not a valid pattern: {exc}"
     try:
         _compile(pattern)
     except re2.error as exc:

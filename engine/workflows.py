@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from engine.exceptions import DefinitionError
+from engine.jsondata import structure_problems
 from engine.machine import (
     CompiledWorkflow,
     TransitionOutcome,
@@ -56,6 +57,9 @@ def check_workflow(data: Any) -> list[Problem]:
     Errors come first (schema, then semantic), warnings last. The semantic checks read the raw
     JSON defensively, so a file that already broke the schema still gets every other problem.
     """
+    problems = structure_problems(data)
+    if problems:
+        return problems
     problems = schema_problems("workflow", data)
     semantic = _semantic_problems(data) if isinstance(data, dict) else []
     return problems + errors_only(semantic) + [p for p in semantic if p.severity == "warning"]
