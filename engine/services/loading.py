@@ -85,7 +85,8 @@ def compiled_form(db: Database, record: DefinitionVersionRecord) -> CompiledForm
 
 def workflow_of(db: Database, record: DefinitionVersionRecord) -> WorkflowDefinition:
     return _memo(
-        db, ("workflow", record.content_hash), lambda: load_workflow(json.loads(record.content))
+        db, ("workflow", record.content_hash),
+        lambda: load_workflow(json.loads(record.content), stored=True),
     )
 
 
