@@ -372,6 +372,9 @@
   // same subset; a pattern outside it (only in versions stored before the subset was enforced,
   // which the server loads with the pattern ignored) yields null, and the browser skips it too.
   // Inside the subset only "." needs translating: RE2's matches everything but "\n".
+  // JavaScript backtracks, so a repeated group that itself repeats ("(a+)+"; an optional one,
+  // "(a+)?", is harmless) can take exponential time in the applicant's own tab: the browser
+  // leaves such patterns to the server, which matches every pattern in linear time.
   const MAX_PATTERN_LENGTH = 1000;
   const MAX_REPEAT = 1000;
   const PATTERN_SPECIAL = new Set('\\^$.|?*+()[]{}/');
@@ -388,6 +391,8 @@
     let out = '';
     let depth = 0;
     let canRepeat = false;
+    const groupRepeats = [false]; // per open group: whether something inside it repeats
+    let closedGroupRepeats = null; // the group just closed repeats inside (null: no group)
 
     /** One escape at chars[i]; its text, or null. Sets `single` when it is one character. */
     let single = false;
@@ -489,6 +494,8 @@
 
     while (i < chars.length) {
       const c = chars[i];
+      const afterGroup = closedGroupRepeats;
+      closedGroupRepeats = null;
       let piece;
       if (c === '\\') {
         piece = escape(false);
@@ -506,15 +513,20 @@
           i += 1;
         }
         depth += 1;
+        groupRepeats.push(false);
         canRepeat = false;
       } else if (c === ')') {
         if (depth === 0) return null;
         depth -= 1;
+        closedGroupRepeats = groupRepeats.pop();
+        if (closedGroupRepeats) groupRepeats[groupRepeats.length - 1] = true;
         piece = ')';
         i += 1;
         canRepeat = true;
       } else if (c === '*' || c === '+' || c === '?' || c === '{') {
         if (!canRepeat) return null;
+        if (afterGroup === true && c !== '?') return null; // a repeat of a repeat
+        groupRepeats[groupRepeats.length - 1] = true;
         piece = quantifier();
         canRepeat = false;
       } else if (c === ']' || c === '}') {
@@ -633,7 +645,10 @@
     return field.type === 'checkboxes' ? Object.assign({}, field, { type: 'select' }) : field;
   }
 
-  function compileCondition(raw, pointer, fields, reads) {
+  // How deeply all/any/not may nest (engine/conditions.py MAX_CONDITION_DEPTH).
+  const MAX_CONDITION_DEPTH = 32;
+
+  function compileCondition(raw, pointer, fields, reads, depth = 0) {
     if (!isObject(raw)) throw new FormflowDefinitionError(pointer, 'a condition must be an object');
     const groups = ['all', 'any', 'not'].filter((key) => hasOwn(raw, key));
     if (groups.length > 0 && !hasOwn(raw, 'field')) {
@@ -641,8 +656,15 @@
       if (groups.length > 1 || Object.keys(raw).length > 1) {
         throw new FormflowDefinitionError(pointer, 'a condition has exactly one of all, any, not');
       }
+      if (depth >= MAX_CONDITION_DEPTH) {
+        throw new FormflowDefinitionError(pointer, 'conditions may nest at most ' +
+          MAX_CONDITION_DEPTH + ' levels deep');
+      }
       if (kind === 'not') {
-        return { kind: 'not', item: compileCondition(raw.not, pointer + '/not', fields, reads) };
+        return {
+          kind: 'not',
+          item: compileCondition(raw.not, pointer + '/not', fields, reads, depth + 1),
+        };
       }
       const items = raw[kind];
       if (!Array.isArray(items)) {
@@ -651,7 +673,7 @@
       return {
         kind,
         items: items.map((item, i) =>
-          compileCondition(item, pointer + '/' + kind + '/' + i, fields, reads)),
+          compileCondition(item, pointer + '/' + kind + '/' + i, fields, reads, depth + 1)),
       };
     }
     if (typeof raw.field !== 'string') {
