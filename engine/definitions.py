@@ -234,7 +234,10 @@ class _Checker:
             targets_ok = True
             for effect in ("show", "hide", "require"):
                 targets = raw.get(effect, [])
-                for t_index, target in enumerate(targets if isinstance(targets, list) else []):
+                if not isinstance(targets, list):  # the schema reports it
+                    targets_ok = False
+                    continue
+                for t_index, target in enumerate(targets):
                     targets_ok &= self.check_target(effect, target,
                                                     pointer_join(pointer, effect, t_index))
             if condition is not None and targets_ok and "when" in raw:

@@ -13,10 +13,12 @@ Text = Mapping[str, str]
 
 
 def to_text(raw: Any) -> Text:
-    if raw is None:
-        return {}
+    """A text from its JSON; anything else than a string or an object is no text (``{}``: the
+    schema reports it, and a definition with schema errors never loads)."""
     if isinstance(raw, str):
         return {"": raw}
+    if not isinstance(raw, Mapping):
+        return {}
     return {str(k): str(v) for k, v in raw.items()}
 
 
