@@ -29,8 +29,8 @@ from engine.model import (
 from engine.problems import Problem, pointer_join
 
 __all__ = [
-    "OPERATORS", "Bound", "Leaf", "Operator", "Predicate", "Test", "compile_condition",
-    "fields_read", "holds", "predicate", "single_test",
+    "MAX_CONDITION_DEPTH", "OPERATORS", "Bound", "Leaf", "Operator", "Predicate", "Test",
+    "compile_condition", "fields_read", "holds", "predicate", "single_test",
 ]
 
 ValueKind = Literal["none", "optional", "required", "list"]
@@ -308,8 +308,13 @@ def _convert_one(f: Field, raw: Any, where: str) -> tuple[Any, list[Problem]]:
     return None, [Problem(where, message)]
 
 
+MAX_CONDITION_DEPTH = 32
+"""How deeply ``all``/``any``/``not`` may nest: far beyond any real rule, and bounded so that
+compiling and evaluating a condition (both recursive) cannot overflow."""
+
+
 def compile_condition(
-    raw: Any, fields: Mapping[str, Field], pointer: str
+    raw: Any, fields: Mapping[str, Field], pointer: str, depth: int = 0
 ) -> tuple[Condition | None, list[Problem]]:
     """A checked, typed condition from its JSON, or every problem found in it."""
     if not isinstance(raw, dict):
@@ -319,8 +324,12 @@ def compile_condition(
         key = groups[0]
         if len(groups) > 1 or len(raw) > 1:
             return None, [Problem(pointer, "a condition has exactly one of all, any, not")]
+        if depth >= MAX_CONDITION_DEPTH:
+            return None, [Problem(pointer, f"conditions may nest at most {MAX_CONDITION_DEPTH} "
+                                           "levels deep")]
         if key == "not":
-            inner, problems = compile_condition(raw["not"], fields, pointer_join(pointer, "not"))
+            inner, problems = compile_condition(
+                raw["not"], fields, pointer_join(pointer, "not"), depth + 1)
             return (Not(inner) if inner is not None else None), problems
         if not isinstance(raw[key], list):
             return None, [Problem(pointer_join(pointer, key), f"'{key}' needs a list")]
@@ -328,7 +337,7 @@ def compile_condition(
         problems = []
         for index, item_raw in enumerate(raw[key]):
             item, item_problems = compile_condition(
-                item_raw, fields, pointer_join(pointer, key, index)
+                item_raw, fields, pointer_join(pointer, key, index), depth + 1
             )
             problems += item_problems
             if item is not None:

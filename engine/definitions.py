@@ -7,17 +7,18 @@ Linter warnings ride along in ``check_form`` but never stop loading.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from engine.answers import convert
+from engine.answers import NUMBER_LIMIT, convert
 from engine.conditions import compile_condition
 from engine.evaluation import find_cycle
 from engine.exceptions import DefinitionError
+from engine.jsondata import structure_problems
 from engine.linter import lint_form
 from engine.model import Field, FormDefinition, Option, Rule, Step
-from engine.problems import Problem, errors_only, pointer_join
+from engine.patterns import pattern_problem
+from engine.problems import Problem, Severity, errors_only, pointer_join
 from engine.schema import schema_problems
 from engine.text import to_text
 
@@ -84,8 +85,11 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
 class _Checker:
     """One pass over a form's JSON that collects problems and, where sound, typed parts."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], stored: bool) -> None:
         self.data = data
+        self.stored = stored
+        """A version already stored: what later releases refuse at import (a pattern outside
+        the subset) is a warning and ignored, so the version keeps working."""
         self.problems: list[Problem] = []
         self.fields: dict[str, Field] = {}
         self.steps: list[Step] = []
@@ -186,12 +190,20 @@ class _Checker:
             if raw["type"] == "number" and (isinstance(value, bool) or
                                             not isinstance(value, int | float)):
                 self.error(pointer_join(pointer, bound), "must be a number")
+        for bound in ("min", "max", "step"):
+            value = raw.get(bound)
+            if (raw["type"] == "number" and isinstance(value, int | float)
+                    and not abs(value) < NUMBER_LIMIT):
+                self.error(pointer_join(pointer, bound),
+                           f"must be less than {NUMBER_LIMIT:.0e} in absolute value")
         pattern = raw.get("pattern")
         if isinstance(pattern, str):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                self.error(pointer_join(pointer, "pattern"), f"not a valid pattern: {exc}")
+            problem = pattern_problem(pattern)
+            if problem is not None:
+                severity: Severity = "warning" if self.stored else "error"
+                ignored = "; this stored version ignores the pattern" if self.stored else ""
+                self.problems.append(
+                    Problem(pointer_join(pointer, "pattern"), problem + ignored, severity))
 
     def check_applicant(self) -> None:
         applicant = self.data.get("applicant")
@@ -222,7 +234,10 @@ class _Checker:
             targets_ok = True
             for effect in ("show", "hide", "require"):
                 targets = raw.get(effect, [])
-                for t_index, target in enumerate(targets if isinstance(targets, list) else []):
+                if not isinstance(targets, list):  # the schema reports it
+                    targets_ok = False
+                    continue
+                for t_index, target in enumerate(targets):
                     targets_ok &= self.check_target(effect, target,
                                                     pointer_join(pointer, effect, t_index))
             if condition is not None and targets_ok and "when" in raw:
@@ -262,11 +277,14 @@ def _comparable(a: Any, b: Any) -> bool:
 _DATE_PROBE = Field(id="probe", type="date", step="probe")
 
 
-def _analyse(data: Any) -> tuple[list[Problem], FormDefinition | None]:
+def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | None]:
     if not isinstance(data, dict):
         return [Problem("", "a form definition must be a JSON object")], None
+    problems = structure_problems(data)
+    if problems:
+        return problems, None
     problems = schema_problems("form", data)
-    checker = _Checker(data)
+    checker = _Checker(data, stored)
     checker.check_steps()
     checker.check_applicant()
     checker.check_rules()
@@ -294,14 +312,20 @@ def _analyse(data: Any) -> tuple[list[Problem], FormDefinition | None]:
     return problems + lint_form(form, checker.pointers), form
 
 
-def check_form(data: Any) -> list[Problem]:
-    """Every error and linter warning of a form definition (parsed JSON); never raises."""
-    return _analyse(data)[0]
+def check_form(data: Any, *, stored: bool = False) -> list[Problem]:
+    """Every error and linter warning of a form definition (parsed JSON); never raises.
+
+    ``stored``: ``data`` is a version already in the database. What the engine has refused
+    at import only since it was stored (a ``pattern`` outside the allowed subset) is then a
+    warning, and the loaded form ignores it.
+    """
+    return _analyse(data, stored)[0]
 
 
-def load_form(data: Any) -> FormDefinition:
-    """The checked, immutable form; ``DefinitionError`` lists every error when refused."""
-    problems, form = _analyse(data)
+def load_form(data: Any, *, stored: bool = False) -> FormDefinition:
+    """The checked, immutable form; ``DefinitionError`` lists every error when refused.
+    ``stored`` as for :func:`check_form`."""
+    problems, form = _analyse(data, stored)
     if form is None:
         raise DefinitionError(errors_only(problems))
     return form

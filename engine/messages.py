@@ -53,6 +53,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "de": "Bitte geben Sie eine gültige Telefonnummer ein (Ziffern, Leerzeichen, + - / ( )).",
         "en": "Please enter a valid phone number (digits, spaces, + - / ( )).",
     },
+    "invalid_characters": {
+        "de": "Der Text enthält unzulässige Zeichen (Steuerzeichen oder ungültiges "
+              "Unicode).",
+        "en": "The text contains characters that are not allowed (control characters or "
+              "invalid Unicode).",
+    },
+    "number_too_large": {
+        "de": "Bitte geben Sie eine kleinere Zahl ein (höchstens 15 Stellen vor dem Komma).",
+        "en": "Please enter a smaller number (at most 15 digits before the decimal point).",
+    },
     "not_a_number": {
         "de": "Bitte geben Sie eine Zahl ein.",
         "en": "Please enter a number.",

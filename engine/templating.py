@@ -8,7 +8,15 @@ worse than a failed delivery that names the template and the mistake.
 
 Subject and text body are plain text: autoescaping would put ``&amp;`` into a mail subject.
 The HTML body is autoescaped, so an applicant's answer can never inject markup into the mail a
-coordinator opens. Without an ``html`` text, the HTML part is derived from the rendered text
+coordinator opens: the ``safe`` filter does not exist here and ``{% autoescape %}`` blocks are
+refused, so no template can mark an answer as markup.
+
+Rendering is bounded, so no template can hold a worker: all ``{% for %}`` loops of one
+rendering together run over at most :data:`MAX_LOOP_ITEMS` items, a rendered text is at most
+:data:`MAX_OUTPUT` characters, ``*`` and ``**`` cannot build huge strings or numbers, and
+``lipsum`` is gone. A template that reaches a bound fails like any other broken template.
+
+Without an ``html`` text, the HTML part is derived from the rendered text
 body (escaped, blank-line paragraphs become ``<p>``), so every mail has both parts.
 
 The context is plain data the caller builds — nothing with methods worth calling:
@@ -22,12 +30,15 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import islice
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -51,6 +62,17 @@ _TEMPLATE_FILENAME = "<template>"
 """Jinja's filename for templates made from strings; used to find the failing line."""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
 
+MAX_LOOP_ITEMS = 10_000
+"""Items all loops of one rendering may run over together (a mail lists a few answers)."""
+MAX_OUTPUT = 100_000
+"""Characters a rendered subject, text or HTML part may have."""
+MAX_POWER = 64
+"""The largest exponent ``**`` takes."""
+_LOOP_FILTER = "formflow_loop"
+"""The filter every loop's items go through (``_bounded_loops``)."""
+_loop_budget: ContextVar[list[int]] = ContextVar("formflow_loop_budget")
+"""The loop items the rendering in progress (in this thread or task) may still run over."""
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
@@ -64,12 +86,56 @@ class RenderedMessage:
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with the ``_`` rule stated here rather than inherited silently."""
+    """The immutable sandbox, with the ``_`` rule stated here rather than inherited silently,
+    without ``safe`` and ``lipsum``, and with ``*`` and ``**`` bounded."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        del self.filters["safe"]
+        del self.globals["lipsum"]
+        self.filters[_LOOP_FILTER] = _counted_items
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr.startswith("_"):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            too_large = isinstance(right, int | float) and (
+                abs(right) > MAX_POWER
+                or (isinstance(left, int) and left.bit_length() * abs(right) > MAX_OUTPUT))
+            if too_large:
+                raise SecurityError(f"'**' takes exponents up to {MAX_POWER} and makes numbers "
+                                    "of a few thousand digits at most")
+            return left**right
+        if isinstance(left, int) and isinstance(right, str | list | tuple):
+            left, right = right, left
+        if isinstance(left, str | list | tuple) and isinstance(right, int):
+            if len(left) * right > MAX_OUTPUT:
+                raise SecurityError(f"'*' would make more than {MAX_OUTPUT} items")
+        return left * right
+
+
+def _counted_items(items: Iterable[Any]) -> list[Any]:
+    """A loop's items, counted against the rendering's :data:`MAX_LOOP_ITEMS`."""
+    budget = _loop_budget.get([MAX_LOOP_ITEMS])
+    taken = list(islice(items, budget[0] + 1))
+    if len(taken) > budget[0]:
+        raise SecurityError(f"the loops of a template may run over at most {MAX_LOOP_ITEMS} "
+                            "items together")
+    budget[0] -= len(taken)
+    return taken
+
+
+def _bounded_loops(template: nodes.Template) -> nodes.Template:
+    """Every ``{% for %}`` of ``template`` made to take its items through the counting filter."""
+    for loop in template.find_all(nodes.For):
+        loop.iter = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None,
+                                 lineno=loop.iter.lineno)
+    return template
 
 
 @cache
@@ -85,7 +151,25 @@ def _environment(autoescape: bool) -> _Sandbox:
 
 @lru_cache(maxsize=1024)
 def _compile(source: str, autoescape: bool) -> Template:
-    return _environment(autoescape).from_string(source)
+    """The template of ``source``; ``TemplateSyntaxError`` for every reason it is refused
+    (including nesting deeper than Python can compile)."""
+    environment = _environment(autoescape)
+    try:
+        parsed = environment.parse(source, filename=_TEMPLATE_FILENAME)
+        for block in parsed.find_all(nodes.EvalContextModifier):
+            raise TemplateSyntaxError("{% autoescape %} blocks are not allowed",
+                                      block.lineno or 1, filename=_TEMPLATE_FILENAME)
+        for used in parsed.find_all(nodes.Filter):
+            if used.name == "safe":
+                raise TemplateSyntaxError(
+                    "the filter 'safe' is not available: answers are always escaped in HTML",
+                    used.lineno or 1, filename=_TEMPLATE_FILENAME)
+        return environment.from_string(_bounded_loops(parsed))
+    except (RecursionError, SyntaxError, MemoryError) as exc:
+        if isinstance(exc, TemplateSyntaxError):
+            raise
+        raise TemplateSyntaxError("the template is nested too deeply", 1,
+                                  filename=_TEMPLATE_FILENAME) from None
 
 
 def render_template(
@@ -183,8 +267,16 @@ def _render(
     context: Mapping[str, Any],
     autoescape: bool,
 ) -> str:
+    budget = _loop_budget.set([MAX_LOOP_ITEMS])
     try:
-        return _compile(source, autoescape).render(context)
+        output: list[str] = []
+        length = 0
+        for chunk in _compile(source, autoescape).generate(context):
+            length += len(chunk)
+            if length > MAX_OUTPUT:
+                raise SecurityError(f"the rendered text is longer than {MAX_OUTPUT} characters")
+            output.append(chunk)
+        return "".join(output)
     except TemplateSyntaxError as exc:
         raise TemplateFailed(name, part, language,
                              f"syntax error on line {exc.lineno}: {exc.message}") from None
@@ -194,6 +286,8 @@ def _render(
         line = _template_line(exc.__traceback__)
         where = f"line {line}: " if line else ""
         raise TemplateFailed(name, part, language, f"{where}{_describe(exc)}") from None
+    finally:
+        _loop_budget.reset(budget)
 
 
 def _describe(exc: Exception) -> str:

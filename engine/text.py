@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Text", "localize", "to_text"]
+__all__ = ["Text", "forbidden_character", "localize", "normalize_newlines", "to_text"]
 
 Text = Mapping[str, str]
 """Language code → text. A plain string in JSON becomes ``{"": text}`` (any language)."""
 
 
 def to_text(raw: Any) -> Text:
-    if raw is None:
-        return {}
+    """A text from its JSON; anything else than a string or an object is no text (``{}``: the
+    schema reports it, and a definition with schema errors never loads)."""
     if isinstance(raw, str):
         return {"": raw}
+    if not isinstance(raw, Mapping):
+        return {}
     return {str(k): str(v) for k, v in raw.items()}
 
 
@@ -27,3 +30,20 @@ def localize(text: Text | None, language: str, default_language: str) -> str:
         if key in text:
             return text[key]
     return next(iter(text.values()))
+
+
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+"""C0 control characters other than tab, line feed and carriage return, and lone surrogates
+(UTF-16 halves that are no Unicode scalar value: they cannot be encoded as UTF-8, so a stored
+one breaks every page, export and mail that shows it)."""
+
+
+def forbidden_character(text: str) -> int | None:
+    """The position of the first character that no text in formflow may hold, or ``None``."""
+    found = _FORBIDDEN.search(text)
+    return None if found is None else found.start()
+
+
+def normalize_newlines(text: str) -> str:
+    """Line breaks as ``\\n``: browsers send ``\\r\\n`` from a textarea."""
+    return text.replace("\r\n", "\n")

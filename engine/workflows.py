@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from engine.exceptions import DefinitionError
+from engine.jsondata import structure_problems
 from engine.machine import (
     CompiledWorkflow,
     TransitionOutcome,
@@ -50,24 +51,31 @@ def workflow_schema() -> Mapping[str, Any]:
     return load_schema("workflow")
 
 
-def check_workflow(data: Any) -> list[Problem]:
+def check_workflow(data: Any, *, stored: bool = False) -> list[Problem]:
     """Every schema error, semantic error and linter warning of a raw definition; never raises.
 
     Errors come first (schema, then semantic), warnings last. The semantic checks read the raw
     JSON defensively, so a file that already broke the schema still gets every other problem.
+    ``stored``: ``data`` is a version already in the database, so a template the engine has
+    refused only since (one using ``safe``, say) is a warning: the workflow loads, and that
+    template fails when a mail is rendered from it, naming the problem.
     """
+    problems = structure_problems(data)
+    if problems:
+        return problems
     problems = schema_problems("workflow", data)
-    semantic = _semantic_problems(data) if isinstance(data, dict) else []
+    semantic = _semantic_problems(data, stored) if isinstance(data, dict) else []
     return problems + errors_only(semantic) + [p for p in semantic if p.severity == "warning"]
 
 
-def load_workflow(data: Any) -> WorkflowDefinition:
+def load_workflow(data: Any, *, stored: bool = False) -> WorkflowDefinition:
     """The frozen definition; raises ``DefinitionError`` with every error (warnings don't stop).
 
     ``"*"`` in ``from`` is expanded to every non-final state here, so nothing downstream needs
     to know the shorthand. Guards stay raw JSON: compiling them needs the form's field types.
+    ``stored`` as for :func:`check_workflow`.
     """
-    errors = errors_only(check_workflow(data))
+    errors = errors_only(check_workflow(data, stored=stored))
     if errors:
         raise DefinitionError(errors)
     raw = copy.deepcopy(data)  # the frozen result must not share mutable parts with the caller
@@ -120,7 +128,7 @@ def _expand_from(raw: str | list[str], non_final: tuple[str, ...]) -> tuple[str,
 # --- semantic problems (DEFINITIONS §3), read defensively from raw JSON ---------------------
 
 
-def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
+def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
     problems: list[Problem] = []
     states = _unique_ids(data.get("states"), "/states", "state", problems)
     finals = {
@@ -169,8 +177,10 @@ def _semantic_problems(data: dict[str, Any]) -> list[Problem]:
                                     severity="warning"))
 
     problems += _notification_problems(data, states)
-    problems += _template_problems(data)
-    return problems
+    template_problems = _template_problems(data)
+    if stored:
+        template_problems = [Problem(p.pointer, p.message, "warning") for p in template_problems]
+    return problems + template_problems
 
 
 _ID = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -76,11 +76,49 @@ def test_number_conversion(raw: Any, typed: int | float) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [True, False, "abc", "1.000,5", "1,2,3", "12 kg", "nan", "inf", float("inf"),
-            float("nan"), ["1"], {"n": 1}]
+    "raw", [True, False, "abc", "1.000,5", "1,2,3", "12 kg", "nan", "inf", float("nan"),
+            ["1"], {"n": 1}]
 )
 def test_number_refuses_what_is_not_a_number(raw: Any) -> None:
     assert _code(_field("number"), raw) == "not_a_number"
+
+
+@pytest.mark.parametrize(
+    "raw", [10**15, -(10**15), 10**400, "9" * 16, "1" * 400, "1e400", "-1e400", 1e15,
+            float("inf"), float("-inf"), "1e15", "1000000000000000,5"]
+)
+def test_number_beyond_what_the_database_holds_is_too_large(raw: Any) -> None:
+    assert _code(_field("number"), raw) == "number_too_large"
+
+
+@pytest.mark.parametrize("raw", [10**15 - 1, -(10**15 - 1), "999999999999999", 999999999999999.5])
+def test_number_just_below_the_limit_is_kept(raw: Any) -> None:
+    value, error = convert(_field("number"), raw)
+    assert error is None
+    assert value == float(raw)
+
+
+@pytest.mark.parametrize("kind", ["text", "tel", "url", "email", "textarea"])
+@pytest.mark.parametrize(
+    "raw", ["x\ud800", "\udfff", "a\udc00b", "\x00", "a\x00b", "\x1b[31m", "\x08", "\x0b",
+            "\x0c", "x\x1f", "\x1c"]
+)
+def test_text_refuses_control_characters_and_lone_surrogates(kind: str, raw: str) -> None:
+    assert _code(_field(kind), raw) == "invalid_characters"
+
+
+@pytest.mark.parametrize(
+    ("raw", "typed"),
+    [("a\r\nb", "a\nb"), ("a\tb", "a\tb"), ("a\rb", "a\rb"), ("\r\n\r\nx\r\n", "x"),
+     ("😀 \U0010ffff", "😀 \U0010ffff"), ("\x7f\x85", "\x7f")],
+)
+def test_text_keeps_tab_and_line_breaks_with_crlf_as_lf(raw: str, typed: str) -> None:
+    assert convert(_field("textarea"), raw) == (typed, None)
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), 10**400, 1e300, 10**15])
+def test_text_refuses_numbers_it_cannot_write_as_given(raw: Any) -> None:
+    assert _code(_field("text"), raw) == "not_text"
 
 
 @pytest.mark.parametrize("raw", [None, "", "  "])
@@ -159,6 +197,32 @@ def test_text_limits() -> None:
     assert _codes(_field("text", pattern="[0-9]{5}"), "12345") == []
     assert _codes(_field("email"), "ada@example.org") == []
     assert _codes(_field("email"), "ada@example") == ["invalid_email"]
+    assert _codes(_field("tel"), "+49 (30) 123-456") == []
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@example.org", "x_y@z.de", "é@x.de", "a.b+c@sub.example.org",
+                "a@münchen.de", "l" * 64 + "@example.org", "a@" + "d" * 63 + "." + "e" * 60],
+    ids=lambda address: f"{address[:12]}…{len(address)}",
+)
+def test_email_addresses_accepted(address: str) -> None:
+    assert _codes(_field("email"), address) == []
+
+
+@pytest.mark.parametrize(
+    "address", ["ada@", "@example.org", "a..b@example.org", "a.@example.org", "a b@example.org",
+                "a@b@example.org", "a@localhost", "l" * 65 + "@example.org",
+                "a@" + "d." * 130 + "de", "a@" + "." * 16_000 + "@",
+                "a@" + "." * 256_000 + "@", "x" * 256_000],
+    ids=lambda address: f"{address[:12]}…{len(address)}",
+)
+def test_email_addresses_refused_by_length_first_then_syntax(address: str) -> None:
+    # The last three once took seconds to minutes (a quadratic regular expression); now the
+    # lengths refuse them at once and the syntax check is linear.
+    assert _codes(_field("email"), address) == ["invalid_email"]
+
+
+def test_text_limits_of_other_kinds() -> None:
     assert _codes(_field("url"), "https://example.org/a?b=c") == []
     for bad in ("example.org", "ftp://example.org", "https://exa mple.org", "https://"):
         assert _codes(_field("url"), bad) == ["invalid_url"], bad
@@ -209,6 +273,8 @@ PRODUCERS: dict[str, tuple[dict[str, Any], Any, list[str]]] = {
     "invalid_url": ({"type": "url"}, "example.org", []),
     "invalid_tel": ({"type": "tel"}, "call me", []),
     "not_a_number": ({"type": "number"}, "zwölf", []),
+    "number_too_large": ({"type": "number"}, "1e400", []),
+    "invalid_characters": ({"type": "textarea"}, "Zeile\x00", []),
     "min": ({"type": "number", "min": 18}, "17", ["18"]),
     "max": ({"type": "number", "max": 99.5}, 100, ["99.5"]),
     "step": ({"type": "number", "step": 0.25}, "1,1", ["0.25"]),

@@ -106,10 +106,14 @@ TEXTS: list[Any] = [
     "\u0085x\u3000", "\x1cy", "\ufeffa", "x@y.de", "a @b.de", "not-an-email", "http://x.de",
     "HTTPS://x.de/p?q#f", "https://[::1]/", "http://:80", "http://u@", "example.org",
     "+49 (0) 30 12", "12", "call me", "abc", "😀😀😀", "éé", 42, 2.5,
+    # refused or normalised alike: control characters, lone surrogates, CRLF, huge numbers
+    "a\x00b", "x\ud800", "\udc00", "a\r\nb\r\n", "a\tb", 1e15, 10**20, "a@b.test",
+    "l" * 65 + "@x.de",
 ]
 NUMBERS: list[Any] = [
     0, 1, -1, 17.5, 18, 250, 0.3, 1e21, "18", "17,5", "-0,25", "١٢", "１７,５", " 3 ", "0.1",
     "1e3", ".5", "5.", "1,234,5", "1.234,5", "abc", "", "  ", "0x10", "inf", "NaN", True,
+    "1e400", "-1e400", "9" * 400, 10**15, 10**15 - 1, -(10**16), 1e15, "999999999999999,5",
 ]
 DATES: list[Any] = [
     "2024-02-29", "2023-02-29", "2020-01-01", "1999-12-31", " 2024-01-01 ", "2024-1-1",
@@ -120,8 +124,11 @@ PATTERN_TEXTS = [
     "é@x.de", "١٢", "12", "+49 (30) 12", "+٤٩ ١٢", "a\u3000b", "a\u0085b", "a\ufeffb", "aa",
 ]
 CHECKBOX: list[Any] = [True, False, "on", "off", "YES", " y ", "n", "maybe", "", 1, 0, None]
-PATTERNS = ["[a-zß ]*", "a|b", "[0-9]{2}", r"\w+", r"\d+", r"\S+ \S+", r"(?i)str(a|ä)ss?e.*",
-            r"\bab\b.*", r"[\w.-]+@\w+\.de", r"(?P<x>a)(?P=x)?", r"a.b", r"\+?[\d ()/-]+"]
+PATTERNS = ["[a-zß ]*", "a|b", "[0-9]{2}", r"[\p{L}]+", r"[0-9]+", r"[^ ]+ [^ ]+",
+            r"str(a|ä)ss?e.*", r"ab.*", r"[A-Za-z0-9_.\-]+@[a-z]+\.de", r"(a)?a", r"a.b",
+            r"\+?[0-9 ()/-]+", r"(ab)*c?", r"[😀-😂]*x?",
+            # outside the subset RE2 and the browser share: the server refuses the form
+            r"\w+", r"\d+", r"(?i)str", r"\bab\b.*"]
 JUNK: list[Any] = [None, True, False, 3, 2.5, "x", "", [], ["a"], ["a", 1], {"k": 1}]
 
 
@@ -184,6 +191,19 @@ def _field(rng: random.Random, field_id: str) -> Json:
     return raw
 
 
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _definition_value(value: Any) -> Any:
+    """A rule value without characters no definition may hold: the server refuses those
+    definitions as a whole before reading any rule, and never serves them to a browser."""
+    if isinstance(value, str):
+        return _FORBIDDEN.sub("", value)
+    if isinstance(value, list):
+        return [_definition_value(item) for item in value]
+    return value
+
+
 def _condition(rng: random.Random, fields: list[Json], depth: int = 0) -> Json:
     roll = rng.random()
     if depth < 2 and roll < 0.25:
@@ -206,10 +226,10 @@ def _condition(rng: random.Random, fields: list[Json], depth: int = 0) -> Json:
     elif op in ("one_of", "none_of"):
         if roll < 0.9:
             scalar = "select" if target["type"] == "checkboxes" else target["type"]
-            condition["value"] = [_value_for(rng, scalar, options)
+            condition["value"] = [_definition_value(_value_for(rng, scalar, options))
                                   for _ in range(rng.randint(0, 3))]
         else:
-            condition["value"] = _value_for(rng, target["type"], options)
+            condition["value"] = _definition_value(_value_for(rng, target["type"], options))
     elif roll < 0.1:
         pass  # value omitted
     else:
@@ -218,7 +238,7 @@ def _condition(rng: random.Random, fields: list[Json], depth: int = 0) -> Json:
             value = rng.choice([*options, "z", ""])
         if op in ORDERING and isinstance(value, str) and value.isspace():
             value = ""  # known server bug: a blank ordering value crashes evaluation (reported)
-        condition["value"] = value
+        condition["value"] = _definition_value(value)
     return condition
 
 
@@ -287,9 +307,19 @@ def _near(pointer: str, others: list[str]) -> bool:
                for o in others)
 
 
+def _stricter_email_check_only(browser: Json, server: Json) -> bool:
+    """The server refuses e-mail addresses the browser's quick pre-check lets through (e.g.
+    ``a@b.test``, a reserved domain; docs/definitions.md §3): the only difference."""
+    theirs, ours = server["errors"], browser["errors"]
+    if not set(ours) <= set(theirs) or ours == theirs:
+        return False
+    return all(ours.get(field, []) in (codes, [c for c in codes if c != "invalid_email"])
+               for field, codes in theirs.items())
+
+
 def test_browser_and_server_engines_agree_on_a_random_corpus() -> None:
     node = _node()
-    corpus = _corpus(seed=20240229, count=600)
+    corpus = _corpus(seed=20240229, count=660)
     completed = subprocess.run(
         [node, str(BATCH)],
         input=json.dumps(corpus),
@@ -303,7 +333,7 @@ def test_browser_and_server_engines_agree_on_a_random_corpus() -> None:
     browser = json.loads(completed.stdout)
     assert len(browser) == len(corpus)
 
-    refused = evaluated = 0
+    refused = evaluated = lenient = 0
     disagreements: list[str] = []
     for index, (item, js) in enumerate(zip(corpus, browser, strict=True)):
         py = _python_side(item)
@@ -327,6 +357,9 @@ def test_browser_and_server_engines_agree_on_a_random_corpus() -> None:
         for answers, ours, theirs in zip(item["answers"], js["results"], py["results"],
                                          strict=True):
             evaluated += 1
+            if _stricter_email_check_only(ours, theirs):
+                lenient += 1
+                continue
             for key in ("visible_fields", "visible_steps", "required", "invalid", "answers",
                         "errors"):
                 if ours[key] != theirs[key]:
@@ -338,3 +371,4 @@ def test_browser_and_server_engines_agree_on_a_random_corpus() -> None:
     # The corpus must exercise both halves, or the test proves nothing.
     assert refused >= 100, refused
     assert evaluated >= 1000, evaluated
+    assert 0 < lenient < evaluated // 20, lenient

@@ -127,13 +127,21 @@ def read_json_file(path: str) -> Any:
     except OSError as exc:
         raise UnreadableFile(f"cannot be read: {exc.strerror or exc}") from None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(
             f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     except UnicodeDecodeError:
         raise UnreadableFile("not valid JSON: the file is not UTF-8 text") from None
+    except RecursionError:
+        raise UnreadableFile("not a definition: nested far too deeply") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
+        raise UnreadableFile(f"not valid JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _expand(paths: Iterable[str]) -> Iterator[str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from engine.definitions import check_form, load_form
 from engine.exceptions import DefinitionError, NotFound
+from engine.jsondata import parse_json
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.problems import Problem, errors_only
 from engine.services.loading import (
@@ -113,6 +114,9 @@ def publish_definition(
     _check_kind(kind)
     with db.transaction() as store:
         record = _version(store, kind, definition_id, version)
+        # Stored versions load leniently (``form_of``); publishing checks as strictly as an
+        # import, so a version stored before a check was tightened is not published again.
+        _validate(json.loads(record.content), kind)
         if kind == "form":
             _check_form_binding(db, store, record)
         else:
@@ -286,9 +290,11 @@ def _json_files(folder: Path | str | None) -> Iterable[Path]:
 
 def _import_file(db: Database, path: Path, kind: DefinitionKind) -> FileImported:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = parse_json(path.read_bytes())
+    except OSError as exc:
         return FileImported(path, kind, problems=(Problem("", f"cannot read JSON: {exc}"),))
+    except DefinitionError as exc:
+        return FileImported(path, kind, problems=exc.problems)
     try:
         result = import_definition(db, data, kind)
     except DefinitionError as exc:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from engine.definitions import check_form, load_form
 from engine.diff import Change, diff_definitions
 from engine.exceptions import AlreadyExists, DefinitionError, FormflowError, InvalidInput, NotFound
+from engine.jsondata import parse_json
 from engine.problems import Problem, errors_only
 from engine.services.definitions import (
     export_definition,
@@ -472,11 +473,7 @@ def import_upload(
     is never stored half-way: imported but not publishable.
     """
     kind = _check_kind(kind)
-    try:
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DefinitionError([Problem("", f"not a JSON file: {exc}")]) from None
+    data = parse_json(raw)
     problems = check_form(data) if kind == "form" else check_workflow(data)
     if publish and not errors_only(problems):
         problems += _binding_problems(db, kind, data)

@@ -69,7 +69,12 @@ def _memo(db: Database, key: tuple[str, ...], build: Callable[[], T]) -> T:
 
 
 def form_of(db: Database, record: DefinitionVersionRecord) -> FormDefinition:
-    return _memo(db, ("form", record.content_hash), lambda: load_form(json.loads(record.content)))
+    """The stored version loaded as stored (``load_form(stored=True)``): what the engine has
+    refused at import only since the version was stored is ignored, not fatal."""
+    return _memo(
+        db, ("form", record.content_hash),
+        lambda: load_form(json.loads(record.content), stored=True),
+    )
 
 
 def compiled_form(db: Database, record: DefinitionVersionRecord) -> CompiledForm:
@@ -80,7 +85,8 @@ def compiled_form(db: Database, record: DefinitionVersionRecord) -> CompiledForm
 
 def workflow_of(db: Database, record: DefinitionVersionRecord) -> WorkflowDefinition:
     return _memo(
-        db, ("workflow", record.content_hash), lambda: load_workflow(json.loads(record.content))
+        db, ("workflow", record.content_hash),
+        lambda: load_workflow(json.loads(record.content), stored=True),
     )
 
 

@@ -55,7 +55,17 @@
   const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
   const DIGIT_RE = /\p{Nd}/gu;
   const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+  // A quick pre-check of e-mail addresses; the server's check (email-validator) is stricter
+  // and decides (docs/definitions.md §3 lists where the two differ).
   const EMAIL_RE = new RegExp('^[^@' + SPACE + ']+@[^@' + SPACE + ']+\\.[^@' + SPACE + ']+$');
+  const MAX_EMAIL_LENGTH = 254;
+  const MAX_EMAIL_LOCAL_LENGTH = 64;
+  // Text no answer may hold (engine/text.py): C0 control characters other than tab, line feed
+  // and carriage return, and lone surrogates (no Unicode scalar value).
+  const FORBIDDEN_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+  // Numbers are answered below this in absolute value (engine/answers.py NUMBER_LIMIT).
+  const NUMBER_LIMIT = 1e15;
+  const TOO_LARGE = Object.freeze({ tooLarge: true });
   const URL_RE = /^https?:\/\/([^/?#]*)/i;
   const TEL_RE = /^\+?[0-9 ()/.-]{3,}$/;
   const STEP_TOLERANCE = 1e-9;
@@ -115,9 +125,13 @@
 
   function convertText(raw) {
     if (raw === undefined || raw === null) return { value: null, error: null };
-    if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
+    if (typeof raw === 'number') {
+      if (!(Math.abs(raw) < NUMBER_LIMIT)) return { value: null, error: 'not_text' };
+      raw = String(raw);
+    }
     if (typeof raw !== 'string') return { value: null, error: 'not_text' };
-    const text = strip(raw);
+    if (FORBIDDEN_RE.test(raw)) return { value: null, error: 'invalid_characters' };
+    const text = strip(raw.replace(/\r\n/g, '\n'));
     return { value: text === '' ? null : text, error: null };
   }
 
@@ -132,8 +146,9 @@
     });
   }
 
+  /** A number, `null` (empty), `undefined` (not a number) or TOO_LARGE. */
   function parseNumber(raw) {
-    if (typeof raw === 'number') return Number.isFinite(raw) ? raw + 0 : undefined;
+    if (typeof raw === 'number') return bounded(raw);
     if (typeof raw !== 'string') return undefined;
     let text = asciiDigits(strip(raw));
     if (text === '') return null;
@@ -142,14 +157,20 @@
       text = text.replace(',', '.');
     }
     if (!NUMBER_RE.test(text)) return undefined;
-    const number = Number(text);
-    return Number.isFinite(number) ? number + 0 : undefined; // + 0 turns -0 into 0
+    return bounded(Number(text));
+  }
+
+  function bounded(number) {
+    if (Number.isNaN(number)) return undefined;
+    if (!(Math.abs(number) < NUMBER_LIMIT)) return TOO_LARGE; // also ±Infinity ("1e400")
+    return number + 0; // + 0 turns -0 into 0
   }
 
   function convertNumber(raw) {
     if (raw === undefined || raw === null) return { value: null, error: null };
     const number = parseNumber(raw);
     if (number === undefined) return { value: null, error: 'not_a_number' };
+    if (number === TOO_LARGE) return { value: null, error: 'number_too_large' };
     return { value: number, error: null };
   }
 
@@ -176,7 +197,7 @@
   function convertChoice(field, raw) {
     if (raw === undefined || raw === null) return { value: null, error: null };
     // Option values match exactly (no trimming); a whole number may stand for its digits.
-    const text = Number.isInteger(raw) ? String(raw) : raw;
+    const text = Number.isInteger(raw) && Math.abs(raw) < NUMBER_LIMIT ? String(raw) : raw;
     if (typeof text !== 'string') return { value: null, error: 'not_an_option' };
     if (strip(text) === '') return { value: null, error: null };
     if (field.optionIndex.has(text)) return { value: text, error: null };
@@ -236,7 +257,7 @@
       if (field.minLength !== null && length < field.minLength) errors.push('min_length');
       if (field.maxLength !== null && length > field.maxLength) errors.push('max_length');
       if (field.pattern && !field.pattern.test(value)) errors.push('pattern');
-      if (field.type === 'email' && !EMAIL_RE.test(value)) errors.push('invalid_email');
+      if (field.type === 'email' && !isEmail(value)) errors.push('invalid_email');
       if (field.type === 'url' && !isUrl(value)) errors.push('invalid_url');
       if (field.type === 'tel' && !isTel(value)) errors.push('invalid_tel');
     } else if (field.type === 'number') {
@@ -267,6 +288,16 @@
     }
     const colon = hostPort.indexOf(':');
     return (colon < 0 ? hostPort : hostPort.slice(0, colon)) !== '';
+  }
+
+  /** The lengths the server checks first, then a quick look at the shape. */
+  function isEmail(text) {
+    const at = text.lastIndexOf('@');
+    if (at < 0 || codePoints(text) > MAX_EMAIL_LENGTH ||
+        codePoints(text.slice(0, at)) > MAX_EMAIL_LOCAL_LENGTH) {
+      return false;
+    }
+    return EMAIL_RE.test(text);
   }
 
   function isTel(text) {
@@ -312,6 +343,9 @@
     if (number === undefined || number === null) {
       throw new FormflowDefinitionError(pointer, 'must be a number');
     }
+    if (number === TOO_LARGE) {
+      throw new FormflowDefinitionError(pointer, 'must be less than 1e+15 in absolute value');
+    }
     return number;
   }
 
@@ -331,116 +365,189 @@
     return raw;
   }
 
-  // The server matches `pattern` with Python's re.fullmatch. JavaScript's dialect differs where
-  // it matters for German text: Python's \w, \d, \s and \b are Unicode-aware ("Straße" is one
-  // word), its "." and "$" treat only "\n" as a line end, and it spells named groups (?P<x>).
-  // translatePattern rewrites those into the equivalent `u`-mode JavaScript; what it cannot
-  // express (scoped flags, \W or \S inside a class, …) yields null: the browser then skips the
-  // check and leaves it to the server, rather than refusing a form the server accepts.
-  const WORD = '\\p{L}\\p{N}_';
-  const IS_WORD = '[' + WORD + ']';
-  const END = '(?![^])'; // the very end of the input, whatever the flags
-  const START = '(?<![^])';
-  const ESCAPES = {
-    w: ['[' + WORD + ']', WORD],
-    W: ['[^' + WORD + ']', null],
-    d: ['\\p{Nd}', '\\p{Nd}'],
-    D: ['\\P{Nd}', '\\P{Nd}'],
-    s: ['[' + SPACE + ']', SPACE],
-    S: ['[^' + SPACE + ']', null],
-    b: ['(?:(?<=' + IS_WORD + ')(?!' + IS_WORD + ')|(?<!' + IS_WORD + ')(?=' + IS_WORD + '))', '\\b'],
-    B: ['(?:(?<=' + IS_WORD + ')(?=' + IS_WORD + ')|(?<!' + IS_WORD + ')(?!' + IS_WORD + '))', null],
-    A: [START, null],
-    Z: [END, null],
-  };
+  // The server matches `pattern` with RE2 and allows only a subset of regular expressions that
+  // RE2 and JavaScript read the same way (engine/patterns.py, docs/definitions.md §3): literal
+  // characters, . ^ $ |, groups (…) and (?:…), quantifiers, classes […] with ranges, \n \t \r,
+  // escaped special characters and \p{…} general categories. translatePattern scans for the
+  // same subset; a pattern outside it (only in versions stored before the subset was enforced,
+  // which the server loads with the pattern ignored) yields null, and the browser skips it too.
+  // Inside the subset only "." needs translating: RE2's matches everything but "\n".
+  // JavaScript backtracks, so a repeated group that itself repeats ("(a+)+"; an optional one,
+  // "(a+)?", is harmless) can take exponential time in the applicant's own tab: the browser
+  // leaves such patterns to the server, which matches every pattern in linear time.
+  const MAX_PATTERN_LENGTH = 1000;
+  const MAX_REPEAT = 1000;
+  const PATTERN_SPECIAL = new Set('\\^$.|?*+()[]{}/');
+  const CLASS_SPECIAL = new Set([...PATTERN_SPECIAL, '-']);
+  const CATEGORIES = new Set(['L', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'M', 'N', 'Nd', 'P', 'S', 'Z',
+    'Zs']);
+  const REPEAT_RE = /^\{([0-9]+)(,([0-9]*))?\}/;
 
+  /** `pattern` as a whole-answer `u`-mode RegExp, or null when it is outside the subset. */
   function translatePattern(pattern) {
+    const chars = [...pattern]; // code points, as the server counts them
+    if (chars.length > MAX_PATTERN_LENGTH) return null;
     let i = 0;
-    let ignoreCase = false;
-    let dotAll = false;
-    let multiline = false;
-    const lead = /^\(\?([aiLmsux]+)\)/.exec(pattern);
-    if (lead) {
-      for (const flag of lead[1]) {
-        if (flag === 'i') ignoreCase = true;
-        else if (flag === 's') dotAll = true;
-        else if (flag === 'm') multiline = true;
-        else if (flag !== 'u') return null;
-      }
-      i = lead[0].length;
-    }
     let out = '';
-    let inClass = false;
-    while (i < pattern.length) {
-      const c = pattern[i];
-      if (c === '\\') {
-        const n = pattern[i + 1];
-        if (n === undefined) return null;
-        if (hasOwn(ESCAPES, n)) {
-          const replacement = ESCAPES[n][inClass ? 1 : 0];
-          if (replacement === null) return null;
-          out += replacement;
-          i += 2;
-        } else if (n === 'U') {
-          const hex = /^[0-9a-fA-F]{8}/.exec(pattern.slice(i + 2));
-          if (!hex) return null;
-          out += '\\u{' + hex[0] + '}';
-          i += 10;
-        } else if (/[0-9A-Za-z]/.test(n)) {
-          out += '\\' + n; // \n \t \x41 \u00e4 \1 …: the same in both dialects
-          i += 2;
-        } else {
-          const code = pattern.codePointAt(i + 1);
-          out += '\\u{' + code.toString(16) + '}'; // an escaped literal, valid in `u` mode
-          i += 1 + String.fromCodePoint(code).length;
+    let depth = 0;
+    let canRepeat = false;
+    const groupRepeats = [false]; // per open group: whether something inside it repeats
+    let closedGroupRepeats = null; // the group just closed repeats inside (null: no group)
+
+    /** One escape at chars[i]; its text, or null. Sets `single` when it is one character. */
+    let single = false;
+    const escape = (inClass) => {
+      const n = chars[i + 1];
+      if (n === undefined) return null;
+      i += 2;
+      single = true;
+      if (n === 'n' || n === 't' || n === 'r' || (inClass ? CLASS_SPECIAL : PATTERN_SPECIAL).has(n)) {
+        return '\\' + n;
+      }
+      if (n === 'p' || n === 'P') {
+        const rest = chars.slice(i).join('');
+        const m = /^\{([A-Za-z]+)\}/.exec(rest);
+        if (!m || !CATEGORIES.has(m[1])) return null;
+        i += m[0].length;
+        single = false;
+        return '\\' + n + m[0];
+      }
+      return null;
+    };
+    const escapedChar = (n) => ({ n: '\n', t: '\t', r: '\r' })[n] || n;
+
+    const charClass = () => {
+      let text = '[';
+      i += 1;
+      if (chars[i] === '^') { text += '^'; i += 1; }
+      const first = i;
+      let previousSingle = false;
+      let last = null; // the character the previous single item stands for
+      for (;;) {
+        const c = chars[i];
+        if (c === undefined || c === '[') return null;
+        if (c === ']') {
+          if (i === first) return null;
+          i += 1;
+          return text + ']';
         }
-        continue;
+        if (c === '-') {
+          if (i === first || chars[i + 1] === ']') {
+            text += '-';
+            last = '-';
+            previousSingle = true;
+            i += 1;
+            continue;
+          }
+          if (!previousSingle) return null;
+          i += 1;
+          const h = chars[i];
+          let high;
+          if (h === '\\') {
+            const escaped = escape(true);
+            if (escaped === null || !single) return null;
+            high = escapedChar(chars[i - 1]);
+            text += '-' + escaped;
+          } else {
+            if (h === undefined || h === '[' || h === ']') return null;
+            high = h;
+            text += '-' + h;
+            i += 1;
+          }
+          if (high.codePointAt(0) < last.codePointAt(0)) return null;
+          previousSingle = false;
+          continue;
+        }
+        if (c === '\\') {
+          const escaped = escape(true);
+          if (escaped === null) return null;
+          last = escapedChar(chars[i - 1]);
+          previousSingle = single;
+          text += escaped;
+        } else {
+          text += c;
+          last = c;
+          previousSingle = true;
+          i += 1;
+        }
       }
-      if (inClass) {
-        if (c === ']') inClass = false;
-        out += c;
-        i += 1;
-        continue;
-      }
-      if (c === '[') {
-        inClass = true;
-        out += c;
-        i += 1;
-        if (pattern[i] === '^') { out += '^'; i += 1; }
-        if (pattern[i] === ']') { out += '\\]'; i += 1; } // "[]…]": a literal "]" in Python
-      } else if (c === '.') {
-        out += dotAll ? '[^]' : '[^\\n]';
-        i += 1;
-      } else if (c === '$') {
-        out += multiline ? '(?=\\n|' + END + ')' : '(?=\\n?' + END + ')';
-        i += 1;
-      } else if (c === '^') {
-        out += multiline ? '(?:' + START + '|(?<=\\n))' : START;
-        i += 1;
-      } else if (pattern.startsWith('(?P<', i)) {
-        out += '(?<';
-        i += 4;
-      } else if (pattern.startsWith('(?P=', i)) {
-        const close = pattern.indexOf(')', i);
-        if (close < 0) return null;
-        out += '\\k<' + pattern.slice(i + 4, close) + '>';
-        i = close + 1;
-      } else if (pattern.startsWith('(?#', i)) {
-        const close = pattern.indexOf(')', i);
-        if (close < 0) return null;
-        i = close + 1;
-      } else if (pattern.startsWith('(?', i) && !/^\(\?(?::|=|!|<=|<!|<[A-Za-z_])/.test(pattern.slice(i))) {
-        return null; // scoped flags (?i:…), atomic groups (?>…), conditionals (?(1)…)
+    };
+
+    const quantifier = () => {
+      let text = chars[i];
+      if (text === '{') {
+        const m = REPEAT_RE.exec(chars.slice(i, i + 24).join(''));
+        if (!m) return null;
+        const low = Number(m[1]);
+        const high = m[3] === undefined || m[3] === '' ? null : Number(m[3]);
+        if (m[2] !== undefined && m[3] === undefined) return null;
+        if (low > MAX_REPEAT || (high !== null && (high > MAX_REPEAT || high < low))) return null;
+        text = m[0];
+        i += m[0].length;
       } else {
-        out += c;
         i += 1;
       }
+      if (chars[i] === '?') { text += '?'; i += 1; }
+      if (chars[i] === '*' || chars[i] === '+' || chars[i] === '?' || chars[i] === '{') return null;
+      return text;
+    };
+
+    while (i < chars.length) {
+      const c = chars[i];
+      const afterGroup = closedGroupRepeats;
+      closedGroupRepeats = null;
+      let piece;
+      if (c === '\\') {
+        piece = escape(false);
+        canRepeat = true;
+      } else if (c === '[') {
+        piece = charClass();
+        canRepeat = true;
+      } else if (c === '(') {
+        if (chars[i + 1] === '?') {
+          if (chars[i + 2] !== ':') return null;
+          piece = '(?:';
+          i += 3;
+        } else {
+          piece = '(';
+          i += 1;
+        }
+        depth += 1;
+        groupRepeats.push(false);
+        canRepeat = false;
+      } else if (c === ')') {
+        if (depth === 0) return null;
+        depth -= 1;
+        closedGroupRepeats = groupRepeats.pop();
+        if (closedGroupRepeats) groupRepeats[groupRepeats.length - 1] = true;
+        piece = ')';
+        i += 1;
+        canRepeat = true;
+      } else if (c === '*' || c === '+' || c === '?' || c === '{') {
+        if (!canRepeat) return null;
+        if (afterGroup === true && c !== '?') return null; // a repeat of a repeat
+        groupRepeats[groupRepeats.length - 1] = true;
+        piece = quantifier();
+        canRepeat = false;
+      } else if (c === ']' || c === '}') {
+        return null;
+      } else if (c === '^' || c === '$' || c === '|') {
+        piece = c;
+        i += 1;
+        canRepeat = false;
+      } else {
+        piece = c === '.' ? '[^\\n]' : c;
+        i += 1;
+        canRepeat = true;
+      }
+      if (piece === null) return null;
+      out += piece;
     }
-    if (inClass) return null;
+    if (depth !== 0) return null;
     try {
-      return new RegExp('^(?:' + out + ')$', ignoreCase ? 'iu' : 'u');
+      return new RegExp('^(?:' + out + ')$', 'u');
     } catch (error) {
-      return null; // valid for the server's dialect, not expressible here: the server checks it
+      return null;
     }
   }
 
@@ -538,7 +645,10 @@
     return field.type === 'checkboxes' ? Object.assign({}, field, { type: 'select' }) : field;
   }
 
-  function compileCondition(raw, pointer, fields, reads) {
+  // How deeply all/any/not may nest (engine/conditions.py MAX_CONDITION_DEPTH).
+  const MAX_CONDITION_DEPTH = 32;
+
+  function compileCondition(raw, pointer, fields, reads, depth = 0) {
     if (!isObject(raw)) throw new FormflowDefinitionError(pointer, 'a condition must be an object');
     const groups = ['all', 'any', 'not'].filter((key) => hasOwn(raw, key));
     if (groups.length > 0 && !hasOwn(raw, 'field')) {
@@ -546,8 +656,15 @@
       if (groups.length > 1 || Object.keys(raw).length > 1) {
         throw new FormflowDefinitionError(pointer, 'a condition has exactly one of all, any, not');
       }
+      if (depth >= MAX_CONDITION_DEPTH) {
+        throw new FormflowDefinitionError(pointer, 'conditions may nest at most ' +
+          MAX_CONDITION_DEPTH + ' levels deep');
+      }
       if (kind === 'not') {
-        return { kind: 'not', item: compileCondition(raw.not, pointer + '/not', fields, reads) };
+        return {
+          kind: 'not',
+          item: compileCondition(raw.not, pointer + '/not', fields, reads, depth + 1),
+        };
       }
       const items = raw[kind];
       if (!Array.isArray(items)) {
@@ -556,7 +673,7 @@
       return {
         kind,
         items: items.map((item, i) =>
-          compileCondition(item, pointer + '/' + kind + '/' + i, fields, reads)),
+          compileCondition(item, pointer + '/' + kind + '/' + i, fields, reads, depth + 1)),
       };
     }
     if (typeof raw.field !== 'string') {
