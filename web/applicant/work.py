@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_babel import gettext as _
 
 from engine.evaluation import CompiledForm
@@ -25,7 +25,6 @@ from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
 from web.applicant.forms import StepLayout
-from web.context import this_app, this_request
 from web.db import get_db
 from web.i18n import current_language
 
@@ -73,7 +72,7 @@ class LoadedForm:
     def step_layout(self, step: Step, language: str) -> StepLayout:
         """The step's fields prepared for rendering in ``language``, once per published
         version, step and language (and app)."""
-        cache: dict[tuple[str, str, str], StepLayout] = this_app().extensions.setdefault(
+        cache: dict[tuple[str, str, str], StepLayout] = current_app.extensions.setdefault(
             _STEP_LAYOUTS_KEY, {}
         )
         key = (self.record.content_hash, step.id, language)
@@ -93,7 +92,7 @@ def definition_script(record: DefinitionVersionRecord) -> bytes:
     Built once per version and app. JSON with only ASCII characters is a valid JavaScript
     expression, and an external file has no ``</script>`` to escape.
     """
-    cache: dict[str, bytes] = this_app().extensions.setdefault(_DEFINITION_SCRIPT_KEY, {})
+    cache: dict[str, bytes] = current_app.extensions.setdefault(_DEFINITION_SCRIPT_KEY, {})
     found = cache.get(record.content_hash)
     if found is None:
         data = json.dumps(json.loads(record.content), ensure_ascii=True, separators=(",", ":"))
@@ -120,7 +119,7 @@ class Work:
 
 def load_form(form_id: str) -> LoadedForm:
     db = get_db()
-    max_age = PUBLISHED_MAX_AGE if this_request().method == "GET" else 0.0
+    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
     try:
         record, form = published_form(db, form_id, max_age=max_age)
     except NotFound:
