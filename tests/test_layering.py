@@ -97,3 +97,95 @@ def test_the_probe_would_notice_a_forbidden_import() -> None:
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
     )
     assert "flask" in json.loads(done.stdout)
+
+
+FRAMEWORKS = ("flask", "flask_login", "flask_wtf", "flask_limiter")
+"""Packages whose internals web/ must not read: their documented APIs only."""
+
+FRAMEWORK_OBJECTS = frozenset(
+    {"request", "current_app", "g", "session", "app", "login_manager", "limiter", "csrf"}
+)
+"""Names that hold a framework object wherever they appear in web/ (the proxies, the app, the
+extension instances)."""
+
+FRAMEWORK_INTERNALS = frozenset(
+    {"_get_current_object", "before_request_funcs", "after_request_funcs",
+     "teardown_request_funcs"}
+)
+"""Attributes that reach into Flask's proxies or hook lists, whatever object they are read on."""
+
+
+def _private_framework_reads(source: str) -> list[str]:
+    """``x._name`` where ``x`` is imported from a framework package or is a framework object,
+    and any read of :data:`FRAMEWORK_INTERNALS`; as ``"line: expression"``."""
+    tree = ast.parse(source)
+    framework_names = set(FRAMEWORK_OBJECTS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            framework_names.update(
+                (alias.asname or alias.name).split(".")[0]
+                for alias in node.names if alias.name.split(".")[0] in FRAMEWORKS
+            )
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in FRAMEWORKS:
+                framework_names.update(alias.asname or alias.name for alias in node.names)
+    found: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        name = node.attr
+        private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+        on_framework = isinstance(node.value, ast.Name) and node.value.id in framework_names
+        if (private and on_framework) or name in FRAMEWORK_INTERNALS:
+            found.append((node.lineno, node.col_offset, ast.unparse(node)))
+    for node in ast.walk(tree):  # getattr(limiter, "_Limiter__x"): the same, spelled as text
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in {"getattr", "hasattr", "setattr"} and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+            and isinstance(node.args[0], ast.Name) and node.args[0].id in framework_names
+            and node.args[1].value.startswith("_")
+            and not node.args[1].value.endswith("__")
+        ):
+            found.append((node.lineno, node.col_offset, ast.unparse(node)))
+    return [f"{line}: {text}" for line, _column, text in sorted(found)]
+
+
+def test_web_reads_no_private_attribute_of_flask_or_its_extensions() -> None:
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): found
+        for path in sorted((PROJECT_ROOT / "web").rglob("*.py"))
+        if (found := _private_framework_reads(path.read_text("utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_private_attribute_check_would_notice_one() -> None:
+    """Guards the guard: each way of reaching in that web/ once used is reported."""
+    source = """
+from flask import current_app, request
+from flask.globals import request_ctx
+from flask_limiter import Limiter
+import flask_login
+
+def hooks(app, login_manager, limiter):
+    request_ctx._get_current_object()
+    current_app._get_current_object()
+    app.before_request_funcs.get(None, [])
+    login_manager._update_remember_cookie
+    getattr(Limiter, "_Limiter__inject_headers", None)
+    flask_login._get_user()
+    limiter._check_request_limit
+    request.__class__
+    other._private
+"""
+    found = _private_framework_reads(source)
+    assert [line.split(": ", 1)[1] for line in found] == [
+        "request_ctx._get_current_object",
+        "current_app._get_current_object",
+        "app.before_request_funcs",
+        "login_manager._update_remember_cookie",
+        "getattr(Limiter, '_Limiter__inject_headers', None)",
+        "flask_login._get_user",
+        "limiter._check_request_limit",
+    ]

@@ -59,17 +59,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         limits,
         notify,
         security,
-        urls,
     )
 
     db.init_app(app)
     cli.init_app(app)
     notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
+    # Before the limiter: Flask runs after-request hooks in reverse order of registration, so
+    # a response gets its rate-limit headers first, then the security headers.
+    security.init_app(app)
     limits.init_app(app)
     api.init_app(app)
-    security.init_app(app)
     i18n.init_app(app)
-    urls.init_app(app)  # the templates' url_for, each URL built once
     errors.init_app(app)
     applicant.init_app(app)  # the start page "/" and the applicant's pages
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required

@@ -41,7 +41,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -55,7 +54,6 @@ from engine.exceptions import InvalidInput, NotFound
 from engine.services import authenticate_user, get_user
 from engine.storage import UserRecord
 from web import limits
-from web.context import this_app
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db as database
@@ -330,39 +328,11 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_LOGIN", DEFAULT_LOGIN_LIMIT)
     config.setdefault("RATELIMIT_LOGIN_IP", DEFAULT_LOGIN_IP_LIMIT)
     limits.init_app(app)  # idempotent: the login throttle needs the shared limiter bound
-    # Templates get the lazy proxy instead of Flask-Login's processor, which loads the user
-    # for every page: on an applicant's page that meant the "strong" session protection
-    # rewriting the session cookie (and expiring a remember cookie) on every request.
+    # Templates get the lazy proxy instead of Flask-Login's processor (a documented option of
+    # ``init_app``), which loads the user for every page: on an applicant's page that meant
+    # the "strong" session protection rewriting the session cookie on every request.
     login_manager.init_app(app, add_context_processor=False)
-    _skip_idle_remember_hook(app)
     app.context_processor(_current_user_context)
     app.register_blueprint(bp)
     app.jinja_env.globals.setdefault("logout_form", logout_form)
 
-
-def _skip_idle_remember_hook(app: Flask) -> None:
-    """Run Flask-Login's remember-cookie hook only when it has something to do.
-
-    After every request it looks for a ``_remember`` mark in the session (set by
-    ``login_user(remember=True)``, and by ``logout_user`` when a remember cookie came
-    along) and, with ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST``, sets one; otherwise
-    all it does is look at the session, which makes Flask answer ``Vary: Cookie``. The
-    replacement looks at the session the same way (so the header stays) and calls the hook
-    only when there is a mark or the refresh setting is on — never on an API call.
-    """
-    after = app.after_request_funcs.get(None, [])
-    for i, hook in enumerate(after):
-        if hook == login_manager._update_remember_cookie:  # noqa: SLF001
-            after[i] = _remember_cookie_when_marked(hook)
-
-
-def _remember_cookie_when_marked(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    @wraps(hook)
-    def run(response: Any) -> Any:
-        # ``session`` of the context marks the session accessed, as the hook's first look does
-        found = request_ctx._get_current_object().session  # type: ignore[attr-defined]
-        if "_remember" in found or this_app().config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
-            return hook(response)
-        return response
-
-    return run

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 
 from engine.exceptions import StorageUnavailable
 from engine.storage import Database
-from web.context import this_app
 
 __all__ = ["EXTENSION_KEY", "get_db", "init_app"]
 
@@ -33,7 +32,7 @@ def init_app(app: Flask) -> None:
 
 def get_db(app: Flask | None = None) -> Database:
     """The Database of ``app`` (default: the current app)."""
-    return _database(app if app is not None else this_app())
+    return _database(app if app is not None else current_app)
 
 
 def _database(app: Flask) -> Database:

@@ -6,7 +6,8 @@ title, one or two plain sentences saying what happened and what to do, and a way
 start page. The traceback goes to the log, for operators, and nowhere else.
 
 The JSON API answers its own errors (``web/api/errors.py``); a request under ``/api`` that
-still reaches these handlers gets a JSON body in the API's shape rather than a page.
+still reaches these handlers (an unknown path, 404, or a method the path does not take, 405:
+routing failures belong to no blueprint) gets the API's JSON rather than a page.
 
 :func:`error_page` is public so that blueprints can answer their own exceptions (e.g. the
 applicant pages turn ``StorageUnavailable`` into a 503 page) with the same look.
@@ -17,11 +18,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from web.api.errors import http_error, is_api_path, status_error
 
 __all__ = ["RETRY_AFTER_SECONDS", "error_page", "init_app"]
 
@@ -29,15 +32,6 @@ RETRY_AFTER_SECONDS = 30
 """What a 503 page tells browsers and proxies (``Retry-After``)."""
 
 log = logging.getLogger(__name__)
-
-_API_ERRORS: dict[int, tuple[str, str]] = {
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept this method."),
-    413: ("too_large", "The request body is too large."),
-    429: ("rate_limited", "Too many requests; please wait and try again."),
-    503: ("unavailable", "The service is unavailable right now; please try again later."),
-}
-
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
@@ -107,8 +101,8 @@ def _texts(status: int, error: Exception | None) -> tuple[str, str]:
 
 def error_page(status: int, error: Exception | None = None) -> Response:
     """The HTML error page for ``status`` (JSON for an API path)."""
-    if _is_api_path():
-        return _json_error(status)
+    if is_api_path(request.path):
+        return status_error(status)
     title, message = _texts(status, error)
     try:
         body = render_template("errors/error.html", status=status, title=title, message=message)
@@ -129,6 +123,8 @@ def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if status < 400:  # redirects raised as exceptions are not errors
         return error
+    if is_api_path(request.path):
+        return http_error(error)
     response = error_page(status, error)
     valid_methods = getattr(error, "valid_methods", None)
     if status == 405 and valid_methods:
@@ -153,17 +149,3 @@ def _unexpected(error: Exception) -> Any:
         return _http_error(error)
     log.exception("unexpected error for %s %s", request.method, request.path)
     return error_page(500, error)
-
-
-def _is_api_path() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def _json_error(status: int) -> Response:
-    code, message = _API_ERRORS.get(
-        status, ("bad_request", "The request could not be processed.") if status < 500
-        else ("internal_error", "Something went wrong on our side; please try again later.")
-    )
-    response = jsonify(error=code, message=message)
-    response.status_code = status
-    return response

@@ -1,10 +1,10 @@
 """Every answer of POST /api/forms/{id}/submissions, pinned header by header and byte by byte.
 
-The endpoint's web layer is tuned for CPU (``web.limits.per_address_limit``, the session and
-security-header hooks, ``web.api.views.json_body``); these tests hold its answers to what they
-were before that tuning: the same status, the same headers in the same order (rate-limit
-headers, ``Location``, the security headers, ``Vary: Cookie``, a session cookie only when the
-request asked for a language with ``?lang=``) and the same body. Values that differ per run
+The answers come from Flask, Flask-Limiter (``@limiter.limit``), Flask-Login, the security
+headers and the JSON error handlers together; these tests hold them: the same status, the same
+headers in the same order (``Location``, the rate-limit headers, the security headers,
+``Vary: Cookie``, a session cookie only when the request asked for a language with ``?lang=``)
+and the same body. Values that differ per run
 (ids, tokens, times, signatures) are replaced by placeholders before comparing.
 """
 

@@ -198,21 +198,10 @@ def test_submissions_are_rate_limited_per_address_with_retry_after(api: Api) -> 
 
 
 @pytest.mark.parametrize("api_config", [{"RATELIMIT_SUBMISSIONS": "1 per second"}])
-def test_an_in_memory_window_ends_without_a_timer_thread(api: Api) -> None:
+def test_an_in_memory_window_ends(api: Api) -> None:
     import time
 
-    from web.limits import QuietMemoryStorage, _in_memory, limiter
-
-    counting = _in_memory.strategy(limiter.limiter)  # what the endpoint counts with
-    assert isinstance(counting.storage, QuietMemoryStorage)  # type: ignore[attr-defined]
     api.submit()
     assert api.post(URL, {"answers": MEMBERSHIP_ANSWERS}).status_code == 429
-    time.sleep(1.1)  # the counter expired; it is dropped when next read
+    time.sleep(1.1)  # the window is over: the address may submit again
     assert api.post(URL, {"answers": MEMBERSHIP_ANSWERS}).status_code == 201
-
-    storage = QuietMemoryStorage()
-    storage.incr("old", expiry=0.01)
-    time.sleep(0.02)
-    storage._swept_at -= QuietMemoryStorage.SWEEP_SECONDS + 1  # noqa: SLF001 - force a sweep
-    storage.incr("new", expiry=60)
-    assert set(storage.expirations) == {"new"}, "expired counters are swept inline"

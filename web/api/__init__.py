@@ -3,8 +3,9 @@
 ``init_app(app)`` registers the blueprint and its JSON error handling. Request bodies are
 limited to ``API_MAX_CONTENT_LENGTH`` bytes (default 256 KiB; 413 beyond). Authentication is
 by bearer token only (``web.api.auth``), never by the session cookie, so CSRF protection does
-not apply: ``web.security`` leaves ``/api`` out, and a ``CSRFProtect`` registered before us
-is told to exempt the blueprint as well.
+not apply: the blueprint is exempt from Flask-WTF's ``CSRFProtect`` (``csrf.exempt(bp)``).
+Unknown paths and wrong methods under ``/api`` are answered with JSON by the app's error
+handlers (``web.errors``), since routing failures belong to no blueprint.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 
-from web.api.errors import API_PREFIX, ApiError, error_response, install_routing_error_hook
+from web.api.errors import API_PREFIX, ApiError, error_response
 from web.api.openapi import openapi_document
 from web.api.views import bp
+from web.security import csrf
 
 __all__ = [
     "API_PREFIX",
@@ -33,8 +35,5 @@ def openapi_json() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    install_routing_error_hook(app)
     app.register_blueprint(bp)
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:  # flask_wtf.CSRFProtect registered before us
-        csrf.exempt(bp)
+    csrf.exempt(bp)  # bearer tokens, never the session cookie: nothing to forge

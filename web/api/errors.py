@@ -6,7 +6,8 @@ Three places can produce an error for an API path, and each is covered here:
   blueprint's handlers answer, registered for every HTTP error code so that a code-specific
   handler someone registers on the app (an HTML 404 page) never wins over ours;
 * routing itself fails (no such path: 404; path known, method not: 405) — no blueprint is
-  involved then, so an app-level ``before_request`` hook, run first, answers for ``/api/…``;
+  involved then, so the app's error handler (``web.errors``) answers paths under ``/api``
+  with :func:`http_error`, the same JSON;
 * anything unexpected — logged with its traceback for operators, answered with a generic 500
   whose body never carries the traceback.
 
@@ -19,7 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from engine.exceptions import (
@@ -36,8 +37,10 @@ __all__ = [
     "API_PREFIX",
     "ApiError",
     "error_response",
-    "install_routing_error_hook",
+    "http_error",
+    "is_api_path",
     "register_error_handlers",
+    "status_error",
 ]
 
 API_PREFIX = "/api"
@@ -103,17 +106,8 @@ def register_error_handlers(bp: Blueprint) -> None:
     bp.register_error_handler(NotFound, _not_found)
     bp.register_error_handler(TransitionError, _transition_error)
     for code in default_exceptions:
-        bp.register_error_handler(code, _http_error)
+        bp.register_error_handler(code, http_error)
     bp.register_error_handler(Exception, _unexpected)
-
-
-def install_routing_error_hook(app: Flask) -> None:
-    """Answer unknown ``/api`` paths (404) and wrong methods (405) with JSON.
-
-    Routing errors happen outside any blueprint; the hook runs before every other
-    ``before_request`` hook so that no other part of the app answers them with HTML.
-    """
-    app.before_request_funcs.setdefault(None, []).insert(0, _routing_error)
 
 
 def _api_error(exc: ApiError) -> Response:
@@ -155,10 +149,10 @@ def _transition_error(exc: TransitionError) -> Response:
     return error_response(409, getattr(exc, "code", "conflict"), message)
 
 
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response:
+    """The JSON answer for an HTTP error (``Allow`` kept on a 405)."""
     status = exc.code or 500
-    code, default_message = _HTTP_ERRORS.get(status, ("http_error", exc.name))
-    message = default_message
+    code, message = _HTTP_ERRORS.get(status, ("http_error", exc.name))
     if status == 429 and exc.description:
         message = f"Too many requests (limit: {exc.description}); please wait and try again."
     response = error_response(status, code, message)
@@ -167,23 +161,20 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+def status_error(status: int) -> Response:
+    """The JSON answer for ``status`` with its plain-language message."""
+    code, message = _HTTP_ERRORS.get(status, _HTTP_ERRORS[400 if status < 500 else 500])
+    return error_response(status, code, message)
+
+
 def _unexpected(exc: Exception) -> Response:
     log.exception("unexpected error for %s %s", request.method, request.path)
     code, message = _HTTP_ERRORS[500]
     return error_response(500, code, message)
 
 
-def _routing_error() -> Response | None:
-    """Answer a failed routing of an ``/api`` path (404/405) with JSON, before other hooks."""
-    failure = request.routing_exception
-    if failure is None or not _is_api_path(request.path):
-        return None
-    if isinstance(failure, HTTPException) and (failure.code or 500) in (404, 405):
-        return _http_error(failure)
-    return None  # e.g. a redirect to add a trailing slash: let Flask do it
-
-
-def _is_api_path(path: str) -> bool:
+def is_api_path(path: str) -> bool:
+    """``/api`` or a path below it."""
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 

@@ -9,11 +9,10 @@ JSON answers in ``web.api.errors``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from engine.exceptions import (
     GuardFailed,
@@ -36,10 +35,8 @@ from engine.storage import Database, SubmissionRecord
 from web.api.auth import STAFF_ROLES, Caller, authenticate
 from web.api.errors import ApiError, register_error_handlers
 from web.api.serialize import form_definition_json, form_summary_json, submission_json
-from web.context import this_app, this_request
 from web.db import get_db
-from web.limits import per_address_limit, submission_limit
-from web.urls import path_with_value
+from web.limits import limiter, submission_limit
 
 __all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
 
@@ -49,9 +46,8 @@ register_error_handlers(bp)
 DEFAULT_MAX_BODY = 256 * 1024
 """Bytes an API request body may have unless ``API_MAX_CONTENT_LENGTH`` says otherwise: far
 more than any form's answers, far less than the app-wide limit pages may need."""
-STATUS_PATH = re.compile(r"^/status/<(?:[a-z_]+:)?(?P<arg>[a-z_]+)>$")
-"""The applicant's status page (a route of the web UI), found by its path, not its name."""
-_STATUS_PAGE_KEY = "formflow_api_status_page"
+STATUS_PAGE = "applicant.status"
+"""The endpoint of the applicant's status page (``/status/<token>``, a page of the web UI)."""
 
 _INVALID_MESSAGE = {
     "de": "Bitte prüfen Sie Ihre Angaben: einige Felder sind nicht gültig.",
@@ -68,20 +64,17 @@ def database() -> Database:
 
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object; 413 when too large, 400 when not a JSON object."""
-    current = this_request()
-    current.max_content_length = int(
-        this_app().config.get("API_MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+    request.max_content_length = int(
+        current_app.config.get("API_MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
     )
-    raw = current.get_data(cache=False)  # raises 413 beyond the limit
-    if not current.is_json:
+    raw = request.get_data(cache=False)  # raises 413 beyond the limit
+    if not request.is_json:
         raise ApiError(
             400, "invalid_json",
             "Send the body as JSON with the header 'Content-Type: application/json'.",
         )
     try:
-        # What ``json.loads(raw, parse_constant=...)`` does, on one decoder made once
-        # instead of one per call (``loads`` builds a decoder whenever it gets an option).
-        data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        data = json.loads(raw, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "The body is not UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as exc:
@@ -100,10 +93,6 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
-"""Shared by all threads, like ``json``'s own default decoder: decoding keeps no state."""
-
-
 def _optional_string(body: Mapping[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is None or isinstance(value, str):
@@ -112,40 +101,18 @@ def _optional_string(body: Mapping[str, Any], key: str) -> str | None:
 
 
 def status_url(token: str) -> str:
-    """The applicant's status page, absolute, from FORMFLOW_BASE_URL.
-
-    Built with ``url_for`` when the app has a ``/status/<token>`` page, else by hand.
-    """
-    base = str(this_app().config.get("BASE_URL") or "").rstrip("/")
-    page = _status_page()
-    if page is None:
-        return f"{base}/status/{token}"
-    endpoint, argument = page
-    return base + path_with_value(endpoint, argument, token)  # BASE_URL has the script root
-
-
-def _status_page() -> tuple[str, str] | None:
-    """(endpoint, argument) of the app's status page; looked up once per app, not per call."""
-    app = this_app()
-    extensions = app.extensions
-    if _STATUS_PAGE_KEY not in extensions:
-        extensions[_STATUS_PAGE_KEY] = next(
-            (
-                (rule.endpoint, found["arg"])
-                for rule in app.url_map.iter_rules()
-                if (found := STATUS_PATH.match(rule.rule)) and "GET" in (rule.methods or ())
-            ),
-            None,
-        )
-    page: tuple[str, str] | None = extensions[_STATUS_PAGE_KEY]
-    return page
+    """The applicant's status page, absolute, from FORMFLOW_BASE_URL (which carries the
+    script root, so the path is built without it)."""
+    base = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+    path = url_for(STATUS_PAGE, token=token).removeprefix(request.script_root)
+    return base + path
 
 
 def _submission_language(db: Database, form_id: str, asked: str | None) -> str | None:
     """Body ``language``, else the best ``Accept-Language`` among the form's, else None."""
     if asked:
         return asked
-    accepted = this_request().accept_languages
+    accepted = request.accept_languages
     if not accepted:
         return None
     _, form = published_form(db, form_id)
@@ -187,7 +154,7 @@ def read_form(id: str) -> Response:  # noqa: A002 - the contract names the param
 
 
 @bp.post("/forms/<id>/submissions")
-@per_address_limit(submission_limit)
+@limiter.limit(submission_limit)
 def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa: A002
     body = json_body()
     answers = body.get("answers", {})
@@ -203,9 +170,7 @@ def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa:
         shown = language if language in form.languages else form.default_language
         message = _INVALID_MESSAGE.get(shown, _INVALID_MESSAGE["en"])
         raise ApiError(422, "invalid", message, errors=exc.errors) from None
-    location = this_request().script_root + path_with_value(
-        "api.read_submission", "id", created.id
-    )
+    location = url_for("api.read_submission", id=created.id)
     return (
         jsonify(
             id=created.id,

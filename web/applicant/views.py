@@ -66,12 +66,10 @@ from web.applicant.work import (
     load_work,
     save_work,
 )
-from web.context import this_request
 from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
 from web.limits import limiter, submission_limit
-from web.urls import external_token_url
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -107,7 +105,7 @@ def _post_limit_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if this_request().method == "POST":
+        if request.method == "POST":
             return limited(*args, **kwargs)
         return view(*args, **kwargs)
 
@@ -201,8 +199,7 @@ def step(form_id: str, step_id: str) -> Any:
     if current is None:
         abort(404)
     language = current_language()
-    current_request = this_request()
-    if current_request.method == "GET":
+    if request.method == "GET":
         evaluation = evaluate(loaded.compiled, work.answers, language)
         if current.id not in evaluation.visible_steps:  # the rules skip it (no-JS flow too)
             following = neighbour_step(loaded.form, evaluation.visible_steps, current.id, +1)
@@ -211,7 +208,7 @@ def step(form_id: str, step_id: str) -> Any:
             return redirect(url_for(".review", form_id=form_id))
         return _render_step(
             loaded, current, work, work.answers, evaluation, {},
-            returning=current_request.args.get("return") == "review",
+            returning=request.args.get("return") == "review",
         )
 
     _check_honeypot()
@@ -410,7 +407,7 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
     resume_url = None
     expires = None
     if work is not None and work.token is not None:
-        resume_url = external_token_url("applicant.resume_draft", "token", work.token)
+        resume_url = url_for("applicant.resume_draft", token=work.token, _external=True)
         if work.expires_at is not None:
             expires = long_date(work.expires_at)
     return {

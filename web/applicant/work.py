@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 
 from engine.evaluation import CompiledForm
 from engine.exceptions import DraftExpired, NotFound
@@ -23,7 +23,6 @@ from engine.services.loading import compiled_form
 from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
-from web.context import this_app, this_request
 from web.db import get_db
 from web.i18n import current_language
 
@@ -78,7 +77,7 @@ def definition_script(record: DefinitionVersionRecord) -> bytes:
     Built once per version and app. JSON with only ASCII characters is a valid JavaScript
     expression, and an external file has no ``</script>`` to escape.
     """
-    cache: dict[str, bytes] = this_app().extensions.setdefault(_DEFINITION_SCRIPT_KEY, {})
+    cache: dict[str, bytes] = current_app.extensions.setdefault(_DEFINITION_SCRIPT_KEY, {})
     found = cache.get(record.content_hash)
     if found is None:
         data = json.dumps(json.loads(record.content), ensure_ascii=True, separators=(",", ":"))
@@ -105,7 +104,7 @@ class Work:
 
 def load_form(form_id: str) -> LoadedForm:
     db = get_db()
-    max_age = PUBLISHED_MAX_AGE if this_request().method == "GET" else 0.0
+    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
     try:
         record, form = published_form(db, form_id, max_age=max_age)
     except NotFound:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, pass_script_info, with_appcontext
 
 from engine.exceptions import FormflowError
 
@@ -109,9 +109,10 @@ def _configure_logging() -> None:
 @click.option("--stop-with-parent", is_flag=True, hidden=True,
               help="Stop when standard input closes (formflow run supervises it so).")
 @with_appcontext
+@pass_script_info
 @_errors
 def worker_command(
-    burst: bool, relay_every: int | None, fork: bool, verbose: bool,
+    info: ScriptInfo, burst: bool, relay_every: int | None, fork: bool, verbose: bool,
     stop_with_parent: bool,
 ) -> None:
     """Deliver notifications: an RQ worker on the notifications queue, with its scheduler.
@@ -122,7 +123,7 @@ def worker_command(
     from web.notify import worker_settings
     from workers.jobs import run_worker
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = info.load_app()
     settings = worker_settings(app)
     db = _db()
     if db.current_revision() is None:
@@ -172,13 +173,14 @@ def outbox() -> None:
 @click.option("--stale-after", type=click.FloatRange(0), default=60.0, show_default=True,
               metavar="SECONDS", help="Re-enqueue rows marked enqueued at least this long ago "
               "whose job Redis no longer has (after Redis lost its data: 0).")
+@pass_script_info
 @_errors
-def relay_command(older_than: float, stale_after: float) -> None:
+def relay_command(info: ScriptInfo, older_than: float, stale_after: float) -> None:
     """Enqueue notifications whose enqueue failed (the worker also does this periodically)."""
     from web.notify import worker_settings
     from workers.queueing import relay_outbox
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = info.load_app()
     settings = worker_settings(app)
     report = relay_outbox(_db(), worker_redis(app), older_than=timedelta(seconds=older_than),
                           stale_after=timedelta(seconds=stale_after),
