@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
         ("admin.draft", "GET"), ("admin.draft", "POST"), ("admin.discard", "POST"),
         ("admin.check", "POST"), ("admin.changes", "POST"), ("admin.publish", "POST"),
         ("admin.form_what_if", "POST"), ("admin.workflow_what_if", "POST"),
+        ("admin.form_preview", "POST"),
         ("admin.diagram", "POST"), ("admin.users", "GET"), ("admin.create", "POST"),
         ("admin.notifications", "GET"),
     )},
