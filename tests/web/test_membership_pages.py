@@ -243,3 +243,27 @@ def test_status_page_shows_transitions_in_plain_words(browser: Browser, db: Data
     assert "Leider sind alle Plätze vergeben." in words
     assert "coord@example.org" not in page  # who did it stays internal
     assert 'id="status-final"' in page
+
+
+def test_status_page_leaves_assignments_out(browser: Browser, db: Database) -> None:
+    """Who works on the application is internal, as in the JSON API (issue 18)."""
+    from engine.services import create_user
+    from engine.services.inbox import assign_submission
+
+    start_membership(browser)
+    browser.step("membership", "person", PERSON)
+    browser.step("membership", "address", ADDRESS)
+    browser.step("membership", "participation", {})
+    browser.submit("membership")
+    token = status_token(browser.page)
+    submission = submission_for_token(db, token)
+    assert submission is not None
+    coordinator = create_user(db, "coord@example.org", ["coordinator"], "a long password 1")
+    assign_submission(db, submission.id, coordinator.id, actor="lead@example.org")
+    assert [e.kind for e in history(db, submission.id)] == ["created", "assignment"]
+    browser.get(f"/status/{token}")
+    page = browser.page
+    assert 'data-event="assignment"' not in page
+    assert "Status geändert auf" not in text_of(page)
+    assert "coord@example.org" not in page
+    assert len(re.findall(r"<li data-event=", page)) == 1

@@ -374,8 +374,8 @@ def status(token: str) -> Any:
 
     events = []
     for event in history(db, submission.id):
-        if event.kind == "comment":
-            continue  # coordinators' notes are internal; transition comments are for the person
+        if event.kind not in ("created", "transition"):
+            continue  # notes and assignments are internal; transition comments are for the person
         if event.kind == "created":
             what = _("Application received – status: %(state)s", state=state_label(event.to_state))
         else:
