@@ -24,12 +24,13 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Flask, has_request_context, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, format_date, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from web.config import DEFAULT_TIMEZONE
 from web.context import this_app, this_request
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "TRANSLATIONS_DIR",
     "UI_LANGUAGES",
     "current_language",
+    "display_zone",
     "init_app",
     "language_url",
+    "local_time",
     "long_date",
     "page_translations",
     "remember_language",
@@ -66,9 +69,11 @@ babel = Babel()
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel to ``app`` and make ``lang``/``language_url`` known to templates."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", UI_LANGUAGES[0])
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
-    babel.init_app(app, locale_selector=select_language)
+    # One zone for every time shown: FORMFLOW_TIMEZONE (web.config), also Flask-Babel's.
+    babel.init_app(app, locale_selector=select_language,
+                   default_timezone=str(app.config.get("TIMEZONE") or DEFAULT_TIMEZONE))
+    app.add_template_filter(local_time)
     # Flask-Babel's template callables look up context, domain and locale on every call.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: page_translations().ugettext(s),
@@ -135,7 +140,7 @@ def page_translations() -> Any:
 @dataclass
 class _LongDates:
     zone: ZoneInfo
-    """The app's time zone (``BABEL_DEFAULT_TIMEZONE``: it has no per-user zone)."""
+    """The app's time zone (``FORMFLOW_TIMEZONE``: it has no per-user zone)."""
     texts: dict[tuple[str, date], str] = field(default_factory=dict)
 
 
@@ -164,6 +169,23 @@ def long_date(value: date) -> str:
             found.texts.clear()
         text = found.texts[key] = str(format_date(day, "long"))
     return text
+
+
+def display_zone() -> ZoneInfo:
+    """The zone every time shown to staff and applicants is in (``FORMFLOW_TIMEZONE``)."""
+    return ZoneInfo(str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE))
+
+
+def local_time(value: datetime, language: str | None = None, *, with_time: bool = True) -> str:
+    """A stored moment (UTC) as staff pages show it, in the app's zone: ``05.01.2027 18:30``
+    in German, ``2027-01-05 18:30`` otherwise; only the day with ``with_time=False``.
+    Templates use it as the ``local_time`` filter."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    local = aware.astimezone(display_zone())
+    german = (language or current_language()) == "de"
+    if with_time:
+        return local.strftime("%d.%m.%Y %H:%M" if german else "%Y-%m-%d %H:%M")
+    return local.strftime("%d.%m.%Y" if german else "%Y-%m-%d")
 
 
 def _language_of(locale: Any) -> str:
