@@ -4,13 +4,16 @@ Workflow templates are for what happens to a *submission*; a draft has no workfl
 wording of "here is your link" is the product's, not an administrator's. It is therefore fixed
 text in the applicant's language (German when the language is unknown), with the form's title
 and the link filled in. The HTML part is built from escaped values, so a form title can never
-inject markup; the link is an anchor there and a bare line in the text part.
+inject markup; the link is an anchor there and a bare line in the text part. The link's last
+day is the day in the app's time zone (``FORMFLOW_TIMEZONE``), written as the applicant pages
+write it (Babel's long date), so page and mail name the same day in the same words.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
+from babel.dates import format_date
 from markupsafe import Markup
 
 from engine.templating import RenderedMessage, text_to_html
@@ -39,17 +42,16 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
 
 
 def resume_link_message(
-    *, form_title: str, resume_url: str, expires_at: datetime, language: str
+    *, form_title: str, resume_url: str, expires_at: datetime, language: str, zone: tzinfo
 ) -> RenderedMessage:
-    """The resume-link mail for one draft, ready for the mail channel."""
+    """The resume-link mail for one draft, ready for the mail channel; ``zone`` is the app's
+    time zone, in which ``expires_at`` (a stored, aware moment) falls on the day named."""
     chosen = language if language in _TEXTS else "de"
     texts = _TEXTS[chosen]
-    expires = _date(expires_at, chosen)
+    expires = format_date(expires_at.astimezone(zone).date(), "long", locale=chosen)
     before = texts["before"].format(title=form_title)
     after = texts["after"].format(expires=expires)
     link = Markup('<p><a href="{0}">{0}</a></p>').format(resume_url)
@@ -60,10 +62,3 @@ def resume_link_message(
         text=f"{before}\n\n{resume_url}\n\n{after}\n",
         html="\n".join((text_to_html(before), str(link), text_to_html(after))),
     )
-
-
-def _date(moment: datetime, language: str) -> str:
-    if language == "de":
-        return f"{moment:%d.%m.%Y}"
-    return f"{moment.day} {_MONTHS_EN[moment.month - 1]} {moment.year}"
-

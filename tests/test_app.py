@@ -18,7 +18,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
                  "FORMFLOW_DATABASE_URL", "FORMFLOW_REDIS_URL", "FORMFLOW_SMTP_URL",
-                 "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR"):
+                 "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR",
+                 "FORMFLOW_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -102,6 +103,7 @@ def test_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
     assert Path(app.config["FORMS_DIR"]) == PROJECT_ROOT / "forms"
     assert Path(app.config["WORKFLOWS_DIR"]) == PROJECT_ROOT / "workflows"
+    assert app.config["TIMEZONE"] == "Europe/Berlin"
 
 
 def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:
@@ -113,3 +115,32 @@ def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:
         cwd=tmp_path, check=True,
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_time_zone_for_every_page_and_mail(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """FORMFLOW_TIMEZONE is the zone of the applicant pages (Flask-Babel), the staff pages and
+    the workers' mails alike (issue 18)."""
+    from datetime import UTC, datetime
+
+    from flask_babel import get_timezone
+
+    from web.coordinator.presenting import format_datetime
+    from web.notify import worker_settings
+
+    clean_env.setenv("FORMFLOW_TIMEZONE", "America/New_York")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"),
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    assert app.config["TIMEZONE"] == "America/New_York"
+    assert "BABEL_DEFAULT_TIMEZONE" not in app.config
+    with app.test_request_context("/"):
+        assert str(get_timezone()) == "America/New_York"
+        assert format_datetime(datetime(2027, 1, 5, 23, 30, tzinfo=UTC), "en") == "2027-01-05 18:30"
+    assert worker_settings(app).timezone == "America/New_York"
+
+
+def test_an_unknown_time_zone_is_refused(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("FORMFLOW_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ConfigError, match="FORMFLOW_TIMEZONE"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})

@@ -211,3 +211,11 @@ def test_contact_requires_message_and_privacy_consent() -> None:
                            "message": "Wann ist die nächste Jahrestagung?",
                            "privacy_consent": True})
     assert fine.invalid == []
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_shipped_workflow_posts_no_webhook(path: Path) -> None:
+    """A fresh install has no receiver to post to: every event would end as a failed webhook
+    (issue 18). docs/notifications.md shows how to add one."""
+    workflow = load_workflow(_read(path))
+    assert [n.webhook for n in workflow.notifications if n.channel == "webhook"] == []

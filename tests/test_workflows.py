@@ -59,10 +59,7 @@ def test_shipped_review_is_the_specified_workflow() -> None:
     assert [(n.to, n.template) for n in on_submit if n.channel == "mail"] == [
         ("applicant", "received"), ("role:coordinator", "new_submission"),
     ]
-    hooks = [n for n in workflow.notifications if n.channel == "webhook"]
-    assert [(h.on, h.webhook, h.secret_env) for h in hooks] == [
-        ("*", "https://example.org/hook", "FORMFLOW_WEBHOOK_SECRET"),
-    ]
+    assert [n for n in workflow.notifications if n.channel == "webhook"] == []
     assert set(workflow.templates) == {"received", "new_submission", "accepted", "rejected"}
     assert "{{ transition.comment }}" in workflow.templates["rejected"].body["de"]
 
@@ -127,17 +124,17 @@ def test_review_happy_path_carries_actor_comment_and_notifications() -> None:
         actor="anna@example.org", comment=None,
         notifications=notifications_on_entering(workflow, "reviewed"),
     )
-    assert [n.channel for n in reviewed.notifications] == ["webhook"]  # only "*"
+    assert reviewed.notifications == ()  # nothing is sent on entering "reviewed"
     accepted = fire(workflow, "reviewed", "accept", roles=COORDINATOR, answers={},
                     expected_state="reviewed", comment="  Willkommen!\n")
     assert (accepted.to_state, accepted.comment) == ("accepted", "Willkommen!")
     assert [(n.to, n.template) for n in accepted.notifications] == [
-        ("applicant", "accepted"), (None, None),
+        ("applicant", "accepted"),
     ]
     rejected = fire(workflow, "submitted", "reject", roles=COORDINATOR, answers={},
                     comment="Leider außerhalb unseres Förderzwecks.")
     assert rejected.to_state == "rejected"
-    assert [n.template for n in rejected.notifications] == ["rejected", None]
+    assert [n.template for n in rejected.notifications] == ["rejected"]
 
 
 # --- semantic errors, each at its pointer ---------------------------------------------------

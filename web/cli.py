@@ -283,10 +283,12 @@ def run_command(info: ScriptInfo, host: str, port: int, no_worker: bool) -> None
     """Start the web app (development server) and a notification worker; print the address.
 
     The worker is a supervised child process (restarted if it dies, stopped with the server);
-    without FORMFLOW_REDIS_URL the instance folder's embedded Redis is started for it. The
+    without FORMFLOW_REDIS_URL the instance folder's embedded Redis is started for it. Without
+    FORMFLOW_BASE_URL, links in mails point at the host and port served here. The
     development server is meant for trying formflow out; in production run the app under a
     WSGI server (``web:create_app()``) and the workers with ``formflow worker``.
     """
+    import os
     import signal
 
     from werkzeug.serving import run_simple
@@ -297,6 +299,10 @@ def run_command(info: ScriptInfo, host: str, port: int, no_worker: bool) -> None
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
+    if not os.environ.get("FORMFLOW_BASE_URL"):
+        # Unless the operator said otherwise, links in mails lead to the server started here
+        # (the worker below is told the same).
+        app.config["BASE_URL"] = f"http://{shown_host}:{port}"
     supervisor, started_redis = (None, False) if no_worker else start_worker(app)
 
     def interrupt(signum: int, frame: Any) -> None:

@@ -2,7 +2,8 @@
 
 Every ``FORMFLOW_<NAME>`` variable of docs (INTERFACES) lands in ``app.config[<NAME>]`` so that
 operators and code use the same words: ``DATABASE_URL``, ``REDIS_URL``, ``SMTP_URL``,
-``SECRET_KEY``, ``ENV`` and ``BASE_URL``. ``FORMFLOW_INSTANCE`` becomes ``app.instance_path``
+``SECRET_KEY``, ``ENV``, ``BASE_URL`` and ``TIMEZONE`` (the one zone every time shown to staff
+and applicants is in, on pages and in mails). ``FORMFLOW_INSTANCE`` becomes ``app.instance_path``
 (and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the shipped definitions.
 
 Reading the environment is kept apart from the app factory so that ``create_app`` can decide the
@@ -18,8 +19,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "DEFAULT_TIMEZONE",
     "ENVIRONMENTS",
     "PROJECT_ROOT",
     "SECRET_KEY_FILE",
@@ -36,6 +39,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout the package runs from: where the shipped ``forms/`` and ``workflows/`` live."""
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+DEFAULT_TIMEZONE = "Europe/Berlin"
 SQLITE_FILE = "formflow.sqlite3"
 
 
@@ -74,6 +78,7 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         "WORKFLOWS_DIR": environ.get("FORMFLOW_WORKFLOWS_DIR")
         or str(PROJECT_ROOT / "workflows"),
         "MAIL_DIR": str(instance_path / "mail"),
+        "TIMEZONE": (environ.get("FORMFLOW_TIMEZONE") or "").strip() or DEFAULT_TIMEZONE,
     }
     secret = environ.get("FORMFLOW_SECRET_KEY")
     if secret:
@@ -88,6 +93,14 @@ def check_settings(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"FORMFLOW_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
         )
+    zone = str(config.get("TIMEZONE") or "")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"FORMFLOW_TIMEZONE must be an IANA time zone such as {DEFAULT_TIMEZONE}, "
+            f"not {zone!r}."
+        ) from None
     if env == "production" and not config.get("SECRET_KEY"):
         raise ConfigError(
             "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "

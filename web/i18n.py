@@ -17,13 +17,16 @@ How the language is chosen, first match wins:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, format_date, get_locale
+
+from web.config import DEFAULT_TIMEZONE
 
 __all__ = [
     "LANGUAGE_NAMES",
@@ -31,8 +34,10 @@ __all__ = [
     "TRANSLATIONS_DIR",
     "UI_LANGUAGES",
     "current_language",
+    "display_zone",
     "init_app",
     "language_url",
+    "local_time",
     "long_date",
     "remember_language",
 ]
@@ -52,9 +57,11 @@ babel = Babel()
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel to ``app`` and make ``lang``/``language_url`` known to templates."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", UI_LANGUAGES[0])
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
-    babel.init_app(app, locale_selector=select_language)
+    # One zone for every time shown: FORMFLOW_TIMEZONE (web.config), also Flask-Babel's.
+    babel.init_app(app, locale_selector=select_language,
+                   default_timezone=str(app.config.get("TIMEZONE") or DEFAULT_TIMEZONE))
+    app.add_template_filter(local_time)
     app.before_request(_remember_asked_language)
     app.context_processor(_template_globals)
 
@@ -78,8 +85,25 @@ def current_language() -> str:
 
 def long_date(value: date) -> str:
     """``value`` as a long date in the page's language (``15. Januar 2030``), a datetime
-    (naive: UTC) taken as its day in the app's time zone (``BABEL_DEFAULT_TIMEZONE``)."""
+    (naive: UTC) taken as its day in the app's time zone (``FORMFLOW_TIMEZONE``)."""
     return str(format_date(value, "long"))
+
+
+def display_zone() -> ZoneInfo:
+    """The zone every time shown to staff and applicants is in (``FORMFLOW_TIMEZONE``)."""
+    return ZoneInfo(str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE))
+
+
+def local_time(value: datetime, language: str | None = None, *, with_time: bool = True) -> str:
+    """A stored moment (UTC) as staff pages show it, in the app's zone: ``05.01.2027 18:30``
+    in German, ``2027-01-05 18:30`` otherwise; only the day with ``with_time=False``.
+    Templates use it as the ``local_time`` filter."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    local = aware.astimezone(display_zone())
+    german = (language or current_language()) == "de"
+    if with_time:
+        return local.strftime("%d.%m.%Y %H:%M" if german else "%Y-%m-%d %H:%M")
+    return local.strftime("%d.%m.%Y" if german else "%Y-%m-%d")
 
 
 def _language_of(locale: Any) -> str:

@@ -42,6 +42,7 @@ from workers.queueing import enqueue_notifications
 from workers.settings import (
     DEFAULT_JOB_TIMEOUT,
     RETRY_INTERVALS_VARIABLE,
+    TIMEZONE_VARIABLE,
     NotificationSettings,
     job_timeout_for,
     parse_retry_intervals,
@@ -65,8 +66,10 @@ _CONFIG_VARIABLES = {
     "SMTP_TIMEOUT": "FORMFLOW_SMTP_TIMEOUT",
     "WEBHOOK_TIMEOUT": "FORMFLOW_WEBHOOK_TIMEOUT",
     "NOTIFY_RETRY_INTERVALS": RETRY_INTERVALS_VARIABLE,
+    "TIMEZONE": TIMEZONE_VARIABLE,
 }
-"""``app.config`` keys the channels and the retry schedule read, by environment variable."""
+"""``app.config`` keys the channels, the retry schedule and the mails' time zone read, by
+environment variable."""
 
 log = logging.getLogger(__name__)
 

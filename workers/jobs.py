@@ -373,6 +373,7 @@ def _resume_link_mail(
         resume_url=settings.resume_url(token),
         expires_at=draft.expires_at,
         language=outbox.language,
+        zone=settings.zone,
     )
     return MailMessage(outbox.delivery_key, outbox.recipient, rendered.subject, rendered.text,
                        rendered.html, rendered.language)

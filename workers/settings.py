@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from workers.channels import configs_from_environ
 
@@ -22,6 +23,7 @@ __all__ = [
     "KILL_VARIABLE",
     "RETRY_INTERVALS",
     "RETRY_INTERVALS_VARIABLE",
+    "TIMEZONE_VARIABLE",
     "NotificationSettings",
     "job_timeout_for",
     "parse_retry_intervals",
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 RETRY_INTERVALS: tuple[int, ...] = (10, 30, 60, 300, 900)
 """Seconds before each retry of a transient failure: six attempts over about 22 minutes."""
 RETRY_INTERVALS_VARIABLE = "FORMFLOW_NOTIFY_RETRY_INTERVALS"
+TIMEZONE_VARIABLE = "FORMFLOW_TIMEZONE"
+DEFAULT_TIMEZONE = "Europe/Berlin"
+"""As ``web.config.DEFAULT_TIMEZONE``: the web app hands its own setting to the worker."""
 DEFAULT_JOB_TIMEOUT = 120
 """Seconds one delivery may take before RQ kills its work horse (and retries)."""
 KILL_VARIABLE = "FORMFLOW_TEST_KILL_AT"
@@ -88,6 +93,8 @@ class NotificationSettings:
     kill_at: str | None = None
     """Test hook (``FORMFLOW_TEST_KILL_AT``); never set in production."""
     kill_scope: str = "horse"
+    timezone: str = DEFAULT_TIMEZONE
+    """The zone dates in mails are written in (``FORMFLOW_TIMEZONE``, as on the pages)."""
 
     @classmethod
     def from_environ(
@@ -111,6 +118,12 @@ class NotificationSettings:
         scope = (environ.get(KILL_SCOPE_VARIABLE) or "horse").strip()
         if scope not in ("horse", "worker"):
             raise ValueError(f"{KILL_SCOPE_VARIABLE} must be horse or worker, not {scope!r}")
+        zone = (environ.get(TIMEZONE_VARIABLE) or "").strip() or DEFAULT_TIMEZONE
+        try:
+            ZoneInfo(zone)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{TIMEZONE_VARIABLE} must be an IANA time zone such as "
+                             f"{DEFAULT_TIMEZONE}, not {zone!r}") from None
         return cls(
             database_url,
             base_url.rstrip("/"),
@@ -119,7 +132,12 @@ class NotificationSettings:
             retry_intervals=parse_retry_intervals(environ.get(RETRY_INTERVALS_VARIABLE)),
             kill_at=kill_at,
             kill_scope=scope,
+            timezone=zone,
         )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def job_timeout(self) -> int:

@@ -166,3 +166,16 @@ def test_a_new_form_starts_as_a_draft_of_a_valid_skeleton(admin: Browser, db: Da
     assert taken.status_code == 422
     bad = admin.post_form("/admin/forms/new", {"definition_id": "Not An Id"})
     assert bad.status_code == 422 and 'id="new-error"' in bad.get_data(as_text=True)
+
+
+def test_version_times_are_in_the_app_time_zone(admin: Browser, db: Database) -> None:
+    """Like the inbox: FORMFLOW_TIMEZONE (Berlin by default), not UTC (issue 18)."""
+    from zoneinfo import ZoneInfo
+
+    [first] = version_history(db, "form", "grant")
+    local = first.created_at.astimezone(ZoneInfo("Europe/Berlin"))
+    page = admin.get("/admin/forms/grant/versions").get_data(as_text=True)
+    assert f"{local:%d.%m.%Y %H:%M}" in page
+    assert " UTC" not in page
+    english = admin.get("/admin/forms/grant/versions?lang=en").get_data(as_text=True)
+    assert f"{local:%Y-%m-%d %H:%M}" in english

@@ -143,7 +143,10 @@ def test_english_wording() -> None:
 
 
 def test_workflow_changes_in_words() -> None:
-    new = copy.deepcopy(REVIEW)
+    old = copy.deepcopy(REVIEW)
+    old["notifications"].append({"on": "*", "webhook": "https://example.org/hook",
+                                 "secret_env": "FORMFLOW_WEBHOOK_SECRET"})
+    new = copy.deepcopy(old)
     new["transitions"][2]["comment"] = "none"
     new["transitions"][0]["when"] = {"field": "age", "op": "greater_or_equal", "value": 18}
     new["transitions"][1]["roles"] = ["coordinator", "board"]
@@ -153,7 +156,7 @@ def test_workflow_changes_in_words() -> None:
     new["notifications"].pop()
     new["templates"]["received"]["subject"]["en"] = "Thanks"
     new["templates"]["received"]["body"]["de"] = "Danke."
-    result = [c.text for c in diff_workflows(REVIEW, new)]
+    result = [c.text for c in diff_workflows(old, new)]
     assert "Zustand ‚archived' hinzugefügt" in result
     assert "Zustand ‚accepted': Beschriftung (de) ‚Angenommen' → ‚Aufgenommen'" in result
     assert "Übergang ‚archive' (alle nicht-finalen Zustände → ‚archived') hinzugefügt" in result

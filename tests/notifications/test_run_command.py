@@ -67,6 +67,17 @@ def mails_to(folder: Path, address: str) -> list[str]:
     return found
 
 
+def mail_text(folder: Path, address: str) -> str:
+    """The plain-text bodies of the mails to ``address``, one after the other."""
+    texts = []
+    for path in sorted(folder.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=default_policy)
+        if address in str(message["To"]):
+            body = message.get_body(("plain",))  # type: ignore[attr-defined]
+            texts.append(body.get_content() if body is not None else "")
+    return "\n".join(texts)
+
+
 def supervised_workers(run_pid: int) -> list[int]:
     """Pids of worker main processes whose parent is the ``formflow run`` process."""
     pids = []
@@ -119,9 +130,12 @@ def test_make_run_commands_on_embedded_defaults(tmp_path: Path) -> None:
         status, body = post_json(f"{url}/api/forms/contact/submissions",
                                  {"answers": CONTACT, "language": "de"})
         assert status == 201, body
+        # no FORMFLOW_BASE_URL: links follow the port actually served (issue 18)
+        assert str(body["status_url"]).startswith(f"{url}/status/"), body
         mail = instance / "mail"
         wait_for(lambda: mails_to(mail, "joerg@example.org"), timeout=60,
                  what="the applicant's mail file")
+        assert str(body["status_url"]) in mail_text(mail, "joerg@example.org")
         wait_for(lambda: mails_to(mail, "admin@formflow.local"), timeout=60,
                  what="the coordinators' mail (the first administrator coordinates too)")
 

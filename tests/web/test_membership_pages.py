@@ -243,3 +243,85 @@ def test_status_page_shows_transitions_in_plain_words(browser: Browser, db: Data
     assert "Leider sind alle Plätze vergeben." in words
     assert "coord@example.org" not in page  # who did it stays internal
     assert 'id="status-final"' in page
+
+
+def test_status_page_leaves_assignments_out(browser: Browser, db: Database) -> None:
+    """Who works on the application is internal, as in the JSON API (issue 18)."""
+    from engine.services import create_user
+    from engine.services.inbox import assign_submission
+
+    start_membership(browser)
+    browser.step("membership", "person", PERSON)
+    browser.step("membership", "address", ADDRESS)
+    browser.step("membership", "participation", {})
+    browser.submit("membership")
+    token = status_token(browser.page)
+    submission = submission_for_token(db, token)
+    assert submission is not None
+    coordinator = create_user(db, "coord@example.org", ["coordinator"], "a long password 1")
+    assign_submission(db, submission.id, coordinator.id, actor="lead@example.org")
+    assert [e.kind for e in history(db, submission.id)] == ["created", "assignment"]
+    browser.get(f"/status/{token}")
+    page = browser.page
+    assert 'data-event="assignment"' not in page
+    assert "Status geändert auf" not in text_of(page)
+    assert "coord@example.org" not in page
+    assert len(re.findall(r"<li data-event=", page)) == 1
+
+
+def submit_membership_application(browser: Browser, lang: str = "") -> str:
+    """The whole form sent; the confirmation page shown. Returns the status token."""
+    start_membership(browser, lang)
+    browser.step("membership", "person", PERSON)
+    browser.step("membership", "address", ADDRESS)
+    browser.step("membership", "participation", {})
+    browser.submit("membership")
+    assert browser.path == "/f/membership/confirmation"
+    return status_token(browser.page)
+
+
+def test_the_confirmation_does_not_claim_the_status_link_is_only_shown_there(
+    browser: Browser,
+) -> None:
+    """The receipt mail carries the status link too (issue 18)."""
+    submit_membership_application(browser)
+    words = text_of(browser.page)
+    assert "nur hier" not in words
+    assert "Bewahren Sie ihn gut auf" in words
+    browser.get("/f/membership/confirmation?lang=en")
+    words = text_of(browser.page)
+    assert "only shown here" not in words
+    assert "Keep it safe" in words
+
+
+def test_coming_back_to_the_form_after_sending_shows_what_was_sent(browser: Browser) -> None:
+    """Browser "back" from the confirmation lands on the first step (the draft is gone): it
+    says the application was sent, with its reference and status link, and offers a new one
+    (issue 18)."""
+    token = submit_membership_application(browser)
+    reference = re.search(r'id="reference">([^<]+)<', browser.page)
+    assert reference
+    browser.get("/f/membership/review")  # what "back" asks for first
+    assert browser.path == "/f/membership/step/person"
+    notice = submitted_notice(browser.page)
+    assert "Ihr Antrag wurde gesendet" in text_of(notice)
+    assert reference.group(1) in text_of(notice)
+    assert f'id="submitted-status-link" href="http://localhost/status/{token}"' in notice
+    browser.get("/f/membership/step/person?lang=en")
+    assert "Your application has been sent" in text_of(submitted_notice(browser.page))
+
+    browser.post("/f/membership/new")  # "Start a new application"
+    assert browser.path == "/f/membership/step/person"
+    assert 'id="submitted-notice"' not in browser.page
+    assert browser.client.get("/f/membership/confirmation").status_code == 302
+
+
+def test_the_notice_is_not_shown_to_a_browser_that_sent_nothing(browser: Browser) -> None:
+    start_membership(browser)
+    assert 'id="submitted-notice"' not in browser.page
+
+
+def submitted_notice(page: str) -> str:
+    found = re.search(r'<div[^>]*id="submitted-notice".*?</div>', page, re.S)
+    assert found, "no notice of the sent application"
+    return found.group(0)

@@ -16,6 +16,7 @@ from flask import session
 __all__ = [
     "draft_token",
     "forget_draft",
+    "forget_submission",
     "last_submission",
     "link_mailed_to",
     "remember_draft",
@@ -72,3 +73,10 @@ def last_submission(form_id: str) -> dict[str, Any] | None:
     if isinstance(found, dict) and found.get("reference") and found.get("token"):
         return found
     return None
+
+
+def forget_submission(form_id: str) -> None:
+    """The applicant starts a new application: the first step no longer recalls the last."""
+    submitted = dict(session.get(SUBMITTED, {}))
+    if submitted.pop(form_id, None) is not None:
+        session[SUBMITTED] = submitted

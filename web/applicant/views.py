@@ -290,6 +290,15 @@ def submit_form(form_id: str) -> Any:
     return redirect(url_for(".confirmation", form_id=form_id))
 
 
+@bp.post("/f/<form_id>/new")
+@post_limit
+def start_new(form_id: str) -> ResponseReturnValue:
+    """"Start a new application" on the notice of the last one sent: forget that one."""
+    load_form(form_id)
+    applicant_session.forget_submission(form_id)
+    return redirect(url_for(".begin", form_id=form_id))
+
+
 @bp.get("/f/<form_id>/confirmation")
 def confirmation(form_id: str) -> Any:
     loaded = load_form(form_id)
@@ -371,8 +380,8 @@ def status(token: str) -> Any:
 
     events = []
     for event in history(db, submission.id):
-        if event.kind == "comment":
-            continue  # coordinators' notes are internal; transition comments are for the person
+        if event.kind not in ("created", "transition"):
+            continue  # notes and assignments are internal; transition comments are for the person
         if event.kind == "created":
             what = _("Application received – status: %(state)s", state=state_label(event.to_state))
         else:
@@ -436,6 +445,13 @@ def _render_step(
     form_class = step_form_class(loaded.record.content_hash, form, current, language,
                                  _("Please choose"))
     position, total = progress(evaluation.visible_steps, current.id)
+    sent = None
+    if work.token is None and position == 1:
+        # No draft, but this browser sent the form: "back" from the confirmation lands here.
+        last = applicant_session.last_submission(loaded.id)
+        if last is not None:
+            sent = {"reference": last["reference"],
+                    "status_url": url_for(".status", token=last["token"], _external=True)}
     steps = [
         {"id": s.id, "title": loaded.text(s.title) or s.id, "current": s.id == current.id}
         for s in form.steps if s.id in evaluation.visible_steps
@@ -459,6 +475,7 @@ def _render_step(
         dropped=bool(work.dropped),
         definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
+        sent=sent,
     )
     return page, status
 

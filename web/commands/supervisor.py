@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flask import Flask
@@ -46,9 +46,11 @@ def worker_command() -> list[str]:
 class WorkerSupervisor:
     """Start ``command`` now and keep one instance of it running until :meth:`stop`."""
 
-    def __init__(self, command: Sequence[str], *, cwd: str | Path | None = None) -> None:
+    def __init__(self, command: Sequence[str], *, cwd: str | Path | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         self.command = list(command)
         self.cwd = cwd
+        self.env = dict(env) if env is not None else None
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -71,7 +73,8 @@ class WorkerSupervisor:
             if self._stopping.is_set():
                 return
             self._process = subprocess.Popen(
-                self.command, cwd=self.cwd, stdin=subprocess.PIPE, start_new_session=True,
+                self.command, cwd=self.cwd, env=self.env, stdin=subprocess.PIPE,
+                start_new_session=True,
             )
 
     def _watch(self) -> None:
@@ -151,5 +154,8 @@ def start_worker(app: Flask) -> tuple[WorkerSupervisor, bool]:
     if not app.config.get("REDIS_URL"):
         started_redis = not embedded_redis_running(app.instance_path)
         ensure_embedded_redis(app.instance_path)
-    supervisor = WorkerSupervisor(worker_command()).start()
+    # The worker builds the links in mails: it uses the app's base URL, whether configured
+    # or the address ``formflow run`` serves.
+    environ = {**os.environ, "FORMFLOW_BASE_URL": str(app.config.get("BASE_URL") or "")}
+    supervisor = WorkerSupervisor(worker_command(), env=environ).start()
     return supervisor, started_redis

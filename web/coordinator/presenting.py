@@ -11,16 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from flask import current_app
 
 from engine.exceptions import InvalidInput
 from engine.model import Field, FormDefinition, WorkflowDefinition
 from engine.services.inbox import InboxFilter, Position, decode_position
 from engine.storage import EventRecord, OutboxRecord
 from engine.text import localize
+from web.config import DEFAULT_TIMEZONE
 from web.coordinator.text import gettext as _
+from web.i18n import display_zone, local_time
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -36,7 +35,6 @@ __all__ = [
     "transition_label",
 ]
 
-DEFAULT_TIMEZONE = "Europe/Berlin"
 MAX_TEXT = 200
 
 
@@ -66,14 +64,8 @@ class FilterForm:
 
 
 def display_timezone() -> tzinfo:
-    """The zone dates are shown and filtered in (``TIMEZONE`` config, default Berlin)."""
-    name = str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        from datetime import UTC
-
-        return UTC
+    """The zone dates are shown and filtered in (``FORMFLOW_TIMEZONE``, default Berlin)."""
+    return display_zone()
 
 
 def parse_filters(args: Mapping[str, str], user_id: int) -> FilterForm:
@@ -128,10 +120,7 @@ def _next_day(raw: str, zone: tzinfo) -> datetime:
 
 
 def format_datetime(value: datetime, language: str) -> str:
-    local = value.astimezone(display_timezone())
-    if language == "de":
-        return local.strftime("%d.%m.%Y %H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+    return local_time(value, language)
 
 
 def _format_date(raw: str, language: str) -> str:

@@ -18,7 +18,8 @@
  *   </form>
  * Hidden fields/steps get `hidden`, and their controls `disabled` (so they are not submitted,
  * and never block native validation); visible required controls get `required` and
- * `aria-required="true"`; counters show "n / max".
+ * `aria-required="true"`; counters show "n / max"; a paste cut at maxlength is told beside
+ * the counter ([data-cut-note-for], text from the server in the page's language).
  *
  * Load after formflow-rules.js; it attaches itself to every form[data-formflow] on the page.
  * window.FormflowForm.attach(form) returns {compiled, update(), result(), detach()} or null.
@@ -122,6 +123,34 @@
     }
   }
 
+  /**
+   * A paste longer than a field's maxlength is cut by the browser without a word; the note
+   * beside the counter ([data-cut-note-for], its text rendered by the server in the page's
+   * language) says so, until the person shortens the answer again.
+   */
+  function cutNote(form, control) {
+    if (!control || !control.name || !(control.maxLength > 0)) return null;
+    for (const note of Array.from(form.querySelectorAll('[data-cut-note-for]'))) {
+      if (note.getAttribute('data-cut-note-for') === control.name) return note;
+    }
+    return null;
+  }
+
+  function notePaste(form, event) {
+    const control = event.target;
+    const note = cutNote(form, control);
+    if (!note || !event.clipboardData) return;
+    const pasted = event.clipboardData.getData('text/plain').replace(/\r\n?/g, '\n');
+    const selected = (control.selectionEnd || 0) - (control.selectionStart || 0);
+    const room = control.maxLength - (control.value.length - selected);
+    note.textContent = pasted.length > room ? note.getAttribute('data-message') : '';
+  }
+
+  function clearCutNote(form, control) {
+    const note = cutNote(form, control);
+    if (note && note.textContent && control.value.length < control.maxLength) note.textContent = '';
+  }
+
   /** Reflects an evaluation in the page: steps first, so fields can re-hide inside them. */
   function apply(form, compiled, result, answers) {
     const visibleSteps = new Set(result.visible_steps);
@@ -167,8 +196,10 @@
     const unchanged = (control) => seen !== null && state(control).every((v, i) => v === seen[i]);
     const onInput = (event) => {
       seen = event.target ? state(event.target) : null;
+      if (event.target && event.inputType !== 'insertFromPaste') clearCutNote(form, event.target);
       update();
     };
+    const onPaste = (event) => notePaste(form, event);
     const onChange = (event) => {
       if (event.target && unchanged(event.target)) return;
       seen = null;
@@ -176,6 +207,7 @@
     };
     form.addEventListener('input', onInput);
     form.addEventListener('change', onChange);
+    form.addEventListener('paste', onPaste);
     update();
     return {
       compiled,
@@ -184,6 +216,7 @@
       detach() {
         form.removeEventListener('input', onInput);
         form.removeEventListener('change', onChange);
+        form.removeEventListener('paste', onPaste);
       },
     };
   }

@@ -494,6 +494,12 @@
       this.listeners = [];
       this.problems = [];
       this.renderBuilder = () => {};
+      this.redrawPending = false;
+      this.pointerDown = false;
+      document.addEventListener('pointerdown', () => { this.pointerDown = true; }, true);
+      for (const end of ['pointerup', 'pointercancel']) {
+        document.addEventListener(end, () => { this.pointerDown = false; }, true);
+      }
       this.jsonBroken = false;
       this.statusElement = document.getElementById('save-status');
       this.autosave = debounce(() => this.save(), 2500);
@@ -512,6 +518,49 @@
     }
 
     onChange(listener) { this.listeners.push(listener); }
+
+    /**
+     * A change taken over when the person left an input (an id box's `change` event fires as
+     * Tab or a click moves the focus away). Redrawing at once would replace the element the
+     * focus is on its way to — it would land back in the id box, or a pressed button would
+     * lose its click. So the builder is redrawn once the focus has arrived (and a pressed
+     * mouse button is released, its click done), and the focus and text selection are put
+     * back on the element with the same id: ids follow the structure, not the names.
+     */
+    changedOnLeave(source) {
+      this.changed(source, false);
+      if (this.redrawPending) return;
+      this.redrawPending = true;
+      const redraw = () => {
+        this.redrawPending = false;
+        const active = document.activeElement;
+        const id = active && active !== document.body ? active.id : '';
+        let selection = null;
+        try {
+          if (active && typeof active.selectionStart === 'number') {
+            selection = [active.selectionStart, active.selectionEnd, active.selectionDirection];
+          }
+        } catch (error) { selection = null; } // inputs without a text selection (number)
+        this.renderBuilder();
+        const again = id ? document.getElementById(id) : null;
+        if (!again || again === active) return;
+        again.focus();
+        if (selection) {
+          try { again.setSelectionRange(...selection); } catch (error) { /* not a text input */ }
+        }
+      };
+      if (this.pointerDown) {
+        const released = () => {
+          document.removeEventListener('pointerup', released, true);
+          document.removeEventListener('pointercancel', released, true);
+          setTimeout(redraw, 0); // after the click that follows the release
+        };
+        document.addEventListener('pointerup', released, true);
+        document.addEventListener('pointercancel', released, true);
+      } else {
+        setTimeout(redraw, 0); // after the focus has moved on
+      }
+    }
 
     /** The model changed (source: 'builder' or 'json'); `rerender` redraws the builder. */
     changed(source, rerender) {

@@ -112,6 +112,8 @@
 
   const changed = () => editor.changed('builder', false);
   const restructured = () => editor.changed('builder', true);
+  /** An id (or the languages) typed and left: redrawn once the focus has arrived elsewhere. */
+  const renamed = () => editor.changedOnLeave('builder');
 
   /** Renaming a step or field also renames what refers to it (rules, applicant). */
   function renameReferences(oldId, newId) {
@@ -212,8 +214,7 @@
       on: {
         change: (e) => {
           form.languages = e.target.value.split(',').map((s) => s.trim()).filter(Boolean);
-          restructured();
-          focusId('form-languages');
+          renamed();
         },
       },
     }), '/languages'));
@@ -299,8 +300,7 @@
           const old = step.id;
           step.id = e.target.value.trim();
           renameReferences(old, step.id);
-          restructured();
-          focusId(prefix + '-id');
+          renamed();
         },
       },
     }), pointer + '/id'));
@@ -397,8 +397,7 @@
           field.id = e.target.value.trim();
           if (openFields.delete(old)) openFields.add(field.id);
           renameReferences(old, field.id);
-          restructured();
-          focusId(prefix + '-id');
+          renamed();
         },
       },
     }), pointer + '/id'));
@@ -417,7 +416,7 @@
     }
     box.append(labelled(prefix + '-type', t('Type'), typeSelect, pointer + '/type'));
     const stepSelect = h('select', {
-      id: prefix + '-step',
+      id: prefix + '-move-step',
       on: {
         change: (e) => {
           const target = Number(e.target.value);
@@ -425,12 +424,12 @@
           fieldsOf(step).splice(index, 1);
           fieldsOf(all[target]).push(field);
           restructured();
-          focusId('field-' + target + '-' + (fieldsOf(all[target]).length - 1) + '-step');
+          focusId('field-' + target + '-' + (fieldsOf(all[target]).length - 1) + '-move-step');
         },
       },
     });
     steps().forEach((s, i) => stepSelect.append(h('option', { value: String(i), selected: i === stepIndex }, (i + 1) + ': ' + (textOf(s.title) || s.id))));
-    box.append(labelled(prefix + '-step', t('Move to step'), stepSelect));
+    box.append(labelled(prefix + '-move-step', t('Move to step'), stepSelect));
     const allowed = new Set(config.field_properties[field.type] || []);
     for (const name of PROPERTY_ORDER) {
       if (!allowed.has(name)) continue;

@@ -159,7 +159,7 @@
         removeButton(prefix + '-remove', t('State') + ' ' + state.id, () => { all.splice(index, 1); restructured(); focusId('add-state'); })));
       item.append(labelled(prefix + '-id', t('Id'), h('input', {
         type: 'text', id: prefix + '-id', value: state.id || '', dataset: { pointer: pointer + '/id' },
-        on: { change: (e) => { const old = state.id; state.id = e.target.value.trim(); renameState(old, state.id); restructured(); focusId(prefix + '-id'); } },
+        on: { change: (e) => { const old = state.id; state.id = e.target.value.trim(); renameState(old, state.id); editor.changedOnLeave('builder'); } },
       }), pointer + '/id'));
       item.append(E.textField({
         idPrefix: prefix + '-label', label: t('Label'), languages: languages(), pointer: pointer + '/label',
@@ -237,7 +237,7 @@
       removeButton(prefix + '-remove', t('Transition') + ' ' + tr.id, () => { all.splice(index, 1); restructured(); focusId('add-transition'); })));
     card.append(labelled(prefix + '-id', t('Id'), h('input', {
       type: 'text', id: prefix + '-id', value: tr.id || '', dataset: { pointer: pointer + '/id' },
-      on: { change: (e) => { tr.id = e.target.value.trim(); restructured(); focusId(prefix + '-id'); } },
+      on: { change: (e) => { tr.id = e.target.value.trim(); editor.changedOnLeave('builder'); } },
     }), pointer + '/id'));
     card.append(E.textField({
       idPrefix: prefix + '-label', label: t('Label'), languages: languages(), pointer: pointer + '/label',
