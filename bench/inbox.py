@@ -42,12 +42,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from engine.services import create_user, get_user, import_directory  # noqa: E402
+from engine.services import (  # noqa: E402
+    Database,
+    create_user,
+    get_user,
+    import_directory,
+)
 from engine.services.export import export_rows  # noqa: E402
 from engine.services.inbox import InboxFilter, Position, encode_position  # noqa: E402
 from engine.services.tokens import hash_token  # noqa: E402
-from engine.storage import Database  # noqa: E402
-from engine.storage.inbox import inbox_of  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "FORMFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,7 +86,7 @@ def fill(db: Database, rows: int, assignee: int) -> None:
     step = timedelta(days=730) / max(rows, 1)
     batch: list[dict[str, Any]] = []
     began = time.perf_counter()
-    engine = db._get_engine()  # bulk load for the benchmark only (see the module docstring)
+    engine = db.engine  # bulk load for the benchmark only (see the module docstring)
     with engine.begin() as connection:
         for number in range(rows):
             form_id = FORMS[number % len(FORMS)]
@@ -156,7 +159,7 @@ def login(client: Any) -> None:
 def scenarios(db: Database, user_id: int) -> list[tuple[str, str, InboxFilter, Position | None]]:
     """(name, URL, the filter it means, cursor) — the cursor of a page deep in the list."""
     with db.read() as store:
-        rows = inbox_of(store).page(InboxFilter(), limit=2000)
+        rows = store.inbox.page(InboxFilter(), limit=2000)
     cursor = Position(rows[-1].created_at, rows[-1].id) if rows else None
     deep_url = f"/inbox?before={encode_position(cursor)}" if cursor else "/inbox"
     return [
@@ -188,7 +191,7 @@ def measure_pages(db: Database, app: Any, repeat: int) -> list[dict[str, Any]]:
 
         def query(where: InboxFilter = where, cursor: Position | None = cursor) -> None:
             with db.read() as store:
-                inbox_of(store).page(where, before=cursor, limit=51)
+                store.inbox.page(where, before=cursor, limit=51)
 
         p50, p95 = percentiles(timed(page, repeat))
         q50, _q95 = percentiles(timed(query, repeat))

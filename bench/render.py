@@ -40,8 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from engine.services import save_draft  # noqa: E402
-from engine.storage import Database  # noqa: E402
+from engine.services import Database, save_draft  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_rules import bench_browser  # noqa: E402

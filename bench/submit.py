@@ -27,11 +27,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from engine.services import (  # noqa: E402
+    Database,
     fire_transition,
     import_directory,
     submit,
 )
-from engine.storage import Database  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ANSWERS: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""The app's database: one :class:`engine.storage.Database` per app, made from its config.
+"""The app's database: one :class:`engine.services.Database` per app, made from its config.
 
 ``init_app(app)`` creates it from ``app.config["DATABASE_URL"]`` (nothing connects yet) and
 keeps it in ``app.extensions["formflow_db"]``; views, API and CLI get it with ``get_db()``.
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 from engine.exceptions import StorageUnavailable
-from engine.storage import Database
+from engine.services import Database
 from web.context import this_app
 
 __all__ = ["EXTENSION_KEY", "get_db", "init_app"]

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from engine.exceptions import InvalidInput, NotFound, StaleState
 from engine.model import FormDefinition, WorkflowDefinition
+from engine.records import InboxFilter, Position
 from engine.services.loading import form_of, workflow_of
-from engine.storage.inbox import InboxFilter, Position, inbox_of
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionVersionRecord, SubmissionRecord, UserRecord
+    from engine.records import DefinitionVersionRecord, SubmissionRecord, UserRecord
+    from engine.storage import Database
 
 
 __all__ = [
@@ -90,7 +91,7 @@ def inbox_page(
         raise InvalidInput("cursor", "page either before or after a position, not both")
     states = known_states(db) if with_counts else ()
     with db.read() as store:
-        inbox = inbox_of(store)
+        inbox = store.inbox
         rows = inbox.page(where, before=before, after=after, limit=limit + 1)
         if after is not None:
             more_newer = len(rows) > limit
@@ -124,7 +125,7 @@ def inbox_page(
 def known_states(db: Database) -> tuple[str, ...]:
     """Every state id of every stored workflow version, in definition order."""
     with db.read() as store:
-        rows = inbox_of(store).workflow_version_rows()
+        rows = store.inbox.workflow_version_rows()
     key = ("inbox-states", tuple(rows))
     cached = db.memo.get(key)
     if cached is None:

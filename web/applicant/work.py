@@ -25,15 +25,14 @@ from engine.text import Text, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
 from web.applicant.forms import StepLayout
-from web.context import this_app, this_request
+from web.context import this_app
 from web.db import get_db
 from web.i18n import current_language
 
 if TYPE_CHECKING:
-    from engine.storage import DefinitionVersionRecord
+    from engine.records import DefinitionVersionRecord
 
 __all__ = [
-    "PUBLISHED_MAX_AGE",
     "LoadedForm",
     "Work",
     "load_form",
@@ -41,11 +40,6 @@ __all__ = [
     "load_work",
     "save_work",
 ]
-
-PUBLISHED_MAX_AGE = 1.0
-"""Seconds a page shown by GET may lag behind a publish in another process (as if it had been
-loaded that much earlier); a draft is read with the version published now (``load_with_work``)
-and whatever a POST stores is checked against it."""
 
 _DEFINITION_SCRIPT_KEY = "formflow_definition_scripts"
 _STEP_LAYOUTS_KEY = "formflow_step_layouts"
@@ -120,9 +114,8 @@ class Work:
 
 def load_form(form_id: str) -> LoadedForm:
     db = get_db()
-    max_age = PUBLISHED_MAX_AGE if this_request().method == "GET" else 0.0
     try:
-        record, form = published_form(db, form_id, max_age=max_age)
+        record, form = published_form(db, form_id)
     except NotFound:
         abort(404)
     return LoadedForm(record, form, compiled_form(db, record))
@@ -158,8 +151,8 @@ def load_work(loaded: LoadedForm) -> Work:
 def load_with_work(form_id: str) -> tuple[LoadedForm, Work]:
     """The published form and this browser's draft of it, for the same version.
 
-    Reading the draft confirms which version is published; should a GET's form be older (a
-    publish elsewhere within ``PUBLISHED_MAX_AGE``), both are loaded again.
+    Reading the draft reads which version is published; should it differ from the form's (a
+    publish between the two reads), both are loaded again.
     """
     loaded = load_form(form_id)
     work = load_work(loaded)

@@ -17,8 +17,8 @@ from flask import current_app
 
 from engine.exceptions import InvalidInput
 from engine.model import Field, FormDefinition, WorkflowDefinition
+from engine.records import EventRecord, OutboxRecord
 from engine.services.inbox import InboxFilter, Position, decode_position
-from engine.storage import EventRecord, OutboxRecord
 from engine.text import localize
 from web.coordinator.text import gettext as _
 
