@@ -1,9 +1,10 @@
 """Configuration from ``FORMFLOW_*`` environment variables into ``app.config``.
 
 Every ``FORMFLOW_<NAME>`` variable of docs (INTERFACES) lands in ``app.config[<NAME>]`` so that
-operators and code use the same words: ``DATABASE_URL``, ``REDIS_URL``, ``SMTP_URL``,
-``SECRET_KEY``, ``ENV`` and ``BASE_URL``. ``FORMFLOW_INSTANCE`` becomes ``app.instance_path``
-(and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the shipped definitions.
+operators and code use the same words: ``DATABASE_URL``, ``SQLITE_SYNCHRONOUS``, ``REDIS_URL``,
+``SMTP_URL``, ``SECRET_KEY``, ``ENV`` and ``BASE_URL``. ``FORMFLOW_INSTANCE`` becomes
+``app.instance_path`` (and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the
+shipped definitions.
 
 Reading the environment is kept apart from the app factory so that ``create_app`` can decide the
 instance folder before Flask is constructed, and so that the rules (production needs a real
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 ENVIRONMENTS = ("development", "production")
+SQLITE_SYNCHRONOUS = ("full", "normal")
 SECRET_KEY_FILE = "secret_key"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout the package runs from: where the shipped ``forms/`` and ``workflows/`` live."""
@@ -67,6 +69,9 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": environ.get("FORMFLOW_DATABASE_URL")
         or f"sqlite:///{instance_path / SQLITE_FILE}",
+        "SQLITE_SYNCHRONOUS": (environ.get("FORMFLOW_SQLITE_SYNCHRONOUS") or "full")
+        .strip()
+        .lower(),
         "REDIS_URL": environ.get("FORMFLOW_REDIS_URL") or None,
         "SMTP_URL": environ.get("FORMFLOW_SMTP_URL") or None,
         "BASE_URL": (environ.get("FORMFLOW_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
@@ -87,6 +92,12 @@ def check_settings(config: Mapping[str, Any]) -> None:
     if env not in ENVIRONMENTS:
         raise ConfigError(
             f"FORMFLOW_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
+        )
+    synchronous = config.get("SQLITE_SYNCHRONOUS", "full")
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ConfigError(
+            f"FORMFLOW_SQLITE_SYNCHRONOUS must be 'full' (the default) or 'normal', "
+            f"not {synchronous!r}."
         )
     if env == "production" and not config.get("SECRET_KEY"):
         raise ConfigError(

@@ -42,6 +42,7 @@ def _database(app: Flask) -> Database:
         db = app.extensions[EXTENSION_KEY] = Database(
             app.config["DATABASE_URL"],
             busy_timeout_ms=int(app.config.get("DATABASE_BUSY_TIMEOUT_MS", 10_000)),
+            synchronous=str(app.config.get("SQLITE_SYNCHRONOUS", "full")),
         )
     return db
 
