@@ -126,16 +126,12 @@ def known_states(db: Database) -> tuple[str, ...]:
     """Every state id of every stored workflow version, in definition order."""
     with db.read() as store:
         rows = store.inbox.workflow_version_rows()
-    key = ("inbox-states", tuple(rows))
-    cached = db.memo.get(key)
-    if cached is None:
-        records = _version_records(db, set(rows))
-        states: dict[str, None] = {}
-        for row_id in rows:
-            for state in workflow_of(db, records[row_id]).states:
-                states.setdefault(state.id, None)
-        cached = db.memo[key] = tuple(states)
-    return tuple(cached)
+        records = store.definitions.by_row_ids(rows)
+    states: dict[str, None] = {}
+    for row_id in rows:
+        for state in workflow_of(db, records[row_id]).states:
+            states.setdefault(state.id, None)
+    return tuple(states)
 
 
 def encode_position(position: Position) -> str:
@@ -213,8 +209,8 @@ def pinned_definitions(
 ) -> tuple[dict[int, FormDefinition], dict[int, WorkflowDefinition]]:
     """The form and workflow versions ``submissions`` are pinned to, by version row id.
 
-    A page of fifty submissions usually shares two or three versions; each is read once (and
-    its content kept in ``db.memo``, versions being immutable) instead of twice per row.
+    A page of fifty submissions usually shares two or three versions: they are read in one
+    query, and each is loaded once per content (``engine.services.loading``).
     """
     wanted_forms = {s.form_version_row for s in submissions}
     wanted_workflows = {s.workflow_version_row for s in submissions}
@@ -225,21 +221,11 @@ def pinned_definitions(
 
 
 def _version_records(db: Database, row_ids: set[int]) -> dict[int, DefinitionVersionRecord]:
-    found: dict[int, DefinitionVersionRecord] = {}
-    missing = []
-    for row_id in row_ids:
-        cached = db.memo.get(("inbox-version-row", row_id))
-        if cached is None:
-            missing.append(row_id)
-        else:
-            found[row_id] = cached
-    if missing:
-        with db.read() as store:
-            for row_id in missing:
-                record = store.definitions.by_row_id(row_id)
-                if record is None:  # foreign keys make this impossible
-                    raise NotFound(f"definition version row {row_id} is missing")
-                found[row_id] = db.memo[("inbox-version-row", row_id)] = record
+    with db.read() as store:
+        found = store.definitions.by_row_ids(row_ids)
+    missing = row_ids - set(found)
+    if missing:  # foreign keys make this impossible
+        raise NotFound(f"definition version rows {sorted(missing)} are missing")
     return found
 
 

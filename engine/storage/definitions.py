@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import Row, Select, select
@@ -44,6 +45,11 @@ class DefinitionRepository(Repository):
     def by_row_id(self, row_id: int) -> DefinitionVersionRecord | None:
         """The version a submission or draft is pinned to (they keep the row id)."""
         return _first(self._session, _select_versions().where(DefinitionVersionRow.id == row_id))
+
+    def by_row_ids(self, row_ids: Iterable[int]) -> dict[int, DefinitionVersionRecord]:
+        """The versions with these row ids (e.g. those a page of submissions is pinned to)."""
+        query = _select_versions().where(DefinitionVersionRow.id.in_(set(row_ids)))
+        return {record.row_id: record for record in map(_record, self._session.execute(query))}
 
     def published(
         self, kind: DefinitionKind, definition_id: str
