@@ -6,8 +6,8 @@ transaction does). PostgreSQL (``postgresql+psycopg://``) is the production data
 (a file) is the embedded default.
 
 Every transaction is one SQLAlchemy ``Session``: ``with db.transaction() as store:`` commits
-when the block ends and rolls back on any error; ``with db.read() as store:`` reads one
-consistent snapshot. The :class:`Store` holds the repositories over that session.
+when the block ends and rolls back on any error; ``with db.read() as store:`` only reads. The
+:class:`Store` holds the repositories over that session.
 
 SQLite is set up the way SQLite-in-production setups usually are (see docs/deploy.md):
 
@@ -218,7 +218,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Store]:
-        """A read-only transaction: one consistent snapshot, never holding the write lock."""
+        """A read-only transaction that never takes SQLite's write lock (on SQLite one snapshot;
+        on PostgreSQL ``READ COMMITTED``, each statement sees what was committed before it)."""
         with storage_errors(), Session(self.engine) as session, session.begin():
             yield Store(session, self.now())
 
