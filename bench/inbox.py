@@ -43,7 +43,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from engine.services import create_user, get_user, import_directory  # noqa: E402
+from engine.services import (  # noqa: E402
+    Database,
+    create_user,
+    get_user,
+    import_directory,
+)
 from engine.services.export import export_rows  # noqa: E402
 from engine.services.inbox import (  # noqa: E402
     InboxFilter,
@@ -52,7 +57,6 @@ from engine.services.inbox import (  # noqa: E402
     inbox_page,
 )
 from engine.services.tokens import hash_token  # noqa: E402
-from engine.storage import Database  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "FORMFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

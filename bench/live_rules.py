@@ -46,12 +46,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from engine.services import (  # noqa: E402
+    Database,
     import_definition,
     import_directory,
     publish_form,
     save_draft,
 )
-from engine.storage import Database  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rules import FAN_OUT, FIELDS_PER_STEP, KINDS, _answer, _field  # noqa: E402 - same generated fields

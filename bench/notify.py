@@ -50,6 +50,7 @@ from rq import Queue, Worker  # noqa: E402
 from rq.registry import FinishedJobRegistry  # noqa: E402
 
 from engine.services import (  # noqa: E402
+    Database,
     create_user,
     fire_transition,
     import_definition,
@@ -59,7 +60,6 @@ from engine.services import (  # noqa: E402
     submit,
 )
 from engine.services.tokens import submission_token_key  # noqa: E402
-from engine.storage import Database  # noqa: E402
 from workers.embedded import server_executable  # noqa: E402
 from workers.queueing import QUEUE_NAME, enqueue_notifications  # noqa: E402
 

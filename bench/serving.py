@@ -28,8 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from engine.services import import_directory  # noqa: E402
-from engine.storage import Database  # noqa: E402
+from engine.services import Database, import_directory  # noqa: E402
 
 WORKERS = 2
 THREADS_PER_WORKER = 2

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from web import create_app
 from web.config import ConfigError
+from web.db import get_db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +20,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
                  "FORMFLOW_DATABASE_URL", "FORMFLOW_REDIS_URL", "FORMFLOW_SMTP_URL",
                  "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR",
-                 "FORMFLOW_TIMEZONE"):
+                 "FORMFLOW_TIMEZONE", "FORMFLOW_SQLITE_SYNCHRONOUS"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -104,6 +105,21 @@ def test_defaults(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert Path(app.config["FORMS_DIR"]) == PROJECT_ROOT / "forms"
     assert Path(app.config["WORKFLOWS_DIR"]) == PROJECT_ROOT / "workflows"
     assert app.config["TIMEZONE"] == "Europe/Berlin"
+    assert app.config["SQLITE_SYNCHRONOUS"] == "full"
+
+
+def test_sqlite_synchronous_from_environment(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("FORMFLOW_SQLITE_SYNCHRONOUS", "NORMAL")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
+    assert app.config["SQLITE_SYNCHRONOUS"] == "normal"
+    with get_db(app).engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    get_db(app).dispose()
+    clean_env.setenv("FORMFLOW_SQLITE_SYNCHRONOUS", "off")
+    with pytest.raises(ConfigError, match="FORMFLOW_SQLITE_SYNCHRONOUS"):
+        create_app({"INSTANCE_PATH": str(tmp_path / "instance")})
 
 
 def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:

@@ -189,3 +189,36 @@ def hooks(app, login_manager, limiter):
         "flask_login._get_user",
         "limiter._check_request_limit",
     ]
+
+
+
+def _storage_imports(source: str) -> set[str]:
+    """The ``engine.storage`` modules (or names of them) the import statements of ``source``
+    name, in full: ``from engine.storage.tables import Base`` gives ``engine.storage.tables``
+    and ``engine.storage.tables.Base``."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {n for n in names if n == "engine.storage" or n.startswith("engine.storage.")}
+
+
+def test_web_and_workers_never_import_engine_storage() -> None:
+    """They reach the database through ``engine.services`` (which re-exports ``Database``) and
+    get records from ``engine.records``; storage stays the engine's own business."""
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): sorted(found)
+        for package in ("web", "workers")
+        for path in (PROJECT_ROOT / package).rglob("*.py")
+        if (found := _storage_imports(path.read_text("utf-8")))
+    }
+    assert offenders == {}
+    # Guards the guard: every spelling of such an import is seen, a lookalike is not.
+    assert _storage_imports(
+        "import engine.storage.tables\nfrom engine import storage\n"
+        "def f():\n    from engine.storage import Database\n"
+        "from engine.storage_extra import x\n"
+    ) == {"engine.storage.tables", "engine.storage", "engine.storage.Database"}

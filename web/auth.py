@@ -51,8 +51,8 @@ from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from engine.exceptions import InvalidInput, NotFound
+from engine.records import UserRecord
 from engine.services import authenticate_user, get_user
-from engine.storage import UserRecord
 from web import limits
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language

@@ -1,10 +1,11 @@
 """Configuration from ``FORMFLOW_*`` environment variables into ``app.config``.
 
 Every ``FORMFLOW_<NAME>`` variable of docs (INTERFACES) lands in ``app.config[<NAME>]`` so that
-operators and code use the same words: ``DATABASE_URL``, ``REDIS_URL``, ``SMTP_URL``,
-``SECRET_KEY``, ``ENV``, ``BASE_URL`` and ``TIMEZONE`` (the one zone every time shown to staff
-and applicants is in, on pages and in mails). ``FORMFLOW_INSTANCE`` becomes ``app.instance_path``
-(and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the shipped definitions.
+operators and code use the same words: ``DATABASE_URL``, ``SQLITE_SYNCHRONOUS``, ``REDIS_URL``,
+``SMTP_URL``, ``SECRET_KEY``, ``ENV``, ``BASE_URL`` and ``TIMEZONE`` (the one zone every time
+shown to staff and applicants is in, on pages and in mails). ``FORMFLOW_INSTANCE`` becomes
+``app.instance_path`` (and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the
+shipped definitions.
 
 Reading the environment is kept apart from the app factory so that ``create_app`` can decide the
 instance folder before Flask is constructed, and so that the rules (production needs a real
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 ENVIRONMENTS = ("development", "production")
+SQLITE_SYNCHRONOUS = ("full", "normal")
 SECRET_KEY_FILE = "secret_key"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The checkout the package runs from: where the shipped ``forms/`` and ``workflows/`` live."""
@@ -71,6 +73,9 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": environ.get("FORMFLOW_DATABASE_URL")
         or f"sqlite:///{instance_path / SQLITE_FILE}",
+        "SQLITE_SYNCHRONOUS": (environ.get("FORMFLOW_SQLITE_SYNCHRONOUS") or "full")
+        .strip()
+        .lower(),
         "REDIS_URL": environ.get("FORMFLOW_REDIS_URL") or None,
         "SMTP_URL": environ.get("FORMFLOW_SMTP_URL") or None,
         "BASE_URL": (environ.get("FORMFLOW_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
@@ -101,6 +106,12 @@ def check_settings(config: Mapping[str, Any]) -> None:
             f"FORMFLOW_TIMEZONE must be an IANA time zone such as {DEFAULT_TIMEZONE}, "
             f"not {zone!r}."
         ) from None
+    synchronous = config.get("SQLITE_SYNCHRONOUS", "full")
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ConfigError(
+            f"FORMFLOW_SQLITE_SYNCHRONOUS must be 'full' (the default) or 'normal', "
+            f"not {synchronous!r}."
+        )
     if env == "production" and not config.get("SECRET_KEY"):
         raise ConfigError(
             "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "

@@ -1,4 +1,4 @@
-"""The app's database: one :class:`engine.storage.Database` per app, made from its config.
+"""The app's database: one :class:`engine.services.Database` per app, made from its config.
 
 ``init_app(app)`` creates it from ``app.config["DATABASE_URL"]`` (nothing connects yet) and
 keeps it in ``app.extensions["formflow_db"]``; views, API and CLI get it with ``get_db()``.
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify
 
 from engine.exceptions import StorageUnavailable
-from engine.storage import Database
+from engine.services import Database
 
 __all__ = ["EXTENSION_KEY", "get_db", "init_app"]
 
@@ -41,6 +41,7 @@ def _database(app: Flask) -> Database:
         db = app.extensions[EXTENSION_KEY] = Database(
             app.config["DATABASE_URL"],
             busy_timeout_ms=int(app.config.get("DATABASE_BUSY_TIMEOUT_MS", 10_000)),
+            synchronous=str(app.config.get("SQLITE_SYNCHRONOUS", "full")),
         )
     return db
 

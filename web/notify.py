@@ -1,6 +1,6 @@
 """Notifications from the web app: outbox rows go to the queue right after their commit.
 
-``init_app`` wires the app's :class:`~engine.storage.Database` once, so that every path that
+``init_app`` wires the app's :class:`~engine.services.Database` once, so that every path that
 writes outbox rows — JSON API, applicant pages, coordinator pages, admin retries, CLI — has them
 enqueued without knowing about Redis:
 
@@ -33,8 +33,8 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 
+from engine.services import Database
 from engine.services.tokens import submission_token_key
-from engine.storage import Database
 from web.config import ConfigError
 from web.db import get_db
 from workers.connection import producer_connection

@@ -47,6 +47,7 @@ from rq.worker import BaseWorker
 from engine.exceptions import FormflowError, NotFound, TemplateFailed
 from engine.resume_mail import resume_link_message
 from engine.services import (
+    Database,
     Delivery,
     DraftLinkDelivery,
     delivery,
@@ -58,7 +59,6 @@ from engine.services import (
     status_token,
 )
 from engine.services.loading import form_of, workflow_of
-from engine.storage import Database
 from engine.templating import check_templates, render_template
 from engine.text import localize
 from workers.channels import MailMessage, WebhookMessage, get_channel

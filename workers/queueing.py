@@ -20,8 +20,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from engine.exceptions import FormflowError
-from engine.services import mark_enqueued, mark_enqueued_many, notifications_to_enqueue
-from engine.storage import Database
+from engine.services import Database, mark_enqueued, mark_enqueued_many, notifications_to_enqueue
 from workers.settings import DEFAULT_JOB_TIMEOUT, RETRY_INTERVALS
 
 __all__ = [

@@ -1,8 +1,9 @@
 """The operations of formflow, shared by the web app, the JSON API, the CLI and the workers.
 
 Every caller goes through these functions — there is no second path that skips validation or
-the audit trail. Each takes the :class:`engine.storage.Database` explicitly and reads no
-globals; records returned are frozen values (``engine.storage.records``).
+the audit trail. Each takes the :class:`Database` (re-exported here: code outside ``engine``
+never imports ``engine.storage``) explicitly and reads no globals; records returned are frozen
+values (``engine.records``).
 """
 
 from __future__ import annotations
@@ -68,9 +69,11 @@ from engine.services.users import (
     user_for_token,
     users_with_role,
 )
+from engine.storage import Database
 
 __all__ = [
     "DEFAULT_DRAFT_TTL",
+    "Database",
     "DefinitionImported",
     "Delivery",
     "DraftLinkDelivery",

@@ -20,18 +20,12 @@ from engine.exceptions import DefinitionError, NotFound
 from engine.jsondata import parse_json
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.problems import Problem, errors_only
-from engine.services.loading import (
-    content_hash,
-    current_published,
-    forget_published,
-    form_of,
-    recently_published,
-    workflow_of,
-)
+from engine.services.loading import content_hash, form_of, workflow_of
 from engine.workflows import check_guards_against_form, check_workflow, load_workflow
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionKind, DefinitionVersionRecord, Store
+    from engine.records import DefinitionKind, DefinitionVersionRecord
+    from engine.storage import Database, Store
 
 
 __all__ = [
@@ -122,7 +116,6 @@ def publish_definition(
         else:
             _check_workflow_binding(db, store, record)
         store.definitions.publish(kind, definition_id, record.version)
-    forget_published(db, kind, definition_id)  # readers in this process see it at once
     return DefinitionImported(kind, definition_id, record.version, created=False, published=True)
 
 
@@ -142,18 +135,10 @@ def list_published(db: Database, kind: DefinitionKind) -> list[DefinitionVersion
         return store.definitions.all_published(kind)
 
 
-def published_form(
-    db: Database, form_id: str, *, max_age: float = 0.0
-) -> tuple[DefinitionVersionRecord, FormDefinition]:
-    """The published form's version record and its loaded ``FormDefinition``; ``NotFound``.
-
-    With ``max_age`` (seconds), what was confirmed published that recently is taken without
-    asking the database: for pages that may be a moment behind a publish in another process.
-    """
-    record = recently_published(db, "form", form_id, max_age) if max_age > 0 else None
-    if record is None:
-        with db.read() as store:
-            record = current_published(db, store, "form", form_id)
+def published_form(db: Database, form_id: str) -> tuple[DefinitionVersionRecord, FormDefinition]:
+    """The published form's version record and its loaded ``FormDefinition``; ``NotFound``."""
+    with db.read() as store:
+        record = store.definitions.published("form", form_id)
     if record is None:
         raise NotFound(f"there is no published form {form_id!r}")
     return record, form_of(db, record)

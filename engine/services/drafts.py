@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING, Any
 from engine.answers import check, convert
 from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
-from engine.services.loading import confirmed_published, form_of, published_as_numbered
+from engine.records import OutboxEntry
+from engine.services.loading import form_of
 from engine.services.tokens import draft_token, hash_token, new_token
-from engine.storage.drafts import draft_by_token_hash
-from engine.storage.records import OutboxEntry
 
 if TYPE_CHECKING:
     from engine.storage import Database, Store
@@ -149,51 +148,17 @@ def resume_token(db: Database, draft_id: str) -> str | None:
 def resume(db: Database, token: str) -> ResumedDraft:
     """The draft behind ``token``; ``NotFound`` or ``DraftExpired`` (the draft is then deleted)."""
     token_hash = hash_token(token or "")
-    # Every page showing a draft comes here. Usually the draft was saved with the version
-    # that is still published (and cached): then its one statement is all there is to read.
-    draft = draft_by_token_hash(db, token_hash)
-    if draft is None:
-        raise NotFound(_NO_DRAFT)
-    if draft.expires_at > db.now():
-        current = confirmed_published(db, "form", draft.form_id, draft.published_version)
-        if current is not None and current.row_id == draft.form_version_row:
-            return ResumedDraft(
-                form_id=draft.form_id,
-                form_version=current.version,
-                answers=dict(draft.answers),
-                step=draft.step,
-                language=draft.language,
-                expires_at=draft.expires_at,
-                carried_over=False,
-                dropped=(),
-            )
-    return _resume_in_transaction(db, token_hash)
-
-
-def _resume_in_transaction(db: Database, token_hash: str) -> ResumedDraft:
-    """:func:`resume` when the draft has expired or must be carried over to a newer version,
-    or the published version is not cached: everything read again in one transaction."""
     with db.read() as store:
         draft = store.drafts.by_token_hash(token_hash)
         now = store.now
-        current = (
-            published_as_numbered(db, store, "form", draft.form_id, draft.published_version)
-            if draft else None
-        )
-        # The version it was saved with: usually the published one, already at hand.
-        saved_with = (
-            current
-            if draft is not None and current is not None
-            and current.row_id == draft.form_version_row
-            else store.definitions.by_row_id(draft.form_version_row) if draft else None
-        )
+        current = store.definitions.published("form", draft.form_id) if draft else None
     if draft is None:
         raise NotFound(_NO_DRAFT)
     if draft.expires_at <= now:
         with db.transaction() as store:
             store.drafts.delete(token_hash)
         raise DraftExpired(_expired_message(draft.expires_at))
-    if current is None or saved_with is None:
+    if current is None:
         raise NotFound(f"the form {draft.form_id!r} is no longer available")
     answers = dict(draft.answers)
     dropped: tuple[str, ...] = ()

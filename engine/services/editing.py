@@ -15,8 +15,6 @@ Checking a draft (:func:`check_draft`) reports everything publishing would refus
 what ``check_form``/``check_workflow`` see: a changed id, a form whose workflow is not
 published or whose guards do not fit its fields, a workflow whose guards do not fit a
 published form that uses it.
-
-Never imports SQLAlchemy (the storage accessor is imported when first needed).
 """
 
 from __future__ import annotations
@@ -45,8 +43,8 @@ from engine.text import Text, to_text
 from engine.workflows import check_guards_against_form, check_workflow, load_workflow
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionKind, Store
-    from engine.storage.editing import EditingRepository, EditorDraftRecord, VersionInfo
+    from engine.records import DefinitionKind, EditorDraftRecord, VersionInfo
+    from engine.storage import Database
 
 
 __all__ = [
@@ -150,15 +148,6 @@ class PublishOutcome:
     """What changed against the version published before (empty for the first)."""
 
 
-# -- storage access ---------------------------------------------------------------------------
-
-
-def _editing(store: Store) -> EditingRepository:
-    from engine.storage.editing import editing_of  # storage only when a database is in use
-
-    return editing_of(store)
-
-
 def _check_kind(kind: str) -> DefinitionKind:
     for known in KINDS:
         if kind == known:
@@ -181,7 +170,7 @@ def definition_listings(db: Database, kind: str) -> list[DefinitionListing]:
     """Every form (or workflow): stored ones and drafts of new ones, by id."""
     kind = _check_kind(kind)
     with db.read() as store:
-        editing = _editing(store)
+        editing = store.editing
         heads = editing.heads(kind)
         drafts = {d.definition_id: d for d in editing.drafts(kind)}
         titles: dict[str, Text] = {}
@@ -223,7 +212,7 @@ def version_history(db: Database, kind: str, definition_id: str) -> list[Version
     """The stored versions, oldest first (``NotFound`` when there are none)."""
     kind = _check_kind(kind)
     with db.read() as store:
-        versions = _editing(store).versions(kind, definition_id)
+        versions = store.editing.versions(kind, definition_id)
     if not versions:
         raise NotFound(f"there is no {kind} {definition_id!r}")
     return versions
@@ -262,7 +251,7 @@ def editor_draft(db: Database, kind: str, definition_id: str) -> EditorDraft:
     """
     kind = _check_kind(kind)
     with db.read() as store:
-        saved = _editing(store).draft(kind, definition_id)
+        saved = store.editing.draft(kind, definition_id)
         latest = None if saved else store.definitions.latest(kind, definition_id)
     if saved is not None:
         return _from_record(saved)
@@ -319,7 +308,7 @@ def new_editor_draft(db: Database, kind: str, definition_id: str, *, actor: str)
     with db.transaction() as store:
         if store.definitions.latest(kind, definition_id) is not None:
             raise AlreadyExists(f"there is already a {kind} {definition_id!r}")
-        record = _editing(store).save_draft(
+        record = store.editing.save_draft(
             kind, definition_id, content=_dump(data), base_version=None, updated_by=actor,
             expected_revision=0,
         )
@@ -348,7 +337,7 @@ def save_editor_draft(
     kind = _check_kind(kind)
     content = _dump(data)
     with db.transaction() as store:
-        editing = _editing(store)
+        editing = store.editing
         current = editing.draft(kind, definition_id)
         if current is not None:
             base = current.base_version
@@ -372,7 +361,7 @@ def discard_editor_draft(db: Database, kind: str, definition_id: str) -> bool:
     """Throw the working draft away (the stored versions stay as they are)."""
     kind = _check_kind(kind)
     with db.transaction() as store:
-        return _editing(store).delete_draft(kind, definition_id)
+        return store.editing.delete_draft(kind, definition_id)
 
 
 # -- checking and publishing ------------------------------------------------------------------
@@ -437,7 +426,7 @@ def publish_editor_draft(
     """
     kind = _check_kind(kind)
     with db.read() as store:
-        record = _editing(store).draft(kind, definition_id)
+        record = store.editing.draft(kind, definition_id)
         before = (store.definitions.published(kind, definition_id)
                   or store.definitions.latest(kind, definition_id))
     if record is None:
@@ -452,7 +441,7 @@ def publish_editor_draft(
     imported = import_definition(db, draft.data, kind)
     publish_definition(db, kind, definition_id, imported.version)
     with db.transaction() as store:
-        _editing(store).delete_draft(kind, definition_id, draft.revision)
+        store.editing.delete_draft(kind, definition_id, draft.revision)
     changes: tuple[Change, ...] = ()
     if before is not None and before.content_hash != content_hash(draft.data):
         changes = tuple(diff_definitions(kind, json.loads(before.content), draft.data, language))

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.exceptions import InvalidInput
+from engine.records import ExportRow, InboxFilter, Position
 from engine.services.loading import form_of
-from engine.storage.inbox import ExportRow, InboxFilter, Position, inbox_of
 
 if TYPE_CHECKING:
     from engine.storage import Database
@@ -67,7 +67,7 @@ class ExportPlan:
 def export_plan(db: Database, where: InboxFilter) -> ExportPlan:
     """The columns for exporting what ``where`` matches (the union of the form versions')."""
     with db.read() as store:
-        version_rows = inbox_of(store).form_versions(where)
+        version_rows = store.inbox.form_versions(where)
         records = [store.definitions.by_row_id(row_id) for row_id in version_rows]
     columns: dict[str, None] = {}
     for record in records:
@@ -88,7 +88,7 @@ def export_rows(
     position: Position | None = None
     while True:
         with db.read() as store:
-            batch = inbox_of(store).export_page(where, before=position, limit=batch_size)
+            batch = store.inbox.export_page(where, before=position, limit=batch_size)
         yield from batch
         if len(batch) < batch_size:
             return

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from engine.exceptions import InvalidInput, NotFound, StaleState
 from engine.model import FormDefinition, WorkflowDefinition
+from engine.records import InboxFilter, Position
 from engine.services.loading import form_of, workflow_of
-from engine.storage.inbox import InboxFilter, Position, inbox_of
 
 if TYPE_CHECKING:
-    from engine.storage import Database, DefinitionVersionRecord, SubmissionRecord, UserRecord
+    from engine.records import DefinitionVersionRecord, SubmissionRecord, UserRecord
+    from engine.storage import Database
 
 
 __all__ = [
@@ -90,7 +91,7 @@ def inbox_page(
         raise InvalidInput("cursor", "page either before or after a position, not both")
     states = known_states(db) if with_counts else ()
     with db.read() as store:
-        inbox = inbox_of(store)
+        inbox = store.inbox
         rows = inbox.page(where, before=before, after=after, limit=limit + 1)
         if after is not None:
             more_newer = len(rows) > limit
@@ -124,17 +125,13 @@ def inbox_page(
 def known_states(db: Database) -> tuple[str, ...]:
     """Every state id of every stored workflow version, in definition order."""
     with db.read() as store:
-        rows = inbox_of(store).workflow_version_rows()
-    key = ("inbox-states", tuple(rows))
-    cached = db.memo.get(key)
-    if cached is None:
-        records = _version_records(db, set(rows))
-        states: dict[str, None] = {}
-        for row_id in rows:
-            for state in workflow_of(db, records[row_id]).states:
-                states.setdefault(state.id, None)
-        cached = db.memo[key] = tuple(states)
-    return tuple(cached)
+        rows = store.inbox.workflow_version_rows()
+        records = store.definitions.by_row_ids(rows)
+    states: dict[str, None] = {}
+    for row_id in rows:
+        for state in workflow_of(db, records[row_id]).states:
+            states.setdefault(state.id, None)
+    return tuple(states)
 
 
 def encode_position(position: Position) -> str:
@@ -212,8 +209,8 @@ def pinned_definitions(
 ) -> tuple[dict[int, FormDefinition], dict[int, WorkflowDefinition]]:
     """The form and workflow versions ``submissions`` are pinned to, by version row id.
 
-    A page of fifty submissions usually shares two or three versions; each is read once (and
-    its content kept in ``db.memo``, versions being immutable) instead of twice per row.
+    A page of fifty submissions usually shares two or three versions: they are read in one
+    query, and each is loaded once per content (``engine.services.loading``).
     """
     wanted_forms = {s.form_version_row for s in submissions}
     wanted_workflows = {s.workflow_version_row for s in submissions}
@@ -224,21 +221,11 @@ def pinned_definitions(
 
 
 def _version_records(db: Database, row_ids: set[int]) -> dict[int, DefinitionVersionRecord]:
-    found: dict[int, DefinitionVersionRecord] = {}
-    missing = []
-    for row_id in row_ids:
-        cached = db.memo.get(("inbox-version-row", row_id))
-        if cached is None:
-            missing.append(row_id)
-        else:
-            found[row_id] = cached
-    if missing:
-        with db.read() as store:
-            for row_id in missing:
-                record = store.definitions.by_row_id(row_id)
-                if record is None:  # foreign keys make this impossible
-                    raise NotFound(f"definition version row {row_id} is missing")
-                found[row_id] = db.memo[("inbox-version-row", row_id)] = record
+    with db.read() as store:
+        found = store.definitions.by_row_ids(row_ids)
+    missing = row_ids - set(found)
+    if missing:  # foreign keys make this impossible
+        raise NotFound(f"definition version rows {sorted(missing)} are missing")
     return found
 
 

@@ -20,19 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from engine.exceptions import InvalidInput, NotFound
 from engine.model import FormDefinition, Notification, WorkflowDefinition
+from engine.records import OutboxEntry
 from engine.services.loading import form_of, workflow_of
-from engine.storage.records import OutboxEntry
 
 if TYPE_CHECKING:
-    from engine.storage import (
-        Database,
+    from engine.records import (
         DraftRecord,
         EventRecord,
         OutboxRecord,
         OutboxStatus,
-        Store,
         SubmissionRecord,
     )
+    from engine.storage import Database, Store
 
 
 __all__ = [

@@ -16,7 +16,8 @@ from engine.exceptions import InvalidInput, NotFound
 from engine.services.users import clean_roles, get_user, normalise_email, set_user_active
 
 if TYPE_CHECKING:
-    from engine.storage import ApiTokenRecord, Database, Store, UserRecord
+    from engine.records import ApiTokenRecord, UserRecord
+    from engine.storage import Database, Store
 
 
 __all__ = [

@@ -1,11 +1,11 @@
 """Submitting a form and reading submissions back.
 
-``submit`` evaluates the answers with the engine (the server is authoritative), then stores
-the visible answers, the ``created`` event and the notifications due on entering the
-workflow's initial state in ONE transaction: either all of it is there, or none of it.
-Loading and evaluating happen before the write transaction so the write lock is held only
-for a handful of statements: the published-version check, the reference counter (one upsert),
-one INSERT each for the submission and the event, and one multi-row INSERT for the outbox.
+``submit`` runs in ONE write transaction: it reads the published form and workflow, evaluates
+the answers with the engine (the server is authoritative) and stores the visible answers, the
+``created`` event and the notifications due on entering the workflow's initial state — either
+all of it is there, or none of it. Reading the published versions inside the transaction pins
+the submission to what is published when it is stored, by construction. The loaded and
+compiled definitions come from ``db.memo`` (``engine.services.loading``, by content hash).
 """
 
 from __future__ import annotations
@@ -16,28 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation import evaluate
-from engine.exceptions import NotFound, StorageUnavailable, SubmissionInvalid
+from engine.exceptions import NotFound, SubmissionInvalid
 from engine.model import FormDefinition, WorkflowDefinition
-from engine.services.loading import (
-    compiled_form,
-    current_published,
-    forget_published,
-    form_of,
-    known_published,
-    workflow_of,
-)
+from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
 from engine.services.tokens import hash_token, new_token, submission_token
 from engine.workflows import notifications_on_entering
 
 if TYPE_CHECKING:
-    from engine.storage import (
-        Database,
-        DefinitionVersionRecord,
-        EventRecord,
-        Store,
-        SubmissionRecord,
-    )
+    from engine.records import DefinitionVersionRecord, EventRecord, SubmissionRecord
+    from engine.storage import Database
 
 
 __all__ = [
@@ -82,112 +70,24 @@ def submit(
     """Store a new submission; ``SubmissionInvalid`` (with every field error) or ``NotFound``.
 
     ``draft_token``: the draft this submission completes is deleted in the same transaction.
-
-    The published form and workflow come from the per-database cache when it has them (no
-    read transaction); the write transaction then confirms, with its first small statement,
-    that they are still the published versions — and when an admin published another one
-    meanwhile, nothing is written and the submission is evaluated again against the new one.
-    So a submission is always pinned to what was published when it was stored.
     """
-    for _attempt in range(_ATTEMPTS):
-        form_record, workflow_record, cached = _published(db, form_id)
-        form = form_of(db, form_record)
-        evaluation = evaluate(compiled_form(db, form_record), answers, language)
-        if evaluation.answers is None:
-            if cached and not _still_published(db, form_record, workflow_record):
-                continue  # judged against a version no longer published: judge again
-            raise SubmissionInvalid(evaluation.errors)
-        try:
-            return _store(
-                db, form, form_record, workflow_record, evaluation.answers, language,
-                draft_token,
-            )
-        except _Republished:
-            continue
-    raise StorageUnavailable("the form is being republished right now; please try again")
-
-
-_ATTEMPTS = 3
-
-
-class _Republished(Exception):
-    """The cached published versions were replaced before the write: roll back, reload."""
-
-
-def _published(
-    db: Database, form_id: str
-) -> tuple[DefinitionVersionRecord, DefinitionVersionRecord, bool]:
-    """The published form and its workflow, and whether they came from the (unchecked) cache."""
-    form_record = known_published(db, "form", form_id)
-    if form_record is not None:
-        workflow_id = form_of(db, form_record).workflow
-        workflow_record = known_published(db, "workflow", workflow_id)
-        if workflow_record is not None:
-            return form_record, workflow_record, True
-    with db.read() as store:
-        found = current_published(db, store, "form", form_id)
-        if found is None:
-            raise NotFound(f"there is no published form {form_id!r}")
-        workflow_id = form_of(db, found).workflow
-        workflow = current_published(db, store, "workflow", workflow_id)
-    if workflow is None:  # publish_form refuses this; a later unpublish could cause it
-        raise NotFound(f"the workflow {workflow_id!r} of form {form_id!r} is not published")
-    return found, workflow, False
-
-
-def _confirm_published(
-    db: Database,
-    store: Store,
-    form_record: DefinitionVersionRecord,
-    workflow_record: DefinitionVersionRecord,
-) -> bool:
-    """True when both records are still the published versions; else forget them."""
-    numbers = store.definitions.published_version_numbers(
-        [("form", form_record.definition_id), ("workflow", workflow_record.definition_id)]
-    )
-    if (
-        numbers.get(("form", form_record.definition_id)) == form_record.version
-        and numbers.get(("workflow", workflow_record.definition_id)) == workflow_record.version
-    ):
-        return True
-    forget_published(db, "form", form_record.definition_id)
-    forget_published(db, "workflow", workflow_record.definition_id)
-    return False
-
-
-def _still_published(
-    db: Database, form_record: DefinitionVersionRecord, workflow_record: DefinitionVersionRecord
-) -> bool:
-    with db.read() as store:
-        return _confirm_published(db, store, form_record, workflow_record)
-
-
-def _store(
-    db: Database,
-    form: FormDefinition,
-    form_record: DefinitionVersionRecord,
-    workflow_record: DefinitionVersionRecord,
-    answers: Mapping[str, Any],
-    language: str | None,
-    draft_token: str | None,
-) -> SubmissionCreated:
-    """Answers, ``created`` event and outbox rows in ONE write transaction."""
-    workflow = workflow_of(db, workflow_record)
-    stored_language = language if language in form.languages else form.default_language
     submission_id = uuid.uuid4().hex
     # Derived when the app gave a key, so the notification worker can rebuild the status link.
     key = db.submission_token_key
     token = submission_token(key, submission_id) if key else new_token()
-    prefix = reference_prefix(form)
-    notifications = notifications_on_entering(workflow, workflow.initial)
-    token_hash = hash_token(token)
-    draft_hash = hash_token(draft_token) if draft_token else None
-
-    def write(store: Store) -> SubmissionCreated:
-        # Every statement is prepared (no ORM session needed), and the work may run in
-        # another thread's transaction, together with other submissions (``grouped``).
-        if not _confirm_published(db, store, form_record, workflow_record):
-            raise _Republished
+    with db.transaction() as store:
+        form_record = store.definitions.published("form", form_id)
+        if form_record is None:
+            raise NotFound(f"there is no published form {form_id!r}")
+        form = form_of(db, form_record)
+        workflow_record = store.definitions.published("workflow", form.workflow)
+        if workflow_record is None:  # publish_form refuses this; a later change could cause it
+            raise NotFound(f"the workflow {form.workflow!r} of form {form_id!r} is not published")
+        evaluation = evaluate(compiled_form(db, form_record), answers, language)
+        if evaluation.answers is None:
+            raise SubmissionInvalid(evaluation.errors)
+        workflow = workflow_of(db, workflow_record)
+        prefix = reference_prefix(form)
         number = store.submissions.next_reference_number(prefix, store.now.year)
         submission = store.submissions.add(
             submission_id=submission_id,
@@ -199,9 +99,9 @@ def _store(
             workflow_id=workflow_record.definition_id,
             workflow_version=workflow_record.version,
             state=workflow.initial,
-            token_hash=token_hash,
-            answers=answers,
-            language=stored_language,
+            token_hash=hash_token(token),
+            answers=evaluation.answers,
+            language=language if language in form.languages else form.default_language,
         )
         event = store.events.add(
             submission_id=submission.id,
@@ -213,14 +113,12 @@ def _store(
             store,
             submission=submission,
             event=event,
-            notifications=notifications,
+            notifications=notifications_on_entering(workflow, workflow.initial),
             form=form,
         )
-        if draft_hash is not None:
-            store.drafts.delete(draft_hash)
-        return SubmissionCreated(submission.id, submission.reference, submission.state, token)
-
-    return db.grouped(write)
+        if draft_token:
+            store.drafts.delete(hash_token(draft_token))
+    return SubmissionCreated(submission.id, submission.reference, submission.state, token)
 
 
 def get_submission(db: Database, submission_id: str) -> SubmissionRecord:

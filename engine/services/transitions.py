@@ -20,13 +20,13 @@ from engine.services.notifications import queue_notifications
 from engine.workflows import available_transitions, fire
 
 if TYPE_CHECKING:
-    from engine.storage import (
-        Database,
+    from engine.records import (
         DefinitionVersionRecord,
         EventRecord,
         OutboxRecord,
         SubmissionRecord,
     )
+    from engine.storage import Database
 
 
 __all__ = ["TransitionFired", "fire_transition", "transitions_for"]

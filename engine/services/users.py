@@ -21,7 +21,8 @@ from engine.exceptions import InvalidInput, NotFound
 from engine.services.tokens import hash_token, new_token
 
 if TYPE_CHECKING:
-    from engine.storage import ApiTokenRecord, Database, UserRecord
+    from engine.records import ApiTokenRecord, UserRecord
+    from engine.storage import Database
 
 
 __all__ = [

@@ -2,42 +2,14 @@
 
 Create a :class:`Database` from a URL, call :meth:`Database.upgrade` once (Alembic), then use
 ``with db.transaction() as store:`` (or ``db.read()``) and the repositories on the
-:class:`Store`. Everything handed out is a frozen record from :mod:`engine.storage.records`.
+:class:`Store`. Everything handed out is a frozen record from :mod:`engine.records`.
+Code outside ``engine`` reaches this package through ``engine.services`` only.
 """
 
 from __future__ import annotations
 
-from engine.storage.database import Database, storage_errors
-from engine.storage.drafts import draft_by_token_hash
-from engine.storage.editing import EditorDraftRecord
-from engine.storage.records import (
-    ApiTokenRecord,
-    DefinitionKind,
-    DefinitionVersionRecord,
-    DraftRecord,
-    EventKind,
-    EventRecord,
-    OutboxRecord,
-    OutboxStatus,
-    SubmissionRecord,
-    UserRecord,
-)
+from engine.storage.database import Database
+from engine.storage.errors import storage_errors
 from engine.storage.store import Store
 
-__all__ = [
-    "ApiTokenRecord",
-    "Database",
-    "DefinitionKind",
-    "DefinitionVersionRecord",
-    "DraftRecord",
-    "EditorDraftRecord",
-    "EventKind",
-    "EventRecord",
-    "OutboxRecord",
-    "OutboxStatus",
-    "Store",
-    "SubmissionRecord",
-    "UserRecord",
-    "draft_by_token_hash",
-    "storage_errors",
-]
+__all__ = ["Database", "Store", "storage_errors"]

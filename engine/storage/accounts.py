@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import AlreadyExists
-from engine.storage.prepared import Prepared
-from engine.storage.records import ApiTokenRecord, UserRecord
+from engine.records import ApiTokenRecord, UserRecord
+from engine.storage.repository import Repository
 from engine.storage.tables import ApiTokenRow, UserRow
-from engine.storage.unit import Repository
 
 __all__ = ["AccountRepository"]
-
-_ACTIVE_USERS = Prepared(
-    select(
-        UserRow.id, UserRow.email, UserRow.roles, UserRow.active, UserRow.created_at,
-        UserRow.password_hash,
-    )
-    .where(UserRow.active.is_(True))
-    .order_by(UserRow.email)
-)
-
-_ACTIVE_STAFF = Prepared(
-    select(UserRow.email, UserRow.roles).where(UserRow.active.is_(True)).order_by(UserRow.email)
-)
-"""What a ``role:`` notification needs of the staff: addresses and roles, nothing else."""
 
 
 class AccountRepository(Repository):
@@ -38,7 +22,6 @@ class AccountRepository(Repository):
         self, *, email: str, roles: Sequence[str], password_hash: str | None, active: bool = True
     ) -> UserRecord:
         """Raises :class:`AlreadyExists` when the (normalised) email is taken."""
-        self._unit.memo.pop(_ACTIVE_STAFF, None)
         row = UserRow(
             email=email,
             roles=list(roles),
@@ -66,29 +49,23 @@ class AccountRepository(Repository):
 
     def users_with_role(self, role: str) -> list[UserRecord]:
         """Active users holding ``role``, by email (filtered here: JSON lists stay portable)."""
-        # A prepared statement on the transaction's connection: this runs inside every
-        # submission's write transaction (``role:`` notifications), so it should be quick.
-        return [
-            UserRecord(
-                id=user_id, email=email, roles=tuple(roles), active=active,
-                created_at=created_at, password_hash=password_hash,
-            )
-            for user_id, email, roles, active, created_at, password_hash
-            in _ACTIVE_USERS.rows(self._link, {})
-            if role in roles
-        ]
+        rows = self._session.scalars(
+            select(UserRow)
+            .where(UserRow.active.is_(True))
+            .order_by(UserRow.email)
+            .execution_options(populate_existing=True)
+        )
+        return [_user(row) for row in rows if role in row.roles]
 
     def active_staff(self) -> list[tuple[str, tuple[str, ...]]]:
         """(email, roles) of every active user, by email: the recipients of ``role:``
-        notifications, read inside the write transaction (prepared) — once per transaction
-        until it changes a user."""
-        memo = self._unit.memo
-        staff = memo.get(_ACTIVE_STAFF)
-        if staff is None:
-            staff = memo[_ACTIVE_STAFF] = [
-                (email, tuple(roles)) for email, roles in _ACTIVE_STAFF.rows(self._link, {})
-            ]
-        return list(cast(list[tuple[str, tuple[str, ...]]], staff))
+        notifications."""
+        rows = self._session.execute(
+            select(UserRow.email, UserRow.roles)
+            .where(UserRow.active.is_(True))
+            .order_by(UserRow.email)
+        )
+        return [(email, tuple(roles)) for email, roles in rows]
 
     def all_users(self) -> list[UserRecord]:
         return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]
@@ -110,7 +87,6 @@ class AccountRepository(Repository):
             values["active"] = active
         if not values:
             return self.user_by_id(user_id) is not None
-        self._unit.memo.pop(_ACTIVE_STAFF, None)
         result = self._session.execute(
             update(UserRow)
             .where(UserRow.id == user_id)

@@ -5,34 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from engine.storage.dialects import insert_ignoring_conflict
-from engine.storage.prepared import Prepared
-from engine.storage.records import DefinitionKind, DefinitionVersionRecord
+from engine.records import DefinitionKind, DefinitionVersionRecord
+from engine.storage.dialects import upsert
+from engine.storage.repository import Repository
 from engine.storage.tables import DefinitionRow, DefinitionVersionRow
-from engine.storage.unit import Repository
 
 __all__ = ["DefinitionRepository"]
 
 _VersionSelect = Select[DefinitionVersionRow, int | None]
-_PUBLISHED_NUMBERS: dict[int, Prepared] = {}
-_PUBLISHED_MEMO = object()
-"""The key of a transaction's published version numbers in its ``Unit.memo``."""
-"""The freshness check per number of ids (1 or 2 in practice), each built and compiled once:
-fixed parameters, no per-call expansion of an ``IN`` list."""
-
-
-def _published_numbers(count: int) -> Prepared:
-    found = _PUBLISHED_NUMBERS.get(count)
-    if found is None:
-        found = _PUBLISHED_NUMBERS[count] = Prepared(
-            select(
-                DefinitionRow.kind, DefinitionRow.definition_id, DefinitionRow.published_version
-            ).where(DefinitionRow.definition_id.in_([bindparam(f"id{i}") for i in range(count)]))
-        )
-    return found
 
 
 class DefinitionRepository(Repository):
@@ -63,6 +46,11 @@ class DefinitionRepository(Repository):
         """The version a submission or draft is pinned to (they keep the row id)."""
         return _first(self._session, _select_versions().where(DefinitionVersionRow.id == row_id))
 
+    def by_row_ids(self, row_ids: Iterable[int]) -> dict[int, DefinitionVersionRecord]:
+        """The versions with these row ids (e.g. those a page of submissions is pinned to)."""
+        query = _select_versions().where(DefinitionVersionRow.id.in_(set(row_ids)))
+        return {record.row_id: record for record in map(_record, self._session.execute(query))}
+
     def published(
         self, kind: DefinitionKind, definition_id: str
     ) -> DefinitionVersionRecord | None:
@@ -73,34 +61,6 @@ class DefinitionRepository(Repository):
             DefinitionVersionRow.version == DefinitionRow.published_version,
         )
         return _first(self._session, query)
-
-    def published_version_numbers(
-        self, wanted: Iterable[tuple[DefinitionKind, str]]
-    ) -> dict[tuple[DefinitionKind, str], int]:
-        """The published version number of each wanted (kind, id) that has one, in ONE small
-        statement on the definitions' head rows: the freshness check of a cached published
-        version (``engine.services.loading``), cheap enough to run on every request."""
-        pairs = frozenset(wanted)
-        if not pairs:
-            return {}
-        memo = self._unit.memo
-        remembered = cast(
-            "dict[frozenset[tuple[DefinitionKind, str]], dict[tuple[DefinitionKind, str], int]]",
-            memo.setdefault(_PUBLISHED_MEMO, {}),
-        )
-        if pairs in remembered:
-            return dict(remembered[pairs])
-        ids = sorted({definition_id for _, definition_id in pairs})
-        rows = _published_numbers(len(ids)).execute(
-            self._link, {f"id{i}": value for i, value in enumerate(ids)}
-        ).fetchall()
-        found: dict[tuple[DefinitionKind, str], int] = {}
-        for kind, definition_id, number in rows:
-            key = (cast(DefinitionKind, kind), str(definition_id))
-            if number is not None and key in pairs:
-                found[key] = int(number)
-        remembered[pairs] = found
-        return dict(found)
 
     def all_published(self, kind: DefinitionKind) -> list[DefinitionVersionRecord]:
         """The current published version of every definition of this kind, by id."""
@@ -129,7 +89,7 @@ class DefinitionRepository(Repository):
         self, kind: DefinitionKind, definition_id: str, content: str, content_hash: str
     ) -> DefinitionVersionRecord:
         """Append the next version number; concurrent importers of one id queue on a row lock."""
-        self._lock(kind, definition_id)
+        self._locked_head(kind, definition_id)
         latest = self.latest(kind, definition_id)
         row = DefinitionVersionRow(
             kind=kind,
@@ -148,7 +108,7 @@ class DefinitionRepository(Repository):
 
     def publish(self, kind: DefinitionKind, definition_id: str, version: int) -> None:
         """Make ``version`` the published one (it must exist)."""
-        head = self._lock(kind, definition_id)
+        head = self._locked_head(kind, definition_id)
         target = self._session.scalars(
             select(DefinitionVersionRow).where(
                 DefinitionVersionRow.kind == kind,
@@ -162,25 +122,19 @@ class DefinitionRepository(Repository):
         head.updated_at = self._now
         self._session.flush()
 
-    def _lock(self, kind: DefinitionKind, definition_id: str) -> DefinitionRow:
-        """The head row, locked for a change (every change of a definition starts here)."""
-        self._unit.memo.pop(_PUBLISHED_MEMO, None)
-        return self._locked_head(kind, definition_id)
-
     def _locked_head(self, kind: DefinitionKind, definition_id: str) -> DefinitionRow:
-        """The definition's head row, created if missing and locked for this transaction."""
+        """The definition's head row, created if missing and locked for this transaction
+        (every change of a definition starts here, so concurrent changes queue)."""
         self._session.execute(
-            insert_ignoring_conflict(
-                self._session,
-                DefinitionRow,
-                {
-                    "kind": kind,
-                    "definition_id": definition_id,
-                    "published_version": None,
-                    "created_at": self._now,
-                    "updated_at": self._now,
-                },
+            upsert(self._session, DefinitionRow)
+            .values(
+                kind=kind,
+                definition_id=definition_id,
+                published_version=None,
+                created_at=self._now,
+                updated_at=self._now,
             )
+            .on_conflict_do_nothing()
         )
         return self._session.scalars(
             select(DefinitionRow)

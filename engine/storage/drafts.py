@@ -4,40 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import ColumnElement, Row, delete, select
 
-from engine.storage.prepared import Prepared
-from engine.storage.records import DraftRecord
-from engine.storage.tables import DefinitionRow, DefinitionVersionRow, DraftRow
-from engine.storage.unit import Repository
+from engine.records import DraftRecord
+from engine.storage.repository import Repository
+from engine.storage.tables import DefinitionVersionRow, DraftRow
 
-if TYPE_CHECKING:
-    from engine.storage.database import Database
-
-__all__ = ["DraftRepository", "draft_by_token_hash"]
-
-_DRAFTS = (
-    select(
-        *DraftRow.__table__.columns,
-        DefinitionVersionRow.version.label("form_version"),
-        DefinitionRow.published_version.label("published_version"),
-    )
-    .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
-    .outerjoin(
-        DefinitionRow,
-        and_(DefinitionRow.kind == "form", DefinitionRow.definition_id == DraftRow.form_id),
-    )
-)
-"""A draft with its version's number and, in the same read, which version of its form is
-published now: a page showing a draft needs both, and one statement is cheaper than two."""
-_DRAFT_BY_TOKEN_HASH = Prepared(_DRAFTS.where(DraftRow.token_hash == bindparam("token_hash")))
-_DRAFT_BY_ID = Prepared(_DRAFTS.where(DraftRow.id == bindparam("draft_id")))
-_DELETE_BY_TOKEN_HASH = Prepared(
-    delete(DraftRow).where(DraftRow.token_hash == bindparam("token_hash"))
-)
-_DRAFT_COLUMNS = tuple(column.key for column in _DRAFTS.selected_columns)
+__all__ = ["DraftRepository"]
 
 
 class DraftRepository(Repository):
@@ -97,24 +72,28 @@ class DraftRepository(Repository):
         return self.by_token_hash(token_hash)
 
     def by_token_hash(self, token_hash: str) -> DraftRecord | None:
-        # Prepared (``engine.storage.prepared``): this runs on every page a draft is shown on.
-        return self._first(_DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash})
+        return self._first(DraftRow.token_hash == token_hash)
 
     def get(self, draft_id: str) -> DraftRecord | None:
-        return self._first(_DRAFT_BY_ID, {"draft_id": draft_id})
+        return self._first(DraftRow.id == draft_id)
 
-    def _first(self, statement: Prepared, params: dict[str, str]) -> DraftRecord | None:
-        rows = statement.rows(self._link, params)
-        return _record(rows[0]) if rows else None
+    def _first(self, condition: ColumnElement[bool]) -> DraftRecord | None:
+        row = self._session.execute(
+            select(DraftRow, DefinitionVersionRow.version)
+            .join(DefinitionVersionRow, DefinitionVersionRow.id == DraftRow.form_version_id)
+            .where(condition)
+            .execution_options(populate_existing=True)
+        ).first()
+        return _record(row) if row is not None else None
 
     def delete(self, token_hash: str) -> bool:
-        """Remove the draft with this token; False when there is none. Prepared: it runs in
-        the submission's driver transaction when the submission completes a draft."""
-        cursor = _DELETE_BY_TOKEN_HASH.execute(self._link, {"token_hash": token_hash})
-        try:
-            return int(cursor.rowcount) > 0
-        finally:
-            cursor.close()
+        """Remove the draft with this token; False when there is none."""
+        result = self._session.execute(
+            delete(DraftRow)
+            .where(DraftRow.token_hash == token_hash)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0)) > 0
 
     def delete_expired(self, now: datetime) -> int:
         """Remove drafts whose time is up; returns how many went."""
@@ -122,25 +101,17 @@ class DraftRepository(Repository):
         return int(getattr(result, "rowcount", 0))
 
 
-def draft_by_token_hash(db: Database, token_hash: str) -> DraftRecord | None:
-    """:meth:`DraftRepository.by_token_hash` as a read of its own: one statement outside any
-    transaction (``Database.read_rows``) — what every page showing a draft needs first."""
-    rows = db.read_rows(_DRAFT_BY_TOKEN_HASH, {"token_hash": token_hash})
-    return _record(rows[0]) if rows else None
-
-
-def _record(row: tuple[Any, ...]) -> DraftRecord:
-    found = dict(zip(_DRAFT_COLUMNS, row, strict=True))
+def _record(row: Row[DraftRow, int]) -> DraftRecord:
+    draft, form_version = row[0], row[1]
     return DraftRecord(
-        id=found["id"],
-        form_id=found["form_id"],
-        form_version=found["form_version"],
-        form_version_row=found["form_version_id"],
-        answers=dict(found["answers"]),
-        step=found["step"],
-        language=found["language"],
-        created_at=found["created_at"],
-        updated_at=found["updated_at"],
-        expires_at=found["expires_at"],
-        published_version=found["published_version"],
+        id=draft.id,
+        form_id=draft.form_id,
+        form_version=form_version,
+        form_version_row=draft.form_version_id,
+        answers=dict(draft.answers),
+        step=draft.step,
+        language=draft.language,
+        created_at=draft.created_at,
+        updated_at=draft.updated_at,
+        expires_at=draft.expires_at,
     )

@@ -11,93 +11,24 @@ progress; validation happens when it is published.
 The listings read version metadata without loading every version's JSON, so the definitions
 page stays cheap however many versions pile up.
 
-Reached through :func:`editing_of` on a :class:`engine.storage.Store`, inside the store's
-transaction, like the other repositories.
+Reached as ``store.editing`` inside a transaction, like the other repositories.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import cast
 
-from sqlalchemy import CheckConstraint, Integer, String, Text, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.storage.records import DefinitionKind
-from engine.storage.store import Store
-from engine.storage.tables import Base, DefinitionRow, DefinitionVersionRow
+from engine.records import DefinitionHead, DefinitionKind, EditorDraftRecord, VersionInfo
+from engine.storage.repository import Repository
+from engine.storage.tables import DefinitionRow, DefinitionVersionRow, EditorDraftRow
 
-__all__ = [
-    "DefinitionHead",
-    "EditingRepository",
-    "EditorDraftRecord",
-    "EditorDraftRow",
-    "VersionInfo",
-    "editing_of",
-]
+__all__ = ["EditingRepository"]
 
 
-class EditorDraftRow(Base):
-    """The working copy of one form or workflow in the administrators' editor."""
-
-    __tablename__ = "editor_drafts"
-    __table_args__ = (CheckConstraint("kind IN ('form', 'workflow')", name="kind"),)
-
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    definition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[str] = mapped_column(Text)
-    """The draft's JSON text (any JSON: drafts may be unfinished)."""
-    base_version: Mapped[int | None] = mapped_column(Integer)
-    """The stored version the draft was started from; None for a brand-new definition."""
-    revision: Mapped[int] = mapped_column(Integer)
-    """1 on the first save, +1 on each later one: the optimistic-concurrency counter."""
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str | None] = mapped_column(String(254))
-
-
-@dataclass(frozen=True, slots=True)
-class EditorDraftRecord:
-    kind: DefinitionKind
-    definition_id: str
-    content: str
-    base_version: int | None
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-    updated_by: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DefinitionHead:
-    """One definition in a listing: its newest and its published version numbers."""
-
-    kind: DefinitionKind
-    definition_id: str
-    latest_version: int
-    published_version: int | None
-    version_count: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
-    """A stored version without its content."""
-
-    version: int
-    created_at: datetime
-    published_at: datetime | None
-    is_current_published: bool
-    content_hash: str
-
-
-class EditingRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class EditingRepository(Repository):
     # -- drafts -----------------------------------------------------------------------------
 
     def draft(self, kind: DefinitionKind, definition_id: str) -> EditorDraftRecord | None:
@@ -231,11 +162,6 @@ class EditingRepository:
             for version, created_at, published_at, digest, published
             in self._session.execute(query)
         ]
-
-
-def editing_of(store: Store) -> EditingRepository:
-    """The editor's repository on ``store``'s session (same transaction, same snapshot)."""
-    return EditingRepository(store.definitions._session, store.now)  # noqa: SLF001
 
 
 def _draft(row: EditorDraftRow) -> EditorDraftRecord:

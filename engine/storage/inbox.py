@@ -17,10 +17,8 @@ goes beyond it (SQLite: ASCII only).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,70 +32,18 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.orm import Session
 
-from engine.storage.records import SubmissionRecord
-from engine.storage.store import Store
-from engine.storage.submissions import _record, _select_submissions
+from engine.records import ExportRow, InboxFilter, Position, SubmissionRecord
+from engine.storage.repository import Repository
+from engine.storage.submissions import select_submissions, submission_record
 from engine.storage.tables import DefinitionVersionRow, SubmissionRow, UTCDateTime
 
-__all__ = [
-    "ExportRow",
-    "InboxFilter",
-    "InboxRepository",
-    "Position",
-    "inbox_of",
-]
+__all__ = ["InboxRepository"]
 
 LIKE_ESCAPE = "!"
 
 
-@dataclass(frozen=True, slots=True)
-class InboxFilter:
-    """What a coordinator narrowed the list to; ``None`` means "don't filter on this"."""
-
-    form_id: str | None = None
-    state: str | None = None
-    created_from: datetime | None = None
-    """Inclusive lower bound of ``created_at``."""
-    created_before: datetime | None = None
-    """Exclusive upper bound of ``created_at`` (the day after a "to" date)."""
-    text: str | None = None
-    assigned_to: int | None = None
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
-    """A place in the newest-first order: the ``(created_at, id)`` of one submission."""
-
-    created_at: datetime
-    id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    """One submission as the export needs it: no ORM object, no identity map, no events."""
-
-    id: str
-    reference: str
-    form_id: str
-    form_version: int
-    form_version_row: int
-    state: str
-    created_at: datetime
-    answers: Mapping[str, Any]
-
-
-def inbox_of(store: Store) -> InboxRepository:
-    """The inbox queries on ``store``'s session (same transaction, same snapshot)."""
-    return InboxRepository(store.submissions._session, store.now)  # noqa: SLF001 - same package
-
-
-class InboxRepository:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self._session = session
-        self._now = now
-
+class InboxRepository(Repository):
     def page(
         self,
         where: InboxFilter,
@@ -113,7 +59,7 @@ class InboxRepository:
         you show to learn whether another page exists.
         """
         key = tuple_(SubmissionRow.created_at, SubmissionRow.id)
-        query = _select_submissions().where(*_conditions(where))
+        query = select_submissions().where(*_conditions(where))
         if after is not None:
             query = query.where(key > tuple_(_bind_time(after.created_at), after.id))
             query = query.order_by(SubmissionRow.created_at.asc(), SubmissionRow.id.asc())
@@ -121,7 +67,7 @@ class InboxRepository:
             if before is not None:
                 query = query.where(key < tuple_(_bind_time(before.created_at), before.id))
             query = query.order_by(SubmissionRow.created_at.desc(), SubmissionRow.id.desc())
-        records = [_record(row) for row in self._session.execute(query.limit(limit))]
+        records = [submission_record(row) for row in self._session.execute(query.limit(limit))]
         if after is not None:
             records.reverse()
         return records

@@ -3,100 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from functools import cache
+from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from engine.storage.prepared import Prepared
-from engine.storage.records import OutboxEntry, OutboxRecord, OutboxStatus
+from engine.records import OutboxEntry, OutboxRecord, OutboxStatus
+from engine.storage.repository import Repository
 from engine.storage.tables import OutboxRow
-from engine.storage.unit import Repository, Unit
 
 __all__ = ["OutboxRepository"]
 
-_COLUMNS = (
-    "submission_id", "event_id", "draft_id", "channel", "recipient", "role", "url", "secret_env",
-    "template", "language", "status", "attempts", "last_error", "delivered_at", "created_at",
-    "delivery_key",
-)
 _Channel = Literal["mail", "webhook"]
-"""Named once: a ``Literal[…]`` written inside ``cast`` is built on every call."""
-_INSERTS: dict[int, Prepared] = {}
-"""One multi-row ``INSERT … VALUES (…), (…) RETURNING id, delivery_key`` per row count, built
-once. The ids are matched to the rows by their (unique) delivery key: neither backend
-promises RETURNING rows in VALUES order."""
-
-
-@cache
-def _names(row: int) -> tuple[str, ...]:
-    """The bind names of row number ``row`` of the multi-row insert."""
-    return tuple(f"{name}_{row}" for name in _COLUMNS)
-
-
-def _insert_rows(count: int) -> Prepared:
-    found = _INSERTS.get(count)
-    if found is None:
-        table = OutboxRow.__table__.c
-        rows = [
-            {name: bindparam(bind, type_=table[name].type)
-             for name, bind in zip(_COLUMNS, _names(i), strict=True)}
-            for i in range(count)
-        ]
-        found = _INSERTS[count] = Prepared(
-            insert(OutboxRow).values(rows).returning(OutboxRow.id, OutboxRow.delivery_key)
-        )
-    return found
 
 
 class OutboxRepository(Repository):
-    def __init__(self, unit: Unit, now: datetime) -> None:
-        super().__init__(unit, now)
+    def __init__(self, session: Session, now: datetime) -> None:
+        super().__init__(session, now)
         self.due: list[int] = []
         """Ids of rows this transaction made due (added, or reset to ``pending``): the
         :class:`~engine.storage.Database` hands them to its post-commit hook."""
 
     def add_many(self, entries: Sequence[OutboxEntry]) -> list[OutboxRecord]:
-        """Insert pending rows in ONE statement (multi-row ``INSERT … RETURNING``) and mark
-        them due; the records (in the order given) are built from the values written."""
-        if not entries:
-            return []
-        params: dict[str, object] = {}
-        for i, e in enumerate(entries):
-            values = (
-                e.submission_id, e.event_id, e.draft_id, e.channel, e.recipient, e.role,
-                e.url, e.secret_env, e.template, e.language, "pending", 0, None, None,
-                self._now, e.delivery_key,
+        """Insert one pending row per entry and mark them due; records in the order given."""
+        rows = [
+            OutboxRow(
+                submission_id=e.submission_id, event_id=e.event_id, draft_id=e.draft_id,
+                channel=e.channel, recipient=e.recipient, role=e.role, url=e.url,
+                secret_env=e.secret_env, template=e.template, language=e.language,
+                status="pending", attempts=0, last_error=None, delivered_at=None,
+                created_at=self._now, delivery_key=e.delivery_key,
             )
-            params.update(zip(_names(i), values, strict=True))
-        cursor = _insert_rows(len(entries)).execute(self._link, params)
-        id_of = {str(key): int(outbox_id) for outbox_id, key in cursor.fetchall()}
-        ids = [id_of[e.delivery_key] for e in entries]
-        self.due.extend(ids)
-        created_at = self._now.astimezone(UTC)
-        return [
-            OutboxRecord(
-                id=outbox_id,
-                submission_id=e.submission_id,
-                event_id=e.event_id,
-                channel=cast(_Channel, e.channel),
-                recipient=e.recipient,
-                role=e.role,
-                url=e.url,
-                secret_env=e.secret_env,
-                template=e.template,
-                language=e.language,
-                status="pending",
-                attempts=0,
-                last_error=None,
-                delivered_at=None,
-                created_at=created_at,
-                delivery_key=e.delivery_key,
-                draft_id=e.draft_id,
-            )
-            for outbox_id, e in zip(ids, entries, strict=True)
+            for e in entries
         ]
+        if not rows:
+            return []
+        self._session.add_all(rows)
+        self._session.flush()
+        self.due.extend(row.id for row in rows)
+        return [_record(row) for row in rows]
 
     def get(self, outbox_id: int) -> OutboxRecord | None:
         row = self._session.get(OutboxRow, outbox_id, populate_existing=True)
@@ -165,7 +111,6 @@ class OutboxRepository(Repository):
             statement.values(**values).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0)) == 1
-
 
     def set_status_many(
         self, outbox_ids: Iterable[int], status: OutboxStatus, *, only_from: Iterable[OutboxStatus]

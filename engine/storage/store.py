@@ -1,21 +1,22 @@
-"""The unit of work a transaction hands out: one repository per concept, one unit behind.
+"""What a transaction hands out: one repository per concept, all over the same session.
 
 Services receive a :class:`Store` from ``Database.transaction()`` / ``Database.read()`` and
-never see the session (or the connection) itself, so all SQL stays in this package. The
-repositories share the transaction's :class:`~engine.storage.unit.Unit`: its link for
-prepared statements and, when the transaction offers the ORM, its session.
+never see the session itself, so all SQL stays in this package.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from engine.storage.accounts import AccountRepository
 from engine.storage.definitions import DefinitionRepository
 from engine.storage.drafts import DraftRepository
+from engine.storage.editing import EditingRepository
+from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
-from engine.storage.unit import Unit
 
 __all__ = ["Store"]
 
@@ -23,11 +24,13 @@ __all__ = ["Store"]
 class Store:
     """Everything one transaction may read or write; ``now`` is fixed for the transaction."""
 
-    def __init__(self, unit: Unit, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.now = now
-        self.definitions = DefinitionRepository(unit, now)
-        self.submissions = SubmissionRepository(unit, now)
-        self.events = EventRepository(unit, now)
-        self.drafts = DraftRepository(unit, now)
-        self.outbox = OutboxRepository(unit, now)
-        self.accounts = AccountRepository(unit, now)
+        self.definitions = DefinitionRepository(session, now)
+        self.submissions = SubmissionRepository(session, now)
+        self.events = EventRepository(session, now)
+        self.drafts = DraftRepository(session, now)
+        self.outbox = OutboxRepository(session, now)
+        self.accounts = AccountRepository(session, now)
+        self.inbox = InboxRepository(session, now)
+        self.editing = EditingRepository(session, now)

@@ -6,35 +6,43 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.orm import aliased
 
-from engine.storage.dialects import increment_counter
-from engine.storage.prepared import Prepared
-from engine.storage.records import EventKind, EventRecord, SubmissionRecord
-from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow
-from engine.storage.unit import Repository
+from engine.records import EventKind, EventRecord, SubmissionRecord
+from engine.storage.dialects import upsert
+from engine.storage.repository import Repository
+from engine.storage.tables import (
+    DefinitionVersionRow,
+    EventRow,
+    ReferenceCounterRow,
+    SubmissionRow,
+)
 
 __all__ = ["EventRepository", "SubmissionRepository"]
 
 _SubmissionSelect = Select[SubmissionRow, int, str, int]
-_INSERT_SUBMISSION = Prepared(
-    insert(SubmissionRow),
-    ["id", "reference", "form_id", "form_version_id", "workflow_version_id", "state", "version",
-     "token_hash", "answers", "language", "created_at", "updated_at", "assigned_to"],
-)
-_INSERT_EVENT = Prepared(
-    insert(EventRow).returning(EventRow.id),
-    ["submission_id", "kind", "transition", "from_state", "to_state", "actor", "comment", "at"],
-)
 _FormVersion = aliased(DefinitionVersionRow, name="form_version")
 _WorkflowVersion = aliased(DefinitionVersionRow, name="workflow_version")
 
 
 class SubmissionRepository(Repository):
     def next_reference_number(self, prefix: str, year: int) -> int:
-        """The next number for ``prefix-year``: unique, taken in the caller's transaction."""
-        return increment_counter(self._link, prefix, year)
+        """The next number for ``prefix-year``: unique, taken in the caller's transaction.
+
+        One upsert: the first use of a (prefix, year) creates the row with 1; concurrent
+        transactions queue on the row lock, so no two ever get the same number.
+        """
+        statement = (
+            upsert(self._session, ReferenceCounterRow)
+            .values(prefix=prefix, year=year, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[ReferenceCounterRow.prefix, ReferenceCounterRow.year],
+                set_={"last_number": ReferenceCounterRow.last_number + 1},
+            )
+            .returning(ReferenceCounterRow.last_number)
+        )
+        return int(self._session.execute(statement).scalar_one())
 
     def add(
         self,
@@ -52,33 +60,25 @@ class SubmissionRepository(Repository):
         answers: Mapping[str, Any],
         language: str,
     ) -> SubmissionRecord:
-        """Insert a new submission (version 1, unassigned) and return it as stored.
-
-        One Core ``INSERT`` on the transaction's connection: no unit-of-work flush and no
-        re-SELECT with joins. The caller knows the pinned versions' numbers and the workflow
-        id (it just checked they are the published ones), so the record is built from the
-        values written — exactly what a SELECT would read back.
-        """
-        stored_answers = dict(answers)
-        now = self._now.astimezone(UTC)  # as the column hands it back
-        _INSERT_SUBMISSION.execute(
-            self._link,
-            {
-                "id": submission_id,
-                "reference": reference,
-                "form_id": form_id,
-                "form_version_id": form_version_row,
-                "workflow_version_id": workflow_version_row,
-                "state": state,
-                "version": 1,
-                "token_hash": token_hash,
-                "answers": stored_answers,
-                "language": language,
-                "created_at": self._now,
-                "updated_at": self._now,
-                "assigned_to": None,
-            },
+        """Insert a new submission (version 1, unassigned) and return it as stored."""
+        row = SubmissionRow(
+            id=submission_id,
+            reference=reference,
+            form_id=form_id,
+            form_version_id=form_version_row,
+            workflow_version_id=workflow_version_row,
+            state=state,
+            version=1,
+            token_hash=token_hash,
+            answers=dict(answers),
+            language=language,
+            created_at=self._now,
+            updated_at=self._now,
+            assigned_to=None,
         )
+        self._session.add(row)
+        self._session.flush()
+        now = self._now.astimezone(UTC)  # as the column hands it back
         return SubmissionRecord(
             id=submission_id,
             reference=reference,
@@ -90,7 +90,7 @@ class SubmissionRepository(Repository):
             workflow_version_row=workflow_version_row,
             state=state,
             version=1,
-            answers=stored_answers,
+            answers=dict(row.answers),
             language=language,
             created_at=now,
             updated_at=now,
@@ -98,13 +98,13 @@ class SubmissionRepository(Repository):
         )
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
-        return self._first(_select_submissions().where(SubmissionRow.id == submission_id))
+        return self._first(select_submissions().where(SubmissionRow.id == submission_id))
 
     def by_token_hash(self, token_hash: str) -> SubmissionRecord | None:
-        return self._first(_select_submissions().where(SubmissionRow.token_hash == token_hash))
+        return self._first(select_submissions().where(SubmissionRow.token_hash == token_hash))
 
     def by_reference(self, reference: str) -> SubmissionRecord | None:
-        return self._first(_select_submissions().where(SubmissionRow.reference == reference))
+        return self._first(select_submissions().where(SubmissionRow.reference == reference))
 
     def list(
         self,
@@ -115,14 +115,14 @@ class SubmissionRepository(Repository):
         offset: int = 0,
     ) -> list[SubmissionRecord]:
         """Newest first, optionally narrowed to one form and/or one state."""
-        query = _select_submissions()
+        query = select_submissions()
         if form_id is not None:
             query = query.where(SubmissionRow.form_id == form_id)
         if state is not None:
             query = query.where(SubmissionRow.state == state)
         query = query.order_by(SubmissionRow.created_at.desc(), SubmissionRow.id)
         query = query.limit(limit).offset(offset)
-        return [_record(row) for row in self._session.execute(query)]
+        return [submission_record(row) for row in self._session.execute(query)]
 
     def count(self, *, form_id: str | None = None, state: str | None = None) -> int:
         query = select(func.count()).select_from(SubmissionRow)
@@ -158,7 +158,7 @@ class SubmissionRepository(Repository):
 
     def _first(self, query: _SubmissionSelect) -> SubmissionRecord | None:
         row = self._session.execute(query).first()
-        return _record(row) if row is not None else None
+        return submission_record(row) if row is not None else None
 
 
 class EventRepository(Repository):
@@ -175,23 +175,20 @@ class EventRepository(Repository):
         to_state: str | None = None,
         comment: str | None = None,
     ) -> EventRecord:
-        # Core INSERT (no unit-of-work flush); the id comes back with the statement.
-        cursor = _INSERT_EVENT.execute(
-            self._link,
-            {
-                "submission_id": submission_id,
-                "kind": kind,
-                "transition": transition,
-                "from_state": from_state,
-                "to_state": to_state,
-                "actor": actor,
-                "comment": comment,
-                "at": self._now,
-            },
+        row = EventRow(
+            submission_id=submission_id,
+            kind=kind,
+            transition=transition,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            comment=comment,
+            at=self._now,
         )
-        (event_id,) = cursor.fetchone()
+        self._session.add(row)
+        self._session.flush()
         return EventRecord(
-            id=int(event_id),
+            id=row.id,
             submission_id=submission_id,
             kind=kind,
             transition=transition,
@@ -210,7 +207,7 @@ class EventRepository(Repository):
         return [_event(row) for row in rows]
 
 
-def _select_submissions() -> _SubmissionSelect:
+def select_submissions() -> _SubmissionSelect:
     return (
         select(
             SubmissionRow,
@@ -225,7 +222,7 @@ def _select_submissions() -> _SubmissionSelect:
     )
 
 
-def _record(row: Row[SubmissionRow, int, str, int]) -> SubmissionRecord:
+def submission_record(row: Row[SubmissionRow, int, str, int]) -> SubmissionRecord:
     submission, form_version, workflow_id, workflow_version = row[0], row[1], row[2], row[3]
     return SubmissionRecord(
         id=submission.id,

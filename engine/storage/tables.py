@@ -39,6 +39,7 @@ __all__ = [
     "DefinitionRow",
     "DefinitionVersionRow",
     "DraftRow",
+    "EditorDraftRow",
     "EventRow",
     "OutboxRow",
     "ReferenceCounterRow",
@@ -207,6 +208,25 @@ class DraftRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EditorDraftRow(Base):
+    """The working copy of one form or workflow in the administrators' editor."""
+
+    __tablename__ = "editor_drafts"
+    __table_args__ = (CheckConstraint("kind IN ('form', 'workflow')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    definition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    """The draft's JSON text (any JSON: drafts may be unfinished)."""
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    """The stored version the draft was started from; None for a brand-new definition."""
+    revision: Mapped[int] = mapped_column(Integer)
+    """1 on the first save, +1 on each later one: the optimistic-concurrency counter."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(254))
 
 
 class EventRow(Base):

@@ -14,7 +14,7 @@ from admin_helpers import ADMIN, COORDINATOR, FORM, PASSWORD, WORKFLOW, Browser
 from flask import Flask
 from signin_support import staff_app
 
-from engine.storage import Database
+from engine.services import Database
 from web.db import get_db
 
 

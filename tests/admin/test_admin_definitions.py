@@ -9,9 +9,8 @@ from typing import Any
 
 from admin_helpers import FORM, WORKFLOW, Browser, form
 
-from engine.services import export_definition
+from engine.services import Database, export_definition
 from engine.services.editing import version_history
-from engine.storage import Database
 
 
 def upload(admin: Browser, kinds: str, data: Any, *, publish: bool = True,

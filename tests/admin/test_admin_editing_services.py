@@ -9,6 +9,7 @@ import pytest
 from admin_helpers import FORM, WORKFLOW, form
 
 from engine.exceptions import AlreadyExists, DefinitionError, InvalidInput, NotFound
+from engine.services import Database
 from engine.services.editing import (
     DraftConflict,
     check_draft,
@@ -21,7 +22,6 @@ from engine.services.editing import (
     skeleton,
 )
 from engine.services.simulation import simulate_form
-from engine.storage import Database
 
 
 def test_without_a_saved_draft_the_editor_starts_from_the_newest_version(db: Database) -> None:

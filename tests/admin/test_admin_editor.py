@@ -12,9 +12,8 @@ from admin_helpers import FORM, WORKFLOW, Browser, editor_config, form
 
 from engine.conditions import OPERATORS
 from engine.definitions import allowed_properties
-from engine.services import definitions_of, submit
+from engine.services import Database, definitions_of, submit
 from engine.services.editing import version_history
-from engine.storage import Database
 
 DRAFT = "/admin/forms/grant/draft"
 PREVIEW = "/admin/forms/grant/preview"

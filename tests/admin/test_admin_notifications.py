@@ -7,6 +7,7 @@ import copy
 from admin_helpers import FORM, WORKFLOW, Browser
 
 from engine.services import (
+    Database,
     get_notification,
     import_definition,
     mark_failed,
@@ -17,7 +18,6 @@ from engine.services import (
     save_draft,
     submit,
 )
-from engine.storage import Database
 
 ANSWERS = {"name": "Ada Muster", "email": "ada@example.org", "phone": "030 123456"}
 

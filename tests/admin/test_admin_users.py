@@ -7,9 +7,8 @@ import re
 from admin_helpers import ADMIN, COORDINATOR, PASSWORD, Browser
 from flask import Flask
 
-from engine.services import authenticate_user, get_user, user_for_token
+from engine.services import Database, authenticate_user, get_user, user_for_token
 from engine.services.staff import tokens_of
-from engine.storage import Database
 
 
 def user_id(db: Database, email: str) -> int:

@@ -22,12 +22,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from engine.services import (
+    Database,
     import_definition,
     import_directory,
     publish_form,
     publish_workflow,
 )
-from engine.storage import Database
 from web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine.storage import Database
+from engine.services import Database
 
 __all__ = [
     "ARTIFACTS",

@@ -36,8 +36,7 @@ from browser_support import (
     new_context,
 )
 
-from engine.services import import_directory
-from engine.storage import Database
+from engine.services import Database, import_directory
 
 
 def _unavailable(reason: str) -> None:

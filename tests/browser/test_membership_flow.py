@@ -25,8 +25,8 @@ from browser_helpers import (
 )
 from browser_support import LiveServer, Shots, Watch, new_context
 
+from engine.records import SubmissionRecord
 from engine.services import definitions_of, history, submission_for_token
-from engine.storage import SubmissionRecord
 from engine.text import localize
 
 

@@ -24,7 +24,7 @@ from coordinator_helpers import (
 from flask import Flask
 from signin_support import staff_app
 
-from engine.storage import Database
+from engine.services import Database
 from web.db import get_db
 
 

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from signin_support import csrf_field, signed_in
 from werkzeug.test import TestResponse
 
+from engine.services import Database
 from engine.services.tokens import hash_token
-from engine.storage import Database
 
 PASSWORD = "correct horse battery"
 COORDINATOR = "coord@example.org"
@@ -146,7 +146,7 @@ def bulk_insert_submissions(
         assert form_record is not None
         workflow_record = store.definitions.published("workflow", "triage")
         assert workflow_record is not None
-    engine = db._get_engine()  # test helper: bulk speed, see the docstring
+    engine = db.engine  # test helper: bulk speed, see the docstring
     rows = []
     with engine.begin() as connection:
         for number in range(count):

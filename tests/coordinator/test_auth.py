@@ -15,8 +15,7 @@ from coordinator_helpers import (
 from flask import Flask
 from signin_support import csrf_field, login
 
-from engine.services import set_password, set_user_active
-from engine.storage import Database
+from engine.services import Database, set_password, set_user_active
 from web import create_app
 from web.auth import safe_next
 

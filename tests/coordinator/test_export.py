@@ -18,10 +18,9 @@ from coordinator_helpers import (
 )
 from flask import Flask
 
-from engine.services import import_definition, publish_form, submit
+from engine.services import Database, import_definition, publish_form, submit
 from engine.services.export import export_plan, export_rows, neutralise_cell
 from engine.services.inbox import InboxFilter
-from engine.storage import Database
 
 BOM = "\ufeff"
 

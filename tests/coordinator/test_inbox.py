@@ -19,6 +19,7 @@ from flask import Flask
 
 from engine.exceptions import InvalidInput, StaleState
 from engine.services import (
+    Database,
     fire_transition,
     get_user,
     history,
@@ -34,7 +35,6 @@ from engine.services.inbox import (
     encode_position,
     inbox_page,
 )
-from engine.storage import Database
 
 ROW = re.compile(r'<tr data-id="([0-9a-f]{32})">')
 

@@ -25,6 +25,7 @@ from flask import Flask
 from postgres_support import fresh_schema_url
 
 from engine.services import (
+    Database,
     create_user,
     fire_transition,
     get_user,
@@ -35,7 +36,6 @@ from engine.services import (
 )
 from engine.services.export import export_plan, export_rows
 from engine.services.inbox import InboxFilter, assign_submission, inbox_page
-from engine.storage import Database
 from web import create_app
 from web.db import get_db
 

@@ -27,8 +27,7 @@ from flask.testing import FlaskClient
 from signin_support import csrf_field
 from werkzeug.test import TestResponse
 
-from engine.services import create_api_token, published_form, save_draft, submit
-from engine.storage import Database
+from engine.services import Database, create_api_token, published_form, save_draft, submit
 
 ROLES = ("anonymous", "applicant", "coordinator", "admin")
 

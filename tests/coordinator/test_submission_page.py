@@ -18,6 +18,7 @@ from flask import Flask
 from signin_support import csrf_field
 
 from engine.services import (
+    Database,
     fire_transition,
     get_submission,
     history,
@@ -28,7 +29,6 @@ from engine.services import (
     publish_form,
     submit,
 )
-from engine.storage import Database
 
 
 def _buttons(page: str) -> list[str]:

@@ -31,8 +31,7 @@ from notify_helpers import (
 )
 from postgres_support import fresh_schema_url
 
-from engine.services import create_user, import_definition, publish_form, publish_workflow
-from engine.storage import Database
+from engine.services import Database, create_user, import_definition, publish_form, publish_workflow
 from web import create_app
 from web.db import get_db
 

@@ -16,6 +16,7 @@ from rq import Queue
 
 from engine.exceptions import InvalidInput, NotFound, StaleState
 from engine.services import (
+    Database,
     fire_transition,
     mark_sent,
     notifications_for,
@@ -24,7 +25,6 @@ from engine.services import (
     submit,
 )
 from engine.services.tokens import hash_token, submission_token, submission_token_key
-from engine.storage import Database
 from web import create_app
 from web.config import ConfigError
 from web.db import get_db

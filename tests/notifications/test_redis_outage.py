@@ -19,8 +19,7 @@ from notify_helpers import (
     wait_for,
 )
 
-from engine.services import fire_transition, get_submission, notifications_for
-from engine.storage import Database
+from engine.services import Database, fire_transition, get_submission, notifications_for
 from web.cli import main
 
 

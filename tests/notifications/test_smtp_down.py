@@ -18,8 +18,8 @@ from notify_helpers import (
 )
 from signin_support import signed_in
 
-from engine.services import get_notification, notifications_for
-from engine.storage import Database, OutboxRecord
+from engine.records import OutboxRecord
+from engine.services import Database, get_notification, notifications_for
 from web.cli import main
 from workers.channels.mail import message_id_for
 

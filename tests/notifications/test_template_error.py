@@ -12,8 +12,8 @@ from flask import Flask
 from notify_helpers import COORDINATOR, MailSink, RedisServer, WorkerProcess, wait_for
 from rq.job import Job
 
-from engine.services import fire_transition, get_notification, notifications_for
-from engine.storage import Database, OutboxRecord
+from engine.records import OutboxRecord
+from engine.services import Database, fire_transition, get_notification, notifications_for
 from workers.queueing import job_id_for
 
 

@@ -23,8 +23,8 @@ from notify_helpers import (
     wait_for,
 )
 
-from engine.services import notifications_for
-from engine.storage import Database, OutboxRecord
+from engine.records import OutboxRecord
+from engine.services import Database, notifications_for
 from workers.channels.mail import message_id_for
 from workers.jobs import MAX_INTERRUPTED, interrupted_key_for
 

@@ -17,7 +17,7 @@ import pytest
 from postgres_support import fresh_schema_url
 from storage_helpers import publish_test_definitions
 
-from engine.storage import Database
+from engine.services import Database
 
 
 @pytest.fixture

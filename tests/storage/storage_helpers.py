@@ -10,7 +10,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.storage import Database
+    from engine.services import Database
 
 WORKFLOW: dict[str, Any] = {
     "id": "review",
@@ -93,7 +93,7 @@ def workflow(**changes: Any) -> dict[str, Any]:
 
 
 def upgrade_in_process(url: str) -> str | None:
-    from engine.storage import Database
+    from engine.services import Database
 
     db = Database(url)
     try:
@@ -104,8 +104,7 @@ def upgrade_in_process(url: str) -> str | None:
 
 
 def submit_in_process(url: str, count: int) -> list[str]:
-    from engine.services import submit
-    from engine.storage import Database
+    from engine.services import Database, submit
 
     db = Database(url)
     try:
@@ -117,8 +116,7 @@ def submit_in_process(url: str, count: int) -> list[str]:
 def fire_in_process(url: str, submission_id: str, actor: str, barrier: Any, results: Any) -> None:
     """Import everything and warm up first, then wait for the others: all fire at once."""
     from engine.exceptions import StaleState
-    from engine.services import fire_transition, get_submission
-    from engine.storage import Database
+    from engine.services import Database, fire_transition, get_submission
 
     db = Database(url)
     try:
@@ -141,8 +139,7 @@ def submit_in_threads(url: str, threads: int, count: int, barrier: Any, results:
     a warm-up submission, so all of them write at once); puts the references, or the error."""
     import threading
 
-    from engine.services import submit
-    from engine.storage import Database
+    from engine.services import Database, submit
 
     db = Database(url)
     references: list[str] = [submit(db, "membership", VALID_ANSWERS, "de").reference]
@@ -167,14 +164,19 @@ def submit_in_threads(url: str, threads: int, count: int, barrier: Any, results:
         db.dispose()
 
 
-def hold_writer_lock(lock_path: str, holding: Any, release: Any) -> None:
-    """Another process holding the SQLite writers' turn until ``release`` is set."""
-    import fcntl
+def write_then_hang(url: str, writing: Any) -> None:
+    """A writer that takes a reference number and adds a user, then hangs inside its open
+    write transaction (holding the write lock) until the test kills it."""
+    import time
 
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        holding.set()
-        release.wait(timeout=60)
+    from engine.services import Database
+
+    db = Database(url)
+    with db.transaction() as store:
+        store.submissions.next_reference_number("M", 2026)
+        store.accounts.add_user(email="ghost@example.org", roles=["admin"], password_hash=None)
+        writing.set()
+        time.sleep(120)
 
 
 def publish_test_definitions(db: Database) -> Database:
@@ -190,54 +192,8 @@ def publish_test_definitions(db: Database) -> Database:
 
 def published_sqlite(path: Any, busy_timeout_ms: int = 10_000) -> Database:
     """A SQLite Database at ``path`` with the review workflow and membership form published."""
-    from engine.storage import Database
+    from engine.services import Database
 
     db = Database(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
     db.upgrade()
     return publish_test_definitions(db)
-
-
-def writer_lock_holder(lock_path: Any) -> tuple[Any, Any]:
-    """Another process holding the writer lock file until the returned event is set."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    holder = context.Process(target=hold_writer_lock, args=(str(lock_path), holding, release))
-    holder.start()
-    assert holding.wait(timeout=60), "the holder never took the lock"
-    return holder, release
-
-
-def submit_then_die_in_a_batch(url: str, both_waiting: Any) -> None:
-    """Two submissions queued for one batch; the second work kills the process after the
-    first one's rows are written and before the commit (the parent holds the turn until
-    ``both_waiting`` is set, then lets the batch run)."""
-    import os
-    import signal
-    import threading
-    import time
-
-    from engine.services import submit
-    from engine.storage import Database
-
-    db = Database(url)
-    group = db.group_commit
-    assert group is not None
-
-    def wait_for(count: int) -> None:
-        deadline = time.monotonic() + 60
-        while group.waiting < count:
-            assert time.monotonic() < deadline, "never queued"
-            time.sleep(0.005)
-
-    def die(store: Any) -> None:
-        store.submissions.next_reference_number("X", 2026)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=submit, args=(db, "membership", VALID_ANSWERS, "de")).start()
-    wait_for(1)
-    threading.Thread(target=db.grouped, args=(die,)).start()
-    wait_for(2)
-    both_waiting.set()
-    time.sleep(60)  # killed by the second work long before this ends

@@ -12,13 +12,13 @@ from flask.testing import FlaskCliRunner
 from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 
 from engine.services import (
+    Database,
     authenticate_user,
     get_submission,
     list_published,
     submit,
     user_for_token,
 )
-from engine.storage import Database
 from web import create_app
 from web.cli import main
 from web.db import get_db

@@ -9,6 +9,7 @@ from storage_helpers import FORM, VALID_ANSWERS, form
 
 from engine.exceptions import DraftExpired, NotFound
 from engine.services import (
+    Database,
     get_submission,
     import_definition,
     publish_form,
@@ -16,7 +17,6 @@ from engine.services import (
     save_draft,
     submit,
 )
-from engine.storage import Database
 
 
 def test_save_and_resume(published_db: Database) -> None:

@@ -18,6 +18,7 @@ from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
+    Database,
     get_submission,
     import_definition,
     publish_form,
@@ -26,7 +27,6 @@ from engine.services import (
     save_draft,
     submit,
 )
-from engine.storage import Database
 
 
 def _publish(db: Database) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from storage_helpers import VALID_ANSWERS
 
 from engine.services import (
+    Database,
     create_user,
     delivery,
     mark_enqueued,
@@ -17,7 +18,6 @@ from engine.services import (
     notifications_to_enqueue,
     submit,
 )
-from engine.storage import Database
 
 
 def test_status_moves_and_attempts(published_db: Database, clock: Any) -> None:

@@ -7,7 +7,9 @@ import pytest
 from storage_helpers import VALID_ANSWERS
 
 from engine.exceptions import NotFound
+from engine.records import OutboxRecord
 from engine.services import (
+    Database,
     DraftLinkDelivery,
     delivery,
     notifications_with_status,
@@ -17,7 +19,6 @@ from engine.services import (
     submit,
 )
 from engine.services.tokens import submission_token_key
-from engine.storage import Database, OutboxRecord
 
 KEY = submission_token_key("storage-test-secret-key")
 EVERY_STATUS = ["pending", "enqueued", "sent", "failed"]

@@ -18,7 +18,9 @@ from storage_helpers import (
 )
 
 from engine.exceptions import StorageUnavailable
+from engine.records import InboxFilter, OutboxEntry
 from engine.services import (
+    Database,
     create_user,
     get_submission,
     history,
@@ -26,9 +28,6 @@ from engine.services import (
     submit,
 )
 from engine.services.inbox import assign_submission, inbox_page
-from engine.storage import Database
-from engine.storage.inbox import InboxFilter
-from engine.storage.records import OutboxEntry
 from engine.storage.tables import Base
 
 TABLES = {
@@ -98,7 +97,7 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
 def test_sqlite_connections_get_busy_timeout_wal_and_foreign_keys(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'p.db'}", busy_timeout_ms=4321)
     db.upgrade()
-    engine = db._get_engine()
+    engine = db.engine
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4321
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -106,6 +105,16 @@ def test_sqlite_connections_get_busy_timeout_wal_and_foreign_keys(tmp_path: Path
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     assert (tmp_path / "p.db.migrate.lock").exists()
     db.dispose()
+
+
+def test_sqlite_synchronous_normal_can_be_chosen(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}", synchronous="normal")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.dispose()
+    with pytest.raises(ValueError, match="synchronous"):
+        Database(f"sqlite:///{tmp_path / 'p.db'}", synchronous="off")
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:

@@ -13,6 +13,7 @@ from storage_helpers import VALID_ANSWERS, form, submit_in_process
 
 from engine.exceptions import NotFound, StorageUnavailable, SubmissionInvalid
 from engine.services import (
+    Database,
     create_user,
     get_submission,
     history,
@@ -24,13 +25,12 @@ from engine.services import (
     submit,
 )
 from engine.services.tokens import hash_token
-from engine.storage import Database
 from engine.storage.tables import Base
 
 
 def _dump(db: Database) -> str:
     """Every row of every table as text: what an attacker with a database copy would see."""
-    engine = create_engine(db._url)
+    engine = create_engine(db.engine.url)
     try:
         with engine.connect() as connection:
             return "\n".join(
@@ -43,7 +43,7 @@ def _dump(db: Database) -> str:
 
 
 def _count(db: Database, table: str) -> int:
-    with db._get_engine().connect() as connection:
+    with db.engine.connect() as connection:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
@@ -102,7 +102,7 @@ def test_a_failure_mid_transaction_leaves_nothing_behind(published_db: Database)
     """A real database trigger refuses the outbox insert: submission, event and reference
     number must all roll back with it."""
     db = published_db
-    with db._get_engine().begin() as connection:
+    with db.engine.begin() as connection:
         if db.backend == "sqlite":
             connection.exec_driver_sql(
                 "CREATE TRIGGER refuse BEFORE INSERT ON outbox "
@@ -120,7 +120,7 @@ def test_a_failure_mid_transaction_leaves_nothing_behind(published_db: Database)
     with pytest.raises(Exception, match="outbox refused"):
         submit(db, "membership", VALID_ANSWERS, "de")
     assert _count(db, "submissions") == _count(db, "events") == _count(db, "outbox") == 0
-    with db._get_engine().begin() as connection:
+    with db.engine.begin() as connection:
         connection.exec_driver_sql("DROP TRIGGER refuse" + ("" if db.backend == "sqlite"
                                                             else " ON outbox"))
     assert submit(db, "membership", VALID_ANSWERS, "de").reference == "M-2026-00001"
@@ -164,7 +164,7 @@ def test_references_are_unique_under_concurrent_threads(published_db: Database) 
 
 
 def test_references_are_unique_under_concurrent_processes(published_db: Database) -> None:
-    url = published_db._url.render_as_string(hide_password=False)
+    url = published_db.engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
     with context.Pool(3) as pool:
         batches = pool.starmap(submit_in_process, [(url, 4)] * 3)
@@ -197,8 +197,8 @@ def test_a_submission_keeps_its_form_version(published_db: Database) -> None:
 
 
 def _publish_elsewhere(db: Database, data: dict[str, Any]) -> None:
-    """Publish a new form version through another Database (another process's cache)."""
-    other = Database(db._url)
+    """Publish a new form version through another Database (as another process would)."""
+    other = Database(db.engine.url)
     try:
         import_definition(other, data, "form")
         publish_form(other, "membership")
@@ -207,10 +207,10 @@ def _publish_elsewhere(db: Database, data: dict[str, Any]) -> None:
 
 
 def test_a_version_published_by_another_process_is_used_at_once(published_db: Database) -> None:
-    """The published versions are cached per Database; a publish elsewhere must still count
-    for the very next submission and page (the write transaction re-checks the version)."""
+    """A publish elsewhere counts for the very next submission and page (the write
+    transaction reads the published version)."""
     db = published_db
-    before = submit(db, "membership", VALID_ANSWERS, "de")  # caches version 1
+    before = submit(db, "membership", VALID_ANSWERS, "de")  # version 1 loaded
     _publish_elsewhere(db, form(title={"de": "Neu", "en": "New"}))
     after = submit(db, "membership", VALID_ANSWERS, "de")
     assert get_submission(db, before.id).form_version == 1
@@ -221,12 +221,12 @@ def test_a_version_published_by_another_process_is_used_at_once(published_db: Da
 
 def test_answers_are_judged_by_the_version_published_now(published_db: Database) -> None:
     db = published_db
-    submit(db, "membership", VALID_ANSWERS, "de")  # caches version 1
+    submit(db, "membership", VALID_ANSWERS, "de")  # version 1 loaded
     stricter = form()
     stricter["steps"][0]["fields"][2]["required"] = True  # age, left out below
     _publish_elsewhere(db, stricter)
     without_age = {k: v for k, v in VALID_ANSWERS.items() if k != "age"}
-    with pytest.raises(SubmissionInvalid) as refused:  # valid under the cached version 1
+    with pytest.raises(SubmissionInvalid) as refused:  # valid under version 1
         submit(db, "membership", without_age, "de")
     assert set(refused.value.errors) == {"age"}
     assert _count(db, "submissions") == 1
@@ -235,7 +235,7 @@ def test_answers_are_judged_by_the_version_published_now(published_db: Database)
     looser["steps"][0]["fields"][0]["required"] = False  # name
     _publish_elsewhere(db, looser)
     without_name = {k: v for k, v in VALID_ANSWERS.items() if k != "name"}
-    created = submit(db, "membership", without_name, "de")  # invalid under cached version 2
+    created = submit(db, "membership", without_name, "de")  # invalid under version 2
     assert get_submission(db, created.id).form_version == 3
 
 

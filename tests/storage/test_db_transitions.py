@@ -18,6 +18,7 @@ from engine.exceptions import (
     UnknownTransition,
 )
 from engine.services import (
+    Database,
     add_comment,
     fire_transition,
     get_submission,
@@ -26,7 +27,6 @@ from engine.services import (
     submit,
     transitions_for,
 )
-from engine.storage import Database
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_racing_threads_have_exactly_one_winner(
 def test_racing_processes_have_exactly_one_winner(
     published_db: Database, submission_id: str
 ) -> None:
-    url = published_db._url.render_as_string(hide_password=False)
+    url = published_db.engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(4), context.Queue()
     processes = [

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from engine.exceptions import AlreadyExists, InvalidInput, NotFound
 from engine.services import (
+    Database,
     authenticate_user,
     create_api_token,
     create_user,
@@ -19,13 +20,12 @@ from engine.services import (
     users_with_role,
 )
 from engine.services.tokens import hash_token
-from engine.storage import Database
 
 PASSWORD = "correct horse battery"
 
 
 def _column(db: Database, sql: str) -> list[Any]:
-    with db._get_engine().connect() as connection:
+    with db.engine.connect() as connection:
         return [row[0] for row in connection.execute(text(sql))]
 
 

@@ -16,8 +16,7 @@ import pytest
 from flask import Flask
 from web_helpers import SURVEY, Browser
 
-from engine.services import import_definition, import_directory, publish_form
-from engine.storage import Database
+from engine.services import Database, import_definition, import_directory, publish_form
 from web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

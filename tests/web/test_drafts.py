@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from web_helpers import Browser, element, text_of
 
-from engine.services import import_definition, list_submissions, publish_form
-from engine.storage import Database
+from engine.services import Database, import_definition, list_submissions, publish_form
 from web import create_app
 from web.config import ConfigError
 

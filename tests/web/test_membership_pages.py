@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 from web_helpers import Browser, element, text_of, wrapper
 
-from engine.services import history, submission_for_token
-from engine.storage import Database
+from engine.services import Database, history, submission_for_token
 
 PERSON = {"request": "true", "name": "Erika Mustermann", "institution": "Stadt Musterstadt",
           "function": "Referentin für Bürgerbeteiligung"}

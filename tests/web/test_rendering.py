@@ -11,8 +11,7 @@ from web_helpers import SURVEY, Browser, element, text_of, wrapper
 from engine.definitions import load_form
 from engine.evaluation import evaluate
 from engine.messages import message
-from engine.services import list_submissions
-from engine.storage import Database
+from engine.services import Database, list_submissions
 
 
 def test_every_field_type_is_rendered_accessibly(browser: Browser) -> None:

@@ -10,8 +10,7 @@ import pytest
 from flask import Flask
 from web_helpers import Browser, text_of
 
-from engine.services import list_submissions
-from engine.storage import Database
+from engine.services import Database, list_submissions
 from web import create_app
 
 PERSON = {"request": "true", "name": "Erika Mustermann"}

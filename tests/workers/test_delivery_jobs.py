@@ -27,7 +27,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rq.registry import ScheduledJobRegistry
 
+from engine.records import OutboxRecord
 from engine.services import (
+    Database,
     create_user,
     import_definition,
     notifications_for,
@@ -36,7 +38,6 @@ from engine.services import (
     submit,
 )
 from engine.signing import verify
-from engine.storage import Database, OutboxRecord
 from workers.channels.mail import message_id_for
 from workers.connection import redis_connection
 from workers.embedded import stop_embedded_redis

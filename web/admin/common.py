@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from engine.exceptions import InvalidInput, NotFound
 from engine.problems import Problem
-from engine.storage import Database
+from engine.services import Database
 from engine.text import Text, localize
 from web.admin.text import gettext, page_language
 from web.db import get_db

@@ -15,6 +15,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask.typing import ResponseReturnValue
 
 from engine.exceptions import AlreadyExists, InvalidInput, NotFound
+from engine.records import UserRecord
 from engine.services import create_api_token, create_user, list_published
 from engine.services.loading import workflow_of
 from engine.services.staff import (
@@ -25,7 +26,6 @@ from engine.services.staff import (
     tokens_of,
 )
 from engine.services.users import KNOWN_ROLES, MIN_PASSWORD_LENGTH
-from engine.storage import UserRecord
 from web.admin.common import bp, database
 from web.admin.text import gettext as _
 from web.auth import roles_required

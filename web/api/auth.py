@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from flask import request
 
-from engine.services import submission_for_token, user_for_token
-from engine.storage import Database, SubmissionRecord, UserRecord
+from engine.records import SubmissionRecord, UserRecord
+from engine.services import Database, submission_for_token, user_for_token
 from web.api.errors import ApiError
 
 __all__ = ["STAFF_ROLES", "Caller", "authenticate", "bearer_token"]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.model import Transition
-from engine.storage import DefinitionVersionRecord, EventRecord, SubmissionRecord
+from engine.records import DefinitionVersionRecord, EventRecord, SubmissionRecord
 
 __all__ = [
     "APPLICANT_VISIBLE_EVENTS",

@@ -21,7 +21,9 @@ from engine.exceptions import (
     TransitionNotAllowed,
     UnknownTransition,
 )
+from engine.records import SubmissionRecord
 from engine.services import (
+    Database,
     definitions_of,
     fire_transition,
     get_submission,
@@ -31,7 +33,6 @@ from engine.services import (
     submit,
     transitions_for,
 )
-from engine.storage import Database, SubmissionRecord
 from web.api.auth import STAFF_ROLES, Caller, authenticate
 from web.api.errors import ApiError, register_error_handlers
 from web.api.serialize import form_definition_json, form_summary_json, submission_json

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 
 from engine.evaluation import CompiledForm
 from engine.exceptions import DraftExpired, NotFound
@@ -27,10 +27,9 @@ from web.db import get_db
 from web.i18n import current_language
 
 if TYPE_CHECKING:
-    from engine.storage import DefinitionVersionRecord
+    from engine.records import DefinitionVersionRecord
 
 __all__ = [
-    "PUBLISHED_MAX_AGE",
     "LoadedForm",
     "Work",
     "load_form",
@@ -38,11 +37,6 @@ __all__ = [
     "load_work",
     "save_work",
 ]
-
-PUBLISHED_MAX_AGE = 1.0
-"""Seconds a page shown by GET may lag behind a publish in another process (as if it had been
-loaded that much earlier); a draft is read with the version published now (``load_with_work``)
-and whatever a POST stores is checked against it."""
 
 _DEFINITION_SCRIPT_KEY = "formflow_definition_scripts"
 
@@ -104,9 +98,8 @@ class Work:
 
 def load_form(form_id: str) -> LoadedForm:
     db = get_db()
-    max_age = PUBLISHED_MAX_AGE if request.method == "GET" else 0.0
     try:
-        record, form = published_form(db, form_id, max_age=max_age)
+        record, form = published_form(db, form_id)
     except NotFound:
         abort(404)
     return LoadedForm(record, form, compiled_form(db, record))
@@ -142,8 +135,8 @@ def load_work(loaded: LoadedForm) -> Work:
 def load_with_work(form_id: str) -> tuple[LoadedForm, Work]:
     """The published form and this browser's draft of it, for the same version.
 
-    Reading the draft confirms which version is published; should a GET's form be older (a
-    publish elsewhere within ``PUBLISHED_MAX_AGE``), both are loaded again.
+    Reading the draft reads which version is published; should it differ from the form's (a
+    publish between the two reads), both are loaded again.
     """
     loaded = load_form(form_id)
     work = load_work(loaded)

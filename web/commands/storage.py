@@ -23,7 +23,8 @@ from engine.exceptions import DefinitionError, FormflowError
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a database command actually runs
     from engine.problems import Problem
-    from engine.storage import Database, DefinitionKind
+    from engine.records import DefinitionKind
+    from engine.services import Database
 
 __all__ = ["register"]
 

@@ -27,7 +27,7 @@ from engine.exceptions import FormflowError
 if TYPE_CHECKING:
     from redis import Redis
 
-    from engine.storage import Database
+    from engine.services import Database
 
 __all__ = ["register"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from engine.exceptions import InvalidInput
 from engine.model import Field, FormDefinition, WorkflowDefinition
+from engine.records import EventRecord, OutboxRecord
 from engine.services.inbox import InboxFilter, Position, decode_position
-from engine.storage import EventRecord, OutboxRecord
 from engine.text import localize
 from web.config import DEFAULT_TIMEZONE
 from web.coordinator.text import gettext as _

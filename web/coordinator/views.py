@@ -46,6 +46,7 @@ from engine.exceptions import (
     TransitionNotAllowed,
     UnknownTransition,
 )
+from engine.records import SubmissionRecord
 from engine.services import (
     add_comment,
     fire_transition,
@@ -65,7 +66,6 @@ from engine.services.inbox import (
     pinned_definitions,
 )
 from engine.services.loading import form_of, workflow_of
-from engine.storage import SubmissionRecord
 from engine.text import localize
 from web.auth import roles_required
 from web.coordinator.presenting import (

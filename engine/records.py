@@ -1,7 +1,8 @@
-"""What the storage layer hands out: frozen, plain values detached from any session.
+"""The records formflow's services hand out: frozen, plain values, no database objects.
 
-Services and everything above them see these, never ORM rows, so nothing outside
-``engine/storage`` can lazily load, mutate or accidentally flush database state.
+The storage layer (``engine.storage``) builds them from its rows; services, the web app and
+the workers see only these, so nothing outside ``engine/storage`` can lazily load, mutate or
+accidentally flush database state.
 """
 
 from __future__ import annotations
@@ -13,16 +14,22 @@ from typing import Any, Literal
 
 __all__ = [
     "ApiTokenRecord",
+    "DefinitionHead",
     "DefinitionKind",
     "DefinitionVersionRecord",
     "DraftRecord",
+    "EditorDraftRecord",
     "EventKind",
     "EventRecord",
+    "ExportRow",
+    "InboxFilter",
     "OutboxEntry",
     "OutboxRecord",
     "OutboxStatus",
+    "Position",
     "SubmissionRecord",
     "UserRecord",
+    "VersionInfo",
 ]
 
 DefinitionKind = Literal["form", "workflow"]
@@ -75,8 +82,6 @@ class DraftRecord:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
-    published_version: int | None = None
-    """The version of the form published when the draft was read (None: none is)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,7 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """One delivery to write as a pending outbox row (see :meth:`OutboxRepository.add_many`):
+    """One delivery to write as a pending outbox row (``Store.outbox.add_many``):
     for a submission event (``submission_id`` and ``event_id``) or a draft (``draft_id``)."""
 
     submission_id: str | None
@@ -149,3 +154,76 @@ class ApiTokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EditorDraftRecord:
+    """The administrators' working copy of a definition (see ``engine.services.editing``)."""
+
+    kind: DefinitionKind
+    definition_id: str
+    content: str
+    base_version: int | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionHead:
+    """One definition in a listing: its newest and its published version numbers."""
+
+    kind: DefinitionKind
+    definition_id: str
+    latest_version: int
+    published_version: int | None
+    version_count: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """A stored version without its content."""
+
+    version: int
+    created_at: datetime
+    published_at: datetime | None
+    is_current_published: bool
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """What a coordinator narrowed the list to; ``None`` means "don't filter on this"."""
+
+    form_id: str | None = None
+    state: str | None = None
+    created_from: datetime | None = None
+    """Inclusive lower bound of ``created_at``."""
+    created_before: datetime | None = None
+    """Exclusive upper bound of ``created_at`` (the day after a "to" date)."""
+    text: str | None = None
+    assigned_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in the newest-first order: the ``(created_at, id)`` of one submission."""
+
+    created_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One submission as the export needs it: plain columns, no history."""
+
+    id: str
+    reference: str
+    form_id: str
+    form_version: int
+    form_version_row: int
+    state: str
+    created_at: datetime
+    answers: Mapping[str, Any]
