@@ -19,7 +19,7 @@ from workers.channels.webhook import encode_event, webhook_event
 from workers.exceptions import PermanentDeliveryError, TransientDeliveryError
 
 SECRET = "wh-s3cret-äö"
-SECRET_ENV = "FORMFLOW_TEST_WEBHOOK_SECRET"
+SECRET_ENV = "FORMFLOW_WEBHOOK_TEST_SECRET"
 
 
 @dataclass
@@ -111,7 +111,7 @@ def message(url: str, delivery_id: str = "17", secret_env: str = SECRET_ENV) -> 
     return WebhookMessage(delivery_id=delivery_id, url=url, secret_env=secret_env, event=event)
 
 
-CONFIG = {"timeout": 5.0}
+CONFIG = {"timeout": 5.0, "allow": ["127.0.0.1"]}  # the receiver listens on loopback
 
 
 def test_delivers_signed_event_the_receiver_verifies(receiver: Receiver, secret: str) -> None:
@@ -197,7 +197,7 @@ def test_closed_port_is_transient(secret: str) -> None:
 def test_no_answer_within_timeout_is_transient(receiver: Receiver, secret: str) -> None:
     receiver.hang = threading.Event()
     with pytest.raises(TransientDeliveryError, match="did not answer within 0.3 s"):
-        get_channel("webhook").send(message(receiver.url), {"timeout": 0.3})
+        get_channel("webhook").send(message(receiver.url), {**CONFIG, "timeout": 0.3})
 
 
 def test_unusable_url_is_permanent(secret: str) -> None:
