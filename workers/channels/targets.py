@@ -91,10 +91,10 @@ def address_refusal(address: _Address) -> str | None:
         return "a link-local address"
     if address.is_multicast:
         return "a multicast address"
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if not address.is_global:
         return "not a public address"
     return None
