@@ -64,6 +64,7 @@ _CONFIG_VARIABLES = {
     "MAIL_FROM": "FORMFLOW_MAIL_FROM",
     "SMTP_TIMEOUT": "FORMFLOW_SMTP_TIMEOUT",
     "WEBHOOK_TIMEOUT": "FORMFLOW_WEBHOOK_TIMEOUT",
+    "WEBHOOK_ALLOW": "FORMFLOW_WEBHOOK_ALLOW",
     "NOTIFY_RETRY_INTERVALS": RETRY_INTERVALS_VARIABLE,
 }
 """``app.config`` keys the channels and the retry schedule read, by environment variable."""
