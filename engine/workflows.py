@@ -44,6 +44,7 @@ __all__ = [
     "load_workflow",
     "notifications_on_entering",
     "workflow_schema",
+    "WEBHOOK_SECRET_PREFIX",
 ]
 
 def workflow_schema() -> Mapping[str, Any]:
@@ -176,7 +177,7 @@ def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
                                     f"from state {quote(sid)}: submissions would stay open forever",
                                     severity="warning"))
 
-    problems += _notification_problems(data, states)
+    problems += _notification_problems(data, states, stored)
     template_problems = _template_problems(data)
     if stored:
         template_problems = [Problem(p.pointer, p.message, "warning") for p in template_problems]
@@ -235,7 +236,15 @@ def _reachable(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-def _notification_problems(data: dict[str, Any], states: Mapping[str, int]) -> list[Problem]:
+WEBHOOK_SECRET_PREFIX = "FORMFLOW_WEBHOOK_"
+"""A webhook's ``secret_env`` must start so: otherwise a definition could have bodies signed
+with any variable of the worker's environment (the database password, the secret key) and
+its receiver could test guesses of it offline."""
+
+
+def _notification_problems(
+    data: dict[str, Any], states: Mapping[str, int], stored: bool
+) -> list[Problem]:
     problems: list[Problem] = []
     templates = data.get("templates")
     names = set(templates) if isinstance(templates, dict) else set()
@@ -245,6 +254,14 @@ def _notification_problems(data: dict[str, Any], states: Mapping[str, int]) -> l
         if _is_id(on) and on not in states:
             problems.append(Problem(pointer_join(base, "on"), f"{quote(on)} is not a state "
                                     "(use a state id or \"*\")"))
+        secret_env = notification.get("secret_env")
+        if isinstance(secret_env, str) and not secret_env.startswith(WEBHOOK_SECRET_PREFIX):
+            # A stored version from before this rule still loads; its worker refuses to sign.
+            problems.append(Problem(
+                pointer_join(base, "secret_env"),
+                f"{quote(secret_env)} must start with {WEBHOOK_SECRET_PREFIX} (e.g. "
+                f"{WEBHOOK_SECRET_PREFIX}SECRET): only such variables may hold webhook secrets",
+                "warning" if stored else "error"))
         template = notification.get("template")
         if _is_id(template) and template not in names:
             known = ", ".join(quote(n) for n in sorted(names)) or "none defined"

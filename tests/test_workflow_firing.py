@@ -154,7 +154,7 @@ def test_available_transitions(review: WorkflowDefinition) -> None:
 def test_notifications_on_entering_include_star(review: WorkflowDefinition) -> None:
     data = base_workflow()
     data["notifications"].append({"on": "*", "webhook": "https://example.org/h",
-                                  "secret_env": "HOOK_SECRET"})
+                                  "secret_env": "FORMFLOW_WEBHOOK_SECRET"})
     workflow = load_workflow(data)
     assert [(n.on, n.channel) for n in notifications_on_entering(workflow, "submitted")] == [
         ("submitted", "mail"), ("*", "webhook"),

@@ -230,7 +230,8 @@ def test_schema_messages_are_written_for_administrators() -> None:
     data["transitions"][0]["roles"] = []
     data["notifications"][0] = {"on": "submitted"}
     data["notifications"][1] = {"on": "*", "to": "applicant", "template": "received",
-                                "webhook": "https://example.org/h", "secret_env": "S"}
+                                "webhook": "https://example.org/h",
+                                "secret_env": "FORMFLOW_WEBHOOK_S"}
     found = problems(data)
     assert found[0] == (
         '/notifications/0: needs one of "to", "webhook": it must be either a mail '
@@ -252,8 +253,28 @@ def test_schema_messages_are_written_for_administrators() -> None:
 ])
 def test_webhook_must_be_https_except_locally(url: str, ok: bool) -> None:
     data = base_workflow()
-    data["notifications"].append({"on": "*", "webhook": url, "secret_env": "HOOK_SECRET"})
+    data["notifications"].append({"on": "*", "webhook": url,
+                                  "secret_env": "FORMFLOW_WEBHOOK_SECRET"})
     assert (problems(data) == []) is ok
+
+
+@pytest.mark.parametrize("name", ["PATH", "FORMFLOW_SECRET_KEY", "FORMFLOW_DATABASE_URL",
+                                  "WEBHOOK_SECRET", "FORMFLOW_WEBHOOK"])
+def test_webhook_secret_must_be_a_formflow_webhook_variable(name: str) -> None:
+    """Otherwise the receiver gets bodies signed with, say, the database password."""
+    data = base_workflow()
+    data["notifications"].append({"on": "*", "webhook": "https://hooks.example.org/h",
+                                  "secret_env": name})
+    index = len(data["notifications"]) - 1
+    assert problems(data) == [
+        f'/notifications/{index}/secret_env: "{name}" must start with FORMFLOW_WEBHOOK_ (e.g. '
+        "FORMFLOW_WEBHOOK_SECRET): only such variables may hold webhook secrets"
+    ]
+    with pytest.raises(DefinitionError):
+        load_workflow(data)
+    # A version stored before the rule still loads (its worker refuses to sign with it).
+    stored = load_workflow(data, stored=True)
+    assert stored.notifications[-1].secret_env == name
 
 
 @pytest.mark.parametrize(("to", "ok"), [

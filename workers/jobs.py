@@ -36,6 +36,7 @@ import contextlib
 import logging
 import os
 import signal
+from types import FrameType
 from typing import Any
 
 from redis import Redis
@@ -80,6 +81,7 @@ from workers.queueing import (
     receipt_key_for,
     relay_outbox,
 )
+from workers.restarting import RunOutcome, keep_running
 from workers.settings import (
     KILL_POINTS,
     KILL_VARIABLE,
@@ -435,6 +437,13 @@ class _Maintenance(BaseWorker):
     overlaps a job and needs no thread of its own.
     """
 
+    stop_requested = False
+    """SIGTERM/SIGINT arrived: :func:`run_worker` ends instead of starting RQ's worker again."""
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         settings = _configured()
@@ -536,7 +545,9 @@ def run_worker(
     The outbox is relayed when the worker starts and about every ``relay_every`` seconds.
     RQ's scheduler runs too: retries wait in it for their time. With ``burst`` the worker
     returns once the queue is empty (retries still waiting stay scheduled); otherwise it runs
-    until SIGINT/SIGTERM, finishing the job at hand first. ``fork``: a work horse per job
+    until SIGINT/SIGTERM, finishing the job at hand first — and when RQ's worker ends without
+    being asked to (it lost Redis in the middle of a job), a fresh one is started with backoff
+    (:func:`workers.restarting.keep_running`). ``fork``: a work horse per job
     (:class:`ForkingNotificationWorker`) instead of :class:`NotificationWorker`.
     ``rq_log_level``: RQ's own lines (five per job at INFO); formflow logs each delivery's
     outcome on its own logger either way.
@@ -544,9 +555,19 @@ def run_worker(
     configure(settings)
     interval = max(1, int(relay_every))
     worker_class = ForkingNotificationWorker if fork else NotificationWorker
-    worker = worker_class(
-        [notification_queue(connection)], connection=connection,
-        maintenance_interval=interval,
-        worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance that often
-    )
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=rq_log_level))
+
+    def run_once() -> RunOutcome:
+        worker = worker_class(
+            [notification_queue(connection)], connection=connection,
+            maintenance_interval=interval,
+            worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance so often
+        )
+        try:
+            worked = worker.work(burst=burst, with_scheduler=True, logging_level=rq_log_level)
+        except RedisError as exc:
+            if burst:
+                raise
+            return RunOutcome(False, worker.stop_requested, exc)
+        return RunOutcome(bool(worked), burst or worker.stop_requested)
+
+    return keep_running(run_once)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 
@@ -9,6 +10,7 @@ from coordinator_helpers import (
     ADMIN,
     COORDINATOR,
     OTHER_COORDINATOR,
+    WORKFLOW,
     Staff,
     answers,
     form,
@@ -27,6 +29,7 @@ from engine.services import (
     mark_sent,
     notifications_for,
     publish_form,
+    publish_workflow,
     submit,
 )
 
@@ -235,6 +238,31 @@ def test_timeline_shows_events_comments_and_notification_outcomes(
     assert 'class="notification notification-failed"' in timeline
     assert "SMTP 550 mailbox unavailable" in timeline
     assert "ada@example.org" in timeline
+
+
+def test_a_webhook_receivers_reply_is_shown_to_administrators_only(
+    app: Flask, db: Database
+) -> None:
+    """The reply may come from a service inside the network: not for every coordinator."""
+    hooked = copy.deepcopy(WORKFLOW)
+    hooked["notifications"].append({"on": "*", "webhook": "https://hooks.example.org/in",
+                                    "secret_env": "FORMFLOW_WEBHOOK_SECRET"})
+    import_definition(db, hooked, "workflow")
+    publish_workflow(db, "triage")
+    created = submit(db, "grant", answers(), "de")
+    [hook] = [row for row in notifications_for(db, created.id) if row.channel == "webhook"]
+    reply = "webhook https://hooks.example.org/in answered HTTP 400: -ERR internal detail"
+    mark_failed(db, hook.id, reply, final=True)
+
+    def timeline(email: str) -> str:
+        page = Staff(app).client(email).get(f"/inbox/{created.id}").get_data(as_text=True)
+        return html.unescape(page[page.index('class="timeline"'):])
+
+    seen_by_coordinator = timeline(COORDINATOR)
+    assert "Webhook: fehlgeschlagen nach 1 Versuch(en)" in seen_by_coordinator
+    assert "-ERR internal detail" not in seen_by_coordinator
+    assert "hooks.example.org" not in seen_by_coordinator
+    assert f"Webhook: fehlgeschlagen nach 1 Versuch(en): {reply}" in timeline(ADMIN)
 
 
 def test_unknown_submission_is_404(app: Flask) -> None:

@@ -39,7 +39,7 @@ from workers.exceptions import EmbeddedRedisError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "test-secret-key-for-notification-tests-0123456789"
 BASE_URL = "https://forms.example.org"
-HOOK_SECRET_ENV = "FORMFLOW_TEST_NOTIFY_HOOK_SECRET"
+HOOK_SECRET_ENV = "FORMFLOW_WEBHOOK_TEST_NOTIFY_SECRET"
 HOOK_SECRET = "notify-hook-secret"
 COORDINATOR = "coord@example.org"
 PASSWORD = "correct horse battery"
@@ -291,6 +291,7 @@ def worker_environ(**settings: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FORMFLOW_")}
     environ.update(settings)
     environ[HOOK_SECRET_ENV] = HOOK_SECRET
+    environ.setdefault("FORMFLOW_WEBHOOK_ALLOW", "127.0.0.1")  # the HookReceiver's address
     return environ
 
 

@@ -35,7 +35,7 @@ WORKFLOW: dict[str, Any] = {
         {"on": "submitted", "to": "role:coordinator", "template": "new_submission"},
         {"on": "accepted", "to": "applicant", "template": "accepted"},
         {"on": "rejected", "to": "applicant", "template": "rejected"},
-        {"on": "*", "webhook": "https://example.org/hook", "secret_env": "FORMFLOW_HOOK"},
+        {"on": "*", "webhook": "https://example.org/hook", "secret_env": "FORMFLOW_WEBHOOK_HOOK"},
     ],
     "templates": {
         name: {"subject": {"de": name, "en": name}, "body": {"de": "{{ answers.name }}",

@@ -75,7 +75,8 @@ def test_submit_stores_visible_answers_event_and_outbox(published_db: Database) 
     assert all(o.status == "pending" and o.event_id == event.id for o in outbox)
     assert len({o.delivery_key for o in outbox}) == 3
     webhook = next(o for o in outbox if o.channel == "webhook")
-    assert (webhook.url, webhook.secret_env) == ("https://example.org/hook", "FORMFLOW_HOOK")
+    assert webhook.url == "https://example.org/hook"
+    assert webhook.secret_env == "FORMFLOW_WEBHOOK_HOOK"
 
 
 def test_invalid_answers_raise_with_every_error_and_store_nothing(

@@ -54,7 +54,7 @@ from workers.jobs import (
     run_worker,
 )
 
-SECRET_ENV = "FORMFLOW_TEST_JOBS_HOOK_SECRET"
+SECRET_ENV = "FORMFLOW_WEBHOOK_TEST_JOBS_SECRET"
 SECRET = "jobs-secret"
 
 FORM: dict[str, Any] = {
@@ -192,7 +192,8 @@ def settings(db: Database, sink: tuple[Sink, int], monkeypatch: pytest.MonkeyPat
              tmp_path: Path) -> Iterator[NotificationSettings]:
     monkeypatch.setenv(SECRET_ENV, SECRET)
     env = {"FORMFLOW_SMTP_URL": f"smtp://127.0.0.1:{sink[1]}",
-           "FORMFLOW_MAIL_FROM": "Verein <formflow@verein.example>"}
+           "FORMFLOW_MAIL_FROM": "Verein <formflow@verein.example>",
+           "FORMFLOW_WEBHOOK_ALLOW": "127.0.0.1"}  # the test's receiver is on loopback
     configured = NotificationSettings.from_environ(
         env, database_url=str(db.url), instance_path=str(tmp_path / "instance"),
         base_url="http://127.0.0.1:5000/",
@@ -368,7 +369,8 @@ from workers.jobs import NotificationSettings, run_worker
 
 database_url, instance, smtp_port = sys.argv[1:4]
 settings = NotificationSettings.from_environ(
-    {"FORMFLOW_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}, database_url=database_url,
+    {"FORMFLOW_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "FORMFLOW_WEBHOOK_ALLOW": "127.0.0.1"},
+    database_url=database_url,
     instance_path=instance, base_url="http://127.0.0.1:5000",
 )
 settings = NotificationSettings(settings.database_url, settings.base_url,

@@ -208,7 +208,7 @@ def test_config_from_environment_defaults_and_errors(tmp_path: Path) -> None:
     configs = configs_from_environ({}, tmp_path)
     assert configs["mail"] == {"mail_from": "formflow@localhost", "smtp_url": None,
                                "mail_dir": str(tmp_path / "mail"), "timeout": 30.0}
-    assert configs["webhook"] == {"timeout": 10.0}
+    assert configs["webhook"] == {"timeout": 10.0, "allow": [], "https_only": False}
     env = {"FORMFLOW_SMTP_URL": "smtps://u:p@mail.example.org", "FORMFLOW_MAIL_FROM": "a@b.c",
            "FORMFLOW_WEBHOOK_TIMEOUT": "2.5"}
     configs = configs_from_environ(env, tmp_path)

@@ -19,7 +19,7 @@ from workers.channels.webhook import encode_event, webhook_event
 from workers.exceptions import PermanentDeliveryError, TransientDeliveryError
 
 SECRET = "wh-s3cret-äö"
-SECRET_ENV = "FORMFLOW_TEST_WEBHOOK_SECRET"
+SECRET_ENV = "FORMFLOW_WEBHOOK_TEST_SECRET"
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Received:
     signature_ok: bool
     content_type: str | None
     event: dict[str, Any]
+    host: str | None = None
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     hang: threading.Event | None = None
+    reply: bytes | None = None
 
     @property
     def url(self) -> str:
@@ -58,12 +60,14 @@ def handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             ok = verify(body, SECRET.encode(), self.headers.get("X-Formflow-Signature"))
             receiver.requests.append(Received(
                 self.headers.get("X-Formflow-Delivery"), ok,
-                self.headers.get("Content-Type"), json.loads(body),
+                self.headers.get("Content-Type"), json.loads(body), self.headers.get("Host"),
             ))
             status = receiver.statuses.pop(0) if receiver.statuses else 204
             if not ok:
                 status = 401
             payload = b"" if status == 204 else f"status {status}: go away".encode()
+            if receiver.reply is not None:
+                payload = receiver.reply
             self.send_response(status)
             if status in (301, 302, 307, 308):
                 self.send_header("Location", "http://127.0.0.1:1/elsewhere")
@@ -111,7 +115,7 @@ def message(url: str, delivery_id: str = "17", secret_env: str = SECRET_ENV) -> 
     return WebhookMessage(delivery_id=delivery_id, url=url, secret_env=secret_env, event=event)
 
 
-CONFIG = {"timeout": 5.0}
+CONFIG = {"timeout": 5.0, "allow": ["127.0.0.1"]}  # the receiver listens on loopback
 
 
 def test_delivers_signed_event_the_receiver_verifies(receiver: Receiver, secret: str) -> None:
@@ -161,11 +165,39 @@ def test_client_errors_are_permanent(receiver: Receiver, secret: str, status: in
         get_channel("webhook").send(message(receiver.url), CONFIG)
 
 
-def test_redirect_is_not_followed(receiver: Receiver, secret: str) -> None:
-    receiver.statuses = [302]
-    with pytest.raises(PermanentDeliveryError, match="HTTP 302.*redirects are not followed"):
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_is_not_followed(receiver: Receiver, secret: str, status: int) -> None:
+    """The receiver points elsewhere on loopback (allowed): still only one request is made."""
+    receiver.statuses = [status, 204]
+    with pytest.raises(PermanentDeliveryError,
+                       match=f"HTTP {status}.*redirects are not followed"):
         get_channel("webhook").send(message(receiver.url), CONFIG)
     assert receiver.delivery_ids == ["17"]
+
+
+def test_the_reply_is_kept_as_status_and_a_short_clean_text(
+    receiver: Receiver, secret: str
+) -> None:
+    """What an internal service answers must not land on a page in bulk or with controls."""
+    receiver.statuses = [400]
+    receiver.reply = b"-ERR wrong\r\n\x1b[2Jnumber of args\x00" + b"A" * 5000
+    with pytest.raises(PermanentDeliveryError) as failed:
+        get_channel("webhook").send(message(receiver.url), CONFIG)
+    text = str(failed.value)
+    prefix = f"webhook {receiver.url} answered HTTP 400: "
+    assert text.startswith(prefix + "-ERR wrong [2Jnumber of args AAAA")
+    assert len(text) == len(prefix) + 200 and text.endswith("…")
+    assert all(ch.isprintable() for ch in text)
+
+
+def test_the_host_header_names_the_url_host_not_its_address(
+    receiver: Receiver, secret: str
+) -> None:
+    """The connection goes to the checked address; the request still speaks to the name."""
+    url = f"http://localhost:{receiver.port}/hook"
+    receipt = get_channel("webhook").send(message(url), {**CONFIG, "allow": ["localhost"]})
+    assert receipt.detail == f"HTTP 204 from {url}"
+    assert [r.host for r in receiver.requests] == [f"localhost:{receiver.port}"]
 
 
 def test_wrong_secret_is_refused_by_the_receiver(
@@ -197,7 +229,7 @@ def test_closed_port_is_transient(secret: str) -> None:
 def test_no_answer_within_timeout_is_transient(receiver: Receiver, secret: str) -> None:
     receiver.hang = threading.Event()
     with pytest.raises(TransientDeliveryError, match="did not answer within 0.3 s"):
-        get_channel("webhook").send(message(receiver.url), {"timeout": 0.3})
+        get_channel("webhook").send(message(receiver.url), {**CONFIG, "timeout": 0.3})
 
 
 def test_unusable_url_is_permanent(secret: str) -> None:

@@ -10,7 +10,10 @@ the child notices its standard input closing and stops on its own.
 
 The child runs in its own session, so Ctrl+C in the terminal reaches only the server, which
 then stops the worker in order — otherwise the supervisor would race the terminal's SIGINT
-and restart a worker that was meant to end.
+and restart a worker that was meant to end. Its session is also its process group: when the
+worker dies (even by SIGKILL) or the server stops, the whole group is ended
+(:func:`end_process_group`), so RQ's scheduler process never outlives its worker.
+docs/deploy.md says what other process managers need for the same.
 """
 
 from __future__ import annotations

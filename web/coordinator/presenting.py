@@ -240,8 +240,15 @@ def timeline(
     notifications: Iterable[OutboxRecord],
     workflow: WorkflowDefinition,
     language: str,
+    *,
+    show_webhook_errors: bool = False,
 ) -> list[TimelineEntry]:
-    """Events oldest first, each with the notifications it caused and how they went."""
+    """Events oldest first, each with the notifications it caused and how they went.
+
+    A failed webhook's error quotes its receiver's reply — possibly a service inside the
+    network the administrator pointed it at — so only administrators
+    (``show_webhook_errors``) see it; others see that it failed.
+    """
     by_event: dict[int, list[OutboxRecord]] = {}
     for row in notifications:
         by_event.setdefault(row.event_id, []).append(row)
@@ -266,13 +273,16 @@ def timeline(
                 actor=event.actor,
                 title=title,
                 comment=None if event.kind == "assignment" else event.comment,
-                notifications=[_notification_line(n, language) for n in by_event.get(event.id, [])],
+                notifications=[_notification_line(n, language, show_webhook_errors)
+                               for n in by_event.get(event.id, [])],
             )
         )
     return entries
 
 
-def _notification_line(row: OutboxRecord, language: str) -> NotificationLine:
+def _notification_line(
+    row: OutboxRecord, language: str, show_webhook_errors: bool
+) -> NotificationLine:
     if row.channel == "webhook":
         target = _("Webhook")
     else:
@@ -282,6 +292,9 @@ def _notification_line(row: OutboxRecord, language: str) -> NotificationLine:
     if row.status == "sent":
         when = format_datetime(row.delivered_at, language) if row.delivered_at else ""
         text = _("%(target)s: sent %(when)s", target=target, when=when).strip()
+    elif row.status == "failed" and row.channel == "webhook" and not show_webhook_errors:
+        text = _("%(target)s: failed after %(attempts)s attempt(s)",
+                 target=target, attempts=row.attempts)
     elif row.status == "failed":
         text = _("%(target)s: failed after %(attempts)s attempt(s): %(error)s",
                  target=target, attempts=row.attempts, error=row.last_error or "?")

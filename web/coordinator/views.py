@@ -377,7 +377,7 @@ def _submission_page(
         created=format_datetime(record.created_at, language),
         sections=answer_sections(form, record.answers, language),
         events=timeline(history(db, record.id), notifications_for(db, record.id), workflow,
-                        language),
+                        language, show_webhook_errors=current_user.is_admin),
         buttons=buttons,
         comment_required=any(b["comment"] == "required" for b in buttons),
         comment=comment,
