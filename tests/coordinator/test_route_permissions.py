@@ -47,6 +47,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("applicant.step", "POST"): PUBLIC,
     ("applicant.review", "GET"): PUBLIC,
     ("applicant.submit_form", "POST"): PUBLIC,
+    ("applicant.start_new", "POST"): PUBLIC,
     ("applicant.saved", "GET"): PUBLIC,
     ("applicant.confirmation", "GET"): PUBLIC,
     ("applicant.definition_file", "GET"): PUBLIC,
