@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from admin_helpers import ADMIN, COORDINATOR, FORM, PASSWORD, WORKFLOW, Browser
 from flask import Flask
-from signin_support import staff_app
 
 from engine.storage import Database
+from support.admin import ADMIN, COORDINATOR, FORM, PASSWORD, WORKFLOW, Browser
+from support.signin import staff_app
 from web.db import get_db
 
 

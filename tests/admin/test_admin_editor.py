@@ -7,13 +7,12 @@ import copy
 import json
 import xml.etree.ElementTree as ET
 
-from admin_helpers import FORM, WORKFLOW, Browser, editor_config, form
-
 from engine.conditions import OPERATORS
 from engine.definitions import allowed_properties
 from engine.services import definitions_of, submit
 from engine.services.editing import version_history
 from engine.storage import Database
+from support.admin import FORM, WORKFLOW, Browser, editor_config, form
 
 DRAFT = "/admin/forms/grant/draft"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from admin_helpers import FORM, WORKFLOW, Browser
-
 from engine.services import (
     get_notification,
     import_definition,
@@ -18,6 +16,7 @@ from engine.services import (
     submit,
 )
 from engine.storage import Database
+from support.admin import FORM, WORKFLOW, Browser
 
 ANSWERS = {"name": "Ada Muster", "email": "ada@example.org", "phone": "030 123456"}
 

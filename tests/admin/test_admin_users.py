@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from admin_helpers import ADMIN, COORDINATOR, PASSWORD, Browser
 from flask import Flask
 
 from engine.services import authenticate_user, get_user, user_for_token
 from engine.services.staff import tokens_of
 from engine.storage import Database
+from support.admin import ADMIN, COORDINATOR, PASSWORD, Browser
 
 
 def user_id(db: Database, email: str) -> int:

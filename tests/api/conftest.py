@@ -1,4 +1,4 @@
-"""Fixtures for the JSON API tests (helpers and definitions live in ``api_helpers``).
+"""Fixtures for the JSON API tests (helpers and definitions live in ``support.api``).
 
 Every test gets its own app (``create_app``) over a fresh SQLite file in ``tmp_path``, or —
 in modules marked ``BOTH_BACKENDS`` — also over a fresh PostgreSQL schema (dropped after the
@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import (
+
+from engine.services import create_api_token, create_user
+from support.api import (
     STAFF,
     Api,
     make_app,
     publish_everything,
 )
-from postgres_support import fresh_schema_url
-
-from engine.services import create_api_token, create_user
+from support.postgres import fresh_schema_url
 from web.db import get_db
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from api_helpers import BOTH_BACKENDS, Api, assert_error
-
 from engine.services import add_comment, revoke_api_token, set_user_active
+from support.api import BOTH_BACKENDS, Api, assert_error
 
 pytestmark = BOTH_BACKENDS
 

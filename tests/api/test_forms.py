@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
-from api_helpers import BOTH_BACKENDS, PROJECT_ROOT, Api, assert_error
-
 from engine.services import import_definition, publish_form
+from support.api import BOTH_BACKENDS, PROJECT_ROOT, Api, assert_error
 
 pytestmark = BOTH_BACKENDS
 

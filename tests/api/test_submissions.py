@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from api_helpers import BOTH_BACKENDS, MEMBERSHIP_ANSWERS, Api, assert_error
 
 from engine.services import get_submission, notifications_for
+from support.api import BOTH_BACKENDS, MEMBERSHIP_ANSWERS, Api, assert_error
 
 pytestmark = BOTH_BACKENDS
 

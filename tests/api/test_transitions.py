@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_helpers import BOTH_BACKENDS, Api, assert_error
-
 from engine.services import get_submission, history
+from support.api import BOTH_BACKENDS, Api, assert_error
 
 pytestmark = BOTH_BACKENDS
 

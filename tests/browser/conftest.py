@@ -13,7 +13,7 @@ driven by Playwright.
   numbered screenshots in ``tests/artifacts/<test-name>/NN-<step>.png``.
 
 When Chromium or the ``playwright`` package is missing the tests skip — except with
-``CI=true``, where they fail. The classes behind these fixtures live in ``browser_support.py``
+``CI=true``, where they fail. The classes behind these fixtures live in ``support.browser``
 (test modules import them from there: ``conftest`` is not a unique module name).
 """
 
@@ -25,7 +25,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import (
+
+from engine.services import import_directory
+from engine.storage import Database
+from support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PROJECT_ROOT,
@@ -35,9 +38,6 @@ from browser_support import (
     artifact_folder,
     new_context,
 )
-
-from engine.services import import_directory
-from engine.storage import Database
 
 
 def _unavailable(reason: str) -> None:

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from coordinator_helpers import (
+from flask import Flask
+
+from engine.storage import Database
+from support.coordinator import (
     ADMIN,
     COORDINATOR,
     FORM,
@@ -21,10 +24,7 @@ from coordinator_helpers import (
     WORKFLOW,
     Staff,
 )
-from flask import Flask
-from signin_support import staff_app
-
-from engine.storage import Database
+from support.signin import staff_app
 from web.db import get_db
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from coordinator_helpers import (
+from flask import Flask
+
+from engine.services import set_password, set_user_active
+from engine.storage import Database
+from support.coordinator import (
     ADMIN,
     COORDINATOR,
     PASSWORD,
     TREASURER,
     Staff,
 )
-from flask import Flask
-from signin_support import csrf_field, login
-
-from engine.services import set_password, set_user_active
-from engine.storage import Database
+from support.signin import csrf_field, login
 from web import create_app
 from web.auth import safe_next
 

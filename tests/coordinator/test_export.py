@@ -9,19 +9,19 @@ import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
-from coordinator_helpers import (
-    COORDINATOR,
-    Staff,
-    answers,
-    bulk_insert_submissions,
-    form,
-)
 from flask import Flask
 
 from engine.services import import_definition, publish_form, submit
 from engine.services.export import export_plan, export_rows, neutralise_cell
 from engine.services.inbox import InboxFilter
 from engine.storage import Database
+from support.coordinator import (
+    COORDINATOR,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+    form,
+)
 
 BOM = "\ufeff"
 

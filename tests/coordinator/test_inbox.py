@@ -6,15 +6,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from coordinator_helpers import (
-    COORDINATOR,
-    OTHER_COORDINATOR,
-    Staff,
-    answers,
-    bulk_insert_submissions,
-    form,
-    post_form,
-)
 from flask import Flask
 
 from engine.exceptions import InvalidInput, StaleState
@@ -35,6 +26,15 @@ from engine.services.inbox import (
     inbox_page,
 )
 from engine.storage import Database
+from support.coordinator import (
+    COORDINATOR,
+    OTHER_COORDINATOR,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+    form,
+    post_form,
+)
 
 ROW = re.compile(r'<tr data-id="([0-9a-f]{32})">')
 

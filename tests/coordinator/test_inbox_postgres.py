@@ -12,17 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from coordinator_helpers import (
-    COORDINATOR,
-    FORM,
-    PASSWORD,
-    WORKFLOW,
-    Staff,
-    answers,
-    bulk_insert_submissions,
-)
 from flask import Flask
-from postgres_support import fresh_schema_url
 
 from engine.services import (
     create_user,
@@ -36,6 +26,16 @@ from engine.services import (
 from engine.services.export import export_plan, export_rows
 from engine.services.inbox import InboxFilter, assign_submission, inbox_page
 from engine.storage import Database
+from support.coordinator import (
+    COORDINATOR,
+    FORM,
+    PASSWORD,
+    WORKFLOW,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+)
+from support.postgres import fresh_schema_url
 from web import create_app
 from web.db import get_db
 

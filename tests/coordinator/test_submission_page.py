@@ -5,17 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from coordinator_helpers import (
-    ADMIN,
-    COORDINATOR,
-    OTHER_COORDINATOR,
-    Staff,
-    answers,
-    form,
-    post_form,
-)
 from flask import Flask
-from signin_support import csrf_field
 
 from engine.services import (
     fire_transition,
@@ -29,6 +19,16 @@ from engine.services import (
     submit,
 )
 from engine.storage import Database
+from support.coordinator import (
+    ADMIN,
+    COORDINATOR,
+    OTHER_COORDINATOR,
+    Staff,
+    answers,
+    form,
+    post_form,
+)
+from support.signin import csrf_field
 
 
 def _buttons(page: str) -> list[str]:

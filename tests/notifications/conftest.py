@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from notify_helpers import (
+
+from engine.services import create_user, import_definition, publish_form, publish_workflow
+from engine.storage import Database
+from support.notifications import (
     BASE_URL,
     COORDINATOR,
     HOOK_SECRET,
@@ -29,10 +32,7 @@ from notify_helpers import (
     worker_environ,
     workflow,
 )
-from postgres_support import fresh_schema_url
-
-from engine.services import create_user, import_definition, publish_form, publish_workflow
-from engine.storage import Database
+from support.postgres import fresh_schema_url
 from web import create_app
 from web.db import get_db
 

@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_helpers import (
+
+from engine.services import fire_transition, get_submission, notifications_for
+from engine.storage import Database
+from support.notifications import (
     BASE_URL,
     COORDINATOR,
     HookReceiver,
@@ -18,9 +21,6 @@ from notify_helpers import (
     WorkerProcess,
     wait_for,
 )
-
-from engine.services import fire_transition, get_submission, notifications_for
-from engine.storage import Database
 from web.cli import main
 
 

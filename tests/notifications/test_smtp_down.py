@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from notify_helpers import (
+
+from engine.services import get_notification, notifications_for
+from engine.storage import Database, OutboxRecord
+from support.notifications import (
     COORDINATOR,
     PASSWORD,
     HookReceiver,
@@ -16,10 +19,7 @@ from notify_helpers import (
     WorkerProcess,
     wait_for,
 )
-from signin_support import signed_in
-
-from engine.services import get_notification, notifications_for
-from engine.storage import Database, OutboxRecord
+from support.signin import signed_in
 from web.cli import main
 from workers.channels.mail import message_id_for
 

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from postgres_support import fresh_schema_url
-from storage_helpers import publish_test_definitions
 
 from engine.storage import Database
+from support.postgres import fresh_schema_url
+from support.storage import publish_test_definitions
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 
 from engine.services import (
     authenticate_user,
@@ -19,6 +18,7 @@ from engine.services import (
     user_for_token,
 )
 from engine.storage import Database
+from support.storage import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 from web import create_app
 from web.cli import main
 from web.db import get_db

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW
 
 from engine.services import (
     get_submission,
@@ -27,6 +26,7 @@ from engine.storage.editing import editing_of
 from engine.storage.inbox import inbox_of
 from engine.storage.records import OutboxEntry
 from engine.storage.unit import SessionUnavailable
+from support.storage import FORM, VALID_ANSWERS, WORKFLOW
 
 
 def _add_submission(db: Database, store: Store, submission_id: str, number: int) -> None:

@@ -18,16 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storage_helpers import (
+from engine.exceptions import StorageUnavailable
+from engine.services import get_submission, submit
+from engine.storage import Database, Store
+from support.storage import (
     VALID_ANSWERS,
     published_sqlite,
     submit_then_die_in_a_batch,
     writer_lock_holder,
 )
-
-from engine.exceptions import StorageUnavailable
-from engine.services import get_submission, submit
-from engine.storage import Database, Store
 
 
 def _queued(db: Database, count: int) -> None:

@@ -11,11 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import (
-    VALID_ANSWERS,
-    publish_test_definitions,
-    upgrade_in_process,
-)
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
@@ -30,6 +25,11 @@ from engine.storage import Database
 from engine.storage.inbox import InboxFilter
 from engine.storage.records import OutboxEntry
 from engine.storage.tables import Base
+from support.storage import (
+    VALID_ANSWERS,
+    publish_test_definitions,
+    upgrade_in_process,
+)
 
 TABLES = {
     "definitions", "definition_versions", "reference_counters", "submissions", "drafts",

@@ -8,10 +8,9 @@ changes a user or publishes a definition must see that change in its next read.
 
 from __future__ import annotations
 
-from storage_helpers import form
-
 from engine.services import import_definition
 from engine.storage import Database
+from support.storage import form
 
 
 def test_the_active_staff_is_read_again_after_a_user_changes(db: Database) -> None:

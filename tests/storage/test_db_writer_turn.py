@@ -16,17 +16,17 @@ import time
 from pathlib import Path
 
 import pytest
-from storage_helpers import (
-    VALID_ANSWERS,
-    published_sqlite,
-    submit_in_threads,
-    writer_lock_holder,
-)
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
     get_submission,
     submit,
+)
+from support.storage import (
+    VALID_ANSWERS,
+    published_sqlite,
+    submit_in_threads,
+    writer_lock_holder,
 )
 
 

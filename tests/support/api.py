@@ -2,8 +2,8 @@
 
 The shipped forms and workflows are imported through ``engine.services.import_directory``,
 plus a small form with a guarded workflow for the 409 cases; staff users and their API tokens
-are made with the user services (see ``conftest.py``). Nothing of our own is mocked. Kept out
-of ``conftest.py`` so test modules can import them by name.
+are made with the user services (see ``tests/api/conftest.py``). Nothing of our own is
+mocked.
 
 A module runs on both backends with ``pytestmark = BOTH_BACKENDS``. Without a reachable
 PostgreSQL those variants are skipped, unless ``CI=true``, where that is a failure.

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_helpers import SURVEY, Browser
 
 from engine.services import import_definition, import_directory, publish_form
 from engine.storage import Database
+from support.web import SURVEY, Browser
 from web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import Browser, element, text_of
 
 from engine.services import import_definition, list_submissions, publish_form
 from engine.storage import Database
+from support.web import Browser, element, text_of
 from web import create_app
 from web.config import ConfigError
 

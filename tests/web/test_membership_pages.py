@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from web_helpers import Browser, element, text_of, wrapper
-
 from engine.services import history, submission_for_token
 from engine.storage import Database
+from support.web import Browser, element, text_of, wrapper
 
 PERSON = {"request": "true", "name": "Erika Mustermann", "institution": "Stadt Musterstadt",
           "function": "Referentin für Bürgerbeteiligung"}

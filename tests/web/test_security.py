@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_helpers import Browser, text_of
 
 from engine.services import list_submissions
 from engine.storage import Database
+from support.web import Browser, text_of
 from web import create_app
 
 PERSON = {"request": "true", "name": "Erika Mustermann"}

@@ -6,10 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from web_helpers import Browser, text_of
 
 from engine.services import import_definition
 from engine.storage import Database
+from support.web import Browser, text_of
 
 
 def test_lists_published_forms_with_title_description_and_start_link(browser: Browser) -> None:
