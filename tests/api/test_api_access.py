@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.services import add_comment, revoke_api_token, set_user_active
-from support.api import BOTH_BACKENDS, Api, assert_error
+from support.api import Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

@@ -6,7 +6,8 @@ import copy
 import json
 
 from engine.services import import_definition, publish_form
-from support.api import BOTH_BACKENDS, PROJECT_ROOT, Api, assert_error
+from support.api import PROJECT_ROOT, Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

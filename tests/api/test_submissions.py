@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from engine.services import get_submission, notifications_for
-from support.api import BOTH_BACKENDS, MEMBERSHIP_ANSWERS, Api, assert_error
+from support.api import MEMBERSHIP_ANSWERS, Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

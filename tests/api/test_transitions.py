@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.services import get_submission, history
-from support.api import BOTH_BACKENDS, Api, assert_error
+from support.api import Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

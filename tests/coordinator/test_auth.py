@@ -201,7 +201,7 @@ def test_database_outage_is_a_503_page_not_a_silent_sign_out(
 ) -> None:
     client = Staff(app).client(COORDINATOR)
     db.dispose()
-    (tmp_path / "formflow.db").rename(tmp_path / "moved.db")  # the schema is gone
+    (tmp_path / "data" / "formflow.sqlite3").rename(tmp_path / "moved.db")  # the schema is gone
     response = client.get("/inbox")
     assert response.status_code == 503
     assert response.mimetype == "text/html"
