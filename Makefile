@@ -25,8 +25,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Independent tests in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: one process);
+# the browser tests of a module stay on one worker (their server and staff are per module).
+TEST_WORKERS ?= auto
 unit: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 test: lint typecheck unit
 
