@@ -25,9 +25,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Independent tests in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: one process);
-# the browser tests of a module stay on one worker (their server and staff are per module).
-TEST_WORKERS ?= auto
+# Independent tests in parallel in pytest-xdist workers (TEST_WORKERS=0: one process). More
+# workers than cores: many tests mostly wait (for worker processes, RQ's heartbeat expiry,
+# the browser). The browser tests of a module stay on one worker (server and staff per module).
+TEST_WORKERS ?= 4
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
