@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Independent tests in parallel in pytest-xdist workers (TEST_WORKERS=0: one process). More
+# workers than cores: many tests mostly wait (for worker processes, RQ's heartbeat expiry,
+# the browser). The browser tests of a module stay on one worker (server and staff per module).
+TEST_WORKERS ?= 4
 unit: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 test: lint typecheck unit
 

@@ -16,12 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
-                 "FORMFLOW_DATABASE_URL", "FORMFLOW_REDIS_URL", "FORMFLOW_SMTP_URL",
-                 "FORMFLOW_BASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR",
-                 "FORMFLOW_TIMEZONE", "FORMFLOW_SQLITE_SYNCHRONOUS"):
-        monkeypatch.delenv(name, raising=False)
+def clean_env(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The developer's ``FORMFLOW_*`` variables removed; the test sets its own."""
     return monkeypatch
 
 

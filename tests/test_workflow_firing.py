@@ -13,13 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from workflow_support import (
-    COORDINATOR,
-    base_workflow,
-    guard_form,
-    guarded_workflow,
-    problems,
-)
 
 from engine.exceptions import (
     CommentNotAllowed,
@@ -44,6 +37,13 @@ from engine.workflows import (
     load_workflow,
     notifications_on_entering,
     workflow_schema,
+)
+from support.workflows import (
+    COORDINATOR,
+    base_workflow,
+    guard_form,
+    guarded_workflow,
+    problems,
 )
 
 # --- firing -----------------------------------------------------------------------------------

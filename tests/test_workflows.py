@@ -10,12 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from workflow_support import (
-    COORDINATOR,
-    base_workflow,
-    problems,
-    shipped,
-)
 
 from engine.exceptions import (
     DefinitionError,
@@ -29,6 +23,12 @@ from engine.workflows import (
     load_workflow,
     notifications_on_entering,
     workflow_schema,
+)
+from support.workflows import (
+    COORDINATOR,
+    base_workflow,
+    problems,
+    shipped,
 )
 
 # --- shipped definitions --------------------------------------------------------------------

@@ -1,35 +1,27 @@
-"""Fixtures for the administration tests: a real app on a real SQLite file, real users.
-
-Each test gets its own instance folder and database (migrated by Alembic), a published
-workflow and form (through the services), an administrator and a coordinator.
-"""
+"""Fixtures for the administration tests: the app of ``tests/conftest.py`` on a database with
+a published workflow and form (through the services), an administrator and a coordinator, and
+a signed-in "browser" for each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from admin_helpers import ADMIN, COORDINATOR, FORM, PASSWORD, WORKFLOW, Browser
 from flask import Flask
-from signin_support import staff_app
 
 from engine.services import Database
-from web.db import get_db
+from support.admin import ADMIN, COORDINATOR, FORM, PASSWORD, WORKFLOW, Browser
+from support.databases import DatabaseTemplates
+from support.signin import prepare_staff_database
+
+
+def _prepare(db: Database) -> None:
+    prepare_staff_database(db, workflow=WORKFLOW, form=FORM, password=PASSWORD,
+                           users=[(ADMIN, ["admin"]), (COORDINATOR, ["coordinator"])])
 
 
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    app = staff_app(tmp_path, monkeypatch, workflow=WORKFLOW, form=FORM, password=PASSWORD,
-                    users=[(ADMIN, ["admin"]), (COORDINATOR, ["coordinator"])])
-    assert "admin" in app.blueprints  # registered by create_app
-    yield app
-    get_db(app).dispose()
-
-
-@pytest.fixture
-def db(app: Flask) -> Database:
-    return get_db(app)
+def database_url(database_url: str, database_templates: DatabaseTemplates) -> str:
+    database_templates.fill(database_url, "admin", _prepare)
+    return database_url
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import json
 import re
 
 import pytest
-from admin_helpers import Browser
 from flask import Flask
+
+from support.admin import Browser
 
 SAMPLE_VALUES = {
     "kinds": "forms",

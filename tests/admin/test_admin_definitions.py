@@ -7,10 +7,9 @@ import io
 import json
 from typing import Any
 
-from admin_helpers import FORM, WORKFLOW, Browser, form
-
 from engine.services import Database, export_definition
 from engine.services.editing import version_history
+from support.admin import FORM, WORKFLOW, Browser, form
 
 
 def upload(admin: Browser, kinds: str, data: Any, *, publish: bool = True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from admin_helpers import FORM, WORKFLOW, form
 
 from engine.exceptions import AlreadyExists, DefinitionError, InvalidInput, NotFound
 from engine.services import Database
@@ -22,6 +21,7 @@ from engine.services.editing import (
     skeleton,
 )
 from engine.services.simulation import simulate_form
+from support.admin import FORM, WORKFLOW, form
 
 
 def test_without_a_saved_draft_the_editor_starts_from_the_newest_version(db: Database) -> None:

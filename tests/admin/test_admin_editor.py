@@ -8,12 +8,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from admin_helpers import FORM, WORKFLOW, Browser, editor_config, form
-
 from engine.conditions import OPERATORS
 from engine.definitions import allowed_properties
 from engine.services import Database, definitions_of, submit
 from engine.services.editing import version_history
+from support.admin import FORM, WORKFLOW, Browser, editor_config, form
 
 DRAFT = "/admin/forms/grant/draft"
 PREVIEW = "/admin/forms/grant/preview"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 
-from admin_helpers import FORM, WORKFLOW, Browser
-
 from engine.services import (
     Database,
     get_notification,
@@ -18,6 +16,7 @@ from engine.services import (
     save_draft,
     submit,
 )
+from support.admin import FORM, WORKFLOW, Browser
 
 ANSWERS = {"name": "Ada Muster", "email": "ada@example.org", "phone": "030 123456"}
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from admin_helpers import ADMIN, COORDINATOR, PASSWORD, Browser
 from flask import Flask
 
 from engine.services import Database, authenticate_user, get_user, user_for_token
 from engine.services.staff import tokens_of
+from support.admin import ADMIN, COORDINATOR, PASSWORD, Browser
 
 
 def user_id(db: Database, email: str) -> int:

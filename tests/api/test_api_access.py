@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from api_helpers import BOTH_BACKENDS, Api, assert_error
-
 from engine.services import add_comment, revoke_api_token, set_user_active
+from support.api import Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

@@ -12,9 +12,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from api_helpers import MEMBERSHIP_ANSWERS, Api, assert_error, make_app
 from flask import Blueprint
 
+from support.api import MEMBERSHIP_ANSWERS, Api, assert_error, make_app
 from web.api.errors import register_error_handlers
 
 SUBMIT = "/api/forms/membership/submissions"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import json
 
-from api_helpers import BOTH_BACKENDS, PROJECT_ROOT, Api, assert_error
-
 from engine.services import import_definition, publish_form
+from support.api import PROJECT_ROOT, Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import MEMBERSHIP_ANSWERS, Api
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from werkzeug.test import TestResponse
 
+from support.api import MEMBERSHIP_ANSWERS, Api
 from web.api import openapi_document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

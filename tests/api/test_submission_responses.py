@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import MEMBERSHIP_ANSWERS, Api
 from werkzeug.test import TestResponse
 
+from support.api import MEMBERSHIP_ANSWERS, Api
 from web.security import CONTENT_SECURITY_POLICY
 
 URL = "/api/forms/membership/submissions"

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from api_helpers import BOTH_BACKENDS, MEMBERSHIP_ANSWERS, Api, assert_error
 
 from engine.services import get_submission, notifications_for
+from support.api import MEMBERSHIP_ANSWERS, Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_helpers import BOTH_BACKENDS, Api, assert_error
-
 from engine.services import get_submission, history
+from support.api import Api, assert_error
+from support.postgres import BOTH_BACKENDS
 
 pytestmark = BOTH_BACKENDS
 

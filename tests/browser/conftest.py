@@ -13,7 +13,7 @@ driven by Playwright.
   numbered screenshots in ``tests/artifacts/<test-name>/NN-<step>.png``.
 
 When Chromium or the ``playwright`` package is missing the tests skip — except with
-``CI=true``, where they fail. The classes behind these fixtures live in ``browser_support.py``
+``CI=true``, where they fail. The classes behind these fixtures live in ``support.browser``
 (test modules import them from there: ``conftest`` is not a unique module name).
 """
 
@@ -22,10 +22,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (
+
+from engine.services import Database, import_directory
+from support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PROJECT_ROOT,
@@ -36,7 +39,14 @@ from browser_support import (
     new_context,
 )
 
-from engine.services import Database, import_directory
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) the tests of one browser module run on one
+    worker: the live server and the staff it gets are made once per module."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent == here:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
 def _unavailable(reason: str) -> None:

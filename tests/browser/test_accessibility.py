@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_helpers import tour
-from browser_support import LiveServer, Shots, Watch, new_context
+from support.browser import LiveServer, Shots, Watch, new_context
+from support.browser_steps import tour
 
 try:
     from axe_playwright_python.sync_playwright import Axe

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from browser_helpers import expect
-from browser_support import LiveServer, Watch
+from support.browser import LiveServer, Watch
+from support.browser_steps import expect
 
 CONTACT = "/f/contact"
 ANSWERS = {"name": "Jörg Müller", "email": "joerg@example.org", "subject": "Frage",

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_helpers import expect, focused_id
-from browser_support import LiveServer, Shots, Watch
-from staff_support import ADMIN, add_staff, sign_in
 
 from engine.services.editing import discard_editor_draft
+from support.browser import LiveServer, Shots, Watch
+from support.browser_staff import ADMIN, add_staff, sign_in
+from support.browser_steps import expect, focused_id
 
 NEW = "#field-0-5"
 """The contact form's one step holds five fields; a new one is the sixth."""

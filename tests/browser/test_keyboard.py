@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_helpers import ADDRESS, FORM, PERSON, expect, focused_id, open_step
-from browser_support import LiveServer, Shots, Watch
-
 from engine.services import submission_for_token
+from support.browser import LiveServer, Shots, Watch
+from support.browser_steps import ADDRESS, FORM, PERSON, expect, focused_id, open_step
 
 TAB_LIMIT = 40
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from browser_helpers import (
+from engine.records import SubmissionRecord
+from engine.services import definitions_of, history, submission_for_token
+from engine.text import localize
+from support.browser import LiveServer, Shots, Watch, new_context
+from support.browser_steps import (
     ACTIVITIES,
     ADDRESS,
     FORM,
@@ -23,11 +27,6 @@ from browser_helpers import (
     open_step,
     submit_review,
 )
-from browser_support import LiveServer, Shots, Watch, new_context
-
-from engine.records import SubmissionRecord
-from engine.services import definitions_of, history, submission_for_token
-from engine.text import localize
 
 
 def stored_submission(live_server: LiveServer, page: Any) -> SubmissionRecord:

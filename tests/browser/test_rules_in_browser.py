@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from browser_support import PROJECT_ROOT, Shots, Watch
+from support.browser import PROJECT_ROOT, Shots, Watch
 
 VECTORS = json.loads((PROJECT_ROOT / "tests" / "rule-vectors.json").read_text(encoding="utf-8"))
 COMPARED = ("visible_fields", "visible_steps", "required", "invalid", "answers")

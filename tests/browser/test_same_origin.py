@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_helpers import FORM, tour
-from browser_support import LiveServer, Shots, Watch
+from support.browser import LiveServer, Shots, Watch
+from support.browser_steps import FORM, tour
 
 
 def test_every_request_stays_on_the_origin_without_console_errors(

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_helpers import expect, fill_address, fill_person, open_step, submit_review
-from browser_support import LiveServer, Shots, Watch, new_context
-from staff_support import ADMIN, add_staff, sign_in, submit_membership
 
 from engine.conditions import OPERATORS
 from engine.services import get_submission, published_form
+from support.browser import LiveServer, Shots, Watch, new_context
+from support.browser_staff import ADMIN, add_staff, sign_in, submit_membership
+from support.browser_steps import expect, fill_address, fill_person, open_step, submit_review
 
 OLD_TOPIC_LABEL = "Ich würde gerne in folgendem Themenkreis mitarbeiten"
 NEW_TOPIC_LABEL = "Themenkreis, in dem ich mitarbeiten möchte"

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_helpers import expect
-from browser_support import LiveServer, Shots, Watch, new_context
-from staff_support import (
+
+from engine.services import fire_transition, get_submission, history
+from support.browser import LiveServer, Shots, Watch, new_context
+from support.browser_staff import (
     ADMIN,
     COORDINATOR,
     OTHER_COORDINATOR,
@@ -18,8 +19,7 @@ from staff_support import (
     sign_in,
     submit_membership,
 )
-
-from engine.services import fire_transition, get_submission, history
+from support.browser_steps import expect
 
 try:
     from axe_playwright_python.sync_playwright import Axe

@@ -1,17 +1,14 @@
-"""Fixtures for the coordinator tests: a real app on a real SQLite file, real users.
-
-Each test gets its own instance folder and database (migrated with Alembic, definitions
-published through the services), and helpers that sign in through the real login form —
-CSRF token and all — so nothing of ours is mocked.
-"""
+"""Fixtures for the coordinator tests: the app of ``tests/conftest.py`` on a database with a
+published workflow and form (through the services) and four staff users; ``staff`` signs them
+in through the real login form — CSRF token and all — so nothing of ours is mocked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from coordinator_helpers import (
+from flask import Flask
+
+from engine.services import Database
+from support.coordinator import (
     ADMIN,
     COORDINATOR,
     FORM,
@@ -21,26 +18,20 @@ from coordinator_helpers import (
     WORKFLOW,
     Staff,
 )
-from flask import Flask
-from signin_support import staff_app
-
-from engine.services import Database
-from web.db import get_db
+from support.databases import DatabaseTemplates
+from support.signin import prepare_staff_database
 
 
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def _prepare(db: Database) -> None:
     users = [(COORDINATOR, ["coordinator"]), (OTHER_COORDINATOR, ["coordinator"]),
              (ADMIN, ["admin"]), (TREASURER, ["treasurer"])]
-    app = staff_app(tmp_path, monkeypatch, workflow=WORKFLOW, form=FORM, password=PASSWORD,
-                    users=users)
-    yield app
-    get_db(app).dispose()
+    prepare_staff_database(db, workflow=WORKFLOW, form=FORM, password=PASSWORD, users=users)
 
 
 @pytest.fixture
-def db(app: Flask) -> Database:
-    return get_db(app)
+def database_url(database_url: str, database_templates: DatabaseTemplates) -> str:
+    database_templates.fill(database_url, "coordinator", _prepare)
+    return database_url
 
 
 @pytest.fixture

@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from coordinator_helpers import (
+from flask import Flask
+
+from engine.services import Database, set_password, set_user_active
+from support.coordinator import (
     ADMIN,
     COORDINATOR,
     PASSWORD,
     TREASURER,
     Staff,
 )
-from flask import Flask
-from signin_support import csrf_field, login
-
-from engine.services import Database, set_password, set_user_active
+from support.signin import csrf_field, login
 from web import create_app
 from web.auth import safe_next
 
@@ -200,7 +200,7 @@ def test_database_outage_is_a_503_page_not_a_silent_sign_out(
 ) -> None:
     client = Staff(app).client(COORDINATOR)
     db.dispose()
-    (tmp_path / "formflow.db").rename(tmp_path / "moved.db")  # the schema is gone
+    (tmp_path / "data" / "formflow.sqlite3").rename(tmp_path / "moved.db")  # the schema is gone
     response = client.get("/inbox")
     assert response.status_code == 503
     assert response.mimetype == "text/html"

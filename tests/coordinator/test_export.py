@@ -9,18 +9,18 @@ import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
-from coordinator_helpers import (
+from flask import Flask
+
+from engine.services import Database, import_definition, publish_form, submit
+from engine.services.export import export_plan, export_rows, neutralise_cell
+from engine.services.inbox import InboxFilter
+from support.coordinator import (
     COORDINATOR,
     Staff,
     answers,
     bulk_insert_submissions,
     form,
 )
-from flask import Flask
-
-from engine.services import Database, import_definition, publish_form, submit
-from engine.services.export import export_plan, export_rows, neutralise_cell
-from engine.services.inbox import InboxFilter
 
 BOM = "\ufeff"
 

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from coordinator_helpers import (
-    COORDINATOR,
-    OTHER_COORDINATOR,
-    Staff,
-    answers,
-    bulk_insert_submissions,
-    form,
-    post_form,
-)
 from flask import Flask
 
 from engine.exceptions import InvalidInput, StaleState
@@ -35,6 +27,16 @@ from engine.services.inbox import (
     encode_position,
     inbox_page,
 )
+from support.coordinator import (
+    COORDINATOR,
+    OTHER_COORDINATOR,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+    form,
+    post_form,
+)
+from web.coordinator.presenting import display_timezone
 
 ROW = re.compile(r'<tr data-id="([0-9a-f]{32})">')
 
@@ -117,7 +119,28 @@ def test_a_new_submission_does_not_shift_the_next_page(app: Flask, db: Database)
     assert _ids(after) == _ids(before)
 
 
-def test_filters_state_form_dates_text_and_counts(app: Flask, db: Database) -> None:
+@pytest.fixture
+def stopped_clock_db(app: Flask, moment: datetime) -> Iterator[Database]:
+    """A second Database on the app's file whose clock stands still at ``moment``."""
+    database = Database(app.config["DATABASE_URL"], clock=lambda: moment)
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 15, 9, 30, tzinfo=UTC),
+        datetime(2026, 1, 15, 23, 30, tzinfo=UTC),  # already January 16 in Berlin (CET)
+        datetime(2026, 7, 15, 22, 30, tzinfo=UTC),  # already July 16 in Berlin (CEST)
+    ],
+    ids=["morning", "winter-late-evening", "summer-late-evening"],
+)
+def test_filters_state_form_dates_text_and_counts(app: Flask, stopped_clock_db: Database
+                                                  ) -> None:
+    # The submissions are stored at ``moment``; the inbox filters by days in the app's time
+    # zone, so "today" is taken there too: at 23:30 UTC it is already tomorrow in Berlin.
+    db = stopped_clock_db
     import_definition(db, form(id="other", reference_prefix="O",
                                title={"de": "Anderes", "en": "Other"}), "form")
     publish_form(db, "other")
@@ -144,7 +167,9 @@ def test_filters_state_form_dates_text_and_counts(app: Flask, db: Database) -> N
     assert _ids(client.get(f"/inbox?q={c.reference.lower()}").get_data(as_text=True)) == [c.id]
     assert _ids(client.get("/inbox?q=100%25").get_data(as_text=True)) == []  # % is literal
 
-    today = db.now().date()
+    with app.app_context():
+        zone = display_timezone()
+    today = db.now().astimezone(zone).date()
     page = client.get(f"/inbox?from={today}&to={today}").get_data(as_text=True)
     assert set(_ids(page)) == {a.id, b.id, c.id}
     tomorrow = today + timedelta(days=1)

@@ -1,71 +1,36 @@
 """The inbox queries and export on PostgreSQL (the production database), like on SQLite.
 
-Isolated the way tests/storage does it: a brand-new schema per test, selected through the
-connection's ``search_path`` and dropped afterwards. Without a reachable server these tests
-are skipped — unless ``CI=true``, where that is a failure.
+The coordinator tests' app on a brand-new PostgreSQL schema per test (``backend`` of
+``tests/conftest.py``), dropped afterwards. Without a reachable server these tests are
+skipped — unless ``CI=true``, where that is a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from coordinator_helpers import (
-    COORDINATOR,
-    FORM,
-    PASSWORD,
-    WORKFLOW,
-    Staff,
-    answers,
-    bulk_insert_submissions,
-)
 from flask import Flask
-from postgres_support import fresh_schema_url
 
 from engine.services import (
     Database,
-    create_user,
     fire_transition,
     get_user,
-    import_definition,
-    publish_form,
-    publish_workflow,
     submit,
 )
 from engine.services.export import export_plan, export_rows
 from engine.services.inbox import InboxFilter, assign_submission, inbox_page
-from web import create_app
-from web.db import get_db
+from support.coordinator import (
+    COORDINATOR,
+    Staff,
+    answers,
+    bulk_insert_submissions,
+)
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with fresh_schema_url("ff_inbox") as url:
-        yield url
-
-
-@pytest.fixture
-def pg_app(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_DATABASE_URL",
-                 "FORMFLOW_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "DATABASE_URL": pg_url, "RATELIMIT_STORAGE_URI": "memory://"})
-    db = get_db(app)
-    db.upgrade()
-    import_definition(db, WORKFLOW, "workflow")
-    publish_workflow(db, "triage")
-    import_definition(db, FORM, "form")
-    publish_form(db, "grant")
-    create_user(db, COORDINATOR, ["coordinator"], PASSWORD)
-    yield app
-    db.dispose()
-
-
-def test_keyset_pages_filters_and_counts_on_postgresql(pg_app: Flask) -> None:
-    db: Database = get_db(pg_app)
+def test_keyset_pages_filters_and_counts_on_postgresql(db: Database) -> None:
     start = datetime(2026, 2, 1, tzinfo=UTC)
     bulk_insert_submissions(db, 230, states=("submitted", "reviewed", "accepted"), start=start)
     bulk_insert_submissions(db, 3, start=start + timedelta(seconds=100))  # ties on created_at
@@ -100,8 +65,7 @@ def test_keyset_pages_filters_and_counts_on_postgresql(pg_app: Flask) -> None:
     assert len(inbox_page(db, window).submissions) == 10
 
 
-def test_text_search_assignment_and_export_on_postgresql(pg_app: Flask) -> None:
-    db: Database = get_db(pg_app)
+def test_text_search_assignment_and_export_on_postgresql(app: Flask, db: Database) -> None:
     muller = submit(db, "grant", answers(name="Grete Müller", summary="100% Chor"), "de")
     other = submit(db, "grant", answers(name="Hans Meier"), "de")
     fire_transition(db, other.id, "review", actor=COORDINATOR, roles=["coordinator"])
@@ -120,7 +84,7 @@ def test_text_search_assignment_and_export_on_postgresql(pg_app: Flask) -> None:
     rows = list(export_rows(db, plan.where, batch_size=1))
     assert [r.reference for r in rows] == [other.reference, muller.reference]
 
-    client = Staff(pg_app).client(COORDINATOR)
+    client = Staff(app).client(COORDINATOR)
     page = client.get("/inbox?q=m%C3%BCller").get_data(as_text=True)
     assert muller.reference in page and other.reference not in page
     body = client.get("/inbox/export.csv").get_data(as_text=True)

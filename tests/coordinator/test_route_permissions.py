@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from coordinator_helpers import ADMIN, COORDINATOR, Staff, answers
 from flask import Flask
 from flask.testing import FlaskClient
-from signin_support import csrf_field
 from werkzeug.test import TestResponse
 
 from engine.services import Database, create_api_token, published_form, save_draft, submit
+from support.coordinator import ADMIN, COORDINATOR, Staff, answers
+from support.signin import csrf_field
 
 ROLES = ("anonymous", "applicant", "coordinator", "admin")
 

@@ -6,18 +6,7 @@ import copy
 import html
 import re
 
-from coordinator_helpers import (
-    ADMIN,
-    COORDINATOR,
-    OTHER_COORDINATOR,
-    WORKFLOW,
-    Staff,
-    answers,
-    form,
-    post_form,
-)
 from flask import Flask
-from signin_support import csrf_field
 
 from engine.services import (
     Database,
@@ -32,6 +21,17 @@ from engine.services import (
     publish_workflow,
     submit,
 )
+from support.coordinator import (
+    ADMIN,
+    COORDINATOR,
+    OTHER_COORDINATOR,
+    WORKFLOW,
+    Staff,
+    answers,
+    form,
+    post_form,
+)
+from support.signin import csrf_field
 
 
 def _buttons(page: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Fixtures for the notification failure tests: one app over a fresh database, with its own
+"""Fixtures for the notification failure tests: the app of ``tests/conftest.py`` with its own
 Redis, SMTP sink and webhook receiver, and a factory for real ``formflow worker`` processes.
 
 Everything the app does goes through ``create_app`` and ``engine.services`` exactly as in
@@ -7,14 +7,15 @@ production; the worker processes get the same settings through ``FORMFLOW_*`` va
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from notify_helpers import (
+
+from engine.services import create_user, import_definition, publish_form, publish_workflow
+from support.notifications import (
     BASE_URL,
     COORDINATOR,
     HOOK_SECRET,
@@ -29,18 +30,12 @@ from notify_helpers import (
     worker_environ,
     workflow,
 )
-from postgres_support import fresh_schema_url
-
-from engine.services import Database, create_user, import_definition, publish_form, publish_workflow
-from web import create_app
 from web.db import get_db
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("FORMFLOW_") and name != "FORMFLOW_TEST_POSTGRES_URL":
-            monkeypatch.delenv(name)
+def clean_env(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's variables removed, and the webhook secret the workflow names set."""
     monkeypatch.setenv(HOOK_SECRET_ENV, HOOK_SECRET)
 
 
@@ -75,21 +70,6 @@ def hook() -> Iterator[HookReceiver]:
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest) -> str:
-    """``sqlite`` unless a test parametrizes it indirectly."""
-    return str(getattr(request, "param", "sqlite"))
-
-
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend != "postgresql":
-        yield f"sqlite:///{tmp_path / 'formflow.sqlite3'}"
-        return
-    with fresh_schema_url("ff_notify") as url:
-        yield url
-
-
-@pytest.fixture
 def workflow_templates() -> dict[str, Any]:
     """Templates replacing the standard ones of the test workflow (override per module)."""
     return {}
@@ -97,28 +77,23 @@ def workflow_templates() -> dict[str, Any]:
 
 @pytest.fixture
 def app_config(
-    tmp_path: Path, database_url: str, redis_server: RedisServer, mail_sink: MailSink
+    app_config: dict[str, Any], redis_server: RedisServer, mail_sink: MailSink
 ) -> dict[str, Any]:
     return {
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
+        **app_config,
         "REDIS_URL": redis_server.url,
         "SMTP_URL": mail_sink.url,
         "SECRET_KEY": SECRET_KEY,
         "BASE_URL": BASE_URL,
         "NOTIFY_RETRY_INTERVALS": "1,1",
-        "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_SUBMISSIONS": "10000/minute",
     }
 
 
 @pytest.fixture
-def app(
-    clean_env: None, app_config: dict[str, Any], hook: HookReceiver,
-    workflow_templates: dict[str, Any],
-) -> Iterator[Flask]:
-    app = create_app(app_config)
+def app(app: Flask, hook: HookReceiver, workflow_templates: dict[str, Any]) -> Flask:
+    """The app with the test workflow (its webhook pointing at ``hook``) and form published
+    and a coordinator."""
     db = get_db(app)
     db.upgrade()
     import_definition(db, workflow(hook.url, workflow_templates), "workflow")
@@ -126,13 +101,7 @@ def app(
     import_definition(db, form(), "form")
     publish_form(db, "signup")
     create_user(db, COORDINATOR, ["coordinator"], PASSWORD)
-    yield app
-    db.dispose()
-
-
-@pytest.fixture
-def db(app: Flask) -> Database:
-    return get_db(app)
+    return app
 
 
 @pytest.fixture

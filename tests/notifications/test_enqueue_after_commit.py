@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from notify_helpers import COORDINATOR, SECRET_KEY, RedisServer
 from rq import Queue
 
 from engine.exceptions import InvalidInput, NotFound, StaleState
@@ -25,6 +24,7 @@ from engine.services import (
     submit,
 )
 from engine.services.tokens import hash_token, submission_token, submission_token_key
+from support.notifications import COORDINATOR, SECRET_KEY, RedisServer
 from web import create_app
 from web.config import ConfigError
 from web.db import get_db

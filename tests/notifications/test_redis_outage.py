@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_helpers import (
+
+from engine.services import Database, fire_transition, get_submission, notifications_for
+from support.notifications import (
     BASE_URL,
     COORDINATOR,
     HookReceiver,
@@ -18,8 +20,6 @@ from notify_helpers import (
     WorkerProcess,
     wait_for,
 )
-
-from engine.services import Database, fire_transition, get_submission, notifications_for
 from web.cli import main
 
 

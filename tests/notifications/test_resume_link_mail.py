@@ -10,9 +10,9 @@ from email.message import EmailMessage
 
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_helpers import BASE_URL, MailSink, WorkerProcess, wait_for
 
 from engine.services import Database, notifications_with_status
+from support.notifications import BASE_URL, MailSink, WorkerProcess, wait_for
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 TOKEN = r"/resume/([A-Za-z0-9_-]{43})"

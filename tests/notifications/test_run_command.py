@@ -19,7 +19,7 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
 
-from notify_helpers import (
+from support.notifications import (
     PROJECT_ROOT,
     free_port,
     kill_session,
@@ -27,7 +27,6 @@ from notify_helpers import (
     wait_for,
     worker_environ,
 )
-
 from workers.embedded import embedded_redis_running
 
 FORMFLOW = str(Path(sys.executable).with_name("formflow"))

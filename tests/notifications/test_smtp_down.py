@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from notify_helpers import (
+
+from engine.records import OutboxRecord
+from engine.services import Database, get_notification, notifications_for
+from support.notifications import (
     COORDINATOR,
     PASSWORD,
     HookReceiver,
@@ -16,10 +19,7 @@ from notify_helpers import (
     WorkerProcess,
     wait_for,
 )
-from signin_support import signed_in
-
-from engine.records import OutboxRecord
-from engine.services import Database, get_notification, notifications_for
+from support.signin import signed_in
 from web.cli import main
 from workers.channels.mail import message_id_for
 

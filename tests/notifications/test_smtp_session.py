@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from notify_helpers import MailSink
 
+from support.notifications import MailSink
 from workers.channels.base import MailMessage
 from workers.channels.mail import SmtpSettings, build_mail, send_smtp
 from workers.exceptions import TransientDeliveryError

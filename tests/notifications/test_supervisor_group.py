@@ -10,8 +10,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from notify_helpers import PROJECT_ROOT, kill_session, session_members, wait_for
 
+from support.notifications import PROJECT_ROOT, kill_session, session_members, wait_for
 from web.commands.supervisor import WorkerSupervisor, worker_command
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from notify_helpers import COORDINATOR, MailSink, RedisServer, WorkerProcess, wait_for
 from rq.job import Job
 
 from engine.records import OutboxRecord
 from engine.services import Database, fire_transition, get_notification, notifications_for
+from support.notifications import COORDINATOR, MailSink, RedisServer, WorkerProcess, wait_for
 from workers.queueing import job_id_for
 
 

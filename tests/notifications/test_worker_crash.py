@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_helpers import (
+
+from engine.records import OutboxRecord
+from engine.services import Database, notifications_for
+from support.notifications import (
     COORDINATOR,
     HookReceiver,
     MailSink,
@@ -22,9 +25,6 @@ from notify_helpers import (
     kill_session,
     wait_for,
 )
-
-from engine.records import OutboxRecord
-from engine.services import Database, notifications_for
 from workers.channels.mail import message_id_for
 from workers.jobs import MAX_INTERRUPTED, interrupted_key_for
 

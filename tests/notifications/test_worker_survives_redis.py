@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from notify_helpers import MailSink, RedisServer, WorkerProcess, wait_for
 
 from engine.services import notifications_for
 from engine.storage import Database
+from support.notifications import MailSink, RedisServer, WorkerProcess, wait_for
 
 
 class HeldHook:

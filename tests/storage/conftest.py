@@ -11,28 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from postgres_support import fresh_schema_url
-from storage_helpers import publish_test_definitions
 
 from engine.services import Database
-
-
-@pytest.fixture
-def postgres_schema_url() -> Iterator[str]:
-    """A URL whose connections live in a brand-new, empty schema (dropped after the test)."""
-    with fresh_schema_url() as url:
-        yield url
+from support.storage import publish_test_definitions
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each backend (schema not created yet)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'formflow.db'}"
-    return str(request.getfixturevalue("postgres_schema_url"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every storage test runs on both (``database_url`` of ``tests/conftest.py`` follows)."""
+    return str(request.param)
 
 
 class Clock:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 
 from engine.services import (
     Database,
@@ -19,27 +16,11 @@ from engine.services import (
     submit,
     user_for_token,
 )
-from web import create_app
+from support.storage import FORM, VALID_ANSWERS, WORKFLOW, form, publish_test_definitions
 from web.cli import main
 from web.db import get_db
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    for name in ("FORMFLOW_ENV", "FORMFLOW_SECRET_KEY", "FORMFLOW_INSTANCE",
-                 "FORMFLOW_DATABASE_URL", "FORMFLOW_FORMS_DIR", "FORMFLOW_WORKFLOWS_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "DATABASE_URL": database_url})
-    yield app
-    get_db(app).dispose()
-
-
-@pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
 
 
 def _write(tmp_path: Path, name: str, data: object) -> str:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from storage_helpers import FORM, WORKFLOW, form, workflow
 
 from engine.exceptions import DefinitionError, NotFound
 from engine.services import (
@@ -19,6 +18,7 @@ from engine.services import (
     publish_workflow,
     published_form,
 )
+from support.storage import FORM, WORKFLOW, form, workflow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

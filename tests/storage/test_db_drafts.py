@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from storage_helpers import FORM, VALID_ANSWERS, form
 
 from engine.exceptions import DraftExpired, NotFound
 from engine.services import (
@@ -17,6 +16,7 @@ from engine.services import (
     save_draft,
     submit,
 )
+from support.storage import FORM, VALID_ANSWERS, form
 
 
 def test_save_and_resume(published_db: Database) -> None:

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_support import POSTGRES_URL, require_postgres
-from storage_helpers import FORM, VALID_ANSWERS, WORKFLOW
 
 from engine.exceptions import StorageUnavailable
 from engine.services import (
@@ -27,6 +25,8 @@ from engine.services import (
     save_draft,
     submit,
 )
+from support.postgres import POSTGRES_URL, require_postgres
+from support.storage import FORM, VALID_ANSWERS, WORKFLOW
 
 
 def _publish(db: Database) -> None:

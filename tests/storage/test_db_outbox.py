@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from storage_helpers import VALID_ANSWERS
-
 from engine.services import (
     Database,
     create_user,
@@ -18,6 +16,7 @@ from engine.services import (
     notifications_to_enqueue,
     submit,
 )
+from support.storage import VALID_ANSWERS
 
 
 def test_status_moves_and_attempts(published_db: Database, clock: Any) -> None:

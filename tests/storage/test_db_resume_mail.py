@@ -4,7 +4,6 @@ the link can be rebuilt (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
-from storage_helpers import VALID_ANSWERS
 
 from engine.exceptions import NotFound
 from engine.records import OutboxRecord
@@ -19,6 +18,7 @@ from engine.services import (
     submit,
 )
 from engine.services.tokens import submission_token_key
+from support.storage import VALID_ANSWERS
 
 KEY = submission_token_key("storage-test-secret-key")
 EVERY_STATUS = ["pending", "enqueued", "sent", "failed"]

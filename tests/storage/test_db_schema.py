@@ -11,11 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import (
-    VALID_ANSWERS,
-    publish_test_definitions,
-    upgrade_in_process,
-)
 
 from engine.exceptions import StorageUnavailable
 from engine.records import InboxFilter, OutboxEntry
@@ -29,6 +24,11 @@ from engine.services import (
 )
 from engine.services.inbox import assign_submission, inbox_page
 from engine.storage.tables import Base
+from support.storage import (
+    VALID_ANSWERS,
+    publish_test_definitions,
+    upgrade_in_process,
+)
 
 TABLES = {
     "definitions", "definition_versions", "reference_counters", "submissions", "drafts",

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from storage_helpers import VALID_ANSWERS, form, submit_in_process
 
 from engine.exceptions import NotFound, StorageUnavailable, SubmissionInvalid
 from engine.services import (
@@ -26,6 +25,7 @@ from engine.services import (
 )
 from engine.services.tokens import hash_token
 from engine.storage.tables import Base
+from support.storage import VALID_ANSWERS, form, submit_in_process
 
 
 def _dump(db: Database) -> str:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from storage_helpers import VALID_ANSWERS, published_sqlite, submit_in_threads, write_then_hang
 
 from engine.exceptions import StorageUnavailable
 from engine.records import OutboxEntry, OutboxRecord
 from engine.services import Database, get_submission, submit
+from support.storage import VALID_ANSWERS, published_sqlite, submit_in_threads, write_then_hang
 
 
 def _add_submission(store: Any, submission_id: str, number: int) -> None:

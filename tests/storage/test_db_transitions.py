@@ -6,7 +6,6 @@ import multiprocessing
 import threading
 
 import pytest
-from storage_helpers import VALID_ANSWERS, fire_in_process
 
 from engine.exceptions import (
     CommentRequired,
@@ -27,6 +26,7 @@ from engine.services import (
     submit,
     transitions_for,
 )
+from support.storage import VALID_ANSWERS, fire_in_process
 
 
 @pytest.fixture

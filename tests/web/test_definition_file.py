@@ -7,9 +7,9 @@ import json
 import re
 
 from flask import Flask
-from web_helpers import SURVEY, Browser
 
 from engine.services import import_definition, publish_form
+from support.web import SURVEY, Browser
 from web.db import get_db
 
 SCRIPT = re.compile(r'<script src="(/f/survey/definition/([0-9a-f]{64})\.js)" defer></script>')

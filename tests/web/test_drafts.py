@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import Browser, element, text_of
 
 from engine.services import Database, import_definition, list_submissions, publish_form
+from support.web import Browser, element, text_of
 from web import create_app
 from web.config import ConfigError
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from web_helpers import Browser, element, text_of, wrapper
-
 from engine.services import Database, history, submission_for_token
+from support.web import Browser, element, text_of, wrapper
 
 PERSON = {"request": "true", "name": "Erika Mustermann", "institution": "Stadt Musterstadt",
           "function": "Referentin für Bürgerbeteiligung"}

@@ -6,12 +6,11 @@ import json
 import re
 from html import unescape
 
-from web_helpers import SURVEY, Browser, element, text_of, wrapper
-
 from engine.definitions import load_form
 from engine.evaluation import evaluate
 from engine.messages import message
 from engine.services import Database, list_submissions
+from support.web import SURVEY, Browser, element, text_of, wrapper
 
 
 def test_every_field_type_is_rendered_accessibly(browser: Browser) -> None:

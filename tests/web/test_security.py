@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_helpers import Browser, text_of
 
 from engine.services import Database, list_submissions
+from support.web import Browser, text_of
 from web import create_app
 
 PERSON = {"request": "true", "name": "Erika Mustermann"}

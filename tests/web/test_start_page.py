@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 import pytest
-from web_helpers import Browser, text_of
 
 from engine.services import Database, import_definition
+from support.web import Browser, text_of
 
 
 def test_lists_published_forms_with_title_description_and_start_link(browser: Browser) -> None:

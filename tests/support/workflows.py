@@ -20,7 +20,7 @@ __all__ = [
     "shipped",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COORDINATOR = ["coordinator"]
 
 

@@ -85,7 +85,8 @@ def tour(page: Any, live_server: Any, visit: Visit, watch: Any = None) -> None:
     """Walks through every kind of page of the applicant's flow, calling ``visit(name, page)``
     on each: start page, each step (the last one with the consent shown), a step with errors,
     "saved", review, confirmation, status, and the resume pages for an expired and an unknown
-    link. ``watch`` (a ``conftest.Watch``) is told which pages answer with an error status."""
+    link. ``watch`` (a ``support.browser.Watch``) is told which pages answer with an error
+    status."""
     if watch is not None:
         watch.expect_status(f"{FORM}/step/person", 422)
     page.goto("/")

@@ -1,5 +1,4 @@
-"""The browser tests' building blocks, apart from the fixtures in conftest.py (test modules
-import these by a unique module name: several test folders have a ``conftest.py``).
+"""The browser tests' building blocks, apart from the fixtures in ``tests/browser/conftest.py``.
 
 - ``LiveServer``: the origin of the app served for a test module, and its database;
 - ``Watch``: every request, console error, CSP violation and uncaught error of a context;

@@ -2,11 +2,12 @@
 
 The shipped forms and workflows are imported through ``engine.services.import_directory``,
 plus a small form with a guarded workflow for the 409 cases; staff users and their API tokens
-are made with the user services (see ``conftest.py``). Nothing of our own is mocked. Kept out
-of ``conftest.py`` so test modules can import them by name.
+are made with the user services (see ``tests/api/conftest.py``). Nothing of our own is
+mocked.
 
-A module runs on both backends with ``pytestmark = BOTH_BACKENDS``. Without a reachable
-PostgreSQL those variants are skipped, unless ``CI=true``, where that is a failure.
+A module runs on both backends with ``pytestmark = BOTH_BACKENDS`` (``support.postgres``).
+Without a reachable PostgreSQL those variants are skipped, unless ``CI=true``, where that is a
+failure.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -31,7 +31,6 @@ from engine.services import (
 from web import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BOTH_BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 GUARDED_WORKFLOW: dict[str, Any] = {
     "id": "vetting",
@@ -84,9 +83,6 @@ STAFF = {
 }
 
 
-# -- PostgreSQL, one fresh schema per test --------------------------------------------------
-
-
 # -- the app --------------------------------------------------------------------------------
 
 
@@ -133,14 +129,22 @@ def _auth(token: str | None, headers: Mapping[str, str] | None) -> dict[str, str
     return result
 
 
+API_SETTINGS: dict[str, Any] = {
+    "BASE_URL": "https://forms.example.org",
+    "RATELIMIT_SUBMISSIONS": "1000 per minute",
+    "NOTIFY_ENQUEUE": False,  # outbox rows are written; Redis is not what these tests test
+}
+"""What the API tests' apps are given on top of the ``app_config`` of ``tests/conftest.py``."""
+
+
 def make_app(instance: Path, database_url: str, **config: Any) -> Flask:
+    """An app with the API tests' settings outside the ``app`` fixture (for a database that
+    cannot be reached, or an app that gets an extra blueprint)."""
     settings = {
         "TESTING": True,
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
-        "BASE_URL": "https://forms.example.org",
-        "RATELIMIT_SUBMISSIONS": "1000 per minute",
-        "NOTIFY_ENQUEUE": False,  # outbox rows are written; Redis is not what these tests test
+        **API_SETTINGS,
         **config,
     }
     return create_app(settings)

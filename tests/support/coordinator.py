@@ -1,5 +1,5 @@
 """Definitions, users and a signed-in client for the coordinator tests (signing in itself is
-``signin_support``'s)."""
+``support.signin``'s)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from signin_support import csrf_field, signed_in
 from werkzeug.test import TestResponse
 
 from engine.services import Database
 from engine.services.tokens import hash_token
+from support.signin import csrf_field, signed_in
 
 PASSWORD = "correct horse battery"
 COORDINATOR = "coord@example.org"

@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from signin_support import CSRF_INPUT, login
 from werkzeug.test import TestResponse
+
+from support.signin import CSRF_INPUT, login
 
 PASSWORD = "correct horse battery"
 ADMIN = "admin@example.org"

@@ -16,11 +16,15 @@ from functools import cache
 import psycopg
 import pytest
 
-__all__ = ["POSTGRES_URL", "fresh_schema_url", "libpq_dsn", "require_postgres"]
+__all__ = ["BOTH_BACKENDS", "POSTGRES_URL", "fresh_schema_url", "libpq_dsn", "require_postgres"]
 
 POSTGRES_URL = os.environ.get(
     "FORMFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+BOTH_BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+"""``pytestmark = BOTH_BACKENDS``: the module's tests run on SQLite and on PostgreSQL (the
+``backend`` fixture of ``tests/conftest.py``)."""
 
 
 def libpq_dsn(url: str) -> str:

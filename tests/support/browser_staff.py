@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_support import LiveServer
-
 from engine.services import create_user, submit
 from engine.services.submissions import SubmissionCreated
+from support.browser import LiveServer
 
 __all__ = [
     "ADMIN",
