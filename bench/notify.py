@@ -61,7 +61,7 @@ from engine.services import (  # noqa: E402
 )
 from engine.services.tokens import submission_token_key  # noqa: E402
 from workers.embedded import server_executable  # noqa: E402
-from workers.queueing import QUEUE_NAME, enqueue_notifications  # noqa: E402
+from workers.queueing import RedisNames, enqueue_notifications  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "bench-secret-key-0123456789abcdef"
@@ -302,12 +302,12 @@ def noop_throughput(processes: Processes, redis_url: str, mode: str, workers: in
     return jobs / elapsed
 
 
-def accept_all(db: Database, submission_ids: list[str]) -> list[int]:
+def accept_all(db: Database, submission_ids: list[str]) -> list[str]:
     """Fire the transitions with no hook: rows written, nothing enqueued yet."""
     hook, db.on_outbox_committed = db.on_outbox_committed, None
     try:
         return [fire_transition(db, sid, "accept", actor="bench", roles=["coordinator"])
-                .notifications[0].id for sid in submission_ids]
+                .notifications[0].delivery_id for sid in submission_ids]
     finally:
         db.on_outbox_committed = hook
 
@@ -317,7 +317,7 @@ def formflow_throughput(processes: Processes, db: Database, env: dict[str, str],
                         submission_ids: list[str]) -> float:
     started = [processes.start(formflow_worker(mode), env, f"formflow-{mode}-{workers}")
                for _ in range(workers)]
-    wait_until(workers_listening(redis_url, QUEUE_NAME, workers), "formflow workers",
+    wait_until(workers_listening(redis_url, RedisNames().queue, workers), "formflow workers",
                timeout=60)
     outbox_ids = accept_all(db, submission_ids)
     expected = sink.count() + len(outbox_ids)
@@ -343,12 +343,12 @@ def latency(processes: Processes, db: Database, env: dict[str, str], sink: Sink,
             rate: float) -> dict[str, float]:
     workers = [processes.start(formflow_worker(mode), env, f"formflow-latency-{mode}")
                for _ in range(2)]
-    wait_until(workers_listening(redis_url, QUEUE_NAME, 2), "formflow workers", timeout=60)
+    wait_until(workers_listening(redis_url, RedisNames().queue, 2), "formflow workers", timeout=60)
     connection = Redis.from_url(redis_url)
     committed: dict[str, float] = {}
     current = threading.local()
 
-    def on_commit(outbox_ids: list[int]) -> None:
+    def on_commit(outbox_ids: list[str]) -> None:
         committed[current.address] = time.time()  # right after the commit, before the enqueue
         enqueue_notifications(db, connection, outbox_ids)
 

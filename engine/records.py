@@ -134,6 +134,8 @@ class OutboxRecord:
     delivered_at: datetime | None
     created_at: datetime
     delivery_key: str
+    delivery_id: str
+    """The row's random UUID: Redis keys, job ids, ``Message-ID``, ``X-Formflow-Delivery``."""
     draft_id: str | None = None
 
 

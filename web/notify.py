@@ -38,13 +38,15 @@ from engine.services.tokens import submission_token_key
 from web.config import ConfigError
 from web.db import get_db
 from workers.connection import producer_connection
-from workers.queueing import enqueue_notifications
+from workers.queueing import RedisNames, enqueue_notifications
 from workers.settings import (
     DEFAULT_JOB_TIMEOUT,
+    REDIS_PREFIX_VARIABLE,
     RETRY_INTERVALS_VARIABLE,
     TIMEZONE_VARIABLE,
     NotificationSettings,
     job_timeout_for,
+    parse_redis_prefix,
     parse_retry_intervals,
 )
 
@@ -68,6 +70,7 @@ _CONFIG_VARIABLES = {
     "WEBHOOK_ALLOW": "FORMFLOW_WEBHOOK_ALLOW",
     "NOTIFY_RETRY_INTERVALS": RETRY_INTERVALS_VARIABLE,
     "TIMEZONE": TIMEZONE_VARIABLE,
+    "REDIS_PREFIX": REDIS_PREFIX_VARIABLE,
 }
 """``app.config`` keys the channels, the retry schedule and the mails' time zone read, by
 environment variable."""
@@ -87,6 +90,7 @@ def init_app(app: Flask) -> None:
         "FORMFLOW_NOTIFY_RELAY_INTERVAL") or DEFAULT_RELAY_INTERVAL
     try:
         parse_retry_intervals(_text(config.get("NOTIFY_RETRY_INTERVALS")))
+        config["REDIS_PREFIX"] = parse_redis_prefix(_text(config.get("REDIS_PREFIX")))
         config["NOTIFY_RELAY_INTERVAL"] = int(raw_relay)
         if config["NOTIFY_RELAY_INTERVAL"] < 1:
             raise ValueError("FORMFLOW_NOTIFY_RELAY_INTERVAL must be at least 1 second")
@@ -158,6 +162,8 @@ class Notifier:
             _text(app.config.get("NOTIFY_RETRY_INTERVALS")))
         self._app_config: Mapping[str, Any] = app.config
         self._job_timeout: int | None = None
+        self.redis_names = RedisNames(str(app.config["REDIS_PREFIX"]))
+        """This installation's queue and keys in Redis (``FORMFLOW_REDIS_PREFIX``)."""
         self._lock = threading.Lock()
         self._client: tuple[int, Redis] | None = None
         self._quiet_until = 0.0
@@ -174,21 +180,21 @@ class Notifier:
                 self._client = (pid, producer_connection(self._redis_url, self._instance_path))
             return self._client[1]
 
-    def enqueue(self, outbox_ids: list[int]) -> None:
-        """The post-commit hook: enqueue ``outbox_ids``; never raises."""
+    def enqueue(self, delivery_ids: list[str]) -> None:
+        """The post-commit hook: enqueue the rows with these delivery ids; never raises."""
         if time.monotonic() < self._quiet_until:
             log.info("notifications %s left for the relay (Redis failed moments ago)",
-                     outbox_ids)
+                     delivery_ids)
             return
         try:
             done = enqueue_notifications(
-                self._db, self.connection(), outbox_ids,
+                self._db, self.connection(), delivery_ids, names=self.redis_names,
                 retry_intervals=self._retry_intervals, job_timeout=self.job_timeout(),
             )
         except Exception:  # a misconfigured URL, say: the commit stands, the relay will try
-            log.exception("notifications %s left for the relay", outbox_ids)
+            log.exception("notifications %s left for the relay", delivery_ids)
             done = 0
-        if done < len(outbox_ids):
+        if done < len(delivery_ids):
             self._quiet_until = time.monotonic() + self._backoff
         else:
             self._quiet_until = 0.0

@@ -1,16 +1,21 @@
 """Deliver outbox rows through RQ: the job and the worker that runs it.
 
 The database outbox is the truth; Redis only carries *which row to look at next*. A job holds
-nothing but the outbox id and reloads everything, so a job enqueued twice, a job retried after a
-crash, or a relay racing a web request all converge on the row's own status:
+nothing but the row's delivery id (a random UUID, see ``workers.queueing``) and reloads
+everything, so a job enqueued twice, a job retried after a crash, or a relay racing a web
+request all converge on the row's own status:
 
+- a job whose row does not exist (another installation's, or one from before a database
+  restore) marks nothing and is logged;
 - ``sent`` or ``failed`` rows are skipped, so a second run never sends a second time;
 - a per-row Redis lock stops two runs from sending at the same moment; a run that finds the
   row locked raises, so RQ looks again later instead of the job ending with nothing sent;
 - a crash *between* a successful send and recording it resends once, with the same
   ``Message-ID`` / ``X-Formflow-Delivery`` so receivers can drop the duplicate (at least once,
-  never silently zero times). Right after a send a short-lived Redis receipt is written first,
-  so a database that fails at that moment does not cause a resend either.
+  never silently zero times). Right after a send a Redis receipt is written first (kept
+  7 days, keyed by the delivery id), so a database that fails at that moment does not cause a
+  resend either. The receipt only completes what the row says was handed to a run
+  (``enqueued``); it never overrides the row: a ``pending`` row is delivered, receipt or not.
 
 Permanent failures (template error, missing webhook secret, 4xx, SMTP 5xx) mark the row failed
 at once. Transient ones — and anything unexpected — count an attempt and raise, so RQ retries
@@ -55,6 +60,7 @@ from engine.services import (
     list_published,
     mark_failed,
     mark_sent,
+    notification_by_delivery_id,
     notifications_with_status,
     resume_token,
     status_token,
@@ -72,13 +78,11 @@ from workers.exceptions import (
 )
 from workers.queueing import (
     QUEUE_NAME,
+    RedisNames,
     RelayReport,
     enqueue_delivery,
     enqueue_notifications,
-    job_id_for,
-    lock_key_for,
     notification_queue,
-    receipt_key_for,
     relay_outbox,
 )
 from workers.restarting import RunOutcome, keep_running
@@ -102,14 +106,12 @@ __all__ = [  # the job and the worker, plus the queueing and settings names, for
     "ForkingNotificationWorker",
     "NotificationSettings",
     "NotificationWorker",
+    "RedisNames",
     "RelayReport",
     "configure",
     "deliver",
     "enqueue_delivery",
     "enqueue_notifications",
-    "interrupted_key_for",
-    "job_id_for",
-    "lock_key_for",
     "notification_queue",
     "parse_retry_intervals",
     "relay_outbox",
@@ -122,10 +124,6 @@ RECEIPT_SECONDS = 7 * 24 * 3600
 """How long the Redis receipt of a send outlives it: far longer than any retry schedule."""
 MAX_INTERRUPTED = 3
 """Runs of one notification that may die without an outcome before it is marked failed."""
-
-
-def interrupted_key_for(outbox_id: int | str) -> str:
-    return f"formflow:outbox:{outbox_id}:interrupted"
 
 
 class DeliveryBusy(TransientDeliveryError):
@@ -176,10 +174,21 @@ def _database(settings: NotificationSettings) -> Database:
 # -- the job -------------------------------------------------------------------------------
 
 
-def deliver(outbox_id: int | str) -> str:
-    """The RQ job: deliver one outbox row unless that already happened; returns what it did."""
+def deliver(delivery_id: str) -> str:
+    """The RQ job: deliver one outbox row unless that already happened; returns what it did.
+
+    A delivery id no row has (a job of another installation on the same queue, or one left in
+    Redis from before a database restore) marks nothing: it is logged and the job ends.
+    """
     settings = _configured()
-    return _deliver(_database(settings), settings, int(outbox_id))
+    db = _database(settings)
+    row = notification_by_delivery_id(db, str(delivery_id))
+    if row is None:
+        log.warning("notification %s skipped: this database has no such row (a job from "
+                    "before a restore, or of another installation?); nothing marked",
+                    delivery_id)
+        return "skipped: no such notification"
+    return _deliver(db, settings, row.id, row.delivery_id)
 
 
 def _lock_token(worker_name: str) -> str:
@@ -187,12 +196,11 @@ def _lock_token(worker_name: str) -> str:
     return f"{worker_name}:{os.getpid()}"
 
 
-def _release_if_orphaned(connection: Redis, outbox_id: int, this_worker: str) -> None:
+def _release_if_orphaned(connection: Redis, key: str, outbox_id: int, this_worker: str) -> None:
     """Free a row whose holder cannot be running any more, instead of waiting for its lock to
     expire: an earlier run of this very worker (a worker runs one job at a time, so that one
     died — a killed work horse), or a run of a worker RQ no longer knows (its heartbeat
     expired: it was killed)."""
-    key = lock_key_for(outbox_id)
     raw = connection.get(key)
     holder = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     worker_name = (holder or "").rpartition(":")[0]
@@ -206,16 +214,19 @@ def _release_if_orphaned(connection: Redis, outbox_id: int, this_worker: str) ->
         connection.delete(key)
 
 
-def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> str:
+def _deliver(
+    db: Database, settings: NotificationSettings, outbox_id: int, delivery_id: str
+) -> str:
     job = get_current_job()
     connection: Redis | None = job.connection if job is not None else None
+    names = RedisNames(settings.redis_prefix)
     lock = None
     if connection is not None:
-        lock = connection.lock(lock_key_for(outbox_id), timeout=settings.job_timeout + 30,
-                               blocking=False)
+        lock_key = names.lock_key(delivery_id)
+        lock = connection.lock(lock_key, timeout=settings.job_timeout + 30, blocking=False)
         this_worker = str(job.worker_name or "") if job is not None else ""
         if not lock.acquire(token=_lock_token(this_worker)):
-            _release_if_orphaned(connection, outbox_id, this_worker)
+            _release_if_orphaned(connection, lock_key, outbox_id, this_worker)
             if not lock.acquire(token=_lock_token(this_worker)):
                 raise DeliveryBusy(f"notification {outbox_id} is being delivered by another "
                                    "run right now; looking again later")
@@ -229,8 +240,10 @@ def _deliver(db: Database, settings: NotificationSettings, outbox_id: int) -> st
             return f"skipped: already {found.outbox.status}"
         if connection is None:
             return _send(db, settings, found, None, retries_left=None)
-        if connection.exists(receipt_key_for(outbox_id)):
-            # Sent by a run that died (or lost the database) before recording it.
+        if found.outbox.status == "enqueued" and connection.exists(
+                names.receipt_key(delivery_id)):
+            # Sent by a run that died (or lost the database) before recording it. A pending
+            # row is delivered whatever Redis says: the database's record is the truth.
             mark_sent(db, outbox_id)
             return "recorded an earlier delivery"
         return _send_counting_interruptions(db, settings, found, connection,
@@ -256,7 +269,7 @@ def _send_counting_interruptions(
     every worker that touches it cannot keep them dying forever (retry, relay, retry…).
     """
     outbox_id = found.outbox.id
-    key = interrupted_key_for(outbox_id)
+    key = RedisNames(settings.redis_prefix).interrupted_key(found.outbox.delivery_id)
     interrupted = int(connection.incr(key)) - 1
     connection.expire(key, RECEIPT_SECONDS)
     if interrupted >= MAX_INTERRUPTED:
@@ -281,7 +294,8 @@ def _send(
     retries_left: int | None,
 ) -> str:
     outbox_id = found.outbox.id
-    _maybe_kill(settings, "before_send", outbox_id, connection)
+    delivery_id = found.outbox.delivery_id
+    _maybe_kill(settings, "before_send", delivery_id, connection)
     try:
         channel = get_channel(found.outbox.channel)
         message = _message(settings, db, found)
@@ -298,9 +312,10 @@ def _send(
         # in a visible failed row instead of a job the relay would resurrect forever.
         _attempt_failed(db, outbox_id, f"internal error: {_describe(exc)}", retries_left)
         raise
-    _maybe_kill(settings, "after_send", outbox_id, connection)
-    _remember_sent(connection, outbox_id)
-    _maybe_kill(settings, "after_receipt", outbox_id, connection)
+    _maybe_kill(settings, "after_send", delivery_id, connection)
+    _remember_sent(connection, RedisNames(settings.redis_prefix).receipt_key(delivery_id),
+                   outbox_id)
+    _maybe_kill(settings, "after_receipt", delivery_id, connection)
     if not mark_sent(db, outbox_id):
         log.warning("notification %s was delivered but its row had moved on", outbox_id)
     log.info("notification %s delivered: %s", outbox_id, receipt.detail)
@@ -322,17 +337,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def _remember_sent(connection: Redis | None, outbox_id: int) -> None:
+def _remember_sent(connection: Redis | None, key: str, outbox_id: int) -> None:
     if connection is None:
         return
     try:
-        connection.set(receipt_key_for(outbox_id), "1", ex=RECEIPT_SECONDS)
+        connection.set(key, "1", ex=RECEIPT_SECONDS)
     except RedisError as exc:  # the database record below is what counts
         log.warning("notification %s: could not write its Redis receipt: %s", outbox_id, exc)
 
 
 def _maybe_kill(
-    settings: NotificationSettings, point: str, outbox_id: int, connection: Redis | None
+    settings: NotificationSettings, point: str, delivery_id: str, connection: Redis | None
 ) -> None:
     """Failure tests: SIGKILL this work horse (or its whole worker) at ``point``, once per row.
 
@@ -342,7 +357,8 @@ def _maybe_kill(
     """
     if settings.kill_at != point or connection is None:
         return
-    if not connection.set(f"formflow:test:killed:{point}:{outbox_id}", "1", nx=True, ex=3600):
+    key = RedisNames(settings.redis_prefix).test_kill_key(point, delivery_id)
+    if not connection.set(key, "1", nx=True, ex=3600):
         return
     log.warning("%s=%s: killing the %s now", KILL_VARIABLE, point, settings.kill_scope)
     if settings.kill_scope == "worker" and _in_work_horse:
@@ -377,7 +393,7 @@ def _resume_link_mail(
         language=outbox.language,
         zone=settings.zone,
     )
-    return MailMessage(outbox.delivery_key, outbox.recipient, rendered.subject, rendered.text,
+    return MailMessage(outbox.delivery_id, outbox.recipient, rendered.subject, rendered.text,
                        rendered.html, rendered.language)
 
 
@@ -400,7 +416,7 @@ def _submission_message(
         if not outbox.url or not outbox.secret_env:
             raise PermanentDeliveryError("webhook notification without url or secret_env")
         payload = webhook_event(
-            delivery_id=outbox.delivery_key,
+            delivery_id=outbox.delivery_id,
             event=f"submission.{event.kind}",
             submission={
                 **summary,
@@ -414,7 +430,7 @@ def _submission_message(
             transition={**transition, "from": event.from_state, "to": event.to_state},
             occurred_at=event.at,
         )
-        return WebhookMessage(outbox.delivery_key, outbox.url, outbox.secret_env, payload)
+        return WebhookMessage(outbox.delivery_id, outbox.url, outbox.secret_env, payload)
     if not outbox.recipient or not outbox.template:
         raise PermanentDeliveryError("mail notification without recipient or template")
     rendered = render_template(
@@ -422,7 +438,7 @@ def _submission_message(
         default_language=form.default_language, submission=summary,
         answers=dict(submission.answers), transition=transition,
     )
-    return MailMessage(outbox.delivery_key, outbox.recipient, rendered.subject, rendered.text,
+    return MailMessage(outbox.delivery_id, outbox.recipient, rendered.subject, rendered.text,
                        rendered.html, language)
 
 
@@ -449,7 +465,8 @@ class _Maintenance(BaseWorker):
         settings = _configured()
         db = _database(settings)
         try:
-            relay_outbox(db, self.connection, older_than=settings.relay_older_than,
+            relay_outbox(db, self.connection, names=RedisNames(settings.redis_prefix),
+                         older_than=settings.relay_older_than,
                          stale_after=settings.stale_after,
                          retry_intervals=settings.retry_intervals,
                          job_timeout=settings.job_timeout)
@@ -493,7 +510,7 @@ class ForkingNotificationWorker(_Maintenance, Worker):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)  # type: ignore[no-untyped-call]
         if not retpid or not job.args:
             return
-        key = lock_key_for(str(job.args[0]))
+        key = RedisNames(_configured().redis_prefix).lock_key(str(job.args[0]))
         try:
             holder = self.connection.get(key)
             if isinstance(holder, bytes):
@@ -558,7 +575,8 @@ def run_worker(
 
     def run_once() -> RunOutcome:
         worker = worker_class(
-            [notification_queue(connection)], connection=connection,
+            [notification_queue(connection, RedisNames(settings.redis_prefix))],
+            connection=connection,
             maintenance_interval=interval,
             worker_ttl=interval + 15,  # RQ's idle wait is worker_ttl - 15: maintenance so often
         )

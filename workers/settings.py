@@ -8,6 +8,7 @@ worker with one clear line instead of failing every delivery later.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,14 +19,17 @@ from workers.channels import configs_from_environ
 
 __all__ = [
     "DEFAULT_JOB_TIMEOUT",
+    "DEFAULT_REDIS_PREFIX",
     "KILL_POINTS",
     "KILL_SCOPE_VARIABLE",
     "KILL_VARIABLE",
     "RETRY_INTERVALS",
     "RETRY_INTERVALS_VARIABLE",
     "TIMEZONE_VARIABLE",
+    "REDIS_PREFIX_VARIABLE",
     "NotificationSettings",
     "job_timeout_for",
+    "parse_redis_prefix",
     "parse_retry_intervals",
 ]
 
@@ -39,6 +43,12 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 """As ``web.config.DEFAULT_TIMEZONE``: the web app hands its own setting to the worker."""
 DEFAULT_JOB_TIMEOUT = 120
 """Seconds one delivery may take before RQ kills its work horse (and retries)."""
+REDIS_PREFIX_VARIABLE = "FORMFLOW_REDIS_PREFIX"
+DEFAULT_REDIS_PREFIX = "formflow"
+"""The start of every Redis key and queue name of one installation: two installations sharing
+one Redis set different ones (``workers.queueing.RedisNames``)."""
+_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What RQ allows in a job id, which the prefix is part of."""
 KILL_VARIABLE = "FORMFLOW_TEST_KILL_AT"
 """Failure tests only: the job SIGKILLs itself at this point (see ``KILL_POINTS``)."""
 KILL_SCOPE_VARIABLE = "FORMFLOW_TEST_KILL_SCOPE"
@@ -63,6 +73,18 @@ def parse_retry_intervals(raw: str | None) -> tuple[int, ...]:
     if any(seconds < 0 for seconds in intervals):
         raise ValueError(f"{RETRY_INTERVALS_VARIABLE} cannot hold negative seconds: {raw!r}")
     return intervals
+
+
+def parse_redis_prefix(raw: str | None) -> str:
+    """``FORMFLOW_REDIS_PREFIX``: letters, digits, ``_`` and ``-`` (at most 64); unset →
+    ``formflow``."""
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT_REDIS_PREFIX
+    if not _PREFIX_PATTERN.fullmatch(text):
+        raise ValueError(f"{REDIS_PREFIX_VARIABLE} may hold letters, digits, '_' and '-' "
+                         f"(at most 64), not {raw!r}")
+    return text
 
 
 def job_timeout_for(channel_timeouts: Iterable[float]) -> int:
@@ -95,6 +117,8 @@ class NotificationSettings:
     kill_scope: str = "horse"
     timezone: str = DEFAULT_TIMEZONE
     """The zone dates in mails are written in (``FORMFLOW_TIMEZONE``, as on the pages)."""
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
+    """``FORMFLOW_REDIS_PREFIX``: this installation's queue and keys in a shared Redis."""
 
     @classmethod
     def from_environ(
@@ -133,6 +157,7 @@ class NotificationSettings:
             kill_at=kill_at,
             kill_scope=scope,
             timezone=zone,
+            redis_prefix=parse_redis_prefix(environ.get(REDIS_PREFIX_VARIABLE)),
         )
 
     @property

@@ -45,6 +45,7 @@ __all__ = [
     "mark_sent",
     "notifications_for",
     "notifications_to_enqueue",
+    "notification_by_delivery_id",
     "notifications_with_status",
     "queue_notifications",
     "retry_notification",
@@ -197,6 +198,13 @@ def get_notification(db: Database, outbox_id: int) -> OutboxRecord:
     return row
 
 
+def notification_by_delivery_id(db: Database, delivery_id: str) -> OutboxRecord | None:
+    """The row with this delivery id (the UUID a job carries); None when there is none — the
+    job belongs to another installation or to a database since restored to an earlier state."""
+    with db.read() as store:
+        return store.outbox.by_delivery_id(delivery_id)
+
+
 def retry_notification(db: Database, outbox_id: int) -> OutboxRecord:
     """Give a failed notification another try: back to ``pending``, then enqueued.
 
@@ -224,9 +232,10 @@ def mark_enqueued(db: Database, outbox_id: int) -> bool:
     return _set(db, outbox_id, "enqueued", only_from=["pending"])
 
 
-def mark_enqueued_many(db: Database, outbox_ids: Iterable[int]) -> int:
-    """pending → enqueued for several rows in one transaction; how many moved."""
-    ids = list(outbox_ids)
+def mark_enqueued_many(db: Database, delivery_ids: Iterable[str]) -> int:
+    """pending → enqueued for several rows, named by delivery id, in one transaction; how
+    many moved."""
+    ids = list(delivery_ids)
     if not ids:
         return 0
     with db.transaction() as store:

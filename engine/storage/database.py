@@ -54,7 +54,8 @@ __all__ = ["Database", "OutboxHook"]
 
 log = logging.getLogger(__name__)
 
-OutboxHook = Callable[[list[int]], None]
+OutboxHook = Callable[[list[str]], None]
+"""Called with the delivery ids (UUIDs) of the outbox rows a transaction made due."""
 """Called with the ids of outbox rows a transaction made due (new or reset to ``pending``)."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -106,7 +107,7 @@ class Database:
         (``engine.services.loading``); lives and dies with this object, never global."""
         self.on_outbox_committed: OutboxHook | None = None
         """Called right AFTER a write transaction that made outbox rows due has committed
-        (never inside it: a worker must find the rows), with their ids. The web app sets it
+        (never inside it: a worker must find the rows), with their delivery ids. The web app sets it
         to enqueue them (``web/notify.py``); it must not raise, and if it does the error is
         logged and swallowed — the rows stay ``pending`` for the relay and the caller keeps
         the result it already owes (a 201 for a stored submission)."""
@@ -223,15 +224,15 @@ class Database:
         with storage_errors(), Session(self.engine) as session, session.begin():
             yield Store(session, self.now())
 
-    def _outbox_committed(self, outbox_ids: list[int]) -> None:
+    def _outbox_committed(self, delivery_ids: list[str]) -> None:
         hook = self.on_outbox_committed
         if hook is None:
             return
         try:
-            hook(outbox_ids)
+            hook(delivery_ids)
         except Exception:  # the transaction is committed: nothing may undo the caller's result
             log.exception("post-commit hook failed for outbox rows %s; the relay will "
-                          "pick them up", outbox_ids)
+                          "pick them up", delivery_ids)
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the database answers a trivial query."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal, cast
@@ -21,9 +22,9 @@ _Channel = Literal["mail", "webhook"]
 class OutboxRepository(Repository):
     def __init__(self, session: Session, now: datetime) -> None:
         super().__init__(session, now)
-        self.due: list[int] = []
-        """Ids of rows this transaction made due (added, or reset to ``pending``): the
-        :class:`~engine.storage.Database` hands them to its post-commit hook."""
+        self.due: list[str] = []
+        """Delivery ids of rows this transaction made due (added, or reset to ``pending``):
+        the :class:`~engine.storage.Database` hands them to its post-commit hook."""
 
     def add_many(self, entries: Sequence[OutboxEntry]) -> list[OutboxRecord]:
         """Insert one pending row per entry and mark them due; records in the order given."""
@@ -34,6 +35,7 @@ class OutboxRepository(Repository):
                 secret_env=e.secret_env, template=e.template, language=e.language,
                 status="pending", attempts=0, last_error=None, delivered_at=None,
                 created_at=self._now, delivery_key=e.delivery_key,
+                delivery_id=str(uuid.uuid4()),
             )
             for e in entries
         ]
@@ -41,11 +43,20 @@ class OutboxRepository(Repository):
             return []
         self._session.add_all(rows)
         self._session.flush()
-        self.due.extend(row.id for row in rows)
+        self.due.extend(row.delivery_id for row in rows)
         return [_record(row) for row in rows]
 
     def get(self, outbox_id: int) -> OutboxRecord | None:
         row = self._session.get(OutboxRow, outbox_id, populate_existing=True)
+        return _record(row) if row is not None else None
+
+    def by_delivery_id(self, delivery_id: str) -> OutboxRecord | None:
+        """The row a job names (jobs carry the delivery id, never the integer id)."""
+        row = self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.delivery_id == delivery_id)
+            .execution_options(populate_existing=True)
+        ).first()
         return _record(row) if row is not None else None
 
     def has_delivery_key(self, delivery_key: str) -> bool:
@@ -113,15 +124,17 @@ class OutboxRepository(Repository):
         return int(getattr(result, "rowcount", 0)) == 1
 
     def set_status_many(
-        self, outbox_ids: Iterable[int], status: OutboxStatus, *, only_from: Iterable[OutboxStatus]
+        self, delivery_ids: Iterable[str], status: OutboxStatus, *,
+        only_from: Iterable[OutboxStatus],
     ) -> int:
-        """Move several rows at once (no attempt counted); how many were in ``only_from``."""
-        ids = list(outbox_ids)
+        """Move several rows, named by delivery id, at once (no attempt counted); how many
+        were in ``only_from``."""
+        ids = list(delivery_ids)
         if not ids:
             return 0
         statement = (
             update(OutboxRow)
-            .where(OutboxRow.id.in_(ids), OutboxRow.status.in_(list(only_from)))
+            .where(OutboxRow.delivery_id.in_(ids), OutboxRow.status.in_(list(only_from)))
             .values(status=status)
             .execution_options(synchronize_session=False)
         )
@@ -135,7 +148,9 @@ class OutboxRepository(Repository):
             outbox_id, "pending", only_from=["failed", "pending", "enqueued"]
         )
         if changed:
-            self.due.append(outbox_id)
+            row = self.get(outbox_id)
+            assert row is not None  # it was just changed
+            self.due.append(row.delivery_id)
         return changed
 
 
@@ -157,5 +172,6 @@ def _record(row: OutboxRow) -> OutboxRecord:
         delivered_at=row.delivered_at,
         created_at=row.created_at,
         delivery_key=row.delivery_key,
+        delivery_id=row.delivery_id,
         draft_id=row.draft_id,
     )

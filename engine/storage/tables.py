@@ -255,8 +255,9 @@ class EventRow(Base):
 class OutboxRow(Base):
     """A notification owed because of an event, written in the event's own transaction.
 
-    Workers move it pending → enqueued → sent (or failed); ``delivery_key`` is unique so a
-    relay or a retry can never create a second row for the same delivery. A row belongs to a
+    Workers move it pending → enqueued → sent (or failed), addressing it by ``delivery_id``;
+    ``delivery_key`` is unique so a relay or a retry can never create a second row for the
+    same delivery. A row belongs to a
     submission event or, for the mail carrying a resume link, to a draft (deleted with it:
     once the draft is submitted or expired, its link opens nothing worth mailing).
 
@@ -318,3 +319,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     delivery_key: Mapped[str] = mapped_column(String(64))
     """Unique (per submission; a draft's among drafts' rows): see the class docstring."""
+    delivery_id: Mapped[str] = mapped_column(String(36), unique=True)
+    """A random UUID given at insert (migration 0009): what Redis keys, RQ job ids, the
+    ``Message-ID`` and ``X-Formflow-Delivery`` are made of. Unlike the integer id or the
+    event's id it never repeats — not after a database restore, not in another installation
+    sharing the Redis."""

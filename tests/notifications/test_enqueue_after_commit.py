@@ -7,6 +7,7 @@ its (private) Redis, and the applicant tokens the worker will rebuild.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -28,14 +29,15 @@ from support.notifications import COORDINATOR, SECRET_KEY, RedisServer
 from web import create_app
 from web.config import ConfigError
 from web.db import get_db
-from workers.queueing import QUEUE_NAME, job_id_for
+from workers.queueing import RedisNames
 from workers.settings import NotificationSettings
 
 ANSWERS = {"name": "Ada", "email": "ada@example.org"}
+NAMES = RedisNames()  # the default prefix, as the test app has it
 
 
 def queued_ids(redis_server: RedisServer) -> list[str]:
-    return Queue(QUEUE_NAME, connection=redis_server.client()).get_job_ids()
+    return Queue(NAMES.queue, connection=redis_server.client()).get_job_ids()
 
 
 def test_rows_are_enqueued_right_after_their_commit(
@@ -43,18 +45,19 @@ def test_rows_are_enqueued_right_after_their_commit(
 ) -> None:
     install = db.on_outbox_committed
     assert install is not None
-    seen: list[tuple[list[int], list[str]]] = []
+    seen: list[tuple[list[str], list[str]]] = []
 
-    def observe(outbox_ids: list[int]) -> None:
+    def observe(delivery_ids: list[str]) -> None:
         # What another process (a worker) sees at the moment of the enqueue: committed rows.
         other = Database(str(app.config["DATABASE_URL"]))
         try:
             with other.read() as store:
-                statuses = [row.status for i in outbox_ids if (row := store.outbox.get(i))]
+                statuses = [row.status for i in delivery_ids
+                            if (row := store.outbox.by_delivery_id(i))]
         finally:
             other.dispose()
-        seen.append((outbox_ids, statuses))
-        install(outbox_ids)
+        seen.append((delivery_ids, statuses))
+        install(delivery_ids)
 
     db.on_outbox_committed = observe
     response = app.test_client().post("/api/forms/signup/submissions",
@@ -62,13 +65,15 @@ def test_rows_are_enqueued_right_after_their_commit(
     assert response.status_code == 201
     rows = notifications_for(db, response.get_json()["id"])
     [(ids, statuses)] = seen
-    assert ids == [row.id for row in rows] and len(ids) == 3
+    assert ids == [row.delivery_id for row in rows] and len(ids) == 3
+    assert len({str(uuid.UUID(i)) for i in ids}) == 3, "a random UUID for each row"
     assert statuses == ["pending"] * 3, "committed before the hook ran"
     assert [row.status for row in rows] == ["enqueued"] * 3
-    assert queued_ids(redis_server) == [job_id_for(i) for i in ids]
-    job = Queue(QUEUE_NAME, connection=redis_server.client()).fetch_job(job_id_for(ids[0]))
+    assert queued_ids(redis_server) == [f"formflow-outbox-{i}" for i in ids]
+    job = Queue("formflow-notifications",
+                connection=redis_server.client()).fetch_job(NAMES.job_id(ids[0]))
     assert job is not None
-    assert (job.func_name, job.args) == ("workers.jobs.deliver", (str(ids[0]),))
+    assert (job.func_name, job.args) == ("workers.jobs.deliver", (ids[0],))
     assert (job.retries_left, job.retry_intervals) == (2, [1, 1])  # NOTIFY_RETRY_INTERVALS
 
 
@@ -87,7 +92,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(
 def test_a_failing_hook_never_undoes_what_was_committed(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(outbox_ids: list[int]) -> None:
+    def broken(delivery_ids: list[str]) -> None:
         raise RuntimeError("queue on fire")
 
     db.on_outbox_committed = broken
@@ -155,11 +160,12 @@ def test_retry_notification_rules(db: Database, redis_server: RedisServer) -> No
     with pytest.raises(InvalidInput, match="delivered already"):
         retry_notification(db, first.id)
     retry_notification(db, second.id)  # its job still waits: no second copy is queued
-    assert queued_ids(redis_server).count(job_id_for(second.id)) == 1
+    assert queued_ids(redis_server).count(NAMES.job_id(second.delivery_id)) == 1
     redis_server.client().flushdb()  # Redis lost its data: the row is stuck as "enqueued"
     again = retry_notification(db, second.id)  # not failed, but a stuck one may go too
     assert again.status == "pending"
-    assert queued_ids(redis_server) == [job_id_for(second.id)], "enqueued by the hook again"
+    assert queued_ids(redis_server) == [NAMES.job_id(second.delivery_id)], \
+        "enqueued by the hook again"
     assert [r.status for r in notifications_for(db, created.id)][1] == "enqueued"
 
 

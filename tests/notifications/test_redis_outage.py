@@ -85,7 +85,7 @@ def test_redis_outage_loses_nothing_and_sends_nothing_twice(
     # Each webhook event exactly once, signed.
     webhook_rows = [row for row in rows if row.channel == "webhook"]
     assert sorted(hook.delivery_ids().values()) == [1] * len(webhook_rows)
-    assert set(hook.delivery_ids()) == {row.delivery_key for row in webhook_rows}
+    assert set(hook.delivery_ids()) == {row.delivery_id for row in webhook_rows}
     assert all(ok for _id, ok, _body in hook.received)
     # The relay ran again and again in the worker meanwhile: still nothing twice.
     assert worker.alive()

@@ -69,7 +69,7 @@ def test_smtp_outage_is_retried_recorded_shown_and_retried_by_hand(
              what="the retried notification to be delivered")
     done = get_notification(db, applicant.id)
     assert (done.attempts, done.last_error) == (4, None)
-    assert dict(mail_sink.message_ids()) == {message_id_for(applicant.delivery_key): 1}
+    assert dict(mail_sink.message_ids()) == {message_id_for(applicant.delivery_id): 1}
     assert get_notification(db, rows["coordinator"].id).status == "failed", "only what was retried"
     assert len(hook.received) == 1
 

@@ -14,7 +14,7 @@ from rq.job import Job
 from engine.records import OutboxRecord
 from engine.services import Database, fire_transition, get_notification, notifications_for
 from support.notifications import COORDINATOR, MailSink, RedisServer, WorkerProcess, wait_for
-from workers.queueing import job_id_for
+from workers.queueing import RedisNames
 
 
 @pytest.fixture
@@ -80,6 +80,6 @@ def test_template_errors_are_recorded_once_and_nothing_else_stops(
     for outbox_id in (broken.id, accepted.id):
         row = get_notification(db, outbox_id)
         assert (row.status, row.attempts) == ("failed", 1)
-        job = Job.fetch(job_id_for(outbox_id), connection=redis_server.client())
+        job = Job.fetch(RedisNames().job_id(row.delivery_id), connection=redis_server.client())
         assert job.get_status() == "finished", "a template error is no job failure to retry"
     assert "Traceback" not in worker.output()

@@ -26,7 +26,7 @@ from support.notifications import (
     wait_for,
 )
 from workers.channels.mail import message_id_for
-from workers.jobs import MAX_INTERRUPTED, interrupted_key_for
+from workers.jobs import MAX_INTERRUPTED, RedisNames
 
 
 def submit(client: FlaskClient) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def killed(redis_server: RedisServer, point: str, rows: list[OutboxRecord]) -> s
     client = redis_server.client()
     try:
         return {row.id for row in rows
-                if client.exists(f"formflow:test:killed:{point}:{row.id}")}
+                if client.exists(RedisNames().test_kill_key(point, row.delivery_id))}
     finally:
         client.close()
 
@@ -75,15 +75,15 @@ def test_a_work_horse_killed_mid_delivery_still_delivers(
 
     mail_rows = [row for row in rows if row.channel == "mail"]
     assert {row.recipient for row in mail_rows} == {"joerg@example.org", COORDINATOR}
-    expected = {message_id_for(row.delivery_key): copies for row in mail_rows}
+    expected = {message_id_for(row.delivery_id): copies for row in mail_rows}
     assert dict(mail_sink.message_ids()) == expected
     [webhook_row] = [row for row in rows if row.channel == "webhook"]
-    assert dict(hook.delivery_ids()) == {webhook_row.delivery_key: copies}
+    assert dict(hook.delivery_ids()) == {webhook_row.delivery_id: copies}
     assert all(ok for _id, ok, _body in hook.received)
     if copies == 2:  # the very same message again, not a second rendering
         for row in mail_rows:
             first, second = [m for m in mail_sink.messages()
-                             if m["Message-ID"] == message_id_for(row.delivery_key)]
+                             if m["Message-ID"] == message_id_for(row.delivery_id)]
             assert first.get_body(("plain",)).get_content() == \
                 second.get_body(("plain",)).get_content()
         first_event, second_event = [body for _id, _ok, body in hook.received]
@@ -109,8 +109,8 @@ def test_a_whole_worker_killed_after_the_send_is_recovered_by_the_next_worker(
     rows = notifications_for(db, created["id"])
     assert [row.status for row in rows].count("sent") == 0, "it died at its first delivery"
     [victim] = [row for row in rows
-                if mail_sink.message_ids().get(message_id_for(row.delivery_key))
-                or row.delivery_key in hook.delivery_ids()]
+                if mail_sink.message_ids().get(message_id_for(row.delivery_id))
+                or row.delivery_id in hook.delivery_ids()]
 
     second = start_worker()
     wait_for(lambda: all_sent(db, created["id"]) or not second.alive(), timeout=300,
@@ -118,14 +118,14 @@ def test_a_whole_worker_killed_after_the_send_is_recovered_by_the_next_worker(
     assert second.alive(), second.output()
     sent_twice = {key for key, count in {**mail_sink.message_ids(),
                                          **hook.delivery_ids()}.items() if count > 1}
-    victim_id = (message_id_for(victim.delivery_key) if victim.channel == "mail"
-                 else victim.delivery_key)
+    victim_id = (message_id_for(victim.delivery_id) if victim.channel == "mail"
+                 else victim.delivery_id)
     assert sent_twice == {victim_id}, "only the interrupted one twice, with the same id"
     for row in rows:
         if row.channel == "mail":
-            assert mail_sink.message_ids()[message_id_for(row.delivery_key)] >= 1
+            assert mail_sink.message_ids()[message_id_for(row.delivery_id)] >= 1
         else:
-            assert hook.delivery_ids()[row.delivery_key] >= 1
+            assert hook.delivery_ids()[row.delivery_id] >= 1
 
 
 def test_a_notification_whose_runs_keep_dying_is_given_up_not_retried_forever(
@@ -137,7 +137,7 @@ def test_a_notification_whose_runs_keep_dying_is_given_up_not_retried_forever(
     created = submit(app.test_client())
     rows = {row.role or row.channel: row for row in notifications_for(db, created["id"])}
     poisoned = rows["applicant"]
-    redis_server.client().set(interrupted_key_for(poisoned.id), MAX_INTERRUPTED)
+    redis_server.client().set(RedisNames().interrupted_key(poisoned.delivery_id), MAX_INTERRUPTED)
     worker = start_worker()
     wait_for(lambda: all(row.status in ("sent", "failed")
                          for row in notifications_for(db, created["id"])),

@@ -106,5 +106,5 @@ def test_worker_survives_redis_dying_mid_delivery(
     assert worker.alive(), worker.output()
     assert len(mail_sink.to("person2@example.org")) == 1
     [webhook_row] = [r for r in notifications_for(db, second) if r.channel == "webhook"]
-    assert hook.delivery_ids.count(webhook_row.delivery_key) == 1
+    assert hook.delivery_ids.count(webhook_row.delivery_id) == 1
     assert len(mail_sink.to("person1@example.org")) == 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import StorageUnavailable
-from engine.records import InboxFilter, OutboxEntry
+from engine.records import InboxFilter, OutboxEntry, OutboxRecord
 from engine.services import (
     Database,
     create_user,
@@ -122,17 +126,38 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
         store.events.add(submission_id="0" * 32, kind="comment", actor="x", comment="orphan")
 
 
+@contextmanager
+def _outbox_before_0009(url: str) -> Iterator[None]:
+    """Today's code writes outbox rows with a ``delivery_id``, which databases before 0009
+    lack: the column is there while the block writes rows, and gone again after it."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE outbox ADD COLUMN delivery_id VARCHAR(36)"))
+        yield
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE outbox DROP COLUMN delivery_id"))
+    finally:
+        engine.dispose()
+
+
+def _without_delivery_ids(rows: list[OutboxRecord]) -> list[OutboxRecord]:
+    return [dataclasses.replace(row, delivery_id="") for row in rows]
+
+
 def test_upgrades_keep_rows_of_tables_referencing_a_rebuilt_one(database_url: str) -> None:
     """SQLite rebuilds a table to change its constraints (0006: ``events``); the rows that
     reference it with ON DELETE CASCADE (the outbox) must come through untouched."""
     db = _published_at(database_url, "0005")
-    created = submit(db, "membership", VALID_ANSWERS, "de")
-    before = notifications_for(db, created.id)
+    with _outbox_before_0009(database_url):
+        created = submit(db, "membership", VALID_ANSWERS, "de")
+        before = notifications_for(db, created.id)
     assert before, "the test workflow notifies on submission"
 
     db.upgrade()
     assert db.current_revision() == Database.head_revision()
-    assert notifications_for(db, created.id) == before
+    assert _without_delivery_ids(notifications_for(db, created.id)) == \
+        _without_delivery_ids(before)
     assert [e.kind for e in history(db, created.id)] == ["created"]
     db.dispose()
 
@@ -163,8 +188,9 @@ def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url
     rows stay, and the assignee and state filters still find (only) what they should."""
     db = _published_at(database_url, "0006")
     coordinator = create_user(db, "coord@example.org", ["coordinator"])
-    mine = submit(db, "membership", VALID_ANSWERS, "de")
-    other = submit(db, "membership", VALID_ANSWERS, "de")
+    with _outbox_before_0009(database_url):
+        mine = submit(db, "membership", VALID_ANSWERS, "de")
+        other = submit(db, "membership", VALID_ANSWERS, "de")
     assign_submission(db, mine.id, coordinator.id, actor="coord@example.org")
     assert {"ix_submissions_state", "ix_submissions_assigned_to"} <= _index_names(
         database_url, "submissions"
@@ -201,8 +227,9 @@ def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
     rows stay, a submission's rows and a draft's key are still found, a repeated key of the
     same submission or of a draft is still refused."""
     db = _published_at(database_url, "0007")
-    created = submit(db, "membership", VALID_ANSWERS, "de")
-    before = notifications_for(db, created.id)
+    with _outbox_before_0009(database_url):
+        created = submit(db, "membership", VALID_ANSWERS, "de")
+        before = _without_delivery_ids(notifications_for(db, created.id))
     assert before, "the test workflow notifies on submission"
     assert {"uq_outbox_delivery_key", "ix_outbox_submission_id"} <= _index_names(
         database_url, "outbox"
@@ -215,7 +242,7 @@ def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
     assert "uq_outbox_delivery_key" not in names
     assert {"ix_outbox_submission_id_delivery_key", "ix_outbox_delivery_key",
             "ix_outbox_draft_id"} <= names
-    assert notifications_for(db, created.id) == before
+    assert _without_delivery_ids(notifications_for(db, created.id)) == before
 
     later = submit(db, "membership", VALID_ANSWERS, "de")
     assert notifications_for(db, later.id)
@@ -244,5 +271,32 @@ def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
     )
     with pytest.raises(IntegrityError), db.transaction() as store:
         store.outbox.add_many([again])
-    assert notifications_for(db, created.id) == before
+    assert _without_delivery_ids(notifications_for(db, created.id)) == before
+    db.dispose()
+
+
+def test_upgrade_gives_every_outbox_row_its_own_delivery_id(database_url: str) -> None:
+    """0009: rows written before it get fresh, distinct UUIDs; the column is unique and not
+    null, and rows written after it get one at insert."""
+    db = _published_at(database_url, "0008")
+    with _outbox_before_0009(database_url):
+        created = [submit(db, "membership", VALID_ANSWERS, "de") for _ in range(3)]
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    old = [row for s in created for row in notifications_for(db, s.id)]
+    later = submit(db, "membership", VALID_ANSWERS, "de")
+    new = notifications_for(db, later.id)
+    ids = [row.delivery_id for row in old + new]
+    assert len(old) >= 3 and len(set(ids)) == len(ids)
+    assert all(str(uuid.UUID(i)) == i for i in ids)
+    assert "uq_outbox_delivery_id" in _index_names(database_url, "outbox")
+    engine = create_engine(database_url)
+    try:
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE outbox SET delivery_id = :taken WHERE id = :other"),
+                               {"taken": ids[0], "other": new[0].id})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(text("UPDATE outbox SET delivery_id = NULL"))
+    finally:
+        engine.dispose()
     db.dispose()

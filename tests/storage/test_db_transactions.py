@@ -48,7 +48,7 @@ def test_it_commits_and_calls_the_hook_after_commit(published_db: Database) -> N
     db = published_db
     seen: list[tuple[list[int], list[OutboxRecord]]] = []
 
-    def hook(ids: list[int]) -> None:
+    def hook(ids: list[str]) -> None:
         # Called after the commit: another transaction already sees the rows.
         with db.read() as store:
             seen.append((ids, store.outbox.for_submission("s1")))
@@ -66,14 +66,14 @@ def test_it_commits_and_calls_the_hook_after_commit(published_db: Database) -> N
                         url="https://example.org/hook", language="de", delivery_key="k2"),
         ])
     assert [o.delivery_key for o in added] == ["k1", "k2"]
-    assert [ids for ids, _ in seen] == [[added[0].id, added[1].id]]
+    assert [ids for ids, _ in seen] == [[added[0].delivery_id, added[1].delivery_id]]
     assert [row.id for row in seen[0][1]] == [added[0].id, added[1].id]
     assert get_submission(db, "s1").answers == {"name": "Ada"}
 
 
 def test_any_error_rolls_back_and_the_connection_stays_usable(published_db: Database) -> None:
     db = published_db
-    calls: list[list[int]] = []
+    calls: list[list[str]] = []
     db.on_outbox_committed = calls.append
     with pytest.raises(RuntimeError, match="a bug"), db.transaction() as store:
         _add_submission(store, "s1", 1)

@@ -1,8 +1,8 @@
 """Real peers for the notification failure tests: a private Redis, an SMTP sink, a webhook
 receiver, and ``formflow worker`` subprocesses — each started and stopped by the test.
 
-Nothing here talks to the shared Redis at 127.0.0.1:6379: RQ job ids (``outbox-<id>``) are
-global per Redis database, and every test's SQLite file numbers its rows from 1 again.
+Nothing here talks to the shared Redis at 127.0.0.1:6379: each test gets a Redis of its own,
+so what one test leaves in it (jobs, receipts, workers' registrations) cannot meet another's.
 """
 
 from __future__ import annotations

@@ -44,11 +44,11 @@ from workers.embedded import stop_embedded_redis
 from workers.exceptions import TransientDeliveryError
 from workers.jobs import (
     NotificationSettings,
+    RedisNames,
     configure,
     deliver,
     enqueue_delivery,
     enqueue_notifications,
-    job_id_for,
     notification_queue,
     relay_outbox,
     run_worker,
@@ -226,7 +226,7 @@ def test_worker_delivers_each_row_once_and_records_the_outcome(
     assert set(before) == {"applicant", "coordinator", "webhook"}
     assert {r.status for r in before.values()} == {"pending"}
 
-    ids = [r.id for r in before.values()]
+    ids = [r.delivery_id for r in before.values()]
     assert enqueue_notifications(db, redis, ids) == 3
     assert {r.status for r in rows(db, submission_id).values()} == {"enqueued"}
     run_worker(settings, redis, burst=True)
@@ -244,12 +244,13 @@ def test_worker_delivers_each_row_once_and_records_the_outcome(
     content = handler.envelopes[0].content
     assert isinstance(content, bytes)
     mail = email.message_from_bytes(content, policy=default_policy)
-    assert mail["Message-ID"] == message_id_for(before["applicant"].delivery_key)
+    assert mail["Message-ID"] == message_id_for(before["applicant"].delivery_id)
+    assert mail["X-Formflow-Delivery"] == before["applicant"].delivery_id
     assert mail["Message-ID"].startswith("<") and "\n" not in mail["Message-ID"]
     assert mail["Subject"].startswith("Eingang ")
     assert str(mail["From"]) == "Verein <formflow@verein.example>"
     [(delivery_id, signature_ok, event)] = hook.received
-    assert signature_ok and delivery_id == before["webhook"].delivery_key
+    assert signature_ok and delivery_id == before["webhook"].delivery_id
     assert event["event"] == "submission.created"
     assert event["delivery_id"] == delivery_id
     assert event["submission"]["id"] == submission_id
@@ -258,10 +259,10 @@ def test_worker_delivers_each_row_once_and_records_the_outcome(
     assert event["transition"]["to"] == "submitted"
 
     # Running the jobs again (a duplicate enqueue, a relay race) sends nothing more.
-    for outbox_id in ids:
-        enqueue_delivery(notification_queue(redis), outbox_id)
+    for delivery_id in ids:
+        enqueue_delivery(notification_queue(redis), delivery_id)
     run_worker(settings, redis, burst=True)
-    assert deliver(str(before["applicant"].id)) == "skipped: already sent"
+    assert deliver(before["applicant"].delivery_id) == "skipped: already sent"
     assert len(handler.envelopes) == 1 and len(hook.received) == 1
     assert rows(db, submission_id)["applicant"].attempts == 1
 
@@ -273,8 +274,8 @@ def test_transient_failure_is_retried_with_the_same_delivery_id(
     webhook_row = rows(db, submission_id)["webhook"]
     hook.statuses = [503]
     queue = notification_queue(redis)
-    job = enqueue_delivery(queue, webhook_row.id)
-    assert job.id == job_id_for(webhook_row.id)
+    job = enqueue_delivery(queue, webhook_row.delivery_id)
+    assert job.id == RedisNames().job_id(webhook_row.delivery_id)
     run_worker(settings, redis, burst=True)
 
     row = rows(db, submission_id)["webhook"]
@@ -291,7 +292,7 @@ def test_transient_failure_is_retried_with_the_same_delivery_id(
     run_worker(settings, redis, burst=True)
     row = rows(db, submission_id)["webhook"]
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
-    assert [d for d, _ok, _e in hook.received] == [row.delivery_key, row.delivery_key]
+    assert [d for d, _ok, _e in hook.received] == [row.delivery_id, row.delivery_id]
 
 
 def test_last_transient_failure_marks_the_row_failed(
@@ -301,7 +302,7 @@ def test_last_transient_failure_marks_the_row_failed(
     webhook_row = rows(db, submission_id)["webhook"]
     hook.statuses = [502]
     with pytest.raises(TransientDeliveryError, match="HTTP 502"):
-        deliver(str(webhook_row.id))  # outside RQ: no retry will follow
+        deliver(webhook_row.delivery_id)  # outside RQ: no retry will follow
     row = rows(db, submission_id)["webhook"]
     assert (row.status, row.attempts) == ("failed", 1)
 
@@ -313,7 +314,7 @@ def test_missing_webhook_secret_fails_at_once(
     monkeypatch.delenv(SECRET_ENV)
     submission_id = submit_one(db)
     webhook_row = rows(db, submission_id)["webhook"]
-    job = enqueue_delivery(notification_queue(redis), webhook_row.id)
+    job = enqueue_delivery(notification_queue(redis), webhook_row.delivery_id)
     run_worker(settings, redis, burst=True)
     row = rows(db, submission_id)["webhook"]
     assert (row.status, row.attempts) == ("failed", 1)
@@ -350,7 +351,7 @@ def test_enqueue_with_redis_down_leaves_rows_for_the_relay(db: Database) -> None
     submission_id = submit_one(db)
     unreachable = Redis(unix_socket_path="/nonexistent/formflow.sock",
                         retry=Retry(NoBackoff(), 0))
-    ids = [r.id for r in rows(db, submission_id).values()]
+    ids = [r.delivery_id for r in rows(db, submission_id).values()]
     assert enqueue_notifications(db, unreachable, ids) == 0
     assert {r.status for r in rows(db, submission_id).values()} == {"pending"}
 

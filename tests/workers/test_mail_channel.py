@@ -23,7 +23,7 @@ from workers.exceptions import (
 )
 
 MESSAGE = MailMessage(
-    delivery_key="k3y-0001",
+    delivery_id="k3y-0001",
     to="Jörg Müller <joerg@example.org>",
     subject="Eingang M-2026-00042: Prüfung für Müller",
     text="Hallo Jörg,\n\nwir haben Ihren Antrag über 100 € erhalten.",
@@ -186,8 +186,8 @@ def test_without_smtp_mail_is_written_as_eml_file(tmp_path: Path) -> None:
     assert plain is not None and "Jörg" in plain.get_content()
 
 
-def test_unsafe_delivery_key_is_hashed_for_message_id_and_file_name(tmp_path: Path) -> None:
-    odd = MailMessage(delivery_key="a/b c@d", to="x@example.org", subject="s", text="t",
+def test_unsafe_delivery_id_is_hashed_for_message_id_and_file_name(tmp_path: Path) -> None:
+    odd = MailMessage(delivery_id="a/b c@d", to="x@example.org", subject="s", text="t",
                       html="<p>t</p>")
     receipt = get_channel("mail").send(odd, mail_config(mail_dir=str(tmp_path)))
     [written] = tmp_path.iterdir()
@@ -198,7 +198,7 @@ def test_unsafe_delivery_key_is_hashed_for_message_id_and_file_name(tmp_path: Pa
 
 @pytest.mark.parametrize("to", ["no-address", "a@example.org\r\nBcc: evil@example.org"])
 def test_invalid_recipient_is_permanent(tmp_path: Path, to: str) -> None:
-    bad = MailMessage(delivery_key="k", to=to, subject="s", text="t", html="t")
+    bad = MailMessage(delivery_id="k", to=to, subject="s", text="t", html="t")
     with pytest.raises(PermanentDeliveryError, match="invalid recipient address"):
         get_channel("mail").send(bad, mail_config(mail_dir=str(tmp_path)))
     assert list(tmp_path.iterdir()) == []

@@ -122,6 +122,7 @@ def worker_command(
     """
     from web.notify import worker_settings
     from workers.jobs import run_worker
+    from workers.queueing import RedisNames
 
     app = info.load_app()
     settings = worker_settings(app)
@@ -135,7 +136,7 @@ def worker_command(
     if stop_with_parent:
         _stop_when_stdin_closes()
     interval = relay_every or int(app.config.get("NOTIFY_RELAY_INTERVAL") or 60)
-    click.echo(f"formflow worker: queue 'notifications' on "
+    click.echo(f"formflow worker: queue '{RedisNames(settings.redis_prefix).queue}' on "
                f"{app.config.get('REDIS_URL') or 'the embedded Redis'}; relay every {interval} s"
                f"; {'a work horse per delivery' if fork else 'in-process'}", err=True)
     run_worker(settings, connection, burst=burst, relay_every=interval, fork=fork,
@@ -178,11 +179,12 @@ def outbox() -> None:
 def relay_command(info: ScriptInfo, older_than: float, stale_after: float) -> None:
     """Enqueue notifications whose enqueue failed (the worker also does this periodically)."""
     from web.notify import worker_settings
-    from workers.queueing import relay_outbox
+    from workers.queueing import RedisNames, relay_outbox
 
     app = info.load_app()
     settings = worker_settings(app)
-    report = relay_outbox(_db(), worker_redis(app), older_than=timedelta(seconds=older_than),
+    report = relay_outbox(_db(), worker_redis(app), names=RedisNames(settings.redis_prefix),
+                          older_than=timedelta(seconds=older_than),
                           stale_after=timedelta(seconds=stale_after),
                           retry_intervals=settings.retry_intervals,
                           job_timeout=settings.job_timeout)

@@ -29,11 +29,13 @@ __all__ = [
 class MailMessage:
     """One rendered mail to one recipient.
 
-    ``delivery_key`` is the outbox row's unique key; it becomes the ``Message-ID``, so a mail
-    that is sent again after a crash carries the same id and receivers can drop the duplicate.
+    ``delivery_id`` is the outbox row's random UUID; it becomes the ``Message-ID`` and the
+    ``X-Formflow-Delivery`` header, so a mail that is sent again after a crash carries the same
+    id and receivers can drop the duplicate — and a new notification never carries an old one's
+    id, not even after a database restore.
     """
 
-    delivery_key: str
+    delivery_id: str
     to: str
     subject: str
     text: str

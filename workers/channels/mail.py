@@ -61,16 +61,16 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9._+-]{1,48}$")
 _DEFAULT_PORTS = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
 
 
-def _safe_key(delivery_key: str) -> str:
+def _safe_key(delivery_id: str) -> str:
     """The key itself when it is short and safe in a Message-ID and a file name, else a digest."""
-    if _SAFE_KEY.match(delivery_key):
-        return delivery_key
-    return sha256(delivery_key.encode("utf-8")).hexdigest()[:40]
+    if _SAFE_KEY.match(delivery_id):
+        return delivery_id
+    return sha256(delivery_id.encode("utf-8")).hexdigest()[:40]
 
 
-def message_id_for(delivery_key: str) -> str:
-    """The stable ``Message-ID`` of the mail an outbox row with ``delivery_key`` sends."""
-    return f"<{_safe_key(delivery_key)}@formflow>"
+def message_id_for(delivery_id: str) -> str:
+    """The stable ``Message-ID`` of the mail an outbox row with ``delivery_id`` sends."""
+    return f"<{_safe_key(delivery_id)}@formflow>"
 
 
 def _html_document(fragment: str, language: str, subject: str) -> str:
@@ -99,7 +99,8 @@ def build_mail(
         mail["From"] = mail_from
         mail["To"] = message.to
         mail["Date"] = format_datetime(now or datetime.now(UTC))
-        mail["Message-ID"] = message_id_for(message.delivery_key)
+        mail["Message-ID"] = message_id_for(message.delivery_id)
+        mail["X-Formflow-Delivery"] = message.delivery_id  # as a webhook's header
         mail["Auto-Submitted"] = "auto-generated"
         mail["Content-Language"] = message.language
     except ValueError as exc:
@@ -113,11 +114,11 @@ def build_mail(
     return mail
 
 
-def write_eml(mail: EmailMessage, mail_dir: Path, delivery_key: str,
+def write_eml(mail: EmailMessage, mail_dir: Path, delivery_id: str,
               *, now: datetime | None = None) -> Path:
     """Write ``mail`` as ``<mail_dir>/<UTC timestamp>-<key>.eml`` atomically; return the path."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = mail_dir / f"{stamp}-{_safe_key(delivery_key)}.eml"
+    target = mail_dir / f"{stamp}-{_safe_key(delivery_id)}.eml"
     mail_dir.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=mail_dir, prefix=".", suffix=".eml.tmp")
     try:
@@ -374,14 +375,14 @@ class MailChannel:
                 str(smtp_url), float(config.get("timeout", DEFAULT_SMTP_TIMEOUT))
             )
             detail = send_smtp(mail, settings, mail_from, message.to)
-            return DeliveryReceipt(self.type, message.delivery_key, detail, message_id)
+            return DeliveryReceipt(self.type, message.delivery_id, detail, message_id)
         mail_dir = config.get("mail_dir")
         if not mail_dir:
             raise ChannelConfigError("mail channel configuration: neither smtp_url nor mail_dir")
         try:
-            path = write_eml(mail, Path(str(mail_dir)), message.delivery_key)
+            path = write_eml(mail, Path(str(mail_dir)), message.delivery_id)
         except OSError as exc:
             raise TransientDeliveryError(f"cannot write mail file in {mail_dir}: "
                                          f"{exc.strerror or exc}") from None
-        return DeliveryReceipt(self.type, message.delivery_key, f"written to {path}",
+        return DeliveryReceipt(self.type, message.delivery_id, f"written to {path}",
                                message_id, {"path": str(path)})
