@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from engine.exceptions import (
+    CommentInvalid,
     CommentNotAllowed,
     CommentRequired,
     NotFound,
@@ -138,6 +139,10 @@ def _transition_error(exc: TransitionError) -> Response:
     if isinstance(exc, CommentRequired):
         return error_response(
             422, "comment_required", message, errors={"comment": [message]}
+        )
+    if isinstance(exc, CommentInvalid):  # too long, or a character that cannot be stored
+        return error_response(
+            422, "comment_invalid", message, errors={"comment": [message]}
         )
     if isinstance(exc, CommentNotAllowed):
         return error_response(

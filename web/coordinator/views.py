@@ -33,6 +33,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from engine.exceptions import (
+    CommentInvalid,
     CommentNotAllowed,
     CommentRequired,
     GuardFailed,
@@ -48,6 +49,7 @@ from engine.exceptions import (
 )
 from engine.records import SubmissionRecord
 from engine.services import (
+    MAX_COMMENT_LENGTH,
     add_comment,
     fire_transition,
     get_submission,
@@ -85,7 +87,6 @@ from web.errors import error_page
 __all__ = ["COORDINATOR_ROLE", "bp"]
 
 COORDINATOR_ROLE = "coordinator"
-MAX_COMMENT = 10_000
 
 bp = Blueprint("coordinator", __name__, url_prefix="/inbox")
 
@@ -232,7 +233,7 @@ def submission(submission_id: str) -> ResponseReturnValue:
 def act(submission_id: str) -> ResponseReturnValue:
     """Fire a transition (button ``transition``) or only comment (button ``comment_only``)."""
     record = _submission_or_404(submission_id)
-    comment = request.form.get("comment", "")[:MAX_COMMENT]
+    comment = request.form.get("comment", "")  # refused, never cut, when too long
     expected_state = request.form.get("expected_state") or None
     if not ActionForm().validate_on_submit():
         return _submission_page(
@@ -281,6 +282,12 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
     if isinstance(exc, CommentNotAllowed):
         return 422, _("This step takes no comment. Remove the comment, or save it with “Comment "
                       "only”.")
+    if isinstance(exc, CommentInvalid) and exc.reason == "too_long":
+        return 422, _("The comment is too long: it may have at most %(limit)s characters.",
+                      limit=_number(MAX_COMMENT_LENGTH, False, page_language()))
+    if isinstance(exc, CommentInvalid):
+        return 422, _("The comment contains characters that cannot be saved (control "
+                      "characters or invalid code points). Please remove them.")
     if isinstance(exc, SubmissionInvalid):
         return 422, _("Please write a comment.")
     return 409, _("The step could not be taken.") + " " + keep
@@ -325,11 +332,14 @@ def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
     """A missing or stale CSRF token (checked app-wide before the view runs): on a
     submission's page, show it again with the typed comment instead of a bare error page."""
     submission_id = (request.view_args or {}).get("submission_id")
-    if request.method != "POST" or not submission_id:
+    # The check runs before the view and so before ``roles_required``: only a coordinator
+    # may see the page again; anyone else (signed out, another role) gets the plain 400.
+    may_read = current_user.is_authenticated and current_user.has_role(COORDINATOR_ROLE)
+    if request.method != "POST" or not submission_id or not may_read:
         return error_page(400, _exc)
     record = _submission_or_404(str(submission_id))
     return _submission_page(
-        record, comment=request.form.get("comment", "")[:MAX_COMMENT], status=400,
+        record, comment=request.form.get("comment", ""), status=400,
         error=_("The form had expired. Your comment is kept below; please send it again."),
     )
 
@@ -381,6 +391,7 @@ def _submission_page(
         buttons=buttons,
         comment_required=any(b["comment"] == "required" for b in buttons),
         comment=comment,
+        max_comment=MAX_COMMENT_LENGTH,
         error=error,
         messages=get_flashed_messages(with_categories=True),
         users=users,
