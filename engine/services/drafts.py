@@ -3,9 +3,10 @@
 Partial answers are not validated (half-typed input is the point of a draft) but they are
 trimmed to what a form can hold: keys naming input fields of the form version, JSON scalars or
 lists of strings, bounded in size, and no text holding a character no text may hold (a lone
-surrogate, NUL or another control: ``engine.text.forbidden_character``). When a newer form version is published meanwhile, resuming
-carries the draft over (DEFINITIONS §4): answers for ids that still exist are kept and the
-others are reported in ``dropped`` so the applicant can be told plainly.
+surrogate, NUL or another control: ``engine.text.forbidden_character``). When a newer form
+version is published meanwhile, resuming carries the draft over (DEFINITIONS §4): answers for
+ids that still exist are kept and the others are reported in ``dropped`` so the applicant can
+be told plainly.
 
 Saving with ``mail_link=True`` (the applicant chose "save and continue later") also queues a mail
 with the resume link when the answers hold a valid address in the form's ``applicant_email``
