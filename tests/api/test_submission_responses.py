@@ -132,7 +132,11 @@ def test_created_invalid_and_limited_answers_are_pinned(api: Api) -> None:
          '{"error":"invalid_body","message":"The body must be a JSON object."}\n'),
         ('{"answers": {}, "language": 7}', "application/json", 400,
          '{"error":"invalid_body","message":"\'language\' must be a string."}\n'),
-        ('{"answers": {}}'.encode("utf-16"), "application/json", 422, None),
+        # JSON travels as UTF-8 (RFC 8259 §8.1): no UTF-16, no encoded surrogate (issue 14)
+        ('{"answers": {}}'.encode("utf-16"), "application/json", 400,
+         '{"error":"invalid_json","message":"The body is not UTF-8 encoded JSON."}\n'),
+        (b'{"answers": {"name": "x\xed\xa0\x80"}}', "application/json", 400,
+         '{"error":"invalid_json","message":"The body is not UTF-8 encoded JSON."}\n'),
         ('{"answers": {}}', "application/merge-patch+json; charset=utf-8", 422, None),
     ],
 )

@@ -83,6 +83,7 @@ from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db
 from web.errors import error_page
+from web.ids import parse_id
 
 __all__ = ["COORDINATOR_ROLE", "bp"]
 
@@ -307,12 +308,15 @@ def assign(submission_id: str) -> ResponseReturnValue:
         assignee = current_user.id
     elif raw in ("", "none"):
         assignee = None
-    elif raw.isdigit():
-        assignee = int(raw)
     else:
-        return _submission_page(record, status=422, error=_("Unknown person."))
-    expected_raw = request.form.get("expected_assignee", "")
-    expected = int(expected_raw) if expected_raw.isdigit() else None
+        try:
+            assignee = parse_id(raw)
+        except ValueError:
+            return _submission_page(record, status=422, error=_("Unknown person."))
+    try:
+        expected = parse_id(request.form.get("expected_assignee", ""))
+    except ValueError:
+        expected = None
     try:
         assign_submission(get_db(), record.id, assignee, actor=current_user.email,
                           expected_assignee=expected, check_expected=True)
