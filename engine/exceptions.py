@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyExists",
+    "CommentInvalid",
     "CommentNotAllowed",
     "CommentRequired",
     "DefinitionError",
@@ -134,6 +135,20 @@ class StorageUnavailable(FormflowError):
 
 class CommentNotAllowed(TransitionError):
     code = "comment_not_allowed"
+
+
+class CommentInvalid(TransitionError):
+    """A comment that cannot be stored: longer than the limit (``reason`` ``"too_long"``) or
+    holding a character no text may hold (``"character"``: a lone surrogate, NUL, a control).
+
+    Raised for transition comments and plain comments alike; nothing is stored.
+    """
+
+    code = "comment_invalid"
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class InvalidInput(FormflowError):

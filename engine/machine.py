@@ -228,22 +228,27 @@ def fire(
 ) -> TransitionOutcome:
     """Fire ``transition_id`` on a submission in ``state``; nothing is changed on refusal.
 
-    Checks, in this order: unknown id (``UnknownTransition``); ``expected_state`` given and not
-    ``state`` (``StaleState``); none of ``roles`` may fire it and none is ``admin``
-    (``RoleNotAllowed``); ``state`` is not among its sources (``TransitionNotAllowed``); its
+    Checks, in this order: none of ``roles`` may fire any transition of the workflow and none
+    is ``admin`` (``RoleNotAllowed``); unknown id (``UnknownTransition``); none of ``roles``
+    may fire this one (``RoleNotAllowed``); ``expected_state`` given and not ``state``
+    (``StaleState``); ``state`` is not among its sources (``TransitionNotAllowed``); its
     ``when`` does not hold per ``guard`` (``GuardFailed``); comment policy (``CommentRequired``,
     ``CommentNotAllowed``). A transition with ``when`` needs ``guard`` (see ``bind_guards``);
-    firing it without one is a programming error (``TypeError``).
+    firing it without one is a programming error (``TypeError``). The role comes first so that
+    a refusal that names the state (a stale or unknown step) reaches only those who may act.
     """
     compiled = compile_workflow(workflow)
+    role_set = _role_set(roles)
+    if not any(_role_allows(t, role_set) for t in compiled.definition.transitions):
+        raise RoleNotAllowed("your role may not fire any transition of this workflow")
     transition = compiled.transition(transition_id)
     if transition is None:
         raise UnknownTransition(f"workflow {compiled.definition.id!r} has no transition "
                                 f"{transition_id!r}")
+    if not _role_allows(transition, role_set):
+        raise RoleNotAllowed(f"your role may not fire transition {transition.id!r}")
     if expected_state is not None and expected_state != state:
         raise StaleState(f"the submission is in state {state!r} now, not {expected_state!r}")
-    if not _role_allows(transition, roles):
-        raise RoleNotAllowed(f"your role may not fire transition {transition.id!r}")
     cleaned = (comment or "").strip() or None
     to_state = compiled.run(state, transition, answers, cleaned, guard)
     return TransitionOutcome(

@@ -6,7 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Text", "forbidden_character", "localize", "normalize_newlines", "to_text"]
+__all__ = [
+    "REPLACEMENT",
+    "Text",
+    "forbidden_character",
+    "localize",
+    "normalize_newlines",
+    "readable",
+    "to_text",
+]
 
 Text = Mapping[str, str]
 """Language code → text. A plain string in JSON becomes ``{"": text}`` (any language)."""
@@ -47,3 +55,21 @@ def forbidden_character(text: str) -> int | None:
 def normalize_newlines(text: str) -> str:
     """Line breaks as ``\\n``: browsers send ``\\r\\n`` from a textarea."""
     return text.replace("\r\n", "\n")
+
+
+REPLACEMENT = "\ufffd"
+"""What stands in for a character no text may hold when stored text is read out."""
+
+
+def readable(value: Any) -> Any:
+    """``value`` (a text, or JSON data: answers) with every character no text may hold
+    replaced by U+FFFD, so that a row stored before such text was refused still shows, exports
+    and mails; everything else is returned as it is. ``formflow data check --repair`` writes
+    the same replacement back."""
+    if isinstance(value, str):
+        return _FORBIDDEN.sub(REPLACEMENT, value) if _FORBIDDEN.search(value) else value
+    if isinstance(value, dict):
+        return {readable(key): readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    return value

@@ -104,8 +104,11 @@ def test_checks_run_in_the_documented_order(review: WorkflowDefinition) -> None:
         return type(refused.value)
 
     never: Any = lambda transition, answers: False  # noqa: E731
+    # the role first: a caller who may fire nothing learns nothing of the state (issue 14)
+    assert refusal(transition_id="nope", roles=["x"]) is RoleNotAllowed
+    assert refusal(transition_id="accept", expected_state="x", roles=[]) is RoleNotAllowed
     assert refusal(transition_id="nope", expected_state="x") is UnknownTransition
-    assert refusal(transition_id="accept", expected_state="x", roles=[]) is StaleState
+    assert refusal(transition_id="accept", expected_state="x") is StaleState
     assert refusal(transition_id="accept", roles=["x"], state="submitted") is RoleNotAllowed
     guarded = load_workflow(guarded_workflow({"field": "amount", "op": "is_empty"}))
     assert refusal_on(guarded, "accept", state="submitted", guard=never) is TransitionNotAllowed

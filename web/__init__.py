@@ -56,12 +56,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         db,
         errors,
         i18n,
+        ids,
         limits,
         notify,
         security,
     )
 
     db.init_app(app)
+    ids.init_app(app)  # the ``id`` URL converter, before the blueprints that use it
     cli.init_app(app)
     notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
     # Before the limiter: Flask runs after-request hooks in reverse order of registration, so

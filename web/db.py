@@ -15,11 +15,13 @@ from flask import Flask, current_app, jsonify
 
 from engine.exceptions import StorageUnavailable
 from engine.services import Database
+from web.limits import set_retry_after
 
 __all__ = ["EXTENSION_KEY", "get_db", "init_app"]
 
 EXTENSION_KEY = "formflow_db"
 RETRY_AFTER_SECONDS = 5
+"""``Retry-After`` of every 503 for an unreachable or busy database (pages, API, this one)."""
 
 log = logging.getLogger(__name__)
 
@@ -54,5 +56,4 @@ def _storage_unavailable(error: StorageUnavailable) -> Any:
         "Nothing was lost; please try again in a moment.",
     )
     response.status_code = 503
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    return set_retry_after(response, RETRY_AFTER_SECONDS)

@@ -25,11 +25,10 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from web.api.errors import http_error, is_api_path, status_error
+from web.db import RETRY_AFTER_SECONDS
+from web.limits import set_retry_after
 
-__all__ = ["RETRY_AFTER_SECONDS", "error_page", "init_app"]
-
-RETRY_AFTER_SECONDS = 30
-"""What a 503 page tells browsers and proxies (``Retry-After``)."""
+__all__ = ["error_page", "init_app"]
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ def error_page(status: int, error: Exception | None = None) -> Response:
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     if status == 503:
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        set_retry_after(response, RETRY_AFTER_SECONDS)
     return response
 
 

@@ -15,15 +15,28 @@ applicants, so storage errors are logged and the request is let through
 
 A refused request gets 429 with ``Retry-After`` (``RATELIMIT_HEADERS_ENABLED``); the body is
 whatever the blueprint's error handler makes of it (the JSON API answers JSON).
+
+Flask-Limiter's headers also go on every other answer of a limited route, and its
+``Retry-After`` there is the later of one already set and the window's reset. A 503 (the
+database blipped: retry in a few seconds) would then tell clients to wait out the window
+instead. So a 503 sets its value with :func:`set_retry_after`, and an after-request hook of
+this module, registered before the limiter's and therefore run after it (Flask runs them in
+reverse order of registration), puts that value back.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-__all__ = ["DEFAULT_SUBMISSION_LIMIT", "init_app", "limiter", "submission_limit"]
+__all__ = [
+    "DEFAULT_SUBMISSION_LIMIT",
+    "init_app",
+    "limiter",
+    "set_retry_after",
+    "submission_limit",
+]
 
 DEFAULT_SUBMISSION_LIMIT = "10 per minute"
 """Anonymous submissions per client IP: plenty for a person, little for a script."""
@@ -38,6 +51,20 @@ def submission_limit() -> str:
     a test or ``"100000 per minute"`` in a benchmark.
     """
     return str(current_app.config.get("RATELIMIT_SUBMISSIONS") or DEFAULT_SUBMISSION_LIMIT)
+
+
+def set_retry_after(response: Response, seconds: int) -> Response:
+    """Give ``response`` ``Retry-After: seconds`` that the limiter's headers do not replace."""
+    g.retry_after = str(int(seconds))
+    response.headers["Retry-After"] = g.retry_after
+    return response
+
+
+def _keep_retry_after(response: Response) -> Response:
+    retry_after = g.get("retry_after")
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -58,4 +85,5 @@ def init_app(app: Flask) -> None:
     # set it per app, so that one app that disabled limiting (e.g. a benchmark) cannot
     # disable it for the next one.
     config.setdefault("RATELIMIT_ENABLED", True)
+    app.after_request(_keep_retry_after)  # before the limiter's hook, so it runs after it
     limiter.init_app(app)

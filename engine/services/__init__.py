@@ -8,6 +8,7 @@ values (``engine.records``).
 
 from __future__ import annotations
 
+from engine.services.comments import MAX_COMMENT_LENGTH, checked_comment
 from engine.services.definitions import (
     DefinitionImported,
     FileImported,
@@ -74,6 +75,7 @@ from engine.storage import Database
 
 __all__ = [
     "DEFAULT_DRAFT_TTL",
+    "MAX_COMMENT_LENGTH",
     "Database",
     "DefinitionImported",
     "Delivery",
@@ -85,6 +87,7 @@ __all__ = [
     "TransitionFired",
     "add_comment",
     "authenticate_user",
+    "checked_comment",
     "create_api_token",
     "create_user",
     "definitions_of",

@@ -2,9 +2,11 @@
 
 Partial answers are not validated (half-typed input is the point of a draft) but they are
 trimmed to what a form can hold: keys naming input fields of the form version, JSON scalars or
-lists of strings, bounded in size. When a newer form version is published meanwhile, resuming
-carries the draft over (DEFINITIONS §4): answers for ids that still exist are kept and the
-others are reported in ``dropped`` so the applicant can be told plainly.
+lists of strings, bounded in size, and no text holding a character no text may hold (a lone
+surrogate, NUL or another control: ``engine.text.forbidden_character``). When a newer form
+version is published meanwhile, resuming carries the draft over (DEFINITIONS §4): answers for
+ids that still exist are kept and the others are reported in ``dropped`` so the applicant can
+be told plainly.
 
 Saving with ``mail_link=True`` (the applicant chose "save and continue later") also queues a mail
 with the resume link when the answers hold a valid address in the form's ``applicant_email``
@@ -31,6 +33,7 @@ from engine.model import FormDefinition
 from engine.records import OutboxEntry
 from engine.services.loading import form_of
 from engine.services.tokens import draft_token, hash_token, new_token
+from engine.text import forbidden_character
 
 if TYPE_CHECKING:
     from engine.storage import Database, Store
@@ -237,8 +240,10 @@ def _partial_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[s
             if math.isfinite(value):  # JSON (and PostgreSQL) have no NaN or infinity
                 kept[key] = value
         elif isinstance(value, str):
-            kept[key] = value[:MAX_TEXT]
+            if forbidden_character(value) is None:  # else never stored: the step says why
+                kept[key] = value[:MAX_TEXT]
         elif isinstance(value, list | tuple):
             kept[key] = [str(item)[:MAX_TEXT] for item in value[:MAX_ITEMS]
-                         if isinstance(item, str | int | float)]
+                         if isinstance(item, str | int | float)
+                         and forbidden_character(str(item)) is None]
     return kept

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from engine.evaluation import evaluate
 from engine.exceptions import NotFound, SubmissionInvalid
 from engine.model import FormDefinition, WorkflowDefinition
+from engine.services.comments import checked_comment
 from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
 from engine.services.tokens import hash_token, new_token, submission_token
@@ -175,8 +176,9 @@ def list_submissions(
 
 
 def add_comment(db: Database, submission_id: str, actor: str, comment: str) -> EventRecord:
-    """Record a coordinator's comment in the history without changing the state."""
-    text = comment.strip()
+    """Record a coordinator's comment in the history without changing the state; raises
+    ``CommentInvalid`` for one too long or holding a forbidden character."""
+    text = (checked_comment(comment) or "").strip()
     if not text:
         raise SubmissionInvalid({"comment": ["a comment cannot be empty"]})
     with db.transaction() as store:

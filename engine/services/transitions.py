@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from engine.exceptions import NotFound, StaleState
 from engine.model import Transition
+from engine.services.comments import checked_comment
 from engine.services.loading import compiled_workflow, form_of, guard_for
 from engine.services.notifications import queue_notifications
 from engine.workflows import available_transitions, fire
@@ -64,7 +65,7 @@ def fire_transition(
         transition_id,
         roles=roles,
         answers=submission.answers,
-        comment=comment,
+        comment=checked_comment(comment),
         expected_state=expected_state,
         guard=guard_for(db, workflow_record, form_record),
         actor=actor,

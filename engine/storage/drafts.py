@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Row, delete, select
 from engine.records import DraftRecord
 from engine.storage.repository import Repository
 from engine.storage.tables import DefinitionVersionRow, DraftRow
+from engine.text import readable
 
 __all__ = ["DraftRepository"]
 
@@ -108,7 +109,7 @@ def _record(row: Row[DraftRow, int]) -> DraftRecord:
         form_id=draft.form_id,
         form_version=form_version,
         form_version_row=draft.form_version_id,
-        answers=dict(draft.answers),
+        answers=readable(dict(draft.answers)),
         step=draft.step,
         language=draft.language,
         created_at=draft.created_at,

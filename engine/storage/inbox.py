@@ -37,6 +37,7 @@ from engine.records import ExportRow, InboxFilter, Position, SubmissionRecord
 from engine.storage.repository import Repository
 from engine.storage.submissions import select_submissions, submission_record
 from engine.storage.tables import DefinitionVersionRow, SubmissionRow, UTCDateTime
+from engine.text import readable
 
 __all__ = ["InboxRepository"]
 
@@ -165,7 +166,7 @@ class InboxRepository(Repository):
                 form_version_row=int(row[4]),
                 state=row[5],
                 created_at=row[6],
-                answers=row[7] or {},
+                answers=readable(row[7] or {}),
             )
             for row in self._session.execute(query.limit(limit))
         ]

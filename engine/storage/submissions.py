@@ -18,6 +18,7 @@ from engine.storage.tables import (
     ReferenceCounterRow,
     SubmissionRow,
 )
+from engine.text import readable
 
 __all__ = ["EventRepository", "SubmissionRepository"]
 
@@ -235,7 +236,7 @@ def submission_record(row: Row[SubmissionRow, int, str, int]) -> SubmissionRecor
         workflow_version_row=submission.workflow_version_id,
         state=submission.state,
         version=submission.version,
-        answers=dict(submission.answers),
+        answers=readable(dict(submission.answers)),
         language=submission.language,
         created_at=submission.created_at,
         updated_at=submission.updated_at,
@@ -252,6 +253,6 @@ def _event(row: EventRow) -> EventRecord:
         from_state=row.from_state,
         to_state=row.to_state,
         actor=row.actor,
-        comment=row.comment,
+        comment=readable(row.comment),
         at=row.at,
     )

@@ -34,8 +34,8 @@ def admin_routes(app: Flask) -> list[tuple[str, str]]:
         for name in rule.arguments:
             url = url.replace(f"<{name}>", SAMPLE_VALUES[name])
         url = url.replace("<any(forms, workflows):kinds>", "forms")
-        url = url.replace("<int:version>", "1").replace("<int:user_id>", "1")
-        url = url.replace("<int:token_id>", "1").replace("<int:outbox_id>", "1")
+        url = url.replace("<id:version>", "1").replace("<id:user_id>", "1")
+        url = url.replace("<id:token_id>", "1").replace("<id:outbox_id>", "1")
         assert "<" not in url, url
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((method, url))

@@ -33,6 +33,7 @@ from web.admin.common import (
 from web.admin.text import gettext as _
 from web.admin.text import page_language
 from web.auth import roles_required
+from web.ids import id_arg
 
 __all__ = ["MAX_UPLOAD_BYTES"]
 
@@ -126,7 +127,7 @@ def new_definition(kinds: str) -> ResponseReturnValue:
 @roles_required("admin")
 def export(kinds: str, definition_id: str) -> ResponseReturnValue:
     kind = kind_of(kinds)
-    version = request.args.get("version", type=int)
+    version = id_arg("version")
     db = database()
     if version is None:
         published = [r for r in list_published(db, kind) if r.definition_id == definition_id]
@@ -159,7 +160,7 @@ def versions(kinds: str, definition_id: str) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<any(forms, workflows):kinds>/<definition_id>/versions/<int:version>/publish")
+@bp.post("/<any(forms, workflows):kinds>/<definition_id>/versions/<id:version>/publish")
 @roles_required("admin")
 def publish_version(kinds: str, definition_id: str, version: int) -> ResponseReturnValue:
     """Publish an older (or unpublished) stored version again: the way back after a mistake."""
@@ -187,8 +188,8 @@ def diff(kinds: str, definition_id: str) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     numbers = [v.version for v in history]
-    old = request.args.get("from", type=int)
-    new = request.args.get("to", type=int)
+    old = id_arg("from")
+    new = id_arg("to")
     if new is None:
         new = numbers[-1]
     if old is None:

@@ -29,7 +29,7 @@ def notifications() -> ResponseReturnValue:
     return render_template("admin/notifications.html", failed=failed, shown=SHOWN)
 
 
-@bp.post("/notifications/<int:outbox_id>/retry")
+@bp.post("/notifications/<id:outbox_id>/retry")
 @roles_required("admin")
 def retry_notification_view(outbox_id: int) -> ResponseReturnValue:
     try:

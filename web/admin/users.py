@@ -112,7 +112,7 @@ def create() -> ResponseReturnValue:
     return _page(422, create_error=problem, create_email=email, create_roles=roles)
 
 
-@bp.post("/users/<int:user_id>/roles")
+@bp.post("/users/<id:user_id>/roles")
 @roles_required("admin")
 def roles(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
@@ -129,7 +129,7 @@ def roles(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @roles_required("admin")
 def active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
@@ -144,7 +144,7 @@ def active(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/tokens")
+@bp.post("/users/<id:user_id>/tokens")
 @roles_required("admin")
 def new_token(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
@@ -152,7 +152,7 @@ def new_token(user_id: int) -> ResponseReturnValue:
     return _page(201, new_token=token, new_token_user=user, new_token_id=record.id)
 
 
-@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@bp.post("/users/<id:user_id>/tokens/<id:token_id>/revoke")
 @roles_required("admin")
 def revoke(user_id: int, token_id: int) -> ResponseReturnValue:
     user = _user(user_id)

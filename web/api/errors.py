@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from engine.exceptions import (
+    CommentInvalid,
     CommentNotAllowed,
     CommentRequired,
     NotFound,
@@ -32,6 +33,7 @@ from engine.exceptions import (
     TransitionError,
     UnknownTransition,
 )
+from web.limits import set_retry_after
 
 __all__ = [
     "API_PREFIX",
@@ -118,13 +120,13 @@ def _storage_unavailable(exc: StorageUnavailable) -> Response:
     """503; the cause (host names, file paths) goes to the log, not to anonymous clients."""
     log.warning("storage unavailable for %s %s: %s", request.method, request.path, exc)
     retry_after = current_app.config.get("API_STORAGE_RETRY_AFTER", DEFAULT_STORAGE_RETRY_AFTER)
-    return error_response(
+    response = error_response(
         503,
         "storage_unavailable",
         "The database cannot be reached right now, so nothing was read or changed. "
         "Please try again shortly.",
-        headers={"Retry-After": str(int(retry_after))},
     )
+    return set_retry_after(response, int(retry_after))
 
 
 def _not_found(exc: NotFound) -> Response:
@@ -138,6 +140,10 @@ def _transition_error(exc: TransitionError) -> Response:
     if isinstance(exc, CommentRequired):
         return error_response(
             422, "comment_required", message, errors={"comment": [message]}
+        )
+    if isinstance(exc, CommentInvalid):  # too long, or a character that cannot be stored
+        return error_response(
+            422, "comment_invalid", message, errors={"comment": [message]}
         )
     if isinstance(exc, CommentNotAllowed):
         return error_response(

@@ -12,6 +12,8 @@ import copy
 from functools import cache
 from typing import Any
 
+from engine.services import MAX_COMMENT_LENGTH
+
 __all__ = ["openapi_document"]
 
 JSON = "application/json"
@@ -225,7 +227,12 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["transition"],
         "properties": {
             "transition": {"type": "string"},
-            "comment": {"type": ["string", "null"]},
+            "comment": {
+                "type": ["string", "null"],
+                "maxLength": MAX_COMMENT_LENGTH,
+                "description": "Longer comments, or ones holding control characters or "
+                               "invalid code points, are refused: 422 `comment_invalid`.",
+            },
             "expected_state": {
                 "type": ["string", "null"],
                 "description": "The state the caller saw; 409 `stale_state` if it moved on.",
@@ -318,14 +325,17 @@ _PATHS: dict[str, Any] = {
                 "200": _ok("The submission after the transition.", _ref("Submission")),
                 **_BODY_ERRORS,
                 **_AUTH_401,
-                "403": _error("The caller's role may not fire this transition, or the token "
-                              "is an applicant's (`forbidden`)."),
+                "403": _error("The caller's role may not fire this transition (checked "
+                              "before anything about the submission's state is said), or the "
+                              "token is an applicant's (`forbidden`)."),
                 "404": _error("There is no such submission (`not_found`)."),
                 "409": _error("Not possible now: no such transition in the workflow, not "
                               "allowed from the current state, its guard fails, or "
                               "`expected_state` is stale.", "TransitionConflict"),
                 "422": _error("A comment is required (`comment_required`) or not allowed "
-                              "(`comment_not_allowed`) for this transition.",
+                              "(`comment_not_allowed`) for this transition, or it is too "
+                              "long or holds characters that cannot be stored "
+                              "(`comment_invalid`).",
                               "ValidationError"),
                 **_COMMON,
             },

@@ -75,7 +75,10 @@ def json_body() -> dict[str, Any]:
             "Send the body as JSON with the header 'Content-Type: application/json'.",
         )
     try:
-        data = json.loads(raw, parse_constant=_no_constants)
+        # Strict UTF-8: ``json.loads`` on bytes would decode with ``surrogatepass`` and let
+        # encoded surrogates (``ED A0 80``) through. Escaped ones (``"\ud800"``) still parse:
+        # the engine refuses them in every text it stores (422 at the field or comment).
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "The body is not UTF-8 encoded JSON.") from None
     except json.JSONDecodeError as exc:

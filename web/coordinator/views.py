@@ -33,6 +33,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from engine.exceptions import (
+    CommentInvalid,
     CommentNotAllowed,
     CommentRequired,
     GuardFailed,
@@ -48,6 +49,7 @@ from engine.exceptions import (
 )
 from engine.records import SubmissionRecord
 from engine.services import (
+    MAX_COMMENT_LENGTH,
     add_comment,
     fire_transition,
     get_submission,
@@ -81,11 +83,11 @@ from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db
 from web.errors import error_page
+from web.ids import parse_id
 
 __all__ = ["COORDINATOR_ROLE", "bp"]
 
 COORDINATOR_ROLE = "coordinator"
-MAX_COMMENT = 10_000
 
 bp = Blueprint("coordinator", __name__, url_prefix="/inbox")
 
@@ -232,7 +234,7 @@ def submission(submission_id: str) -> ResponseReturnValue:
 def act(submission_id: str) -> ResponseReturnValue:
     """Fire a transition (button ``transition``) or only comment (button ``comment_only``)."""
     record = _submission_or_404(submission_id)
-    comment = request.form.get("comment", "")[:MAX_COMMENT]
+    comment = request.form.get("comment", "")  # refused, never cut, when too long
     expected_state = request.form.get("expected_state") or None
     if not ActionForm().validate_on_submit():
         return _submission_page(
@@ -281,6 +283,12 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
     if isinstance(exc, CommentNotAllowed):
         return 422, _("This step takes no comment. Remove the comment, or save it with “Comment "
                       "only”.")
+    if isinstance(exc, CommentInvalid) and exc.reason == "too_long":
+        return 422, _("The comment is too long: it may have at most %(limit)s characters.",
+                      limit=_number(MAX_COMMENT_LENGTH, False, page_language()))
+    if isinstance(exc, CommentInvalid):
+        return 422, _("The comment contains characters that cannot be saved (control "
+                      "characters or invalid code points). Please remove them.")
     if isinstance(exc, SubmissionInvalid):
         return 422, _("Please write a comment.")
     return 409, _("The step could not be taken.") + " " + keep
@@ -300,12 +308,15 @@ def assign(submission_id: str) -> ResponseReturnValue:
         assignee = current_user.id
     elif raw in ("", "none"):
         assignee = None
-    elif raw.isdigit():
-        assignee = int(raw)
     else:
-        return _submission_page(record, status=422, error=_("Unknown person."))
-    expected_raw = request.form.get("expected_assignee", "")
-    expected = int(expected_raw) if expected_raw.isdigit() else None
+        try:
+            assignee = parse_id(raw)
+        except ValueError:
+            return _submission_page(record, status=422, error=_("Unknown person."))
+    try:
+        expected = parse_id(request.form.get("expected_assignee", ""))
+    except ValueError:
+        expected = None
     try:
         assign_submission(get_db(), record.id, assignee, actor=current_user.email,
                           expected_assignee=expected, check_expected=True)
@@ -325,11 +336,14 @@ def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
     """A missing or stale CSRF token (checked app-wide before the view runs): on a
     submission's page, show it again with the typed comment instead of a bare error page."""
     submission_id = (request.view_args or {}).get("submission_id")
-    if request.method != "POST" or not submission_id:
+    # The check runs before the view and so before ``roles_required``: only a coordinator
+    # may see the page again; anyone else (signed out, another role) gets the plain 400.
+    may_read = current_user.is_authenticated and current_user.has_role(COORDINATOR_ROLE)
+    if request.method != "POST" or not submission_id or not may_read:
         return error_page(400, _exc)
     record = _submission_or_404(str(submission_id))
     return _submission_page(
-        record, comment=request.form.get("comment", "")[:MAX_COMMENT], status=400,
+        record, comment=request.form.get("comment", ""), status=400,
         error=_("The form had expired. Your comment is kept below; please send it again."),
     )
 
@@ -381,6 +395,7 @@ def _submission_page(
         buttons=buttons,
         comment_required=any(b["comment"] == "required" for b in buttons),
         comment=comment,
+        max_comment=MAX_COMMENT_LENGTH,
         error=error,
         messages=get_flashed_messages(with_categories=True),
         users=users,
