@@ -11,13 +11,14 @@ submission made in the test) so that requests get past the 404. Whatever is sent
 * a request the document calls valid is not refused as malformed, one it calls invalid is
   refused with a 4xx.
 
-The budget is bounded (a few examples per operation) so that the module stays well under a
-minute on CI. Answers the document cannot predict are allowed by configuration below, each
-with its reason.
+The budget is bounded (a few examples per operation; ``API_FUZZ_EXAMPLES``) so that the module
+stays well under a minute on CI. Answers the document cannot predict are allowed by
+configuration below, each with its reason.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,8 +31,9 @@ from hypothesis import strategies as st
 from support.api import MEMBERSHIP_ANSWERS, Api
 from web.api import openapi_document
 
-MAX_EXAMPLES = 20
-MAX_EXAMPLES_POSTGRESQL = 8
+# Examples per operation and test; raise API_FUZZ_EXAMPLES locally to search longer.
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))
+MAX_EXAMPLES_POSTGRESQL = max(1, MAX_EXAMPLES * 2 // 5)
 
 CONFIG = schemathesis.Config.from_dict({
     "generation": {"mode": "all"},
