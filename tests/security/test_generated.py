@@ -25,29 +25,15 @@ from engine.exceptions import DefinitionError, TemplateFailed
 from engine.jsondata import parse_json
 from engine.templating import render_template
 from engine.workflows import check_workflow, load_workflow
+from support.hostile import HOSTILE_TEXT, JSON_ISH, NUMBERS, SHIPPED_FORMS, json_paths, replaced
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = {path.stem: json.loads(path.read_text("utf-8"))
-           for path in sorted((ROOT / "forms").glob("*.json"))}
+SHIPPED = SHIPPED_FORMS
 FORMS = {name: load_form(data) for name, data in SHIPPED.items()}
 
 SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-HOSTILE_TEXT = st.one_of(
-    st.text(),  # any code points, lone surrogates and controls included
-    st.text(alphabet=st.characters(max_codepoint=0x40)),
-    st.sampled_from(["x\ud800", "\x00", "a\r\nb", "1e400", "9" * 400, "a@" + "." * 5000 + "@",
-                     "a" * 40 + "!", "NaN", "-0", "١٢", "\u202e", "\ufeff"]),
-)
-NUMBERS = st.one_of(st.integers(), st.integers(min_value=10**14, max_value=10**400),
-                    st.floats(), st.floats(allow_nan=False, allow_infinity=False))
-JSON_ISH = st.recursive(
-    st.one_of(st.none(), st.booleans(), NUMBERS, HOSTILE_TEXT),
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(HOSTILE_TEXT, inner, max_size=4)),
-    max_leaves=12,
-)
 ANSWER = st.one_of(HOSTILE_TEXT, NUMBERS, JSON_ISH)
 
 
@@ -74,29 +60,6 @@ def test_any_answer_to_any_shipped_field_is_an_error_or_stored_cleanly(
                 assert abs(value) < 10**15
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON document, as the keys leading there."""
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-def _replaced(document: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = json.loads(json.dumps(document))
-    parent = copy
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = new
-    return copy
-
-
 def _loads_or_refuses(data: Any) -> None:
     problems = check_form(data)
     for problem in problems:
@@ -113,8 +76,8 @@ def _loads_or_refuses(data: Any) -> None:
 @given(name=st.sampled_from(sorted(SHIPPED)), data=st.data())
 def test_a_mutated_shipped_form_gives_problems_or_a_form(name: str, data: st.DataObject) -> None:
     document = SHIPPED[name]
-    path = data.draw(st.sampled_from(_paths(document)))
-    _loads_or_refuses(_replaced(document, path, data.draw(JSON_ISH)))
+    path = data.draw(st.sampled_from(json_paths(document)))
+    _loads_or_refuses(replaced(document, path, data.draw(JSON_ISH)))
 
 
 @SETTINGS

@@ -157,9 +157,10 @@ _SCHEMAS: dict[str, Any] = {
                 "additionalProperties": True,
             },
             "language": {
-                "type": "string",
+                "type": ["string", "null"],
                 "description": "Language of error messages and of the applicant's mails; "
-                               "default: Accept-Language, else the form's first language.",
+                               "default (also for null): Accept-Language, else the form's "
+                               "first language.",
             },
         },
     },
@@ -226,7 +227,11 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["transition"],
         "properties": {
-            "transition": {"type": "string"},
+            "transition": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]{0,63}$",
+                "description": "The id of a transition of the submission's workflow.",
+            },
             "comment": {
                 "type": ["string", "null"],
                 "maxLength": MAX_COMMENT_LENGTH,
