@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.config import (
     check_settings,
@@ -44,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # German text stays readable
+    _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
 
     # Imported here so that importing ``web`` stays free of every subsystem's imports.
     from web import (
@@ -77,6 +79,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)  # forms, workflows and users in the browser (roles_required("admin"))
     _register_core_views(app)
     return app
+
+
+def _trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind ``proxies`` reverse proxies, take the client's address, scheme and host from
+    the ``X-Forwarded-*`` headers they add (Werkzeug's ``ProxyFix``, as Flask documents).
+
+    Rate limits are kept per client address, so without this every client behind a proxy
+    shares the proxy's budget; with it set higher than the real number of proxies a client
+    could choose its own address by sending ``X-Forwarded-For``. 0 (the default) trusts no
+    header: right when the app's port is published directly.
+    """
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def _register_core_views(app: Flask) -> None:
