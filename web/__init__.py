@@ -19,6 +19,7 @@ from web.config import (
     check_settings,
     instance_path_from,
     load_or_create_secret_key,
+    make_private_folder,
     settings_from_environment,
 )
 
@@ -41,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     check_settings(app.config)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)  # 0700: the database, keys and mails inside are private
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # German text stays readable

@@ -16,8 +16,10 @@ secret key) are checked in one place, before anything starts serving.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = [
     "check_settings",
     "instance_path_from",
     "load_or_create_secret_key",
+    "make_private_folder",
     "settings_from_environment",
 ]
 
@@ -52,6 +55,9 @@ RATE_LIMIT_SETTINGS = ("RATELIMIT_SUBMISSIONS", "RATELIMIT_LOGIN", "RATELIMIT_LO
 """Rate limits an operator may set (``FORMFLOW_RATELIMIT_…``); defaults in web.limits and
 web.auth."""
 SQLITE_FILE = "formflow.sqlite3"
+
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -172,6 +178,21 @@ def _is_rate_limit(value: object) -> bool:
         return False
 
 
+def make_private_folder(path: Path) -> None:
+    """Create ``path`` (and its parents) and make it 0700: the instance folder holds the
+    SQLite database, the secret key, mails and the embedded Redis, none of it for others.
+
+    A folder that is not ours to change (a mount set up by the operator) is left as it is,
+    with a warning.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as exc:
+        log.warning("cannot make %s private (mode 0700): %s", path, exc.strerror)
+
+
 def load_or_create_secret_key(instance_path: Path) -> str:
     """The development secret key kept in the instance folder, created on first use.
 
@@ -184,7 +205,7 @@ def load_or_create_secret_key(instance_path: Path) -> str:
         return _read_key(key_path)
     except FileNotFoundError:
         pass
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)
     fd, tmp_name = tempfile.mkstemp(prefix=".secret_key.", dir=instance_path)
     try:
         os.fchmod(fd, 0o600)
