@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # Imported here so that importing ``web`` stays free of every subsystem's imports.
     from web import (
+        access_log,
         admin,
         api,
         applicant,
@@ -64,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         security,
     )
 
+    access_log.init_app(app)  # tokens in URLs (status, resume links) stay out of access logs
     db.init_app(app)
     cli.init_app(app)
     notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
