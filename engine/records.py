@@ -147,6 +147,8 @@ class UserRecord:
     active: bool
     created_at: datetime
     password_hash: str | None = field(default=None, repr=False)
+    session_generation: int = 0
+    """Changes whenever the user's sessions must end (logout, password, roles, deactivation)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.config import (
     check_settings,
     instance_path_from,
     load_or_create_secret_key,
+    make_private_folder,
     settings_from_environment,
 )
 
@@ -40,13 +42,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     check_settings(app.config)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)  # 0700: the database, keys and mails inside are private
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # German text stays readable
+    _trust_proxies(app, int(app.config.get("TRUSTED_PROXIES") or 0))
 
     # Imported here so that importing ``web`` stays free of every subsystem's imports.
     from web import (
+        access_log,
         admin,
         api,
         applicant,
@@ -62,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         security,
     )
 
+    access_log.init_app(app)  # tokens in URLs (status, resume links) stay out of access logs
     db.init_app(app)
     ids.init_app(app)  # the ``id`` URL converter, before the blueprints that use it
     cli.init_app(app)
@@ -79,6 +84,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)  # forms, workflows and users in the browser (roles_required("admin"))
     _register_core_views(app)
     return app
+
+
+def _trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind ``proxies`` reverse proxies, take the client's address, scheme and host from
+    the ``X-Forwarded-*`` headers they add (Werkzeug's ``ProxyFix``, as Flask documents).
+
+    Rate limits are kept per client address, so without this every client behind a proxy
+    shares the proxy's budget; with it set higher than the real number of proxies a client
+    could choose its own address by sending ``X-Forwarded-For``. 0 (the default) trusts no
+    header: right when the app's port is published directly.
+    """
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def _register_core_views(app: Flask) -> None:

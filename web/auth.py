@@ -13,10 +13,15 @@ Why the details look the way they do:
 * Failed logins are throttled per client IP *and* email with the shared limiter
   (``RATELIMIT_LOGIN``, default 5 per minute) plus a looser per-IP limit
   (``RATELIMIT_LOGIN_IP``) against spraying many emails; a successful login costs nothing.
-* The session stores ``"<user id>:<fingerprint>:<email>"``; the fingerprint is derived from the
-  password hash, so changing a password (or deactivating the user) ends every other session at
-  its next request. Flask-Login's "strong" session protection drops a session whose IP/agent
-  fingerprint changes.
+* Sessions end on the server, not only in the browser (Flask-Login's "alternative id"
+  pattern): the session — and a remember-me cookie — stores
+  ``"<user id>:<session generation>:<signed in at>"``. The user loader honours it only while
+  the generation is still the user's and the sign-in is younger than ``SESSION_HOURS``
+  (FORMFLOW_SESSION_HOURS, default 12), checked on every request with the database's clock.
+  Signing out, a new password, losing a role and deactivation raise the generation
+  (``engine.services``), which ends every session of the user on every device: a copied
+  cookie is worthless afterwards. Flask-Login's "strong" session protection also drops a
+  session whose IP/agent fingerprint changes.
 * ``next`` is followed only when it is a local path (``/inbox?x=1``), never ``//host`` or a
   URL with a scheme, so the login page cannot be used as an open redirect.
 * Logout is a POST with a CSRF token: a link or an image elsewhere cannot sign anyone out.
@@ -24,8 +29,8 @@ Why the details look the way they do:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -50,10 +55,10 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from engine.exceptions import InvalidInput, NotFound
 from engine.records import UserRecord
-from engine.services import authenticate_user, get_user
+from engine.services import authenticate_user, end_sessions, get_user_by_id
 from web import limits
+from web.config import DEFAULT_SESSION_HOURS
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db as database
@@ -96,10 +101,12 @@ login_manager.session_protection = "strong"
 
 
 class StaffUser(UserMixin):  # type: ignore[misc]  # flask_login ships no type hints
-    """The signed-in person as the web layer sees them: a :class:`UserRecord` and its roles."""
+    """The signed-in person as the web layer sees them: a :class:`UserRecord` and its roles,
+    and when they signed in (seconds since the epoch, by the database's clock)."""
 
-    def __init__(self, record: UserRecord) -> None:
+    def __init__(self, record: UserRecord, signed_in_at: int) -> None:
         self.record = record
+        self.signed_in_at = signed_in_at
 
     @property
     def id(self) -> int:  # noqa: A003 - the name Flask-Login and templates expect
@@ -122,29 +129,42 @@ class StaffUser(UserMixin):  # type: ignore[misc]  # flask_login ships no type h
         return ADMIN_ROLE in self.record.roles
 
     def get_id(self) -> str:
-        return f"{self.record.id}:{_fingerprint(self.record)}:{self.record.email}"
+        """What the session and a remember-me cookie keep: see :func:`_load_user`."""
+        return f"{self.record.id}:{self.record.session_generation}:{self.signed_in_at}"
 
     def has_role(self, *roles: str) -> bool:
         """True for an admin, or when the user holds any of ``roles`` (none given: anyone)."""
         return self.is_admin or not roles or any(role in self.record.roles for role in roles)
 
 
-def _fingerprint(record: UserRecord) -> str:
-    return hashlib.sha256((record.password_hash or "").encode("utf-8")).hexdigest()[:16]
+def session_lifetime() -> timedelta:
+    """How long a sign-in lasts (``SESSION_HOURS``), whatever the user does meanwhile."""
+    return timedelta(hours=float(current_app.config["SESSION_HOURS"]))
+
+
+def _now() -> int:
+    return int(database().now().timestamp())
 
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> StaffUser | None:
-    user_id, _sep, rest = session_id.partition(":")
-    fingerprint, _sep, email = rest.partition(":")
+    """The user of a session (or remember-me cookie), or None: signed out.
+
+    Called on every request that looks at the user. ``session_id`` is what
+    :meth:`StaffUser.get_id` returned at sign-in; the session ended when the user's session
+    generation has moved on since, the user is inactive, or the sign-in is too old.
+    """
     try:
-        record = get_user(database(), email)
-    except (NotFound, InvalidInput):  # deleted, or a malformed (old) cookie: signed out
+        user_id, generation, signed_in_at = (int(part) for part in session_id.split(":"))
+    except ValueError:  # a malformed or older kind of session: signed out
         return None
     # StorageUnavailable propagates: a database outage is a 503, not a silent sign-out
-    if str(record.id) != user_id or _fingerprint(record) != fingerprint or not record.active:
+    record = get_user_by_id(database(), user_id)
+    if record is None or not record.active or record.session_generation != generation:
         return None
-    return StaffUser(record)
+    if _now() - signed_in_at >= session_lifetime().total_seconds():
+        return None
+    return StaffUser(record, signed_in_at)
 
 
 @login_manager.unauthorized_handler
@@ -245,13 +265,11 @@ def login() -> ResponseReturnValue:
         if form.validate_on_submit():
             record = authenticate_user(database(), form.email.data or "", form.password.data or "")
             if record is not None:
-                # Re-read: a login may have re-hashed the password (new fingerprint).
-                record = get_user(database(), record.email)
                 language = session.get("lang")
                 session.clear()  # nothing from before the login survives into it ...
                 if language:
                     session["lang"] = language  # ... but the chosen page language
-                login_user(StaffUser(record))
+                login_user(StaffUser(record, _now()))
                 return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
             error = _(LOGIN_FAILED_MESSAGE)
         elif _csrf_errors(form):
@@ -300,6 +318,9 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:
+        # Server-side: this session, its copies and the user's other sessions end now.
+        end_sessions(database(), current_user.record.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -325,6 +346,10 @@ def init_app(app: Flask) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
     config["REMEMBER_COOKIE_HTTPONLY"] = True
     config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    config.setdefault("SESSION_HOURS", DEFAULT_SESSION_HOURS)
+    # A remember-me cookie lasts no longer than a sign-in (the loader checks the age anyway).
+    # PERMANENT_SESSION_LIFETIME stays Flask's: applicants' sessions keep their drafts longer.
+    config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=float(config["SESSION_HOURS"])))
     config.setdefault("RATELIMIT_LOGIN", DEFAULT_LOGIN_LIMIT)
     config.setdefault("RATELIMIT_LOGIN_IP", DEFAULT_LOGIN_IP_LIMIT)
     limits.init_app(app)  # idempotent: the login throttle needs the shared limiter bound

@@ -2,8 +2,10 @@
 
 Every ``FORMFLOW_<NAME>`` variable of docs (INTERFACES) lands in ``app.config[<NAME>]`` so that
 operators and code use the same words: ``DATABASE_URL``, ``SQLITE_SYNCHRONOUS``, ``REDIS_URL``,
-``SMTP_URL``, ``SECRET_KEY``, ``ENV``, ``BASE_URL`` and ``TIMEZONE`` (the one zone every time
-shown to staff and applicants is in, on pages and in mails). ``FORMFLOW_INSTANCE`` becomes
+``SMTP_URL``, ``SECRET_KEY``, ``ENV``, ``BASE_URL``, ``TIMEZONE`` (the one zone every time
+shown to staff and applicants is in, on pages and in mails), ``TRUSTED_PROXIES``,
+``RATELIMIT_SUBMISSIONS``, ``RATELIMIT_LOGIN``, ``RATELIMIT_LOGIN_IP`` and ``SESSION_HOURS``.
+``FORMFLOW_INSTANCE`` becomes
 ``app.instance_path`` (and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the
 shipped definitions.
 
@@ -14,13 +16,17 @@ secret key) are checked in one place, before anything starts serving.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from limits import parse_many
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -31,6 +37,7 @@ __all__ = [
     "check_settings",
     "instance_path_from",
     "load_or_create_secret_key",
+    "make_private_folder",
     "settings_from_environment",
 ]
 
@@ -42,7 +49,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_TIMEZONE = "Europe/Berlin"
+DEFAULT_SESSION_HOURS = 12
+"""How long a staff sign-in lasts, whatever the user does meanwhile."""
+RATE_LIMIT_SETTINGS = ("RATELIMIT_SUBMISSIONS", "RATELIMIT_LOGIN", "RATELIMIT_LOGIN_IP")
+"""Rate limits an operator may set (``FORMFLOW_RATELIMIT_…``); defaults in web.limits and
+web.auth."""
 SQLITE_FILE = "formflow.sqlite3"
+
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -85,10 +100,28 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         "MAIL_DIR": str(instance_path / "mail"),
         "TIMEZONE": (environ.get("FORMFLOW_TIMEZONE") or "").strip() or DEFAULT_TIMEZONE,
     }
+    settings["TRUSTED_PROXIES"] = _number(environ, "FORMFLOW_TRUSTED_PROXIES", "0", int)
+    settings["SESSION_HOURS"] = _number(
+        environ, "FORMFLOW_SESSION_HOURS", str(DEFAULT_SESSION_HOURS), float
+    )
+    for name in RATE_LIMIT_SETTINGS:
+        value = (environ.get(f"FORMFLOW_{name}") or "").strip()
+        if value:  # unset: the default of the module that applies the limit
+            settings[name] = value
     secret = environ.get("FORMFLOW_SECRET_KEY")
     if secret:
         settings["SECRET_KEY"] = secret
     return settings
+
+
+def _number(
+    environ: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]
+) -> int | float:
+    raw = (environ.get(name) or "").strip() or default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}.") from None
 
 
 def check_settings(config: Mapping[str, Any]) -> None:
@@ -112,11 +145,52 @@ def check_settings(config: Mapping[str, Any]) -> None:
             f"FORMFLOW_SQLITE_SYNCHRONOUS must be 'full' (the default) or 'normal', "
             f"not {synchronous!r}."
         )
+    proxies = config.get("TRUSTED_PROXIES", 0)
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or proxies < 0:
+        raise ConfigError(
+            "FORMFLOW_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+            f"app (0 when its port is published directly), not {proxies!r}."
+        )
+    hours = config.get("SESSION_HOURS", DEFAULT_SESSION_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 366:
+        raise ConfigError(
+            f"FORMFLOW_SESSION_HOURS must be a positive number of hours, not {hours!r}."
+        )
+    for name in RATE_LIMIT_SETTINGS:
+        limit = config.get(name)
+        if limit is not None and not _is_rate_limit(limit):
+            raise ConfigError(
+                f"FORMFLOW_{name} must be a rate limit such as '10 per minute', not {limit!r}."
+            )
     if env == "production" and not config.get("SECRET_KEY"):
         raise ConfigError(
             "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+
+
+def _is_rate_limit(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return bool(parse_many(value))
+    except ValueError:
+        return False
+
+
+def make_private_folder(path: Path) -> None:
+    """Create ``path`` (and its parents) and make it 0700: the instance folder holds the
+    SQLite database, the secret key, mails and the embedded Redis, none of it for others.
+
+    A folder that is not ours to change (a mount set up by the operator) is left as it is,
+    with a warning.
+    """
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            path.chmod(0o700)
+    except OSError as exc:
+        log.warning("cannot make %s private (mode 0700): %s", path, exc.strerror)
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
@@ -131,7 +205,7 @@ def load_or_create_secret_key(instance_path: Path) -> str:
         return _read_key(key_path)
     except FileNotFoundError:
         pass
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)
     fd, tmp_name = tempfile.mkstemp(prefix=".secret_key.", dir=instance_path)
     try:
         os.fchmod(fd, 0o600)

@@ -4,6 +4,12 @@ There is ONE :class:`flask_limiter.Limiter` for the process, created without an 
 to each app by :func:`init_app`, as Flask-Limiter documents for application factories. Views
 decorate themselves with ``@limiter.limit(submission_limit)``: the limit is read from the app's
 config at request time, so a test app can lower it without touching the decorator.
+Operators set it with FORMFLOW_RATELIMIT_SUBMISSIONS (``web.config``).
+
+Limits are kept per client address (``REMOTE_ADDR``). Behind a reverse proxy that address is
+the proxy's unless FORMFLOW_TRUSTED_PROXIES says how many proxies to trust: ``create_app``
+then wraps the app in Werkzeug's ``ProxyFix``, which takes the client's address from
+``X-Forwarded-For`` — and only then, so a client cannot pick its own address otherwise.
 
 Counters live in Redis when FORMFLOW_REDIS_URL is configured (``app.config["REDIS_URL"]``),
 so that every gunicorn worker and every host share them; otherwise in process memory

@@ -8,7 +8,8 @@ needs one server that the web process, the workers and the CLI of one instance a
 
 So the server is started daemonized from a config file we write, with everything under
 ``<instance>/redis/``: ``redis.sock`` (unix socket only, mode 700 — no TCP port is opened),
-``redis.pid``, ``redis.log`` and the ``dump.rdb`` snapshot. Whoever comes first starts it; a
+``redis.pid``, ``redis.log`` and the ``dump.rdb`` snapshot, all mode 0600 (the server runs
+with umask 077: its snapshot holds queued notifications). Whoever comes first starts it; a
 file lock serialises concurrent starters, and everyone else finds the socket answering PING
 and reuses the server. It keeps running after the starting process exits (the next
 ``make run`` reuses it); :func:`stop_embedded_redis` ends it.
@@ -116,12 +117,13 @@ def ensure_embedded_redis(instance_path: str | Path, *, timeout: float = 15.0) -
         _stop_process(_server_pid(paths), timeout)  # a hung server that lost its socket
         paths.socket.unlink(missing_ok=True)
         paths.pidfile.unlink(missing_ok=True)
-        paths.config.write_text(_config_text(paths), encoding="utf-8")
+        _write_private(paths.config, _config_text(paths))
         executable = server_executable()
         try:
             started = subprocess.run(
                 [executable, str(paths.config)], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False,
+                umask=0o077,  # its log, pid file and snapshots: 0600
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise EmbeddedRedisError(f"could not run {executable}: {exc}") from None
@@ -160,6 +162,14 @@ def _quote(path: Path) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600 (also when the file was there before)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _config_text(paths: EmbeddedRedisPaths) -> str:
     return "\n".join([
         "# Written by formflow each time it starts the embedded server: edits are overwritten.",
@@ -195,7 +205,7 @@ def _answers(sock_path: Path) -> bool:
 
 @contextmanager
 def _start_lock(lockfile: Path) -> Iterator[None]:
-    with open(lockfile, "a+b") as handle:
+    with os.fdopen(os.open(lockfile, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

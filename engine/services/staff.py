@@ -58,7 +58,9 @@ def set_user_roles(db: Database, email: str, roles: Iterable[str]) -> UserRecord
         if ADMIN_ROLE in user.roles and ADMIN_ROLE not in cleaned and user.active \
                 and _other_active_admins(store, user.id) == 0:
             raise InvalidInput("roles", LAST_ADMIN_MESSAGE)
-        store.accounts.update_user(user.id, roles=cleaned)
+        # Losing a role ends the user's sessions: a page opened with it must not stay usable.
+        lost_a_role = bool(set(user.roles) - set(cleaned))
+        store.accounts.update_user(user.id, roles=cleaned, end_sessions=lost_a_role)
         updated = store.accounts.user_by_id(user.id)
     assert updated is not None
     return updated

@@ -32,7 +32,9 @@ __all__ = [
     "clean_roles",
     "create_api_token",
     "create_user",
+    "end_sessions",
     "get_user",
+    "get_user_by_id",
     "normalise_email",
     "revoke_api_token",
     "set_password",
@@ -91,17 +93,34 @@ def users_with_role(db: Database, role: str) -> list[UserRecord]:
         return store.accounts.users_with_role(role)
 
 
+def get_user_by_id(db: Database, user_id: int) -> UserRecord | None:
+    """The user with this id (active or not), or None."""
+    with db.read() as store:
+        return store.accounts.user_by_id(user_id)
+
+
 def set_password(db: Database, email: str, password: str) -> None:
+    """A new password; every session of the user ends (whoever knew the old one is out)."""
     user = get_user(db, email)
     password_hash = _hash_password(password)
     with db.transaction() as store:
-        store.accounts.update_user(user.id, password_hash=password_hash)
+        store.accounts.update_user(user.id, password_hash=password_hash, end_sessions=True)
 
 
 def set_user_active(db: Database, email: str, active: bool) -> None:
+    """(De)activate a user. Deactivation ends every session of the user and revokes their
+    API tokens for good: reactivating the user later revives neither."""
     user = get_user(db, email)
     with db.transaction() as store:
-        store.accounts.update_user(user.id, active=active)
+        store.accounts.update_user(user.id, active=active, end_sessions=not active)
+        if not active:
+            store.accounts.revoke_tokens_of(user.id)
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """End every session of the user, on every device (signing out; the user stays active)."""
+    with db.transaction() as store:
+        store.accounts.update_user(user_id, end_sessions=True)
 
 
 def authenticate_user(db: Database, email: str, password: str) -> UserRecord | None:

@@ -77,7 +77,10 @@ class AccountRepository(Repository):
         password_hash: str | None = None,
         roles: Sequence[str] | None = None,
         active: bool | None = None,
+        end_sessions: bool = False,
     ) -> bool:
+        """Change what is given; ``end_sessions`` raises the session generation, which ends
+        every session and remember-me cookie of the user (the web layer checks it)."""
         values: dict[str, object] = {}
         if password_hash is not None:
             values["password_hash"] = password_hash
@@ -85,6 +88,8 @@ class AccountRepository(Repository):
             values["roles"] = list(roles)
         if active is not None:
             values["active"] = active
+        if end_sessions:
+            values["session_generation"] = UserRow.session_generation + 1
         if not values:
             return self.user_by_id(user_id) is not None
         result = self._session.execute(
@@ -134,6 +139,16 @@ class AccountRepository(Repository):
             .execution_options(synchronize_session=False)
         )
 
+    def revoke_tokens_of(self, user_id: int) -> int:
+        """Revoke every token of the user; the number of tokens that were still valid."""
+        result = self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked.is_(False))
+            .values(revoked=True)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
     def revoke_token(self, token_id: int) -> bool:
         result = self._session.execute(
             update(ApiTokenRow)
@@ -152,6 +167,7 @@ def _user(row: UserRow) -> UserRecord:
         active=row.active,
         created_at=row.created_at,
         password_hash=row.password_hash,
+        session_generation=row.session_generation,
     )
 
 

@@ -17,6 +17,8 @@ SQLite is set up the way SQLite-in-production setups usually are (see docs/deplo
 * ``synchronous=FULL`` by default: a committed submission survives a power cut (``normal``
   may lose the last commits on an OS crash, never corrupts the database);
 * ``foreign_keys=ON``;
+* the file is private: created with mode 0600 before SQLite first opens it (SQLite gives its
+  ``-wal`` and ``-shm`` files the database file's mode), a looser existing file is tightened;
 * SQLAlchemy's documented pysqlite recipe for transactions: the driver's own transaction
   handling is switched off (``isolation_level = None``) and the ``begin`` event emits
   ``BEGIN`` — ``BEGIN IMMEDIATE`` for write transactions, so two writers queue on the busy
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -61,6 +65,8 @@ OutboxHook = Callable[[list[str]], None]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ADVISORY_LOCK_KEY = 0x666F726D666C6F77  # "formflow": one schema upgrade at a time per server
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+PRIVATE_FILE_MODE = 0o600
+"""SQLite files hold personal data and password hashes: the owner alone reads them."""
 CONNECT_TIMEOUT_S = 10
 SYNCHRONOUS_MODES = ("full", "normal")
 BEGIN_OPTION = "formflow_sqlite_begin"
@@ -170,6 +176,13 @@ class Database:
             f"PRAGMA synchronous = {self._synchronous}",
             "PRAGMA foreign_keys = ON",
         )
+
+        sqlite_path = self.sqlite_path
+        if sqlite_path is not None:
+
+            @event.listens_for(engine, "do_connect")
+            def before_connect(*_args: Any) -> None:
+                _make_private(sqlite_path)  # then SQLAlchemy connects as usual
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -288,7 +301,8 @@ class Database:
             yield
             return
         try:
-            handle = open(f"{path}.migrate.lock", "a+b")  # noqa: SIM115 - closed below
+            descriptor = os.open(f"{path}.migrate.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+            handle = os.fdopen(descriptor, "r+b")
         except OSError as exc:
             raise StorageUnavailable(
                 f"cannot open the SQLite database {path}: {exc.strerror}"
@@ -299,6 +313,24 @@ class Database:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _make_private(path: Path) -> None:
+    """Create the SQLite file (and tighten it and its ``-wal``/``-shm``) with mode 0600.
+
+    A file that cannot be made or changed (a missing folder, someone else's file) is left to
+    SQLite, which then reports the problem as it always does.
+    """
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    except OSError:
+        return
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        try:
+            if stat.S_IMODE(os.stat(name).st_mode) & 0o077:
+                os.chmod(name, PRIVATE_FILE_MODE)
+        except OSError:
+            pass  # not there (yet), or not ours to change
 
 
 @contextmanager

@@ -144,6 +144,8 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Part of every sign-in's session id: raising it ends all of the user's sessions."""
 
 
 class ApiTokenRow(Base):

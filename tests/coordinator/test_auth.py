@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,6 +19,7 @@ from support.coordinator import (
 from support.signin import csrf_field, login
 from web import create_app
 from web.auth import safe_next
+from web.db import get_db
 
 GENERIC_FAILURE_DE = "E-Mail oder Passwort falsch"
 GENERIC_FAILURE_EN = "Wrong email or password"
@@ -116,6 +118,23 @@ def test_five_failures_per_ip_and_email_are_throttled(app: Flask) -> None:
     assert 'name="email"' in blocked.get_data(as_text=True)  # the form, not a bare error
     # another account from the same address is not locked out by these failures
     assert login(client, ADMIN, PASSWORD).status_code == 302
+
+
+def test_behind_a_trusted_proxy_one_client_cannot_lock_out_the_others(
+    clean_env: None, app_config: dict[str, Any]
+) -> None:
+    app = create_app({**app_config, "TRUSTED_PROXIES": 1, "RATELIMIT_LOGIN_IP": "3 per minute"})
+    attacker, colleague = app.test_client(), app.test_client()
+    attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.66"
+    colleague.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.10"
+    try:
+        for email in ("a@example.org", "b@example.org", "c@example.org"):
+            assert login(attacker, email, "wrong password!").status_code == 200
+        assert login(attacker, COORDINATOR, PASSWORD).status_code == 429
+        # Every request reaches the app from the proxy's address; the colleague's own counts.
+        assert login(colleague, COORDINATOR, PASSWORD).status_code == 302
+    finally:
+        get_db(app).dispose()
 
 
 def test_successful_logins_do_not_count_against_the_limit(app: Flask) -> None:

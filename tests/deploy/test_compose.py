@@ -97,6 +97,11 @@ def test_configuration_only_through_formflow_variables(compose: dict[str, Any]) 
     assert env["FORMFLOW_DATABASE_URL"].startswith("postgresql+psycopg://")
     assert env["FORMFLOW_REDIS_URL"] == "redis://redis:6379/0"
     assert env["FORMFLOW_SMTP_URL"].endswith("smtp://mailpit:1025}")
+    # web is published on 127.0.0.1 for the reverse proxy of docs/deploy.md: its one hop's
+    # X-Forwarded-For is trusted, so rate limits count per client, not per proxy.
+    (port,) = services["web"]["ports"]
+    assert str(port).startswith("${FORMFLOW_HTTP_BIND:-127.0.0.1}:")
+    assert env["FORMFLOW_TRUSTED_PROXIES"] == "${FORMFLOW_TRUSTED_PROXIES:-1}"
     # Secrets come from the operator's .env, never from the file itself.
     assert re.fullmatch(r"\$\{FORMFLOW_SECRET_KEY:\?.+\}", env["FORMFLOW_SECRET_KEY"])
     assert "${POSTGRES_PASSWORD:?" in env["FORMFLOW_DATABASE_URL"]

@@ -13,21 +13,22 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import JSON, column, create_engine, insert, inspect, table, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import StorageUnavailable
 from engine.records import InboxFilter, OutboxEntry, OutboxRecord
 from engine.services import (
     Database,
-    create_user,
+    end_sessions,
     get_submission,
+    get_user,
     history,
     notifications_for,
     submit,
 )
 from engine.services.inbox import assign_submission, inbox_page
-from engine.storage.tables import Base
+from engine.storage.tables import Base, UTCDateTime
 from support.storage import (
     VALID_ANSWERS,
     publish_test_definitions,
@@ -187,11 +188,12 @@ def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url
     """0007 drops two prefix indexes and makes the assignee and draft indexes partial: the
     rows stay, and the assignee and state filters still find (only) what they should."""
     db = _published_at(database_url, "0006")
-    coordinator = create_user(db, "coord@example.org", ["coordinator"])
     with _outbox_before_0009(database_url):
         mine = submit(db, "membership", VALID_ANSWERS, "de")
         other = submit(db, "membership", VALID_ANSWERS, "de")
-    assign_submission(db, mine.id, coordinator.id, actor="coord@example.org")
+    # The users table of 0006 is not today's (0010 added a column), so the coordinator and
+    # the assignment are written as 0006 knew them, with SQL.
+    coordinator_id = _assigned_at_0006(db, mine.id, "coord@example.org")
     assert {"ix_submissions_state", "ix_submissions_assigned_to"} <= _index_names(
         database_url, "submissions"
     )
@@ -206,17 +208,36 @@ def test_upgrade_to_fewer_submission_indexes_keeps_rows_and_lookups(database_url
     def ids(where: InboxFilter) -> set[str]:
         return {s.id for s in inbox_page(db, where).submissions}
 
-    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id}
+    assert ids(InboxFilter(assigned_to=coordinator_id)) == {mine.id}
     assert ids(InboxFilter(state="submitted")) == {mine.id, other.id}
     assert inbox_page(db, InboxFilter()).counts["submitted"] == 2
-    assert [e.kind for e in history(db, mine.id)] == ["created", "assignment"]
+    assert [e.kind for e in history(db, mine.id)] == ["created"]
     assert notifications_for(db, other.id)
 
     later = submit(db, "membership", VALID_ANSWERS, "de")  # new rows: unassigned, no draft
-    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id}
-    assign_submission(db, later.id, coordinator.id, actor="coord@example.org")
-    assert ids(InboxFilter(assigned_to=coordinator.id)) == {mine.id, later.id}
+    assert ids(InboxFilter(assigned_to=coordinator_id)) == {mine.id}
+    assign_submission(db, later.id, coordinator_id, actor="coord@example.org")
+    assert ids(InboxFilter(assigned_to=coordinator_id)) == {mine.id, later.id}
+    assert [e.kind for e in history(db, later.id)] == ["created", "assignment"]
     db.dispose()
+
+
+def _assigned_at_0006(db: Database, submission_id: str, email: str) -> int:
+    """A coordinator made and given the submission in a database at revision 0006."""
+    users = table("users", column("email"), column("roles", JSON), column("active"),
+                  column("created_at", UTCDateTime()))
+    with db.engine.begin() as connection:
+        connection.execute(insert(users).values(
+            email=email, roles=["coordinator"], active=True, created_at=db.now()
+        ))
+        user_id = connection.execute(
+            text("SELECT id FROM users WHERE email = :email"), {"email": email}
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE submissions SET assigned_to = :user WHERE id = :id"),
+            {"user": user_id, "id": submission_id},
+        )
+    return int(user_id)
 
 
 def test_upgrade_to_delivery_keys_per_submission_keeps_rows_and_uniqueness(
@@ -299,4 +320,24 @@ def test_upgrade_gives_every_outbox_row_its_own_delivery_id(database_url: str) -
             connection.execute(text("UPDATE outbox SET delivery_id = NULL"))
     finally:
         engine.dispose()
+    db.dispose()
+
+
+def test_upgrade_to_session_generations_keeps_users(database_url: str) -> None:
+    """0010 gives every user a session generation, 0 for the users already there."""
+    db = Database(database_url)
+    db.upgrade("0009_outbox_delivery_uuid")
+    users = table("users", column("email"), column("roles", JSON), column("active"),
+                  column("created_at", UTCDateTime()))
+    with db.engine.begin() as connection:
+        connection.execute(insert(users).values(
+            email="kept@example.org", roles=["admin"], active=True, created_at=db.now()
+        ))
+
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    kept = get_user(db, "kept@example.org")
+    assert (kept.roles, kept.active, kept.session_generation) == (("admin",), True, 0)
+    end_sessions(db, kept.id)
+    assert get_user(db, "kept@example.org").session_generation == 1
     db.dispose()

@@ -101,6 +101,13 @@ def test_stop_saves_and_a_restart_keeps_the_data(instance: Path) -> None:
     restarted = redis_connection(None, instance)
     assert restarted.get("kept") == b"1"
     restarted.close()
+    # Its files are the owner's alone: the snapshot holds queued notifications.
+    paths = EmbeddedRedisPaths.for_instance(instance)
+    files = [paths.folder / "dump.rdb", paths.pidfile, paths.logfile, paths.config,
+             paths.lockfile]
+    assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {
+        f.name: "0o600" for f in files
+    }
 
 
 def test_stale_socket_and_pidfile_are_replaced(instance: Path) -> None:

@@ -119,7 +119,8 @@ def write_eml(mail: EmailMessage, mail_dir: Path, delivery_id: str,
     """Write ``mail`` as ``<mail_dir>/<UTC timestamp>-<key>.eml`` atomically; return the path."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = mail_dir / f"{stamp}-{_safe_key(delivery_id)}.eml"
-    mail_dir.mkdir(parents=True, exist_ok=True)
+    mail_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # mails carry personal data
+    # mkstemp makes the file 0600, and the rename keeps that mode
     descriptor, temporary = tempfile.mkstemp(dir=mail_dir, prefix=".", suffix=".eml.tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
