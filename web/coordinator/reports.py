@@ -73,7 +73,8 @@ def statistics() -> ResponseReturnValue:
             "states": states,
             "week_chart": bar_chart(_("Submissions per week"), weeks, chart_id="weeks-chart"),
             "state_chart": bar_chart(_("Submissions per state"), states, chart_id="states-chart"),
-            "median": _duration(stats.median_to_final) if stats.median_to_final else None,
+            "median": (None if stats.median_to_final is None
+                       else _duration(stats.median_to_final)),
             "final_states": sorted(labels.get(s, s) for s in stats.final_states),
         }
     return render_template(
