@@ -1,16 +1,17 @@
 """A form's statistics for the coordinators: submissions per ISO week and per state, and the
 median time from submission to a final state.
 
-The counting happens in SQL (``engine.storage.statistics``): per UTC day, per state, and the
-median duration. This module folds the days into ISO weeks (every week from the first to the
-last one with a submission, empty weeks included, so a chart shows gaps as gaps) and reads
-which states are final from the workflow versions the form's submissions are pinned to.
+The counting happens in SQL (``engine.storage.statistics``): per UTC hour, per state, and the
+median duration. This module folds the hours into ISO weeks of the display time zone (every
+week from the first to the last one with a submission, empty weeks included, so a chart shows
+gaps as gaps) and reads which states are final from the workflow versions the form's
+submissions are pinned to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from engine.services.loading import workflow_of
@@ -18,7 +19,7 @@ from engine.services.loading import workflow_of
 if TYPE_CHECKING:
     from engine.storage import Database
 
-__all__ = ["FormStatistics", "IsoWeek", "form_statistics", "iso_weeks"]
+__all__ = ["FormStatistics", "IsoWeek", "form_statistics", "iso_weeks", "local_days"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,8 @@ class FormStatistics:
     form_id: str
     total: int
     weeks: list[IsoWeek]
-    """Every ISO week (UTC) from the first submission's to the last one's, oldest first."""
+    """Every ISO week (in the zone asked for) from the first submission's to the last one's,
+    oldest first."""
     states: dict[str, int]
     """Submissions per current state (states without submissions left out)."""
     final_states: frozenset[str]
@@ -49,10 +51,11 @@ class FormStatistics:
     """How many submissions the median is taken over."""
 
 
-def form_statistics(db: Database, form_id: str) -> FormStatistics:
-    """The statistics of ``form_id`` (all zero for a form without submissions)."""
+def form_statistics(db: Database, form_id: str, zone: tzinfo = UTC) -> FormStatistics:
+    """The statistics of ``form_id`` (all zero for a form without submissions); weeks begin
+    on Monday, midnight, in ``zone``."""
     with db.read() as store:
-        days = store.statistics.per_day(form_id)
+        hours = store.statistics.per_hour(form_id)
         states = store.statistics.per_state(form_id)
         rows = store.statistics.workflow_versions(form_id)
         records = store.definitions.by_row_ids(rows)
@@ -67,12 +70,21 @@ def form_statistics(db: Database, form_id: str) -> FormStatistics:
     return FormStatistics(
         form_id=form_id,
         total=sum(states.values()),
-        weeks=iso_weeks(days),
+        weeks=iso_weeks(local_days(hours, zone)),
         states=states,
         final_states=final,
         median_to_final=None if seconds is None else timedelta(seconds=round(seconds)),
         finished=finished,
     )
+
+
+def local_days(hours: list[tuple[datetime, int]], zone: tzinfo) -> list[tuple[date, int]]:
+    """Counts per UTC hour as counts per calendar day in ``zone``."""
+    days: dict[date, int] = {}
+    for start, n in hours:
+        day = start.astimezone(zone).date()
+        days[day] = days.get(day, 0) + n
+    return sorted(days.items())
 
 
 def iso_weeks(days: list[tuple[date, int]]) -> list[IsoWeek]:

@@ -1,7 +1,9 @@
 """The queries behind a form's statistics page: submissions per day and per state, and the
 time from submission to a final state.
 
-Days are UTC calendar days (``YYYY-MM-DD``); the service folds them into ISO weeks. The
+Submissions are counted per UTC hour (SQLite knows no named time zones); the service turns
+the hours into days of the display time zone — exact for zones whose offset is whole hours,
+such as Europe/Berlin — and folds them into ISO weeks. The
 duration to a final state is the time between a submission's ``created_at`` and its FIRST
 transition into one of the given final states, in seconds; the median is taken in SQL by
 ordering those durations and reading the middle one or two rows (no ``percentile_cont``,
@@ -12,7 +14,7 @@ between two timestamps) are picked by dialect name, as ``dialects.upsert`` does.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Float, SQLColumnExpression, cast, func, select
 
@@ -23,16 +25,17 @@ __all__ = ["StatisticsRepository"]
 
 
 class StatisticsRepository(Repository):
-    def per_day(self, form_id: str) -> list[tuple[date, int]]:
-        """(UTC day, submissions made that day) of one form, oldest first; empty days left out."""
-        day = self._utc_day(SubmissionRow.created_at).label("day")
+    def per_hour(self, form_id: str) -> list[tuple[datetime, int]]:
+        """(start of a UTC hour, submissions made in it) of one form, oldest first; hours
+        without submissions left out."""
+        hour = self._utc_hour(SubmissionRow.created_at).label("hour")
         query = (
-            select(day, func.count())
+            select(hour, func.count())
             .where(SubmissionRow.form_id == form_id)
-            .group_by(day)
-            .order_by(day)
+            .group_by(hour)
+            .order_by(hour)
         )
-        return [(_as_date(value), int(n)) for value, n in self._session.execute(query)]
+        return [(_as_hour(value), int(n)) for value, n in self._session.execute(query)]
 
     def per_state(self, form_id: str) -> dict[str, int]:
         """How many of the form's submissions are in each state now (states with none left out)."""
@@ -95,11 +98,12 @@ class StatisticsRepository(Repository):
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
 
-    def _utc_day(self, column: SQLColumnExpression[datetime]) -> ColumnElement[object]:
+    def _utc_hour(self, column: SQLColumnExpression[datetime]) -> ColumnElement[object]:
+        """``YYYY-MM-DD HH`` of the UTC time on both backends."""
         if self._dialect() == "postgresql":
             # timestamptz → the UTC wall clock, whatever the session's TimeZone
-            return func.date(func.timezone("UTC", column))
-        return func.date(column)  # SQLite stores UTC text: 'YYYY-MM-DD'
+            return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+        return func.strftime("%Y-%m-%d %H", column)  # SQLite stores UTC text
 
     def _seconds_between(
         self, start: SQLColumnExpression[datetime], end: SQLColumnExpression[datetime]
@@ -109,7 +113,5 @@ class StatisticsRepository(Repository):
         return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _as_date(value: object) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+def _as_hour(value: object) -> datetime:
+    return datetime.strptime(str(value), "%Y-%m-%d %H").replace(tzinfo=UTC)

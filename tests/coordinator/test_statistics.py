@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -82,6 +83,16 @@ def test_weekly_and_state_counts_and_the_median(
     assert stats.median_to_final == timedelta(days=3)
 
 
+def test_weeks_begin_on_monday_midnight_of_the_zone_asked_for(
+    clocked: tuple[Database, Clock],
+) -> None:
+    handle, clock = clocked
+    _known_data(handle, clock)
+    stats = form_statistics(handle, "grant", ZoneInfo("Europe/Berlin"))
+    assert [(w.label, w.count) for w in stats.weeks] == [
+        ("2026-W02", 2), ("2026-W03", 1), ("2026-W04", 3)]
+
+
 def test_an_even_number_of_finished_submissions_averages_the_middle_two(
     clocked: tuple[Database, Clock],
 ) -> None:
@@ -109,7 +120,8 @@ def test_the_page_shows_charts_and_tables(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count("<svg") == 2
-    assert '<th scope="row">2026-W03</th><td>0</td>' in html
+    # weeks in FORMFLOW_TIMEZONE (Berlin): Sunday 23:00 UTC is already Monday of W03 there
+    assert '<th scope="row">2026-W03</th><td>1</td>' in html
     assert '<th scope="row">Abgelehnt</th><td>2</td>' in html
     assert "3 Tage" in html
     for start, end in ((html.index("<svg"), html.index("</svg>") + 6),):

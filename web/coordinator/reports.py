@@ -28,6 +28,7 @@ from web.coordinator.charts import bar_chart
 from web.coordinator.pdf import pdf_unavailable, render_pdf
 from web.coordinator.presenting import (
     answer_sections,
+    display_timezone,
     format_datetime,
     state_label,
     timeline,
@@ -62,7 +63,7 @@ def statistics() -> ResponseReturnValue:
         abort(404)
     context: dict[str, object] = {}
     if chosen:
-        stats = form_statistics(db, chosen)
+        stats = form_statistics(db, chosen, display_timezone())
         labels = _state_labels(language)
         states = [(labels.get(state, state), n) for state, n in sorted(
             stats.states.items(), key=lambda item: (-item[1], item[0]))]
