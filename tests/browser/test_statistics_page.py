@@ -57,6 +57,12 @@ def test_statistics_and_print_view_from_the_inbox(
     assert box is not None and box["width"] > 100
     shots(page, "statistics")
     assert _violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 700})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    chart = page.locator("svg.chart").first.bounding_box()
+    assert chart is not None and chart["width"] <= 375
+    shots(page, "statistics at 375 px")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.goto(f"/inbox/{first.id}")
     page.click("#print-link")
