@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit bench bench-api bench-page load clean
 
+# The test extras include WeasyPrint (the PDF of a submission's print view); it needs Pango.
+# On Debian/Ubuntu (README, "Quick start"; .ci/run installs them when missing):
+#   sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

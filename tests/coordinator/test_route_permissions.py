@@ -71,6 +71,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("coordinator.submission", "GET"): STAFF_PAGE,
     ("coordinator.act", "POST"): STAFF_PAGE,
     ("coordinator.assign", "POST"): STAFF_PAGE,
+    ("reports.statistics", "GET"): STAFF_PAGE,
+    ("reports.print_view", "GET"): STAFF_PAGE,
+    ("reports.print_pdf", "GET"): STAFF_PAGE,
     # administration (web/admin): administrators only; a user or token that does not exist
     # (the sample ids below) is 404 for them
     **{(endpoint, method): ADMIN_PAGE for endpoint, method in (

@@ -12,6 +12,8 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
+    from web.coordinator.reports import bp as reports_bp
     from web.coordinator.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(reports_bp)
