@@ -30,16 +30,17 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import islice
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from engine.exceptions import TemplateFailed
@@ -69,7 +70,9 @@ MAX_OUTPUT = 100_000
 MAX_POWER = 64
 """The largest exponent ``**`` takes."""
 _LOOP_FILTER = "formflow_loop"
-"""The filter every loop's items go through (``_bounded_loops``)."""
+"""The filter every loop's items go through (``_Bounded``)."""
+_LENGTH_FILTER = "formflow_length"
+"""The filter every ``~`` goes through (``_Bounded``)."""
 _loop_budget: ContextVar[list[int]] = ContextVar("formflow_loop_budget")
 """The loop items the rendering in progress (in this thread or task) may still run over."""
 
@@ -87,22 +90,40 @@ class RenderedMessage:
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with the ``_`` rule stated here rather than inherited silently,
-    without ``safe`` and ``lipsum``, and with ``*`` and ``**`` bounded."""
+    without ``safe`` and ``lipsum``, and with everything that could build a huge string
+    bounded: ``*``, ``**``, ``~``, ``join`` and ``replace`` check the size of what they would
+    make first; the filters that pad to a width (``center``, ``indent``, ``wordwrap``,
+    ``format``), ``%`` on text and ``str.format`` are not available."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         del self.filters["safe"]
         del self.globals["lipsum"]
+        for padding in ("center", "indent", "wordwrap", "format"):
+            del self.filters[padding]
+        join, replace = self.filters["join"], self.filters["replace"]
+        self.filters["join"] = pass_eval_context(partial(_bounded_join, self, join))
+        self.filters["replace"] = pass_eval_context(partial(_bounded_replace, replace))
         self.filters[_LOOP_FILTER] = _counted_items
+        self.filters[_LENGTH_FILTER] = _bounded_length
+
+    def wrap_str_format(self, value: Any) -> None:
+        """No sandboxed ``str.format``: it pads to any width (``is_safe_attribute`` refuses
+        the attribute instead)."""
+        return None
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if attr.startswith("_"):
+        if attr.startswith("_") or (isinstance(obj, str) and attr in ("format", "format_map")):
             return False
         return bool(super().is_safe_attribute(obj, attr, value))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            if isinstance(left, str):
+                raise SecurityError("'%' formatting of text is not available")
+            return left % right
         if operator == "**":
             too_large = isinstance(right, int | float) and (
                 abs(right) > MAX_POWER
@@ -130,12 +151,53 @@ def _counted_items(items: Iterable[Any]) -> list[Any]:
     return taken
 
 
-def _bounded_loops(template: nodes.Template) -> nodes.Template:
-    """Every ``{% for %}`` of ``template`` made to take its items through the counting filter."""
-    for loop in template.find_all(nodes.For):
-        loop.iter = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None,
-                                 lineno=loop.iter.lineno)
-    return template
+def _too_long(length: int, what: str) -> None:
+    if length > MAX_OUTPUT:
+        raise SecurityError(f"{what} would make text longer than {MAX_OUTPUT} characters")
+
+
+def _bounded_length(value: Any) -> Any:
+    """What ``~`` made, refused when over :data:`MAX_OUTPUT` (so doubling stops early)."""
+    _too_long(len(value) if isinstance(value, str) else 0, "'~'")
+    return value
+
+
+def _bounded_join(environment: _Sandbox, join: Callable[..., Any], eval_ctx: Any,
+                  value: Iterable[Any], d: str = "", attribute: Any = None) -> Any:
+    """Jinja's ``join``, after checking the length of what it would make."""
+    items = list(value)
+    if attribute is not None:
+        items = [environment.getattr(item, attribute) for item in items]
+    _too_long(sum(len(str(item)) for item in items) + len(str(d)) * len(items), "'join'")
+    return join(eval_ctx, items, d)
+
+
+def _bounded_replace(replace: Callable[..., Any], eval_ctx: Any, s: Any, old: Any, new: Any,
+                     count: int | None = None) -> Any:
+    """Jinja's ``replace``, after checking the length of what it would make."""
+    text, old, new = str(s), str(old), str(new)
+    found = text.count(old) if count is None else min(text.count(old), max(count, 0))
+    _too_long(len(text) + found * max(len(new) - len(old), 0), "'replace'")
+    return replace(eval_ctx, s, old, new, count)
+
+
+class _Bounded(NodeTransformer):
+    """Every loop's items through the counting filter, every ``~`` through the length check."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, _LOOP_FILTER, [], [], None, None,
+                                 lineno=node.iter.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return nodes.Filter(node, _LENGTH_FILTER, [], [], None, None, lineno=node.lineno)
+
+
+def _bounded(template: nodes.Template) -> nodes.Template:
+    bounded: nodes.Template = _Bounded().visit(template)
+    return bounded
 
 
 @cache
@@ -164,7 +226,7 @@ def _compile(source: str, autoescape: bool) -> Template:
                 raise TemplateSyntaxError(
                     "the filter 'safe' is not available: answers are always escaped in HTML",
                     used.lineno or 1, filename=_TEMPLATE_FILENAME)
-        return environment.from_string(_bounded_loops(parsed))
+        return environment.from_string(_bounded(parsed))
     except (RecursionError, SyntaxError, MemoryError) as exc:
         if isinstance(exc, TemplateSyntaxError):
             raise
