@@ -14,7 +14,7 @@ COPY pyproject.toml README.md ./
 COPY engine ./engine
 COPY web ./web
 COPY workers ./workers
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --wheel-dir /wheels '.[pdf]'
 
 # -- runtime ---------------------------------------------------------------------------------
 FROM python:3.11-slim
@@ -25,11 +25,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FORMFLOW_INSTANCE=/var/lib/formflow \
     FORMFLOW_FORMS_DIR=/app/forms \
     FORMFLOW_WORKFLOWS_DIR=/app/workflows
+# Pango, HarfBuzz and a font for WeasyPrint (the PDF of a submission's print view).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 formflow \
  && useradd --system --uid 10001 --gid formflow --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin formflow
 COPY --from=build /wheels /wheels
-RUN pip install --no-index --find-links=/wheels formflow \
+RUN pip install --no-index --find-links=/wheels 'formflow[pdf]' \
  && rm -rf /wheels
 WORKDIR /app
 COPY forms ./forms
