@@ -16,6 +16,7 @@ from engine.storage.drafts import DraftRepository
 from engine.storage.editing import EditingRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
+from engine.storage.stored_text import StoredTextRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
 
 __all__ = ["Store"]
@@ -34,3 +35,4 @@ class Store:
         self.accounts = AccountRepository(session, now)
         self.inbox = InboxRepository(session, now)
         self.editing = EditingRepository(session, now)
+        self.stored_text = StoredTextRepository(session, now)
