@@ -53,6 +53,10 @@ def forbidden_character(text: str) -> int | None:
     return None if found is None else found.start()
 
 
+_BAD_NAME = object()
+"""Stands in for the value of a property whose name holds a refused character."""
+
+
 def forbidden_paths(value: Any) -> list[str]:
     """JSON pointers (RFC 6901) of every text in ``value`` (a text, or JSON data: answers) that
     holds a character no text may hold, property names included (reported at the pointer of
@@ -61,6 +65,9 @@ def forbidden_paths(value: Any) -> list[str]:
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         item, pointer = stack.pop()
+        if item is _BAD_NAME:
+            found.append(pointer)
+            continue
         if isinstance(item, str):
             if _FORBIDDEN.search(item):
                 found.append(pointer)
@@ -70,10 +77,9 @@ def forbidden_paths(value: Any) -> list[str]:
             for key, child in item.items():
                 name = str(key).replace("~", "~0").replace("/", "~1")
                 child_pointer = f"{pointer}/{readable(name)}"
-                if _FORBIDDEN.search(str(key)):
-                    found.append(child_pointer)  # the name is reported; one entry is enough
-                    continue
-                children.append((child, child_pointer))
+                bad_name = _FORBIDDEN.search(str(key)) is not None
+                # a refused name is reported in its place; one entry for it and its value
+                children.append((_BAD_NAME if bad_name else child, child_pointer))
             stack.extend(reversed(children))
         elif isinstance(item, list):
             stack.extend(reversed([(c, f"{pointer}/{i}") for i, c in enumerate(item)]))
