@@ -10,6 +10,7 @@ __all__ = [
     "REPLACEMENT",
     "Text",
     "forbidden_character",
+    "forbidden_paths",
     "localize",
     "normalize_newlines",
     "readable",
@@ -50,6 +51,39 @@ def forbidden_character(text: str) -> int | None:
     """The position of the first character that no text in formflow may hold, or ``None``."""
     found = _FORBIDDEN.search(text)
     return None if found is None else found.start()
+
+
+_BAD_NAME = object()
+"""Stands in for the value of a property whose name holds a refused character."""
+
+
+def forbidden_paths(value: Any) -> list[str]:
+    """JSON pointers (RFC 6901) of every text in ``value`` (a text, or JSON data: answers) that
+    holds a character no text may hold, property names included (reported at the pointer of
+    their value), in document order; shown with U+FFFD so the pointer itself can be printed."""
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, pointer = stack.pop()
+        if item is _BAD_NAME:
+            found.append(pointer)
+            continue
+        if isinstance(item, str):
+            if _FORBIDDEN.search(item):
+                found.append(pointer)
+            continue
+        if isinstance(item, dict):
+            children = []
+            for key, child in item.items():
+                name = str(key).replace("~", "~0").replace("/", "~1")
+                child_pointer = f"{pointer}/{readable(name)}"
+                bad_name = _FORBIDDEN.search(str(key)) is not None
+                # a refused name is reported in its place; one entry for it and its value
+                children.append((_BAD_NAME if bad_name else child, child_pointer))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed([(c, f"{pointer}/{i}") for i, c in enumerate(item)]))
+    return found
 
 
 def normalize_newlines(text: str) -> str:

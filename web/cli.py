@@ -23,6 +23,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, NoAppException, ScriptInfo, pass_script_info
 
+from web.commands.data import register as register_data_commands
 from web.commands.storage import register as register_storage_commands
 from web.commands.worker import register as register_worker_commands
 
@@ -79,6 +80,7 @@ main.add_command(forms)
 main.add_command(workflows)
 register_storage_commands(main, forms, workflows)  # init, forms import/…, users, tokens
 register_worker_commands(main)  # worker, outbox relay|retry|list, users ensure-admin
+register_data_commands(main)  # data check [--repair]
 
 
 def init_app(app: Flask) -> None:

@@ -48,6 +48,11 @@ from engine.services.notifications import (
     notifications_with_status,
     retry_notification,
 )
+from engine.services.stored_text import (
+    UnreadableText,
+    find_unreadable_text,
+    repair_unreadable_text,
+)
 from engine.services.submissions import (
     SubmissionCreated,
     add_comment,
@@ -87,6 +92,7 @@ __all__ = [
     "ResumedDraft",
     "SubmissionCreated",
     "TransitionFired",
+    "UnreadableText",
     "add_comment",
     "authenticate_user",
     "checked_comment",
@@ -97,6 +103,7 @@ __all__ = [
     "discard_draft",
     "end_sessions",
     "export_definition",
+    "find_unreadable_text",
     "form_version_by_hash",
     "fire_transition",
     "get_notification",
@@ -122,6 +129,7 @@ __all__ = [
     "published_form",
     "published_workflow",
     "purge_expired_drafts",
+    "repair_unreadable_text",
     "resume",
     "resume_token",
     "retry_notification",

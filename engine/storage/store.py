@@ -17,6 +17,7 @@ from engine.storage.editing import EditingRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
 from engine.storage.statistics import StatisticsRepository
+from engine.storage.stored_text import StoredTextRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
 
 __all__ = ["Store"]
@@ -36,3 +37,4 @@ class Store:
         self.inbox = InboxRepository(session, now)
         self.editing = EditingRepository(session, now)
         self.statistics = StatisticsRepository(session, now)
+        self.stored_text = StoredTextRepository(session, now)

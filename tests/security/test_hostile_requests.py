@@ -18,19 +18,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from engine.services import MAX_COMMENT_LENGTH, create_api_token, create_user, set_password
-from engine.storage import Database
-from support.api import API_SETTINGS, MEMBERSHIP_ANSWERS, STAFF, Api, publish_everything
+from engine.services import MAX_COMMENT_LENGTH
+from support.api import API_SETTINGS, MEMBERSHIP_ANSWERS, STAFF, Api
 from support.databases import DatabaseTemplates
+from support.hostile_web import PASSWORD, assert_staff_pages_answer, counts, prepare
 from support.postgres import BOTH_BACKENDS
 from support.signin import csrf_field, signed_in
 from web.db import get_db
 
 pytestmark = BOTH_BACKENDS
 
-PASSWORD = "a long enough password 14"
 SUBMIT = "/api/forms/membership/submissions"
-TABLES = ("submissions", "events", "drafts", "outbox")
 
 
 @pytest.fixture
@@ -38,19 +36,9 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return {**app_config, **API_SETTINGS}
 
 
-def _prepare(db: Database) -> dict[str, str]:
-    publish_everything(db)
-    tokens = {}
-    for role, (email, roles) in STAFF.items():
-        create_user(db, email, roles)
-        set_password(db, email, PASSWORD)
-        tokens[role], _ = create_api_token(db, email)
-    return tokens
-
-
 @pytest.fixture
 def api(database_url: str, database_templates: DatabaseTemplates, app: Flask) -> Api:
-    tokens: dict[str, str] = database_templates.fill(database_url, "hostile-edge", _prepare)
+    tokens: dict[str, str] = database_templates.fill(database_url, "hostile-edge", prepare)
     return Api(app, app.test_client(), get_db(app), tokens)
 
 
@@ -64,21 +52,6 @@ def sql(database_url: str) -> Iterator[Any]:
     engine = create_engine(database_url)
     yield engine
     engine.dispose()
-
-
-def counts(sql: Any) -> dict[str, int]:
-    with sql.connect() as connection:
-        return {t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                for t in TABLES}
-
-
-def assert_staff_pages_answer(api: Api, staff: FlaskClient, submission_id: str) -> None:
-    for path in ("/inbox", f"/inbox/{submission_id}", "/inbox/export.csv", "/inbox/export.json"):
-        response = staff.get(path)
-        assert response.status_code == 200, path
-        response.get_data()  # the exports stream: read them to the end
-    response = api.get(f"/api/submissions/{submission_id}", token=api.tokens["coordinator"])
-    assert response.status_code == 200
 
 
 # -- the API ---------------------------------------------------------------------------------

@@ -17,13 +17,16 @@ from typing import Any, Literal
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.exceptions import InvalidInput, NotFound
+from engine.exceptions import DefinitionError, InvalidInput, NotFound
+from engine.jsondata import parse_json
 from engine.problems import Problem
 from engine.services import Database
-from engine.text import Text, localize
+from engine.text import Text, forbidden_paths, localize
 from web.admin.text import gettext, page_language
 from web.db import get_db
+from web.errors import error_page
 
 __all__ = [
     "KIND_OF",
@@ -85,20 +88,52 @@ def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> list[dict[st
 
 
 class BadBody(Exception):
-    """The request body is not the JSON object the endpoint needs."""
+    """The request body is not the JSON object the endpoint needs (answered as 400)."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or ``BadBody`` (answered as 400 by the handler below)."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or ``BadBody`` (answered by the handler below).
+
+    Every JSON endpoint of the editor reads its body here, strictly: UTF-8 JSON without
+    ``NaN``/``Infinity`` and not nested beyond the parser (``engine.jsondata.parse_json``,
+    as definition files are read), no text holding a character no text may hold (a lone
+    surrogate, NUL or another control character). A body over ``MAX_CONTENT_LENGTH`` is a
+    413, answered by ``_too_large`` below."""
+    try:
+        data = parse_json(request.get_data(cache=True))
+    except DefinitionError as exc:
+        raise BadBody(gettext("The request body is not readable JSON."),
+                      detail=exc.problems[0].message) from None
     if not isinstance(data, dict):
         raise BadBody(gettext("The request body must be a JSON object."))
+    unreadable = forbidden_paths(data)
+    if unreadable:
+        raise BadBody(
+            gettext("The request holds a character that cannot be stored (a control "
+                    "character or an invalid code point)."),
+            detail=f"at {unreadable[0]}",
+        )
     return data
 
 
 @bp.errorhandler(BadBody)
 def _bad_body(exc: BadBody) -> Response:
-    return json_error(400, "bad_request", str(exc))
+    extra = {} if exc.detail is None else {"detail": exc.detail}
+    return json_error(400, "bad_request", str(exc), **extra)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    """Raised wherever the body is first read (the CSRF check may be first): JSON for the
+    editor's calls, else the app's 413 page."""
+    if request.is_json:
+        return json_error(413, "too_large",
+                          gettext("The request is larger than this service accepts."))
+    return error_page(413, exc)
 
 
 @bp.errorhandler(NotFound)

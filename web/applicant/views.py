@@ -44,7 +44,7 @@ from engine.services import (
     submit,
 )
 from engine.services.loading import form_of
-from engine.text import Text, localize
+from engine.text import Text, forbidden_character, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import (
     apply_step,
@@ -230,6 +230,16 @@ def step(form_id: str, step_id: str) -> Any:
         save_work(loaded, work, answers, previous)
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
+        # A draft is not validated, but text that can never be stored is refused here as on
+        # "next" (the draft would silently drop it): the page again, with the field's error.
+        refused = {
+            field_id: messages for field_id, messages in step_errors(evaluation, current).items()
+            if isinstance(posted.get(field_id), str)
+            and forbidden_character(posted[field_id]) is not None
+        }
+        if refused:
+            return _render_step(loaded, current, work, answers, evaluation, refused,
+                                returning=returning, status=422)
         saved = save_work(loaded, work, answers, current.id, mail_link=True)
         if saved.link_mailed_to:
             applicant_session.remember_link_mailed(form_id, saved.link_mailed_to)
