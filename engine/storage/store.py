@@ -17,6 +17,7 @@ from engine.storage.editing import EditingRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
+from engine.storage.views import SavedViewRepository
 
 __all__ = ["Store"]
 
@@ -34,3 +35,4 @@ class Store:
         self.accounts = AccountRepository(session, now)
         self.inbox = InboxRepository(session, now)
         self.editing = EditingRepository(session, now)
+        self.views = SavedViewRepository(session, now)

@@ -42,6 +42,7 @@ __all__ = [
     "EditorDraftRow",
     "EventRow",
     "OutboxRow",
+    "SavedViewRow",
     "ReferenceCounterRow",
     "SubmissionRow",
     "UTCDateTime",
@@ -143,6 +144,19 @@ class UserRow(Base):
     roles: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class SavedViewRow(Base):
+    """A coordinator's named inbox filter: the query string of the inbox as it was saved."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime]
 
 

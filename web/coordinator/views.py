@@ -12,7 +12,10 @@ they wrote and never sees a stack trace.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -24,6 +27,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -58,14 +62,21 @@ from engine.services import (
     notifications_for,
     transitions_for,
 )
-from engine.services.export import csv_chunks, export_plan, json_chunks
+from engine.services.export import SheetWords, csv_chunks, export_plan, json_chunks, xlsx_file
 from engine.services.inbox import (
     DEFAULT_COUNT_CAP,
+    MAX_BULK,
     assign_submission,
     assignable_users,
+    bulk_assign,
+    bulk_transition,
+    delete_view,
     encode_position,
     inbox_page,
     pinned_definitions,
+    save_view,
+    saved_views,
+    state_ages,
 )
 from engine.services.loading import form_of, workflow_of
 from engine.text import localize
@@ -83,6 +94,7 @@ from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db
 from web.errors import error_page
+from web.i18n import display_zone
 from web.ids import parse_id
 
 __all__ = ["COORDINATOR_ROLE", "bp"]
@@ -102,13 +114,28 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 @bp.get("")
 @roles_required(COORDINATOR_ROLE)
 def inbox() -> ResponseReturnValue:
+    return _inbox_page(parse_filters(request.args, current_user.id))
+
+
+def _inbox_page(
+    filters: FilterForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    summary: list[dict[str, Any]] | None = None,
+    selected: frozenset[str] = frozenset(),
+    comment: str = "",
+    chosen: str = "",
+) -> ResponseReturnValue:
     db = get_db()
     language = page_language()
-    filters = parse_filters(request.args, current_user.id)
     page = inbox_page(db, filters.where, before=filters.before, after=filters.after,
                       count_cap=int(current_app.config.get("INBOX_COUNT_CAP", DEFAULT_COUNT_CAP)))
     forms, workflows = pinned_definitions(db, page.submissions)
-    users = {u.id: u.email for u in assignable_users(db)}
+    users = assignable_users(db)
+    emails = {u.id: u.email for u in users}
+    zone = display_zone()
+    ages = state_ages(db, page.submissions, workflows, datetime.now(zone).date(), zone)
     rows = []
     for submission in page.submissions:
         form = forms[submission.form_version_row]
@@ -122,9 +149,10 @@ def inbox() -> ResponseReturnValue:
             "state": state_label(workflow, submission.state, language),
             "created": format_datetime(submission.created_at, language),
             "created_iso": submission.created_at.isoformat(),
-            "assigned": users.get(submission.assigned_to) if submission.assigned_to else None,
+            "assigned": emails.get(submission.assigned_to) if submission.assigned_to else None,
+            "age": ages[submission.id],
         })
-    form_choices, state_choices = _filter_choices(language)
+    form_choices, state_choices = _filter_choices(language, filters.form or None)
     return render_template(
         "coordinator/inbox.html",
         lang=language,
@@ -136,7 +164,18 @@ def inbox() -> ResponseReturnValue:
         state_choices=state_choices,
         newer=encode_position(page.newer) if page.newer else None,
         older=encode_position(page.older) if page.older else None,
-    )
+        bulk_transitions=_bulk_transitions(language),
+        users=users,
+        action_form=ActionForm(),
+        error=error,
+        summary=summary,
+        selected=selected,
+        comment=comment,
+        chosen=chosen,
+        max_comment=MAX_COMMENT_LENGTH,
+        views=saved_views(db, current_user.id),
+        messages=get_flashed_messages(with_categories=True),
+    ), status
 
 
 def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
@@ -145,16 +184,24 @@ def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
     return str(value) if value else ""
 
 
-def _filter_choices(language: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Published forms and every state of the published workflows, with labels."""
+def _filter_choices(
+    language: str, form_id: str | None = None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Published forms and every state of the published workflows, with labels; with
+    ``form_id`` only the states of that form's workflow (the counts follow the form filter)."""
     db = get_db()
     forms = []
+    workflow_ids: set[str] = set()
     for record in list_published(db, "form"):
         form = form_of(db, record)
         forms.append((form.id, localize(form.title, language, form.default_language) or form.id))
+        if form.id == form_id:
+            workflow_ids.add(form.workflow)
     states: dict[str, str] = {}
     for record in list_published(db, "workflow"):
         workflow = workflow_of(db, record)
+        if form_id is not None and workflow_ids and workflow.id not in workflow_ids:
+            continue
         for state in workflow.states:
             states.setdefault(state.id, state_label(workflow, state.id, language))
     return sorted(forms, key=lambda f: f[1].casefold()), list(states.items())
@@ -181,6 +228,153 @@ def _number(value: int, at_least: bool, language: str) -> str:
     return text + ("+" if at_least else "")
 
 
+def _bulk_transitions(language: str) -> list[dict[str, str]]:
+    """The transitions of the published workflows, once per id, for the bulk action form."""
+    db = get_db()
+    found: dict[str, dict[str, str]] = {}
+    for record in list_published(db, "workflow"):
+        workflow = workflow_of(db, record)
+        for transition in workflow.transitions:
+            found.setdefault(transition.id, {
+                "id": transition.id,
+                "label": transition_label(workflow, transition.id, language),
+                "comment": transition.comment,
+            })
+    return list(found.values())
+
+
+# -- saved views -----------------------------------------------------------------------------
+
+
+@bp.post("/views")
+@roles_required(COORDINATOR_ROLE)
+def save_current_view() -> ResponseReturnValue:
+    """Save the filters in the query string under the typed name."""
+    filters = parse_filters(request.args, current_user.id)
+    if not ActionForm().validate_on_submit():
+        return _inbox_page(filters, status=400,
+                           error=_("The form had expired; please try again."))
+    query = urlencode(filters.query_args())
+    try:
+        save_view(get_db(), current_user.id, request.form.get("name", ""), query)
+    except InvalidInput:
+        return _inbox_page(filters, status=422,
+                           error=_("Give the view a name of at most 80 characters."))
+    flash(_("View saved."), "success")
+    return redirect(url_for("coordinator.inbox", **filters.query_args()), code=303)
+
+
+@bp.post("/views/<int:view_id>/delete")
+@roles_required(COORDINATOR_ROLE)
+def delete_saved_view(view_id: int) -> ResponseReturnValue:
+    filters = parse_filters(request.args, current_user.id)
+    if not ActionForm().validate_on_submit():
+        return _inbox_page(filters, status=400,
+                           error=_("The form had expired; please try again."))
+    try:
+        delete_view(get_db(), current_user.id, view_id)
+    except NotFound:
+        abort(404)
+    flash(_("View deleted."), "success")
+    return redirect(url_for("coordinator.inbox", **filters.query_args()), code=303)
+
+
+# -- bulk actions ----------------------------------------------------------------------------
+
+
+@bp.post("/bulk")
+@roles_required(COORDINATOR_ROLE)
+def bulk() -> ResponseReturnValue:
+    """Fire one transition for, or assign, every selected submission (the filters travel in
+    the query string so that the inbox is shown again as it was)."""
+    filters = parse_filters(request.args, current_user.id)
+    selected = [s for s in request.form.getlist("selected") if s][:MAX_BULK + 1]
+    comment = request.form.get("comment", "")
+    chosen = request.form.get("transition", "")
+    keep = {"selected": frozenset(selected), "comment": comment, "chosen": chosen}
+    if not ActionForm().validate_on_submit():
+        return _inbox_page(filters, status=400, **keep,
+                           error=_("The form had expired; please try again."))
+    if not selected:
+        return _inbox_page(filters, status=422, **keep,
+                           error=_("Select at least one submission."))
+    if len(selected) > MAX_BULK:
+        return _inbox_page(filters, status=422, **keep,
+                           error=_("Select at most %(n)s submissions at once.", n=MAX_BULK))
+    db = get_db()
+    if request.form.get("do") == "assign":
+        raw = request.form.get("assignee", "")
+        assignee: int | None
+        if raw == "me":
+            assignee = current_user.id
+        elif raw in ("", "none"):
+            assignee = None
+        else:
+            try:
+                assignee = parse_id(raw)
+            except ValueError:
+                return _inbox_page(filters, status=422, **keep, error=_("Unknown person."))
+        outcomes = bulk_assign(db, selected, assignee, actor=current_user.email)
+        done = _("Assigned")
+    else:
+        if not chosen:
+            return _inbox_page(filters, status=422, **keep, error=_("Choose a step."))
+        if not comment.strip() and _needs_comment(db, selected, chosen):
+            return _inbox_page(
+                filters, status=422, **keep,
+                error=_("This step needs a message to the applicant. Write it once below; it "
+                        "is sent with every selected submission."))
+        outcomes = bulk_transition(db, selected, chosen, actor=current_user.email,
+                                   roles=current_user.roles, comment=comment or None)
+        done = _("Done")
+    summary = [
+        {"id": o.submission_id, "reference": o.reference, "ok": o.ok,
+         "text": done if o.error is None else _bulk_reason(o.error)}
+        for o in outcomes
+    ]
+    return _inbox_page(filters, summary=summary)
+
+
+def _needs_comment(db: Any, selected: list[str], transition_id: str) -> bool:
+    """Whether the transition requires a message in the workflow of any selected submission."""
+    records = []
+    for submission_id in selected:
+        if len(submission_id) <= 32:
+            try:
+                records.append(get_submission(db, submission_id))
+            except NotFound:
+                continue
+    _forms, workflows = pinned_definitions(db, records)
+    for workflow in workflows.values():
+        transition = workflow.transition(transition_id)
+        if transition is not None and transition.comment == "required":
+            return True
+    return False
+
+
+def _bulk_reason(exc: Exception) -> str:
+    """Why a bulk action left out one submission, in the coordinator's words."""
+    if isinstance(exc, NotFound):
+        return _("Not found.")
+    if isinstance(exc, StaleState):
+        return _("Someone else changed it in the meantime.")
+    if isinstance(exc, TransitionNotAllowed | UnknownTransition):
+        return _("This step is not possible in its current state.")
+    if isinstance(exc, GuardFailed):
+        return _("It does not meet the condition of this step.")
+    if isinstance(exc, RoleNotAllowed):
+        return _("Your role may not take this step.")
+    if isinstance(exc, CommentRequired):
+        return _("This step needs a comment.")
+    if isinstance(exc, CommentNotAllowed):
+        return _("This step takes no comment.")
+    if isinstance(exc, CommentInvalid):
+        return _("The comment cannot be saved (too long or invalid characters).")
+    if isinstance(exc, InvalidInput):
+        return _("Only active coordinators can be assigned.")
+    return _("The step could not be taken.")
+
+
 # -- exports -------------------------------------------------------------------------------
 
 
@@ -195,7 +389,7 @@ def export_csv() -> ResponseReturnValue:
         stream_with_context(csv_chunks(db, plan, delimiter=delimiter)),
         mimetype="text/csv",
     )
-    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(filters, "csv")}"'
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -208,9 +402,44 @@ def export_json() -> ResponseReturnValue:
     db = get_db()
     plan = export_plan(db, filters.where)
     response = Response(stream_with_context(json_chunks(db, plan)), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.json"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_file_name(filters, "json")}"'
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/export.xlsx")
+@roles_required(COORDINATOR_ROLE)
+def export_xlsx() -> ResponseReturnValue:
+    """The spreadsheet for people: labels, typed cells (see ``engine.services.export``)."""
+    filters = _export_filters()
+    db = get_db()
+    language = page_language()
+    plan = export_plan(db, filters.where)
+    _forms, states = _filter_choices(language)
+    words = SheetWords(
+        language=language,
+        zone=display_zone(),
+        base_headers=(_("Reference"), _("Form"), _("Version"), _("State"), _("Received")),
+        state_labels=dict(states),
+        yes=_("Yes"),
+        no=_("No"),
+    )
+    return send_file(
+        xlsx_file(db, plan, words),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=_file_name(filters, "xlsx"),
+    )
+
+
+def _file_name(filters: FilterForm, extension: str) -> str:
+    """``<form>-<YYYY-MM-DD>.<extension>``: the filtered form (``formflow`` for all forms) and
+    today in the display zone. Form ids are plain ASCII, so the name needs no quoting."""
+    today = datetime.now(display_zone()).date().isoformat()
+    form = filters.form if re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", filters.form) else "formflow"
+    return f"{form}-{today}.{extension}"
 
 
 def _export_filters() -> FilterForm:
