@@ -139,6 +139,9 @@ def test_saved_views_per_user(app: Flask, db: Database) -> None:
     other = Staff(app).client(OTHER_COORDINATOR).get("/inbox").get_data(as_text=True)
     assert "Meine Geprüften" not in other
     assert post_form(client, "/inbox", "/inbox/views", {"name": "  "}).status_code == 422
+    too_long = post_form(client, "/inbox", "/inbox/views?q=" + "ü" * 200, {"name": "Lang"})
+    assert too_long.status_code == 422
+    assert "zu lang" in too_long.get_data(as_text=True)
     view_id = re.search(r'/inbox/views/(\d+)/delete', page)
     assert view_id is not None
     assert post_form(Staff(app).client(OTHER_COORDINATOR), "/inbox",

@@ -257,9 +257,10 @@ def save_current_view() -> ResponseReturnValue:
     query = urlencode(filters.query_args())
     try:
         save_view(get_db(), current_user.id, request.form.get("name", ""), query)
-    except InvalidInput:
-        return _inbox_page(filters, status=422,
-                           error=_("Give the view a name of at most 80 characters."))
+    except InvalidInput as exc:
+        message = (_("Give the view a name of at most 80 characters.") if exc.field == "name"
+                   else _("These filters are too long to save as a view."))
+        return _inbox_page(filters, status=422, error=message)
     flash(_("View saved."), "success")
     return redirect(url_for("coordinator.inbox", **filters.query_args()), code=303)
 
