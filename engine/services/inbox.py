@@ -310,6 +310,8 @@ class StateAge:
     days: int
     overdue_days: int | None = None
     """Days past the state's ``due_days``; None when it declares none or is not yet due."""
+    final: bool = False
+    """The state ends the process: its age says nothing (pages leave it out)."""
 
 
 def state_ages(
@@ -332,7 +334,7 @@ def state_ages(
         state = next((s for s in workflow.states if s.id == submission.state), None)
         due = state.due_days if state is not None else None
         late = days - due if due is not None and days > due else None
-        ages[submission.id] = StateAge(days, late)
+        ages[submission.id] = StateAge(days, late, state is not None and state.final)
     return ages
 
 

@@ -203,6 +203,12 @@ def test_overdue_marker_counts_calendar_days(app: Flask, db: Database) -> None:
     bulk_insert_submissions(db, 1, start=datetime.now(UTC) - timedelta(days=5))
     page = Staff(app).client(COORDINATOR).get("/inbox").get_data(as_text=True)
     assert "überfällig seit 3 Tagen" in page
+    # a final state has no age to show
+    bulk_insert_submissions(db, 1, states=("accepted",),
+                            start=datetime.now(UTC) - timedelta(days=9))
+    page = Staff(app).client(COORDINATOR).get("/inbox?state=accepted").get_data(as_text=True)
+    row = page[page.index("<tbody>"):page.index("</tbody>")]
+    assert "Angenommen" in row and "seit" not in row
 
 
 def test_due_days_is_checked(db: Database) -> None:
