@@ -1,8 +1,11 @@
-"""The coordinator pages: ``/inbox`` (list, filters, exports) and ``/inbox/<id>`` (one submission).
+"""The coordinator pages: ``/inbox`` (list, filters, bulk actions, saved views, exports) and
+``/inbox/<id>`` (one submission).
 
 Every change goes through the services — ``fire_transition`` for transitions (role, state,
 guard, comment policy, optimistic concurrency, notifications), ``add_comment`` for comments,
-``assign_submission`` for assignment — so these views never write anything themselves.
+``assign_submission`` for assignment, ``bulk_transition``/``bulk_assign`` for several at once,
+``save_view``/``delete_view`` for saved filters — so these views never write anything
+themselves.
 
 A refused action re-renders the submission page with a plain message and the comment exactly
 as it was typed (409 when someone else was faster or the state no longer allows it, 422 when a
