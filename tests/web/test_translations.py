@@ -34,7 +34,13 @@ def catalogue(language: str) -> Catalog:
 
 
 def translated(catalog: Catalog) -> dict[object, object]:
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    """msgid → msgstr; a plural entry's ids and strings as tuples (read_mo gives lists)."""
+    return {_plain(m.id): _plain(m.string) for m in catalog
+            if m.id and m.string and not m.fuzzy}
+
+
+def _plain(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
