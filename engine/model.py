@@ -166,6 +166,8 @@ class State:
     id: str
     label: Text
     final: bool = False
+    due_days: int | None = None
+    """Calendar days a submission may stay in this state before the inbox marks it overdue."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "SavedViewRecord",
     "ApiTokenRecord",
     "DefinitionHead",
     "DefinitionKind",
@@ -68,6 +69,16 @@ class SubmissionRecord:
     created_at: datetime
     updated_at: datetime
     assigned_to: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedViewRecord:
+    """A coordinator's named inbox filter (``query``: the inbox's query string)."""
+
+    id: int
+    user_id: int
+    name: str
+    query: str
 
 
 @dataclass(frozen=True, slots=True)

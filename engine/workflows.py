@@ -81,7 +81,8 @@ def load_workflow(data: Any, *, stored: bool = False) -> WorkflowDefinition:
         raise DefinitionError(errors)
     raw = copy.deepcopy(data)  # the frozen result must not share mutable parts with the caller
     states = tuple(
-        State(id=s["id"], label=to_text(s["label"]), final=bool(s.get("final", False)))
+        State(id=s["id"], label=to_text(s["label"]), final=bool(s.get("final", False)),
+              due_days=s.get("due_days"))
         for s in raw["states"]
     )
     non_final = tuple(s.id for s in states if not s.final)
@@ -137,6 +138,10 @@ def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
         if isinstance(data["states"][i], dict) and data["states"][i].get("final") is True
     }
     non_final = [sid for sid in states if sid not in finals]
+    for sid in finals:
+        if "due_days" in data["states"][states[sid]]:
+            problems.append(Problem(pointer_join("/states", states[sid], "due_days"),
+                                    f"{quote(sid)} is a final state: nothing is due in it"))
     initial = data.get("initial")
     if _is_id(initial) and states and initial not in states:
         problems.append(Problem("/initial", f"{quote(initial)} is not a state (states: "

@@ -368,3 +368,33 @@ def test_loaded_definition_is_frozen_and_detached_from_the_input() -> None:
     assert workflow.source["states"][0]["id"] == "submitted"
     with pytest.raises(AttributeError):
         workflow.initial = "x"  # type: ignore[misc]
+
+
+# --- due_days ---------------------------------------------------------------------------------
+
+
+def test_due_days_on_a_state_is_loaded() -> None:
+    data = base_workflow()
+    data["states"][0]["due_days"] = 14
+    assert problems(data) == []
+    workflow = load_workflow(data)
+    assert workflow.states[0].due_days == 14
+    assert all(state.due_days is None for state in workflow.states[1:])
+
+
+@pytest.mark.parametrize("value", [0, -1, 3651, 1.5, "7", True, None])
+def test_due_days_must_be_a_whole_number_of_days(value: Any) -> None:
+    data = base_workflow()
+    data["states"][0]["due_days"] = value
+    found = problems(data)
+    assert found and all("/states/0/due_days" in p for p in found), found
+
+
+def test_due_days_on_a_final_state_is_an_error() -> None:
+    data = base_workflow()
+    final = next(i for i, s in enumerate(data["states"]) if s.get("final"))
+    data["states"][final]["due_days"] = 3
+    found = problems(data)
+    assert any(f"/states/{final}/due_days" in p and "nothing is due" in p for p in found), found
+    with pytest.raises(DefinitionError):
+        load_workflow(data)

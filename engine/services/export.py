@@ -13,7 +13,13 @@ CSV is what people open in spreadsheets, so it is UTF-8 with a byte-order mark (
 reads umlauts right), ``,`` or ``;`` as delimiter (German Excel expects ``;``), and every cell
 that a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) gets a leading ``'`` so that opening an export never runs an applicant's
-"formula" (CSV injection).
+"formula" (CSV injection). CSV and JSON are for machines: ids, ISO times, answers as stored.
+
+The ``.xlsx`` export is for people: openpyxl's write-only workbook streams the rows into a
+temporary file, with TYPED cells — text stays text (a postcode keeps its leading zero, a
+text starting with ``=`` is never a formula), numbers are numbers, dates are dates (times in
+the display zone, as Excel has no zones) — headers are the field labels of the newest form
+version that has the field, options show their labels and yes/no answers the reader's words.
 """
 
 from __future__ import annotations
@@ -21,13 +27,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import IO, TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from engine.exceptions import InvalidInput
+from engine.model import Field
 from engine.records import ExportRow, InboxFilter, Position
 from engine.services.loading import form_of
+from engine.text import localize
 
 if TYPE_CHECKING:
     from engine.storage import Database
@@ -37,11 +50,13 @@ __all__ = [
     "BASE_COLUMNS",
     "DEFAULT_BATCH_SIZE",
     "ExportPlan",
+    "SheetWords",
     "csv_chunks",
     "export_plan",
     "export_rows",
     "json_chunks",
     "neutralise_cell",
+    "xlsx_file",
 ]
 
 BASE_COLUMNS = ("reference", "form", "form_version", "state", "created_at")
@@ -58,6 +73,9 @@ class ExportPlan:
 
     where: InboxFilter
     answer_columns: tuple[str, ...]
+    latest_fields: Mapping[str, tuple[Field, str]] = field(default_factory=dict)
+    """Per answer column, the field of the newest form version that has it and that form's
+    default language (for the spreadsheet's headers)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,13 +88,20 @@ def export_plan(db: Database, where: InboxFilter) -> ExportPlan:
         version_rows = store.inbox.form_versions(where)
         records = [store.definitions.by_row_id(row_id) for row_id in version_rows]
     columns: dict[str, None] = {}
+    latest: dict[str, tuple[Field, str, int]] = {}
     for record in records:
         if record is None:
             continue
-        for form_field in form_of(db, record).fields():
+        form = form_of(db, record)
+        for form_field in form.fields():
             if form_field.is_input:
                 columns.setdefault(form_field.id, None)
-    return ExportPlan(where, tuple(columns))
+                known = latest.get(form_field.id)
+                if known is None or known[2] <= record.version:
+                    latest[form_field.id] = (form_field, form.default_language, record.version)
+    return ExportPlan(
+        where, tuple(columns), {key: (f, lang) for key, (f, lang, _v) in latest.items()}
+    )
 
 
 def export_rows(
@@ -166,6 +191,116 @@ def json_chunks(
             parts.clear()
     parts.append("]}")
     yield "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetWords:
+    """What the spreadsheet says in the reader's language (the web layer translates)."""
+
+    language: str
+    zone: tzinfo
+    base_headers: tuple[str, str, str, str, str]
+    """Headers for reference, form, form version, state and time received."""
+    state_labels: Mapping[str, str] = field(default_factory=dict)
+    yes: str = "Ja"
+    no: str = "Nein"
+
+
+def xlsx_file(
+    db: Database, plan: ExportPlan, words: SheetWords, *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> IO[bytes]:
+    """The ``.xlsx`` export in a temporary file, positioned at its start (the caller closes it).
+
+    The write-only workbook keeps no rows in memory; the rows come in keyset batches.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="Export")
+    headers = list(words.base_headers)
+    for column in plan.answer_columns:
+        latest = plan.latest_fields.get(column)
+        label = localize(latest[0].label, words.language, latest[1]) if latest else ""
+        headers.append(label or column)
+    sheet.append([_text(sheet, header) for header in headers])
+    fields_of: dict[int, tuple[dict[str, Field], str]] = {}
+    for row in export_rows(db, plan.where, batch_size=batch_size):
+        known = fields_of.get(row.form_version_row)
+        if known is None:
+            known = fields_of[row.form_version_row] = _version_fields(db, row.form_version_row)
+        fields, default_language = known
+        created = WriteOnlyCell(sheet, value=_local(row.created_at, words.zone))
+        created.number_format = "DD.MM.YYYY HH:MM" if words.language == "de" else \
+            "YYYY-MM-DD HH:MM"
+        cells: list[Any] = [
+            _text(sheet, row.reference),
+            _text(sheet, row.form_id),
+            row.form_version,
+            _text(sheet, words.state_labels.get(row.state, row.state)),
+            created,
+        ]
+        for column in plan.answer_columns:
+            cells.append(_sheet_cell(sheet, fields.get(column), row.answers.get(column),
+                                     words, default_language))
+        sheet.append(cells)
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    workbook.save(spool)
+    spool.seek(0)
+    return spool
+
+
+def _version_fields(db: Database, form_version_row: int) -> tuple[dict[str, Field], str]:
+    """The fields of one form version by id, and its default language."""
+    with db.read() as store:
+        record = store.definitions.by_row_id(form_version_row)
+    if record is None:
+        return {}, "de"
+    form = form_of(db, record)
+    return form.field_map(), form.default_language
+
+
+def _sheet_cell(
+    sheet: Any, form_field: Field | None, value: Any, words: SheetWords, default_language: str
+) -> Any:
+    """One answer as a typed cell: see the module docstring."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, bool):
+        return _text(sheet, words.yes if value else words.no)
+    if isinstance(value, int | float):
+        return value
+    kind = form_field.type if form_field is not None else "text"
+    if kind == "date" and isinstance(value, str):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return _text(sheet, value)
+        # a midnight datetime: openpyxl writes it as an Excel date; the format shows the day
+        cell = WriteOnlyCell(sheet, value=datetime.combine(day, time.min))
+        cell.number_format = "DD.MM.YYYY" if words.language == "de" else "YYYY-MM-DD"
+        return cell
+    if form_field is not None and form_field.options:
+        labels = {o.value: o.label for o in form_field.options}
+        items = value if isinstance(value, list) else [value]
+        shown = [
+            localize(labels[item], words.language, default_language)
+            if item in labels else str(item)
+            for item in items
+        ]
+        return _text(sheet, "; ".join(shown))
+    if isinstance(value, list):
+        return _text(sheet, "; ".join(str(item) for item in value))
+    return _text(sheet, str(value))
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """A text cell that stays text: never a formula, never a number (leading zeros kept)."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).replace(tzinfo=None)
 
 
 def _text_cell(value: str) -> str:

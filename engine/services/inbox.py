@@ -8,42 +8,68 @@ Assignment is recorded twice, on purpose: in the submission (``assigned_to``, fo
 filter) and as an ``assignment`` event in its history (who assigned whom, when; the assignee's
 address in ``comment``, None when unassigned), in one transaction, because the events table
 is the audit trail. Pages word the event in the reader's language.
+
+Bulk actions (:func:`bulk_transition`, :func:`bulk_assign`) act on each selected submission
+exactly as if it had been done one by one — through ``fire_transition`` / ``assign_submission``,
+each in its own transaction with all their checks — and report per submission what happened,
+so one refusal never undoes or blocks the others.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from engine.exceptions import InvalidInput, NotFound, StaleState
+from engine.exceptions import (
+    FormflowError,
+    InvalidInput,
+    NotFound,
+    StaleState,
+    StorageUnavailable,
+)
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.records import InboxFilter, Position
 from engine.services.loading import form_of, workflow_of
+from engine.services.transitions import fire_transition
 
 if TYPE_CHECKING:
-    from engine.records import DefinitionVersionRecord, SubmissionRecord, UserRecord
+    from engine.records import (
+        DefinitionVersionRecord,
+        SavedViewRecord,
+        SubmissionRecord,
+        UserRecord,
+    )
     from engine.storage import Database
 
 
 __all__ = [
     "ASSIGNABLE_ROLES",
+    "MAX_BULK",
+    "BulkOutcome",
     "DEFAULT_COUNT_CAP",
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "InboxFilter",
     "InboxPage",
     "Position",
+    "StateAge",
     "assign_submission",
     "assignable_users",
+    "bulk_assign",
+    "bulk_transition",
     "decode_position",
+    "delete_view",
     "encode_position",
     "inbox_page",
     "known_states",
     "pinned_definitions",
+    "save_view",
+    "saved_views",
+    "state_ages",
 ]
 
 DEFAULT_PAGE_SIZE = 50
@@ -53,6 +79,21 @@ would cost a full index scan on every page view and tell a coordinator nothing m
 MAX_PAGE_SIZE = 200
 ASSIGNABLE_ROLES = ("coordinator", "admin")
 """Who can be given a submission to work on."""
+MAX_BULK = 200
+"""At most this many submissions per bulk action (one inbox page at its largest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    """What one bulk action did to one submission: ``error`` is None when it succeeded."""
+
+    submission_id: str
+    reference: str
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +243,128 @@ def assign_submission(
         updated = store.submissions.get(submission.id)
     assert updated is not None
     return updated
+
+
+def bulk_transition(
+    db: Database,
+    submission_ids: Iterable[str],
+    transition_id: str,
+    *,
+    actor: str,
+    roles: Iterable[str],
+    comment: str | None = None,
+) -> list[BulkOutcome]:
+    """Fire ``transition_id`` on each submission, one by one (see the module docstring)."""
+    roles = tuple(roles)
+    return [
+        _one(db, submission_id, lambda sid: fire_transition(
+            db, sid, transition_id, actor=actor, roles=roles, comment=comment).submission)
+        for submission_id in _bulk_ids(submission_ids)
+    ]
+
+
+def bulk_assign(
+    db: Database, submission_ids: Iterable[str], assignee_id: int | None, *, actor: str
+) -> list[BulkOutcome]:
+    """Give each submission to ``assignee_id`` (None: to nobody), one by one."""
+    return [
+        _one(db, submission_id,
+             lambda sid: assign_submission(db, sid, assignee_id, actor=actor))
+        for submission_id in _bulk_ids(submission_ids)
+    ]
+
+
+def _bulk_ids(submission_ids: Iterable[str]) -> list[str]:
+    """The selection without repeats; ``InvalidInput`` when it is empty or too large."""
+    unique = list(dict.fromkeys(s for s in submission_ids if s))
+    if not unique:
+        raise InvalidInput("selection", "select at least one submission")
+    if len(unique) > MAX_BULK:
+        raise InvalidInput("selection", f"select at most {MAX_BULK} submissions at once")
+    return unique
+
+
+def _one(
+    db: Database, submission_id: str, act: Callable[[str], SubmissionRecord]
+) -> BulkOutcome:
+    if len(submission_id) > 32:
+        return BulkOutcome(submission_id, submission_id, NotFound("no such submission"))
+    try:
+        done = act(submission_id)
+    except StorageUnavailable:
+        raise
+    except FormflowError as exc:
+        reference = submission_id
+        with db.read() as store:
+            found = store.submissions.get(submission_id)
+        if found is not None:
+            reference = found.reference
+        return BulkOutcome(submission_id, reference, exc)
+    return BulkOutcome(submission_id, done.reference)
+
+
+@dataclass(frozen=True, slots=True)
+class StateAge:
+    """How long a submission has been in its state, in calendar days of the display zone."""
+
+    days: int
+    overdue_days: int | None = None
+    """Days past the state's ``due_days``; None when it declares none or is not yet due."""
+    final: bool = False
+    """The state ends the process: its age says nothing (pages leave it out)."""
+
+
+def state_ages(
+    db: Database,
+    submissions: Sequence[SubmissionRecord],
+    workflows: Mapping[int, WorkflowDefinition],
+    today: date,
+    zone: tzinfo,
+) -> dict[str, StateAge]:
+    """Each submission's age in its state; overdue once more than ``due_days`` calendar days
+    (in ``zone``, ``today`` being the day there now) have passed since it entered it."""
+    with db.read() as store:
+        entered = store.inbox.state_entered(submissions)
+    ages: dict[str, StateAge] = {}
+    for submission in submissions:
+        at = entered[submission.id]
+        aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        days = max(0, (today - aware.astimezone(zone).date()).days)
+        workflow = workflows[submission.workflow_version_row]
+        state = next((s for s in workflow.states if s.id == submission.state), None)
+        due = state.due_days if state is not None else None
+        late = days - due if due is not None and days > due else None
+        ages[submission.id] = StateAge(days, late, state is not None and state.final)
+    return ages
+
+
+MAX_VIEW_NAME = 80
+MAX_VIEW_QUERY = 1000
+
+
+def saved_views(db: Database, user_id: int) -> list[SavedViewRecord]:
+    """The user's saved inbox views, by name."""
+    with db.read() as store:
+        return store.views.for_user(user_id)
+
+
+def save_view(db: Database, user_id: int, name: str, query: str) -> None:
+    """Save the inbox filter ``query`` (a query string) as ``name``, replacing a view of the
+    same name; ``InvalidInput`` for an empty or overlong name or query."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_VIEW_NAME:
+        raise InvalidInput("name", f"a view's name has 1 to {MAX_VIEW_NAME} characters")
+    if len(query) > MAX_VIEW_QUERY:
+        raise InvalidInput("query", "this filter is too long to save")
+    with db.transaction() as store:
+        store.views.save(user_id, name, query)
+
+
+def delete_view(db: Database, user_id: int, view_id: int) -> None:
+    """Delete one of the user's views; ``NotFound`` when the user has no such view."""
+    with db.transaction() as store:
+        if not store.views.delete(user_id, view_id):
+            raise NotFound(f"there is no saved view {view_id}")
 
 
 def pinned_definitions(

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from engine.records import ExportRow, InboxFilter, Position, SubmissionRecord
 from engine.storage.repository import Repository
 from engine.storage.submissions import select_submissions, submission_record
-from engine.storage.tables import DefinitionVersionRow, SubmissionRow, UTCDateTime
+from engine.storage.tables import DefinitionVersionRow, EventRow, SubmissionRow, UTCDateTime
 from engine.text import readable
 
 __all__ = ["InboxRepository"]
@@ -107,6 +107,22 @@ class InboxRepository(Repository):
         ]
         row = self._session.execute(select(*columns)).one()
         return {state: int(n) for state, n in zip(states, row, strict=True)}
+
+    def state_entered(self, submissions: Sequence[SubmissionRecord]) -> dict[str, datetime]:
+        """When each submission entered its current state: its last transition, else its
+        creation (one grouped query over the events' submission index)."""
+        entered = {s.id: s.created_at for s in submissions}
+        if not entered:
+            return entered
+        query = (
+            select(EventRow.submission_id, func.max(EventRow.at))
+            .where(EventRow.submission_id.in_(list(entered)), EventRow.kind == "transition")
+            .group_by(EventRow.submission_id)
+        )
+        for submission_id, at in self._session.execute(query):
+            if at is not None:
+                entered[str(submission_id)] = at
+        return entered
 
     def workflow_version_rows(self) -> list[int]:
         """Row ids of every stored workflow version (for the set of states that can occur)."""

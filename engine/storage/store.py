@@ -19,6 +19,7 @@ from engine.storage.outbox import OutboxRepository
 from engine.storage.statistics import StatisticsRepository
 from engine.storage.stored_text import StoredTextRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
+from engine.storage.views import SavedViewRepository
 
 __all__ = ["Store"]
 
@@ -38,3 +39,4 @@ class Store:
         self.editing = EditingRepository(session, now)
         self.statistics = StatisticsRepository(session, now)
         self.stored_text = StoredTextRepository(session, now)
+        self.views = SavedViewRepository(session, now)

@@ -42,6 +42,7 @@ __all__ = [
     "EditorDraftRow",
     "EventRow",
     "OutboxRow",
+    "SavedViewRow",
     "ReferenceCounterRow",
     "SubmissionRow",
     "UTCDateTime",
@@ -146,6 +147,19 @@ class UserRow(Base):
     created_at: Mapped[datetime]
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Part of every sign-in's session id: raising it ends all of the user's sessions."""
+
+
+class SavedViewRow(Base):
+    """A coordinator's named inbox filter: the query string of the inbox as it was saved."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
 
 
 class ApiTokenRow(Base):

@@ -7,6 +7,7 @@ import io
 import json
 import tracemalloc
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -21,6 +22,7 @@ from support.coordinator import (
     bulk_insert_submissions,
     form,
 )
+from support.postgres import BOTH_BACKENDS
 
 BOM = "\ufeff"
 
@@ -145,3 +147,61 @@ def test_export_of_100000_submissions_streams_with_flat_memory(
     # times that. Streaming keeps the peak at a few batches' worth.
     assert size > 9_000_000
     assert peak < 12_000_000, f"peak {peak / 1e6:.1f} MB while exporting {size / 1e6:.1f} MB"
+
+
+@BOTH_BACKENDS
+def test_xlsx_has_labels_typed_cells_and_a_dated_name(app: Flask, db: Database) -> None:
+    import openpyxl
+
+    version2 = form()
+    version2["steps"][0]["fields"] += [
+        {"id": "postcode", "type": "text", "label": {"de": "PLZ", "en": "Postcode"}},
+        {"id": "born", "type": "date", "label": {"de": "Geburtstag", "en": "Born"}},
+        {"id": "member", "type": "checkbox", "label": {"de": "Mitglied", "en": "Member"}},
+    ]
+    version2["steps"][0]["fields"][0]["label"] = {"de": "Vollständiger Name", "en": "Name"}
+    import_definition(db, version2, "form")
+    publish_form(db, "grant")
+    created = submit(db, "grant", {**answers(name="=SUM(A1)"), "postcode": "01067",
+                                   "born": "1990-02-03", "member": True}, "de")
+    response = Staff(app).client(COORDINATOR).get("/inbox/export.xlsx?form=grant")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    assert f"grant-{today}.xlsx" in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=False))
+    header = [cell.value for cell in rows[0]]
+    assert header[:5] == ["Referenz", "Formular", "Version", "Status", "Eingegangen"]
+    assert header[5:] == ["Vollständiger Name", "E-Mail", "Alter", "PLZ", "Geburtstag",
+                          "Mitglied", "Thema", "Kurzbeschreibung"]  # the latest labels
+    cells = {name: cell for name, cell in zip(header, rows[1], strict=True)}
+    assert cells["Referenz"].value == created.reference
+    assert cells["Status"].value == "Eingegangen"
+    assert cells["PLZ"].value == "01067" and cells["PLZ"].data_type == "s"
+    assert cells["Vollständiger Name"].value == "=SUM(A1)"  # text, never a formula
+    assert cells["Vollständiger Name"].data_type == "s"
+    assert cells["Alter"].value == 36 and cells["Alter"].data_type == "n"
+    assert cells["Geburtstag"].is_date and cells["Geburtstag"].value.date().isoformat() == \
+        "1990-02-03"
+    assert cells["Mitglied"].value == "Ja"
+    assert cells["Thema"].value == "Kultur"  # the option's label, not its id
+    received = cells["Eingegangen"]
+    assert received.is_date
+    with db.read() as store:
+        stored = store.submissions.get(created.id)
+    assert stored is not None
+    local = stored.created_at.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
+    assert abs((received.value - local).total_seconds()) < 1
+
+
+def test_csv_and_json_file_names_carry_form_and_day(app: Flask, db: Database) -> None:
+    client = Staff(app).client(COORDINATOR)
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
+    csv_name = client.get("/inbox/export.csv?form=grant").headers["Content-Disposition"]
+    assert f'filename="grant-{today}.csv"' in csv_name
+    json_name = client.get("/inbox/export.json").headers["Content-Disposition"]
+    assert f'filename="formflow-{today}.json"' in json_name
+    hostile = client.get('/inbox/export.csv?form=a"b').headers["Content-Disposition"]
+    assert f'filename="formflow-{today}.csv"' in hostile

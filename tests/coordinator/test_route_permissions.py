@@ -68,6 +68,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("coordinator.inbox", "GET"): STAFF_PAGE,
     ("coordinator.export_csv", "GET"): STAFF_PAGE,
     ("coordinator.export_json", "GET"): STAFF_PAGE,
+    ("coordinator.export_xlsx", "GET"): STAFF_PAGE,
+    ("coordinator.bulk", "POST"): STAFF_PAGE,
+    ("coordinator.save_current_view", "POST"): STAFF_PAGE,
+    # nobody's view: staff get 404 (a view of another user is never theirs to delete)
+    ("coordinator.delete_saved_view", "POST"): (LOGIN, LOGIN, HIDDEN, HIDDEN),
     ("coordinator.submission", "GET"): STAFF_PAGE,
     ("coordinator.act", "POST"): STAFF_PAGE,
     ("coordinator.assign", "POST"): STAFF_PAGE,
@@ -130,7 +135,7 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = ids["grant_hash"]
         elif name == "version":
             values[name] = "1"
-        elif name in ("user_id", "token_id", "outbox_id"):
+        elif name in ("user_id", "token_id", "outbox_id", "view_id"):
             values[name] = "999999"  # nobody's: the administration answers 404
         else:
             raise AssertionError(f"{rule.rule}: no sample value for <{name}>; add one here")

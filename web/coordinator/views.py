@@ -1,8 +1,11 @@
-"""The coordinator pages: ``/inbox`` (list, filters, exports) and ``/inbox/<id>`` (one submission).
+"""The coordinator pages: ``/inbox`` (list, filters, bulk actions, saved views, exports) and
+``/inbox/<id>`` (one submission).
 
 Every change goes through the services — ``fire_transition`` for transitions (role, state,
 guard, comment policy, optimistic concurrency, notifications), ``add_comment`` for comments,
-``assign_submission`` for assignment — so these views never write anything themselves.
+``assign_submission`` for assignment, ``bulk_transition``/``bulk_assign`` for several at once,
+``save_view``/``delete_view`` for saved filters — so these views never write anything
+themselves.
 
 A refused action re-renders the submission page with a plain message and the comment exactly
 as it was typed (409 when someone else was faster or the state no longer allows it, 422 when a
@@ -12,6 +15,8 @@ they wrote and never sees a stack trace.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -24,6 +29,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -58,7 +64,7 @@ from engine.services import (
     notifications_for,
     transitions_for,
 )
-from engine.services.export import csv_chunks, export_plan, json_chunks
+from engine.services.export import SheetWords, csv_chunks, export_plan, json_chunks, xlsx_file
 from engine.services.inbox import (
     DEFAULT_COUNT_CAP,
     assign_submission,
@@ -66,6 +72,8 @@ from engine.services.inbox import (
     encode_position,
     inbox_page,
     pinned_definitions,
+    saved_views,
+    state_ages,
 )
 from engine.services.loading import form_of, workflow_of
 from engine.text import localize
@@ -83,9 +91,10 @@ from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db
 from web.errors import error_page
+from web.i18n import display_zone
 from web.ids import parse_id
 
-__all__ = ["COORDINATOR_ROLE", "bp"]
+__all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "render_inbox"]
 
 COORDINATOR_ROLE = "coordinator"
 
@@ -102,13 +111,28 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 @bp.get("")
 @roles_required(COORDINATOR_ROLE)
 def inbox() -> ResponseReturnValue:
+    return render_inbox(parse_filters(request.args, current_user.id))
+
+
+def render_inbox(
+    filters: FilterForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    summary: list[dict[str, Any]] | None = None,
+    selected: frozenset[str] = frozenset(),
+    comment: str = "",
+    chosen: str = "",
+) -> ResponseReturnValue:
     db = get_db()
     language = page_language()
-    filters = parse_filters(request.args, current_user.id)
     page = inbox_page(db, filters.where, before=filters.before, after=filters.after,
                       count_cap=int(current_app.config.get("INBOX_COUNT_CAP", DEFAULT_COUNT_CAP)))
     forms, workflows = pinned_definitions(db, page.submissions)
-    users = {u.id: u.email for u in assignable_users(db)}
+    users = assignable_users(db)
+    emails = {u.id: u.email for u in users}
+    zone = display_zone()
+    ages = state_ages(db, page.submissions, workflows, datetime.now(zone).date(), zone)
     rows = []
     for submission in page.submissions:
         form = forms[submission.form_version_row]
@@ -122,9 +146,10 @@ def inbox() -> ResponseReturnValue:
             "state": state_label(workflow, submission.state, language),
             "created": format_datetime(submission.created_at, language),
             "created_iso": submission.created_at.isoformat(),
-            "assigned": users.get(submission.assigned_to) if submission.assigned_to else None,
+            "assigned": emails.get(submission.assigned_to) if submission.assigned_to else None,
+            "age": ages[submission.id],
         })
-    form_choices, state_choices = _filter_choices(language)
+    form_choices, state_choices = _filter_choices(language, filters.form or None)
     return render_template(
         "coordinator/inbox.html",
         lang=language,
@@ -136,7 +161,18 @@ def inbox() -> ResponseReturnValue:
         state_choices=state_choices,
         newer=encode_position(page.newer) if page.newer else None,
         older=encode_position(page.older) if page.older else None,
-    )
+        bulk_transitions=_bulk_transitions(language),
+        users=users,
+        action_form=ActionForm(),
+        error=error,
+        summary=summary,
+        selected=selected,
+        comment=comment,
+        chosen=chosen,
+        max_comment=MAX_COMMENT_LENGTH,
+        views=saved_views(db, current_user.id),
+        messages=get_flashed_messages(with_categories=True),
+    ), status
 
 
 def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
@@ -145,16 +181,24 @@ def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
     return str(value) if value else ""
 
 
-def _filter_choices(language: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Published forms and every state of the published workflows, with labels."""
+def _filter_choices(
+    language: str, form_id: str | None = None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Published forms and every state of the published workflows, with labels; with
+    ``form_id`` only the states of that form's workflow (the counts follow the form filter)."""
     db = get_db()
     forms = []
+    workflow_ids: set[str] = set()
     for record in list_published(db, "form"):
         form = form_of(db, record)
         forms.append((form.id, localize(form.title, language, form.default_language) or form.id))
+        if form.id == form_id:
+            workflow_ids.add(form.workflow)
     states: dict[str, str] = {}
     for record in list_published(db, "workflow"):
         workflow = workflow_of(db, record)
+        if form_id is not None and workflow_ids and workflow.id not in workflow_ids:
+            continue
         for state in workflow.states:
             states.setdefault(state.id, state_label(workflow, state.id, language))
     return sorted(forms, key=lambda f: f[1].casefold()), list(states.items())
@@ -181,6 +225,21 @@ def _number(value: int, at_least: bool, language: str) -> str:
     return text + ("+" if at_least else "")
 
 
+def _bulk_transitions(language: str) -> list[dict[str, str]]:
+    """The transitions of the published workflows, once per id, for the bulk action form."""
+    db = get_db()
+    found: dict[str, dict[str, str]] = {}
+    for record in list_published(db, "workflow"):
+        workflow = workflow_of(db, record)
+        for transition in workflow.transitions:
+            found.setdefault(transition.id, {
+                "id": transition.id,
+                "label": transition_label(workflow, transition.id, language),
+                "comment": transition.comment,
+            })
+    return list(found.values())
+
+
 # -- exports -------------------------------------------------------------------------------
 
 
@@ -195,7 +254,7 @@ def export_csv() -> ResponseReturnValue:
         stream_with_context(csv_chunks(db, plan, delimiter=delimiter)),
         mimetype="text/csv",
     )
-    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(filters, "csv")}"'
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -208,9 +267,44 @@ def export_json() -> ResponseReturnValue:
     db = get_db()
     plan = export_plan(db, filters.where)
     response = Response(stream_with_context(json_chunks(db, plan)), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="formflow-export.json"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{_file_name(filters, "json")}"'
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/export.xlsx")
+@roles_required(COORDINATOR_ROLE)
+def export_xlsx() -> ResponseReturnValue:
+    """The spreadsheet for people: labels, typed cells (see ``engine.services.export``)."""
+    filters = _export_filters()
+    db = get_db()
+    language = page_language()
+    plan = export_plan(db, filters.where)
+    _forms, states = _filter_choices(language)
+    words = SheetWords(
+        language=language,
+        zone=display_zone(),
+        base_headers=(_("Reference"), _("Form"), _("Version"), _("State"), _("Received")),
+        state_labels=dict(states),
+        yes=_("Yes"),
+        no=_("No"),
+    )
+    return send_file(
+        xlsx_file(db, plan, words),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=_file_name(filters, "xlsx"),
+    )
+
+
+def _file_name(filters: FilterForm, extension: str) -> str:
+    """``<form>-<YYYY-MM-DD>.<extension>``: the filtered form (``formflow`` for all forms) and
+    today in the display zone. Form ids are plain ASCII, so the name needs no quoting."""
+    today = datetime.now(display_zone()).date().isoformat()
+    form = filters.form if re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", filters.form) else "formflow"
+    return f"{form}-{today}.{extension}"
 
 
 def _export_filters() -> FilterForm:
