@@ -53,6 +53,7 @@ from engine.services.editing import (
 from engine.services.loading import form_of, workflow_of
 from engine.services.simulation import simulate_form, simulate_workflow
 from engine.services.users import KNOWN_ROLES
+from engine.services.workflow_moves import open_on_older_versions
 from engine.text import localize
 from engine.workflows import load_workflow
 from web.admin.common import (
@@ -67,7 +68,7 @@ from web.admin.common import (
 )
 from web.admin.metadata import FIELD_TYPES, field_properties, js_words, operators
 from web.admin.text import gettext as _
-from web.admin.text import page_language
+from web.admin.text import ngettext, page_language
 from web.applicant.forms import build_step_form
 from web.auth import roles_required
 
@@ -250,13 +251,24 @@ def publish(kinds: str, definition_id: str) -> ResponseReturnValue:
                           problems=problems_json(exc.problems))
     current_app.logger.info("%s published %s %s version %s", actor(), kind, definition_id,
                             outcome.version)
-    return jsonify({
+    answer: dict[str, Any] = {
         "version": outcome.version,
         "created": outcome.created,
         "warnings": problems_json(outcome.warnings),
         "changes": [c.as_json() for c in outcome.changes],
         "versions_url": url_for("admin.versions", kinds=kinds, definition_id=definition_id),
-    })
+    }
+    if kind == "workflow":
+        # Submissions keep their workflow version: offer to move the open ones explicitly.
+        plan = open_on_older_versions(database(), definition_id)
+        answer["open_on_older"] = len(plan.candidates)
+        answer["movable"] = len(plan.movable)
+        answer["moves_url"] = url_for("admin.workflow_moves", definition_id=definition_id)
+        answer["moves_text"] = ngettext(
+            "%(num)s open submission is still on an older version (%(movable)s can move).",
+            "%(num)s open submissions are still on an older version (%(movable)s can move).",
+            len(plan.candidates), movable=len(plan.movable))
+    return jsonify(answer)
 
 
 # -- what if, diagram -------------------------------------------------------------------------

@@ -880,6 +880,7 @@
         if (base) base.textContent = String(data.version);
         const problems = document.getElementById('publish-problems');
         renderProblems(problems, data.warnings, null);
+        this.offerMoves(data);
         return;
       }
       if (status === 422 && data) {
@@ -892,6 +893,18 @@
         result.textContent = this.failure(status);
       }
       button.disabled = false;
+    }
+
+    // After publishing a workflow: the open submissions still on an older version stay there
+    // unless an administrator moves them; link to the page that does.
+    offerMoves(data) {
+      const old = document.getElementById('publish-moves');
+      if (old) old.remove();
+      if (!data.moves_url || !data.open_on_older) return;
+      const text = data.moves_text;
+      const link = h('a', { href: data.moves_url, id: 'publish-moves-link' }, t('Review and move them'));
+      const note = h('p', { id: 'publish-moves', class: 'notice' }, text + ' ', link);
+      document.getElementById('publish-result').after(note);
     }
   }
 
