@@ -39,10 +39,17 @@ from engine.services.definitions import (
     published_workflow,
 )
 from engine.services.loading import content_hash, form_of
+from engine.services.users import users_with_role
 from engine.text import Text, to_text
-from engine.workflows import check_guards_against_form, check_workflow, load_workflow
+from engine.workflows import (
+    check_guards_against_form,
+    check_roles_held,
+    check_workflow,
+    load_workflow,
+)
 
 if TYPE_CHECKING:
+    from engine.model import WorkflowDefinition
     from engine.records import DefinitionKind, EditorDraftRecord, VersionInfo
     from engine.storage import Database
 
@@ -411,7 +418,13 @@ def _binding_problems(db: Database, kind: DefinitionKind, data: Any) -> list[Pro
         for problem in errors_only(check_guards_against_form(workflow, published)):
             problems.append(Problem(problem.pointer,
                                     f"{problem.message} (form {published.id!r})"))
-    return problems
+    return problems + check_roles_held(workflow, _roles_held(db, workflow))
+
+
+def _roles_held(db: Database, workflow: WorkflowDefinition) -> set[str]:
+    """Which of the workflow's roles at least one active staff account holds."""
+    named = {role for t in workflow.transitions for role in t.roles}
+    return {role for role in named if any(u.active for u in users_with_role(db, role))}
 
 
 def publish_editor_draft(
