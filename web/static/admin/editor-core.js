@@ -123,7 +123,11 @@
   // -- problems ---------------------------------------------------------------------------
 
   /** Lists problems as "pointer: message" buttons; a click jumps to the builder input. */
-  function renderProblems(list, problems, onJump) {
+  /**
+   * Problems as a list. Each names its place by label (problem.where, from the server, in the
+   * page language) with the translated text; raw (the JSON view) shows pointer and message.
+   */
+  function renderProblems(list, problems, onJump, raw) {
     list.replaceChildren();
     for (const problem of problems) {
       const pointer = problem.pointer || '';
@@ -131,16 +135,18 @@
         class: 'problem problem-' + (problem.severity || 'error'),
         dataset: { pointer, severity: problem.severity || 'error' },
       });
-      const label = h('code', { text: pointer || '/' });
+      const byLabel = !raw && problem.text !== undefined;
+      const label = byLabel ? h('span', { class: 'where', text: problem.where || t('Whole definition') })
+        : h('code', { text: pointer || '/' });
       if (onJump) {
         item.append(h('button', {
           type: 'button', class: 'link', on: { click: () => onJump(pointer) },
-          aria: { label: t(problem.severity === 'warning' ? 'warning' : 'error') + ' ' + (pointer || '/') },
+          aria: { label: t(problem.severity === 'warning' ? 'warning' : 'error') + ' ' + label.textContent },
         }, label));
       } else {
         item.append(label);
       }
-      item.append(': ' + problem.message);
+      item.append(': ' + (byLabel ? problem.text : problem.message));
       list.append(item);
     }
   }
@@ -604,7 +610,7 @@
         } else {
           this.autosave();
         }
-        this.showProblems(data.problems);
+        this.showProblems(data.problems, data.summary);
         this.updateInfo();
         return true;
       }
@@ -660,22 +666,24 @@
       if (this.jsonBroken) return;
       const sent = this.changeCount;
       const { status, data } = await api(config.urls.check, { definition: this.draft });
-      if (status === 200 && sent === this.changeCount) this.showProblems(data.problems);
+      if (status === 200 && sent === this.changeCount) this.showProblems(data.problems, data.summary);
     }
 
-    showProblems(problems) {
+    /** summary: the server's "2 Fehler, 1 Warnung" (plural forms of the page language). */
+    showProblems(problems, summaryText) {
       this.problems = problems || [];
       const errors = this.problems.filter((p) => p.severity === 'error').length;
       const summary = document.getElementById('problem-summary');
       if (summary) {
-        summary.textContent = this.problems.length ? t('%(n)s error(s), %(m)s warning(s)',
-          { n: errors, m: this.problems.length - errors }) : t('No problems found.');
+        summary.textContent = summaryText || (this.problems.length ? t('%(n)s error(s), %(m)s warning(s)',
+          { n: errors, m: this.problems.length - errors }) : t('No problems found.'));
         summary.dataset.errors = String(errors);
       }
       const jump = (pointer) => this.jumpTo(pointer);
       for (const id of ['problems', 'json-problems']) {
         const list = document.getElementById(id);
-        if (list) renderProblems(list, this.problems, id === 'problems' ? jump : null);
+        // The builder names places by label; the raw JSON view keeps the JSON pointer.
+        if (list) renderProblems(list, this.problems, id === 'problems' ? jump : null, id === 'json-problems');
       }
       this.markInvalid();
     }
@@ -849,7 +857,7 @@
       }
       if (checked.status === 200) {
         renderProblems(problems, checked.data.problems, null);
-        this.showProblems(checked.data.problems);
+        this.showProblems(checked.data.problems, checked.data.summary);
         const blocked = checked.data.errors > 0 || this.jsonBroken;
         button.disabled = blocked;
         const note = document.getElementById('publish-blocked');
