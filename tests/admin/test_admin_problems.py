@@ -1,7 +1,7 @@
 """The editor's check answers name places by label in the page language (issue 18).
 
 The engine's problems stay English at JSON pointers (the raw JSON view shows them so); the
-check endpoint adds ``where`` (``Schritt ‚Person‘, Feld ‚Alter‘``) and ``text`` (the message
+check endpoint adds ``where`` (``Schritt ‚Person', Feld ‚Alter'``) and ``text`` (the message
 translated), and a summary with the plural forms of the page language.
 """
 
@@ -29,9 +29,9 @@ def test_problems_name_step_and_field_by_label_in_german(admin: Browser) -> None
     body = _check(admin, _broken())
     by_pointer = {p["pointer"]: p for p in body["problems"]}
     twice = by_pointer["/steps/0/fields/2/id"]
-    assert twice["where"] == "Schritt ‚Person‘, Feld ‚Alter‘"
-    assert twice["text"] == ("die Kennung ‚name‘ ist doppelt vergeben "
-                             "(auch: Schritt ‚Person‘, Feld ‚Name‘)")
+    assert twice["where"] == "Schritt ‚Person', Feld ‚Alter'"
+    assert twice["text"] == ("die Kennung ‚name' ist doppelt vergeben "
+                             "(auch: Schritt ‚Person', Feld ‚Name')")
     assert twice["message"].startswith("id 'name' is already used at /steps/0/fields/0/id")
     assert body["summary"] == "1 Fehler, 0 Warnungen"
 
@@ -42,12 +42,12 @@ def test_plural_forms_and_english(admin: Browser) -> None:
     body = _check(admin, data)
     empty = next(p for p in body["problems"] if p["pointer"] == "/steps/1/fields/0/label")
     assert empty["severity"] == "warning"
-    assert empty["where"] == "Schritt ‚Vorhaben‘, Feld ‚Thema‘"
+    assert empty["where"] == "Schritt ‚Vorhaben', Feld ‚Thema'"
     assert empty["text"] == "leer in 'en', einer Sprache des Formulars"
     assert body["summary"] == "0 Fehler, 1 Warnung"
     english = _check(admin, _broken(), "en")
     twice = next(p for p in english["problems"] if p["pointer"] == "/steps/0/fields/2/id")
-    assert twice["where"] == "Step ‘Person’, field ‘Age’"
+    assert twice["where"] == "Step 'Person', field 'Age'"
     assert english["summary"] == "1 error, 0 warnings"
 
 
@@ -59,6 +59,29 @@ def test_unknown_messages_stay_as_they_are_and_odd_pointers_name_nothing(
     body = _check(admin, data)
     problem = next(p for p in body["problems"] if p["pointer"].endswith("/pattern"))
     assert problem["text"] == problem["message"]
-    assert problem["where"] == "Schritt ‚Person‘, Feld ‚Name‘"
+    assert problem["where"] == "Schritt ‚Person', Feld ‚Name'"
     whole = _check(admin, {"id": "grant"})
     assert all(p["where"] == "" for p in whole["problems"] if p["pointer"] in ("", "/"))
+
+
+def test_an_id_is_proposed_from_the_title() -> None:
+    from engine.services.editing import proposed_id
+
+    assert proposed_id("Förderantrag") == "foerderantrag"
+    assert proposed_id("  Große Übung: Äpfel & Öl  ") == "grosse-uebung-aepfel-oel"
+    assert proposed_id("2027 Antrag") == "form-2027-antrag"
+    assert proposed_id("!!!") == ""
+    assert len(proposed_id("x" * 300)) == 64
+
+
+def test_new_form_from_a_title_alone_and_a_proposal_for_a_bad_id(admin: Browser) -> None:
+    created = admin.post_form("/admin/forms/new", {"title": "Förderantrag", "definition_id": ""})
+    assert created.status_code == 302
+    assert created.headers["Location"].endswith("/admin/forms/foerderantrag/edit")
+    draft = admin.get("/admin/forms/foerderantrag/draft").get_json()
+    assert draft["definition"]["title"] == {"de": "Förderantrag"}
+    refused = admin.post_form("/admin/forms/new", {"title": "", "definition_id": "Über Uns"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'value="ueber-uns"' in page
+    assert "vorgeschlagen ist ueber-uns" in page

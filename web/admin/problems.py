@@ -2,8 +2,8 @@
 
 The engine reports each problem as an English message at a JSON pointer
 (``/steps/1/fields/0/label: must not be empty``) — right for the CLI and the raw JSON view.
-The builder names the place by what the person sees instead: ``Schritt ‚Adresse‘, Feld
-‚PLZ‘`` (labels taken from the draft itself), and the message in the page language where a
+The builder names the place by what the person sees instead: ``Schritt ‚Adresse', Feld
+‚PLZ'`` (labels taken from the draft itself), and the message in the page language where a
 translation is known (the common messages below; others stay in English).
 
 Each problem keeps ``pointer`` and ``message`` (the raw form) and gains ``where`` (the place
@@ -52,7 +52,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def _quoted(value: str) -> str:
-    return _("‘%(value)s’", value=value)
+    return _("'%(value)s'", value=value)
 
 
 def _translated(message: str, data: Any, language: str) -> str:
@@ -91,7 +91,7 @@ def _name(item: Mapping[str, Any], key: str, language: str) -> str:
 
 
 def where(pointer: str, data: Any, language: str) -> str:
-    """The place ``pointer`` names in ``data``, by label: ``Schritt ‚Adresse‘, Feld ‚PLZ‘``."""
+    """The place ``pointer`` names in ``data``, by label: ``Schritt ‚Adresse', Feld ‚PLZ'``."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     if not parts or not isinstance(data, Mapping):
         return ""

@@ -332,12 +332,26 @@
     return card;
   }
 
+  /** A default label a person can read: the type's name ("E-Mail"), numbered when taken. */
+  function readableLabel(base, lang) {
+    const taken = new Set();
+    for (const step of steps()) {
+      for (const f of (step && Array.isArray(step.fields) ? step.fields : [])) {
+        if (f && f.label && typeof f.label === 'object') taken.add(f.label[lang]);
+      }
+    }
+    if (!taken.has(base)) return base;
+    let number = 2;
+    while (taken.has(base + ' ' + number)) number += 1;
+    return base + ' ' + number;
+  }
+
   function newField(type) {
     const lang = languages()[0];
     const id = E.unique('field', takenIds());
     const field = { id, type };
     if (type === 'paragraph') field.content = { [lang]: t('Paragraph') };
-    else field.label = { [lang]: t('Field') + ' ' + id };
+    else field.label = { [lang]: readableLabel(t(TYPE_WORDS[type] || 'Field'), lang) };
     if (CHOICE.has(type)) {
       field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } },
         { value: 'option_2', label: { [lang]: 'Option 2' } }];
