@@ -486,6 +486,9 @@
 
   // -- the editor ---------------------------------------------------------------------------
 
+  const HISTORY_LIMIT = 50;
+  const BURST_MS = 800;
+
   class Editor {
     constructor() {
       const draft = config.draft;
@@ -507,6 +510,12 @@
         document.addEventListener(end, () => { this.pointerDown = false; }, true);
       }
       this.jsonBroken = false;
+      // Undo/redo: snapshots (JSON text) of the draft before each change of this session,
+      // at most HISTORY_LIMIT; a burst of changes (typing) is one step.
+      this.undoStack = [];
+      this.redoStack = [];
+      this.recorded = JSON.stringify(this.draft);
+      this.lastRecordAt = 0;
       this.statusElement = document.getElementById('save-status');
       this.autosave = debounce(() => this.save(), 2500);
       this.scheduleCheck = debounce(() => this.check(), 500);
@@ -570,6 +579,8 @@
 
     /** The model changed (source: 'builder' or 'json'); `rerender` redraws the builder. */
     changed(source, rerender) {
+      // Typing (no redraw) in quick succession is one step; every structural change is one.
+      if (source !== 'history') this.record(!rerender);
       this.dirty = true;
       this.changeCount += 1;
       this.showStatus(t('Unsaved changes'), 'dirty');
@@ -579,6 +590,46 @@
       this.scheduleCheck();
       this.autosave();
       for (const listener of this.listeners) listener(source);
+    }
+
+    /** Remembers the draft as it was before this change (once per burst of typing). */
+    record(typing) {
+      const now = JSON.stringify(this.draft);
+      if (now === this.recorded) return;
+      const time = Date.now();
+      const sameBurst = typing && this.lastTyping && time - this.lastRecordAt <= BURST_MS;
+      this.lastTyping = Boolean(typing);
+      if (!sameBurst || !this.undoStack.length) {
+        this.undoStack.push(this.recorded);
+        if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      }
+      this.lastRecordAt = time;
+      this.recorded = now;
+      this.redoStack = [];
+      this.updateHistoryButtons();
+    }
+
+    undo() { this.travel(this.undoStack, this.redoStack); }
+
+    redo() { this.travel(this.redoStack, this.undoStack); }
+
+    travel(from, to) {
+      this.record(false); // a change still inside a typing burst becomes its own step first
+      if (!from.length) return;
+      to.push(JSON.stringify(this.draft));
+      const snapshot = from.pop();
+      this.draft = JSON.parse(snapshot);
+      this.recorded = snapshot;
+      this.lastRecordAt = 0;
+      this.changed('history', true);
+      this.updateHistoryButtons();
+    }
+
+    updateHistoryButtons() {
+      const undo = document.getElementById('undo');
+      const redo = document.getElementById('redo');
+      if (undo) undo.disabled = !this.undoStack.length;
+      if (redo) redo.disabled = !this.redoStack.length;
     }
 
     replaceDraft(definition, source) {
@@ -806,6 +857,18 @@
     // -- toolbar
 
     setupToolbar() {
+      const undo = document.getElementById('undo');
+      const redo = document.getElementById('redo');
+      if (undo) undo.addEventListener('click', () => this.undo());
+      if (redo) redo.addEventListener('click', () => this.redo());
+      this.updateHistoryButtons();
+      document.addEventListener('keydown', (event) => {
+        if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+        if (event.target && event.target.id === 'json-text') return; // the textarea's own undo
+        const key = event.key.toLowerCase();
+        if (key === 'z' && !event.shiftKey) { event.preventDefault(); this.undo(); }
+        else if (key === 'y' || (key === 'z' && event.shiftKey)) { event.preventDefault(); this.redo(); }
+      });
       const saveButton = document.getElementById('save-draft');
       if (saveButton) saveButton.addEventListener('click', () => { this.dirty = true; this.save(); });
       const discardForm = document.getElementById('discard-form');

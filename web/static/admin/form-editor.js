@@ -289,6 +289,27 @@
         }
       }, step.id),
       h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-duplicate',
+        aria: { label: t('Duplicate') + ': ' + t('Step') + ' ' + step.id },
+        on: {
+          click: () => {
+            const taken = takenIds();
+            const copy = E.clone(step);
+            copy.id = E.unique(step.id + '_copy', taken);
+            taken.add(copy.id);
+            copy.title = copiedText(step.title);
+            copy.fields = (Array.isArray(step.fields) ? step.fields : []).map((f) => {
+              const field = copiedField(f, taken, false);
+              taken.add(field.id);
+              return field;
+            });
+            all.splice(index + 1, 0, copy);
+            restructured();
+            focusId('step-' + (index + 1) + '-id');
+          },
+        },
+      }, t('Duplicate')),
+      h('button', {
         type: 'button', class: 'secondary danger', id: prefix + '-remove',
         aria: { label: t('Remove') + ': ' + t('Step') + ' ' + step.id },
         on: { click: () => { all.splice(index, 1); restructured(); focusId('add-step'); } },
@@ -346,6 +367,26 @@
     return base + ' ' + number;
   }
 
+  /** A text with " (copy)" added in each language it is written in. */
+  function copiedText(text) {
+    if (!text || typeof text !== 'object') return text;
+    const out = {};
+    for (const [lang, words] of Object.entries(text)) out[lang] = words ? words + ' (' + t('copy') + ')' : words;
+    return out;
+  }
+
+  /** A copy of a field under a new, unused id (its label marked as a copy unless told not to). */
+  function copiedField(field, taken, mark) {
+    const copy = E.clone(field);
+    if (!copy || typeof copy !== 'object') return copy;
+    copy.id = E.unique(String(field.id || 'field') + '_copy', taken);
+    if (mark !== false) {
+      if (copy.label) copy.label = copiedText(copy.label);
+      else if (copy.content) copy.content = copiedText(copy.content);
+    }
+    return copy;
+  }
+
   function newField(type) {
     const lang = languages()[0];
     const id = E.unique('field', takenIds());
@@ -392,6 +433,19 @@
           focusId(moved + (delta < 0 ? '-up' : '-down'), moved + '-down', moved + '-up');
         }
       }, field.id),
+      h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-duplicate',
+        aria: { label: t('Duplicate') + ': ' + t('Field') + ' ' + field.id },
+        on: {
+          click: () => {
+            const copy = copiedField(field, takenIds());
+            openFields.add(copy.id);
+            list.splice(index + 1, 0, copy);
+            restructured();
+            focusId('field-' + stepIndex + '-' + (index + 1) + '-id');
+          },
+        },
+      }, t('Duplicate')),
       h('button', {
         type: 'button', class: 'secondary danger', id: prefix + '-remove',
         aria: { label: t('Remove') + ': ' + t('Field') + ' ' + field.id },

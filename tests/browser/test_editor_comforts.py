@@ -1,0 +1,82 @@
+"""Builder comforts (issue 18): duplicate a field or a step, undo and redo the last changes
+with the toolbar buttons and with Ctrl+Z / Ctrl+Y."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.services.editing import discard_editor_draft
+from support.browser import LiveServer, Shots, Watch
+from support.browser_staff import ADMIN, add_staff, sign_in
+from support.browser_steps import expect
+
+
+@pytest.fixture(scope="module", autouse=True)
+def staff(live_server: LiveServer) -> None:
+    add_staff(live_server)
+
+
+@pytest.fixture(autouse=True)
+def fresh_draft(live_server: LiveServer, page: Any) -> Iterator[None]:
+    discard_editor_draft(live_server.db, "form", "contact")
+    yield
+    page.evaluate("() => window.FormflowFormEditor && window.FormflowFormEditor.editor.save()")
+    discard_editor_draft(live_server.db, "form", "contact")
+
+
+def open_editor(page: Any) -> None:
+    sign_in(page, ADMIN)
+    page.goto("/admin/forms/contact/edit")
+    expect(page.locator('[data-testid="step-card-message_step"]')).to_be_visible()
+
+
+def field_ids(page: Any) -> list[str]:
+    return list(page.evaluate(
+        "() => window.FormflowFormEditor.editor.draft.steps.flatMap("
+        "(s) => s.fields.map((f) => s.id + '/' + f.id))"))
+
+
+def test_duplicate_a_field_and_a_step(page: Any, shots: Shots, watch: Watch) -> None:
+    open_editor(page)
+    page.click("#field-0-1-duplicate")
+    expect(page.locator("#field-0-2-id")).to_be_focused()
+    expect(page.locator("#field-0-2-id")).to_have_value("email_copy")
+    ids = field_ids(page)
+    assert ids[:3] == ["message_step/name", "message_step/email", "message_step/email_copy"]
+    label = page.evaluate("() => window.FormflowFormEditor.editor.draft.steps[0].fields[2].label")
+    assert label == {"de": "E-Mail (Kopie)", "en": "Email (Kopie)"}
+    page.click("#step-0-duplicate")
+    expect(page.locator('[data-testid="step-card-message_step_copy"]')).to_be_visible()
+    copied = [i for i in field_ids(page) if i.startswith("message_step_copy/")]
+    assert copied[:2] == ["message_step_copy/name_copy", "message_step_copy/email_copy_2"]
+    assert len(copied) == 6
+    shots(page, "duplicated")
+    expect(page.locator("#problem-summary")).to_have_attribute("data-errors", "0")
+    watch.assert_clean()
+
+
+def test_undo_and_redo_with_buttons_and_keys(page: Any, watch: Watch) -> None:
+    open_editor(page)
+    expect(page.locator("#undo")).to_be_disabled()
+    original = field_ids(page)
+    page.click("#field-0-4-remove")
+    assert len(field_ids(page)) == len(original) - 1
+    page.click("#field-0-0-duplicate")
+    assert len(field_ids(page)) == len(original)
+    page.click("#undo")
+    assert len(field_ids(page)) == len(original) - 1
+    page.click("#undo")
+    assert field_ids(page) == original
+    expect(page.locator("#undo")).to_be_disabled()
+    page.click("#redo")
+    assert len(field_ids(page)) == len(original) - 1
+    page.locator("body").press("Control+y")
+    assert "message_step/name_copy" in field_ids(page)
+    expect(page.locator("#redo")).to_be_disabled()
+    page.locator("body").press("Control+z")
+    page.locator("body").press("Control+z")
+    assert field_ids(page) == original
+    watch.assert_clean()
