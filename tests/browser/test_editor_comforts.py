@@ -80,3 +80,24 @@ def test_undo_and_redo_with_buttons_and_keys(page: Any, watch: Watch) -> None:
     page.locator("body").press("Control+z")
     assert field_ids(page) == original
     watch.assert_clean()
+
+
+def test_preview_beside_the_builder_on_wide_screens_only(
+    page: Any, shots: Shots, watch: Watch
+) -> None:
+    page.set_viewport_size({"width": 1300, "height": 900})
+    open_editor(page)
+    preview = page.locator("#panel-preview")
+    expect(preview).to_be_visible()
+    expect(page.locator("#preview input, #preview textarea").first).to_be_visible()
+    builder_box = page.locator("#panel-builder").bounding_box()
+    preview_box = preview.bounding_box()
+    assert builder_box and preview_box
+    assert preview_box["x"] > builder_box["x"] + builder_box["width"] - 1
+    shots(page, "preview beside the builder")
+    page.set_viewport_size({"width": 1000, "height": 900})
+    expect(preview).to_be_hidden()
+    page.click("#tab-preview")
+    expect(preview).to_be_visible()
+    expect(page.locator("#panel-builder")).to_be_hidden()
+    watch.assert_clean()

@@ -892,19 +892,44 @@
   document.getElementById('what-if-role').addEventListener('change', runWhatIf);
   document.getElementById('what-if-workflow-draft').addEventListener('change', runWhatIf);
 
+  // On wide screens (≥ 1200 px) the preview stands beside the builder (a CSS grid); the
+  // preview tab still shows it alone, and narrow screens keep the tabs only.
+  const wide = window.matchMedia('(min-width: 1200px)');
+  const split = h('div', { id: 'editor-split' });
+  const builderPanel = document.getElementById('panel-builder');
+  const previewPanel = document.getElementById('panel-preview');
+  builderPanel.before(split);
+  split.append(builderPanel, previewPanel);
+  let beside = false;
+  const previewShown = () => editor.activeTab === 'preview' || beside;
+
+  function showPreview() {
+    fillLanguageSelect();
+    fillRoleSelect();
+    renderPreview();
+    runWhatIf();
+  }
+
+  function arrange() {
+    const was = beside;
+    beside = wide.matches && editor.activeTab === 'builder';
+    split.classList.toggle('beside', beside);
+    if (editor.activeTab === 'builder') previewPanel.hidden = !beside;
+    if (beside && !was) showPreview();
+  }
+  wide.addEventListener('change', arrange);
+
   const refreshPreview = E.debounce(() => {
-    if (editor.activeTab === 'preview') { fillLanguageSelect(); renderPreview(); runWhatIf(); }
+    if (previewShown()) { fillLanguageSelect(); renderPreview(); runWhatIf(); }
   }, 500);
   editor.onChange(refreshPreview);
   const previousOnTab = editor.onTab;
   editor.onTab = (name) => {
     if (previousOnTab) previousOnTab(name);
-    if (name === 'preview') {
-      fillLanguageSelect();
-      fillRoleSelect();
-      renderPreview();
-      runWhatIf();
-    }
+    const wasBeside = beside;
+    arrange();
+    if (name === 'preview' && !wasBeside) showPreview();
   };
+  arrange();
   window.FormflowFormEditor = { editor, renderPreview, runWhatIf };
 })();
