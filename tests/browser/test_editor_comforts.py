@@ -101,3 +101,18 @@ def test_preview_beside_the_builder_on_wide_screens_only(
     expect(preview).to_be_visible()
     expect(page.locator("#panel-builder")).to_be_hidden()
     watch.assert_clean()
+
+
+def test_drag_a_field_onto_another_and_the_move_buttons_stay(page: Any, watch: Watch) -> None:
+    open_editor(page)
+    original = field_ids(page)
+    page.drag_and_drop("#field-0-4-drag", "#field-0-1")
+    moved = field_ids(page)
+    assert moved == [original[0], original[4], *original[1:4]]
+    expect(page.locator("#field-0-1-up")).to_be_enabled()
+    page.click("#field-0-1-up")
+    assert field_ids(page)[0] == original[4]
+    page.click("#undo")
+    page.click("#undo")
+    assert field_ids(page) == original
+    watch.assert_clean()

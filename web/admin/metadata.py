@@ -93,6 +93,7 @@ JS_WORDS: tuple[str, ...] = (
     N_("JSON syntax error"), N_("No problems found."), N_("%(n)s error(s), %(m)s warning(s)"),
     N_("error"), N_("warning"), N_("Publishing…"), N_("Published as version %(version)s."),
     N_("Review and move them"), N_("Whole definition"), N_("Duplicate"), N_("copy"),
+    N_("Drag to move"),
     N_("Nothing changed: version %(version)s is published."),
     N_("Fix the errors first: they block publishing."),
     N_("Changes compared with the published version"), N_("No changes."),

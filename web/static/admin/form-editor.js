@@ -400,6 +400,53 @@
     return field;
   }
 
+  // -- drag and drop (the move buttons stay: they are the keyboard's way) --------------------
+
+  let dragged = null; // [stepIndex, index] of the field being dragged
+
+  /**
+   * Fields are dragged by their handle and dropped on another field card (in any step): the
+   * dragged field takes that card's place, the card and those after it move down.
+   */
+  function dragAndDrop(card, stepIndex, index, prefix) {
+    const handle = h('span', {
+      class: 'drag-handle', id: prefix + '-drag', draggable: 'true', title: t('Drag to move'),
+      aria: { hidden: 'true' },
+      on: {
+        dragstart: (event) => {
+          dragged = [stepIndex, index];
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData('text/plain', prefix);
+          event.dataTransfer.setDragImage(card, 10, 10);
+        },
+        dragend: () => { dragged = null; },
+      },
+    }, '⠿');
+    card.prepend(handle);
+    card.addEventListener('dragover', (event) => {
+      if (!dragged) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'move';
+      card.classList.add('drop-target');
+    });
+    card.addEventListener('dragleave', () => card.classList.remove('drop-target'));
+    card.addEventListener('drop', (event) => {
+      card.classList.remove('drop-target');
+      if (!dragged) return;
+      event.preventDefault();
+      const [fromStep, fromIndex] = dragged;
+      dragged = null;
+      if (fromStep === stepIndex && fromIndex === index) return;
+      const source = fieldsOf(steps()[fromStep]);
+      const target = fieldsOf(steps()[stepIndex]);
+      const [item] = source.splice(fromIndex, 1);
+      target.splice(index, 0, item);
+      restructured();
+      const placed = target.indexOf(item);
+      focusId('field-' + stepIndex + '-' + placed + '-toggle');
+    });
+  }
+
   function fieldCard(step, stepIndex, field, index) {
     const prefix = 'field-' + stepIndex + '-' + index;
     const pointer = '/steps/' + stepIndex + '/fields/' + index;
@@ -408,6 +455,7 @@
     const propsId = prefix + '-props';
     const card = h('li', { class: 'field-card', id: prefix, dataset: { pointer, fieldId: field.id, type: field.type } });
     card.setAttribute('data-testid', 'field-card-' + field.id);
+    dragAndDrop(card, stepIndex, index, prefix);
     const summary = (textOf(field.label) || textOf(field.content) || field.id);
     card.append(h('div', { class: 'card-head' },
       h('span', { class: 'field-summary', id: prefix + '-summary' },
