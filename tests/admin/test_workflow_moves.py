@@ -169,3 +169,17 @@ def test_publishing_in_the_editor_offers_the_move(app: Flask, scene: Scene) -> N
     assert (body["version"], body["open_on_older"], body["movable"]) == (4, 2, 2)
     assert body["moves_url"] == "/admin/workflows/triage/moves"
     assert "2 offene Einreichungen" in body["moves_text"]
+
+
+def test_hostile_move_requests_get_a_clear_4xx(app: Flask, scene: Scene) -> None:
+    admin = Browser(app, ADMIN)
+    nothing = admin.post_form("/admin/workflows/triage/moves", {})
+    assert nothing.status_code == 302  # back to the page, which says nothing was selected
+    too_long = admin.post_form("/admin/workflows/triage/moves", {"submission": ["x" * 65]})
+    assert too_long.status_code == 400
+    too_many = admin.post_form("/admin/workflows/triage/moves",
+                               {"submission": [f"s{i}" for i in range(1001)]})
+    assert too_many.status_code == 400
+    unknown = admin.post_form("/admin/workflows/nosuch/moves", {"submission": [scene.on_one]})
+    assert unknown.status_code == 404
+    assert get_submission(get_db(app), scene.on_one).workflow_version == 1
