@@ -85,3 +85,25 @@ def test_new_form_from_a_title_alone_and_a_proposal_for_a_bad_id(admin: Browser)
     page = refused.get_data(as_text=True)
     assert 'value="ueber-uns"' in page
     assert "vorgeschlagen ist ueber-uns" in page
+
+
+def test_workflow_problems_name_transitions_by_label(admin: Browser) -> None:
+    from support.admin import WORKFLOW
+
+    data = {**WORKFLOW, "transitions": [dict(t) for t in WORKFLOW["transitions"]]}
+    data["transitions"][1]["from"] = ["submitted", "rejected"]
+    data["transitions"].append({"id": "again", "from": ["submitted"], "to": "submitted",
+                                "roles": ["coordinator"], "label": {"de": "Nochmal"}})
+    answer = admin.post_json("/admin/workflows/triage/check", {"definition": data})
+    problems = {p["pointer"]: p for p in answer.get_json()["problems"]}
+    loop = problems["/transitions/3/from/0"]
+    assert (loop["where"], loop["text"]) == (
+        "Übergang ‚Nochmal'", "führt in den Status zurück, von dem er ausgeht")
+    final = problems["/transitions/1/from/1"]
+    assert final["where"] == "Übergang ‚Ablehnen'" and final["severity"] == "error"
+    data["transitions"][1]["from"] = "submitted"  # without errors the account checks run too
+    answer = admin.post_json("/admin/workflows/triage/check", {"definition": data})
+    problems = {p["pointer"]: p for p in answer.get_json()["problems"]}
+    nobody = problems["/transitions/2/roles"]  # "audit": only a treasurer, and there is none
+    assert nobody["text"] == ('niemand darf ihn auslösen: kein aktives Konto hat die Rolle(n) '
+                              '"treasurer"')
