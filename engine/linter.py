@@ -1,5 +1,9 @@
 """Linter warnings for forms: definitions that load but are probably not what was meant.
 
+Besides the reachability analysis below: a text (label, title, help …) given in some of the
+form's ``languages`` but empty or missing in another is a warning — applicants choosing that
+language would see the default language's words instead.
+
 The "never visible" analysis is an abstract evaluation in dependency order: for each node we
 track whether *some* answers could make it visible, and for each condition which truth values
 it can take. A field no answer can reach is read by conditions as empty — so a rule that only
@@ -15,6 +19,7 @@ from engine.conditions import fields_read, holds
 from engine.evaluation import compile_form
 from engine.model import AllOf, AnyOf, Condition, FieldCondition, FormDefinition
 from engine.problems import Problem, pointer_join
+from engine.text import Text
 
 __all__ = ["lint_form"]
 
@@ -91,4 +96,35 @@ def lint_form(form: FormDefinition, pointers: Mapping[str, str]) -> list[Problem
                     f"field '{f.id}' can never be visible: no answers make its rules show it",
                     "warning",
                 ))
+    return warnings + _missing_texts(form, pointers)
+
+
+def _missing_texts(form: FormDefinition, pointers: Mapping[str, str]) -> list[Problem]:
+    """A warning for each text written in some listed language but empty in another."""
+    texts: list[tuple[str, Text]] = [
+        ("/title", form.title), ("/description", form.description),
+        ("/confirmation", form.confirmation),
+    ]
+    for step in form.steps:
+        texts.append((pointer_join(pointers[step.id], "title"), step.title))
+        for f in step.fields:
+            base = pointers[f.id]
+            for name in ("label", "help", "placeholder", "content", "pattern_message"):
+                texts.append((pointer_join(base, name), getattr(f, name)))
+            for index, option in enumerate(f.options):
+                texts.append((pointer_join(base, "options", index, "label"), option.label))
+    warnings: list[Problem] = []
+    for pointer, text in texts:
+        written = [lang for lang in form.languages if _filled(text.get(lang))]
+        if not written:
+            continue  # not written at all: nothing is missing in one language only
+        empty = [lang for lang in form.languages if lang not in written]
+        if empty:
+            warnings.append(Problem(
+                pointer, f"empty in {', '.join(repr(lang) for lang in empty)}, a language the "
+                "form lists: applicants reading it see another language's text", "warning"))
     return warnings
+
+
+def _filled(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())

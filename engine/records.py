@@ -34,8 +34,10 @@ __all__ = [
 ]
 
 DefinitionKind = Literal["form", "workflow"]
-EventKind = Literal["created", "transition", "comment", "assignment"]
-"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned."""
+EventKind = Literal["created", "transition", "comment", "assignment", "workflow_move"]
+"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned.
+``workflow_move``: an administrator moved the submission to another version of its workflow;
+the state is unchanged (``from_state`` = ``to_state``), ``comment`` holds ``"1 → 2"``."""
 OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
 
 

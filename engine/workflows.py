@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, cast
 
 from engine.exceptions import DefinitionError
@@ -39,6 +39,7 @@ __all__ = [
     "bind_guards",
     "check_guards_against_form",
     "check_workflow",
+    "check_roles_held",
     "compile_workflow",
     "fire",
     "load_workflow",
@@ -164,6 +165,11 @@ def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
                                         "may start from it"))
             elif target_known:
                 edges[source].add(cast(str, target))
+                if source == target and transition.get("from") != "*":
+                    problems.append(Problem(pointer, f"transition {quote(transition.get('id'))} "
+                                            f"goes from {quote(source)} back to itself: firing "
+                                            "it changes nothing but the history",
+                                            severity="warning"))
 
     if isinstance(initial, str) and initial in states:
         reached = _reachable({initial}, edges)
@@ -296,3 +302,20 @@ def _template_problems(data: dict[str, Any]) -> list[Problem]:
                 sources = {k: v for k, v in variants.items() if isinstance(v, str)}
                 problems += template_text_problems(name, part, sources)
     return problems
+
+
+def check_roles_held(workflow: WorkflowDefinition, roles_held: Collection[str]) -> list[Problem]:
+    """A warning for each transition none of whose roles anyone holds: nobody may fire it.
+
+    ``roles_held``: the roles of the active staff accounts (the caller knows them; the
+    workflow file alone does not).
+    """
+    warnings: list[Problem] = []
+    for index, transition in enumerate(workflow.transitions):
+        if not set(transition.roles) & set(roles_held):
+            warnings.append(Problem(
+                pointer_join("/transitions", index, "roles"),
+                f"no active staff account has the role(s) "
+                f"{', '.join(quote(r) for r in transition.roles)}: nobody may fire transition "
+                f"{quote(transition.id)}", severity="warning"))
+    return warnings

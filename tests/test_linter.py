@@ -118,3 +118,19 @@ def test_step_never_visible() -> None:
 def test_a_normal_form_has_no_warnings() -> None:
     vectors = json.loads((Path(__file__).parent / "rule-vectors.json").read_text("utf-8"))
     assert _warnings(vectors["cases"][0]["form"]) == []
+
+
+def test_text_empty_in_a_listed_language_is_a_warning() -> None:
+    field = {"id": "name", "type": "text", "label": {"de": "Name", "en": ""},
+             "help": {"de": "Vor- und Nachname"}}
+    data = _form([{"id": "one", "title": {"de": "Eins", "en": "One"}, "fields": [field]}], [])
+    data["title"] = {"de": "Prüfung", "en": "Lint"}
+    assert [p.format() for p in _warnings(data)] == [
+        "/steps/0/fields/0/label: empty in 'en', a language the form lists: applicants "
+        "reading it see another language's text",
+        "/steps/0/fields/0/help: empty in 'en', a language the form lists: applicants "
+        "reading it see another language's text",
+    ]
+    field["label"]["en"] = "Name"
+    field["help"]["en"] = "First and last name"
+    assert _warnings(data) == []

@@ -18,6 +18,7 @@ from engine.exceptions import (
 from engine.templating import render_template
 from engine.workflows import (
     TransitionOutcome,
+    check_roles_held,
     check_workflow,
     fire,
     load_workflow,
@@ -311,6 +312,33 @@ def test_unused_template_is_a_warning() -> None:
     assert problems(data, "warning") == [
         '/templates/spare: template "spare" is not used by any notification'
     ]
+
+
+def test_self_loop_is_a_warning_unless_it_comes_from_star() -> None:
+    data = base_workflow()
+    data["transitions"].append(
+        {"id": "again", "from": ["submitted", "reviewed"], "to": "reviewed",
+         "roles": ["coordinator"]}
+    )
+    assert problems(data) == []
+    index = len(data["transitions"]) - 1
+    assert problems(data, "warning") == [
+        f'/transitions/{index}/from/1: transition "again" goes from "reviewed" back to itself: '
+        "firing it changes nothing but the history"
+    ]
+    data["transitions"][-1]["from"] = "*"  # every open state, itself included: meant so
+    assert problems(data, "warning") == []
+
+
+def test_transitions_nobody_may_fire_are_warnings() -> None:
+    workflow = load_workflow(base_workflow())
+    every = {role for t in workflow.transitions for role in t.roles}
+    assert check_roles_held(workflow, every) == []
+    warnings = check_roles_held(workflow, set())
+    assert len(warnings) == len(workflow.transitions)
+    assert all(w.severity == "warning" for w in warnings)
+    assert warnings[0].pointer == "/transitions/0/roles"
+    assert f'nobody may fire transition "{workflow.transitions[0].id}"' in warnings[0].message
 
 
 def test_schema_is_package_data_and_draft_2020_12() -> None:

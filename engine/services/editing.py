@@ -39,10 +39,17 @@ from engine.services.definitions import (
     published_workflow,
 )
 from engine.services.loading import content_hash, form_of
+from engine.services.users import users_with_role
 from engine.text import Text, to_text
-from engine.workflows import check_guards_against_form, check_workflow, load_workflow
+from engine.workflows import (
+    check_guards_against_form,
+    check_roles_held,
+    check_workflow,
+    load_workflow,
+)
 
 if TYPE_CHECKING:
+    from engine.model import WorkflowDefinition
     from engine.records import DefinitionKind, EditorDraftRecord, VersionInfo
     from engine.storage import Database
 
@@ -60,6 +67,7 @@ __all__ = [
     "editor_draft",
     "import_upload",
     "new_editor_draft",
+    "proposed_id",
     "problems_as_json",
     "publish_editor_draft",
     "save_editor_draft",
@@ -292,8 +300,32 @@ def skeleton(kind: str, definition_id: str, workflow_id: str = "review") -> dict
     }
 
 
-def new_editor_draft(db: Database, kind: str, definition_id: str, *, actor: str) -> EditorDraft:
-    """Start a new definition as a saved draft; ``AlreadyExists`` when the id is taken."""
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
+                          "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+
+
+def proposed_id(title: str) -> str:
+    """An id made from a title: ``Förderantrag 2027`` → ``foerderantrag-2027``.
+
+    ä/ö/ü/ß become ae/oe/ue/ss, letters are lowercased, every other run of characters that is
+    not a-z or 0-9 becomes one ``-``; an id must start with a letter (``form-`` is put first
+    otherwise) and is at most 64 characters. Empty when the title has no letter or digit.
+    """
+    words = re.sub(r"[^a-z0-9]+", "-", title.translate(_UMLAUTS).lower()).strip("-")
+    if not words:
+        return ""
+    if not words[0].isalpha():
+        words = "form-" + words
+    return words[:64].rstrip("-")
+
+
+def new_editor_draft(
+    db: Database, kind: str, definition_id: str, *, actor: str, title: str | None = None
+) -> EditorDraft:
+    """Start a new definition as a saved draft; ``AlreadyExists`` when the id is taken.
+
+    ``title``: the new definition's German title (else a placeholder title).
+    """
     kind = _check_kind(kind)
     definition_id = (definition_id or "").strip()
     if not _DEFINITION_ID.match(definition_id):
@@ -305,6 +337,8 @@ def new_editor_draft(db: Database, kind: str, definition_id: str, *, actor: str)
         if published and not any(r.definition_id == "review" for r in published):
             workflow_id = published[0].definition_id
     data = skeleton(kind, definition_id, workflow_id)
+    if title and title.strip():
+        data["title"] = {"de": title.strip()}
     with db.transaction() as store:
         if store.definitions.latest(kind, definition_id) is not None:
             raise AlreadyExists(f"there is already a {kind} {definition_id!r}")
@@ -411,7 +445,13 @@ def _binding_problems(db: Database, kind: DefinitionKind, data: Any) -> list[Pro
         for problem in errors_only(check_guards_against_form(workflow, published)):
             problems.append(Problem(problem.pointer,
                                     f"{problem.message} (form {published.id!r})"))
-    return problems
+    return problems + check_roles_held(workflow, _roles_held(db, workflow))
+
+
+def _roles_held(db: Database, workflow: WorkflowDefinition) -> set[str]:
+    """Which of the workflow's roles at least one active staff account holds."""
+    named = {role for t in workflow.transitions for role in t.roles}
+    return {role for role in named if any(u.active for u in users_with_role(db, role))}
 
 
 def publish_editor_draft(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC
 from typing import Any, cast
 
@@ -153,6 +153,38 @@ class SubmissionRepository(Repository):
             update(SubmissionRow)
             .where(SubmissionRow.id == submission_id, SubmissionRow.version == expected_version)
             .values(assigned_to=user_id, version=expected_version + 1, updated_at=self._now)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(int, getattr(result, "rowcount", 0)) == 1
+
+    def on_workflow_version(
+        self, workflow_version_row: int, states: Collection[str]
+    ) -> Sequence[SubmissionRecord]:
+        """The submissions on one stored workflow version in one of ``states``, oldest first."""
+        if not states:
+            return []
+        query = (
+            select_submissions()
+            .where(
+                SubmissionRow.workflow_version_id == workflow_version_row,
+                SubmissionRow.state.in_(sorted(states)),
+            )
+            .order_by(SubmissionRow.created_at, SubmissionRow.id)
+        )
+        return [submission_record(row) for row in self._session.execute(query)]
+
+    def move_workflow(
+        self, submission_id: str, expected_version: int, workflow_version_row: int
+    ) -> bool:
+        """Put the submission on another workflow version, under the optimistic check."""
+        result = self._session.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.version == expected_version)
+            .values(
+                workflow_version_id=workflow_version_row,
+                version=expected_version + 1,
+                updated_at=self._now,
+            )
             .execution_options(synchronize_session=False)
         )
         return cast(int, getattr(result, "rowcount", 0)) == 1

@@ -251,7 +251,8 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('created', 'transition', 'comment', 'assignment')", name="kind"
+            "kind IN ('created', 'transition', 'comment', 'assignment', 'workflow_move')",
+            name="kind",
         ),
     )
 

@@ -15,13 +15,18 @@ from web.admin.metadata import JS_WORDS
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "web" / "admin" / "translations"
 SOURCES = [("web/admin/**.py", "python"), ("web/templates/admin/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
 
 
 def words(path: Path, reader: object) -> dict[object, object]:
     with open(path, "rb") as handle:
         catalog = reader(handle) if reader is read_mo else read_po(handle)  # type: ignore[operator]
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    # A plural message has a tuple of ids and a list of strings (a tuple here, to compare).
+    return {
+        tuple(m.id) if isinstance(m.id, list | tuple) else m.id:
+            tuple(m.string) if isinstance(m.string, list | tuple) else m.string
+        for m in catalog if m.id and m.string and not m.fuzzy
+    }
 
 
 @pytest.mark.parametrize("language", ["de", "en"])

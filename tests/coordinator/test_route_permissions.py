@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
         ("admin.form_preview", "POST"),
         ("admin.diagram", "POST"), ("admin.users", "GET"), ("admin.create", "POST"),
         ("admin.notifications", "GET"),
+        ("admin.workflow_moves", "GET"), ("admin.move_workflow_submissions", "POST"),
     )},
     **{("admin." + endpoint, "POST"): (LOGIN, LOGIN, DENIED, HIDDEN)
        for endpoint in ("roles", "active", "new_token", "revoke", "retry_notification_view")},
@@ -129,6 +130,8 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = ids["submission"]
         elif name == "kinds":
             values[name] = "forms"
+        elif name == "definition_id" and rule.rule.startswith("/admin/workflows/"):
+            values[name] = "triage"
         elif name == "definition_id":
             values[name] = "grant"
         elif name == "content_hash":

@@ -5,6 +5,7 @@
 
 * ``web.admin.definitions`` — lists, import, export, new drafts, version history, diffs;
 * ``web.admin.editor`` — the form and workflow editors and the JSON endpoints they call;
+* ``web.admin.moves`` — moving open submissions to the published workflow version;
 * ``web.admin.users`` — staff accounts and API tokens;
 * ``web.admin.notifications`` — failed notifications and their "try again" button.
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     from web.admin import (  # noqa: F401 - the views register on bp
         definitions,
         editor,
+        moves,
         notifications,
         users,
     )

@@ -20,6 +20,7 @@ from engine.services.editing import (
     definition_listings,
     import_upload,
     new_editor_draft,
+    proposed_id,
     version_changes,
     version_history,
 )
@@ -112,14 +113,27 @@ def import_file(kinds: str) -> ResponseReturnValue:
 @roles_required("admin")
 def new_definition(kinds: str) -> ResponseReturnValue:
     kind = kind_of(kinds)
-    definition_id = (request.form.get("definition_id") or "").strip()
+    title = (request.form.get("title") or "").strip()[:200]
+    definition_id = (request.form.get("definition_id") or "").strip()[:200]
+    if not definition_id:
+        definition_id = proposed_id(title)
     try:
-        new_editor_draft(database(), kind, definition_id, actor=actor())
+        new_editor_draft(database(), kind, definition_id, actor=actor(), title=title)
     except (AlreadyExists, InvalidInput) as exc:
-        message = (_("This id is already taken.") if isinstance(exc, AlreadyExists)
-                   else _("An id starts with a lowercase letter, followed by lowercase "
-                          "letters, digits, '_' or '-' (at most 64 characters)."))
-        return _list_page(kinds, status=422, new_error=message, new_id=definition_id)
+        proposal = proposed_id(definition_id or title)
+        if isinstance(exc, AlreadyExists):
+            message = _("This id is already taken.")
+        elif proposal:
+            # Not refused by a pattern: the id it could be is proposed, to confirm or change.
+            message = _("An id is written in lowercase letters, digits, '_' or '-'; "
+                        "%(proposal)s is proposed: check it and create again.",
+                        proposal=proposal)
+            definition_id = proposal
+        else:
+            message = _("An id starts with a lowercase letter, followed by lowercase "
+                        "letters, digits, '_' or '-' (at most 64 characters).")
+        return _list_page(kinds, status=422, new_error=message, new_id=definition_id,
+                          new_title=title)
     return redirect(url_for("admin.edit", kinds=kinds, definition_id=definition_id))
 
 

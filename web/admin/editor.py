@@ -53,6 +53,7 @@ from engine.services.editing import (
 from engine.services.loading import form_of, workflow_of
 from engine.services.simulation import simulate_form, simulate_workflow
 from engine.services.users import KNOWN_ROLES
+from engine.services.workflow_moves import open_on_older_versions
 from engine.text import localize
 from engine.workflows import load_workflow
 from web.admin.common import (
@@ -66,8 +67,9 @@ from web.admin.common import (
     text_in,
 )
 from web.admin.metadata import FIELD_TYPES, field_properties, js_words, operators
+from web.admin.problems import problem_summary, readable_problems
 from web.admin.text import gettext as _
-from web.admin.text import page_language
+from web.admin.text import ngettext, page_language
 from web.applicant.forms import build_step_form
 from web.auth import roles_required
 
@@ -195,7 +197,9 @@ def draft(kinds: str, definition_id: str) -> ResponseReturnValue:
         return json_error(409, exc.code, _("Someone else saved this draft in the meantime."),
                           draft=exc.current.as_json() if exc.current else None)
     problems = check_draft(db, kind, definition_id, saved.data)
-    return jsonify({"draft": saved.as_json(), "problems": problems_json(problems)})
+    return jsonify({"draft": saved.as_json(),
+                    "problems": readable_problems(problems, saved.data, page_language()),
+                    "summary": problem_summary(problems)})
 
 
 @bp.post("/<any(forms, workflows):kinds>/<definition_id>/draft/discard")
@@ -214,10 +218,12 @@ def discard(kinds: str, definition_id: str) -> ResponseReturnValue:
 def check(kinds: str, definition_id: str) -> ResponseReturnValue:
     kind = kind_of(kinds)
     body = json_body()
-    problems = check_draft(database(), kind, definition_id, body.get("definition"))
+    definition = body.get("definition")
+    problems = check_draft(database(), kind, definition_id, definition)
     errors = sum(1 for p in problems if p.severity == "error")
-    return jsonify({"problems": problems_json(problems), "errors": errors,
-                    "warnings": len(problems) - errors})
+    return jsonify({"problems": readable_problems(problems, definition, page_language()),
+                    "errors": errors, "warnings": len(problems) - errors,
+                    "summary": problem_summary(problems)})
 
 
 @bp.post("/<any(forms, workflows):kinds>/<definition_id>/changes")
@@ -239,6 +245,7 @@ def publish(kinds: str, definition_id: str) -> ResponseReturnValue:
     if revision is not None and (not isinstance(revision, int) or isinstance(revision, bool)):
         return json_error(400, "bad_request", _("The revision must be a number."))
     try:
+        data = editor_draft(database(), kind, definition_id).data
         outcome = publish_editor_draft(database(), kind, definition_id,
                                        expected_revision=revision, language=page_language())
     except DraftConflict as exc:
@@ -247,16 +254,27 @@ def publish(kinds: str, definition_id: str) -> ResponseReturnValue:
     except DefinitionError as exc:
         return json_error(422, "definition_invalid",
                           _("Fix the errors first: they block publishing."),
-                          problems=problems_json(exc.problems))
+                          problems=readable_problems(exc.problems, data, page_language()))
     current_app.logger.info("%s published %s %s version %s", actor(), kind, definition_id,
                             outcome.version)
-    return jsonify({
+    answer: dict[str, Any] = {
         "version": outcome.version,
         "created": outcome.created,
-        "warnings": problems_json(outcome.warnings),
+        "warnings": readable_problems(outcome.warnings, data, page_language()),
         "changes": [c.as_json() for c in outcome.changes],
         "versions_url": url_for("admin.versions", kinds=kinds, definition_id=definition_id),
-    })
+    }
+    if kind == "workflow":
+        # Submissions keep their workflow version: offer to move the open ones explicitly.
+        plan = open_on_older_versions(database(), definition_id)
+        answer["open_on_older"] = len(plan.candidates)
+        answer["movable"] = len(plan.movable)
+        answer["moves_url"] = url_for("admin.workflow_moves", definition_id=definition_id)
+        answer["moves_text"] = ngettext(
+            "%(num)s open submission is still on an older version (%(movable)s can move).",
+            "%(num)s open submissions are still on an older version (%(movable)s can move).",
+            len(plan.candidates), movable=len(plan.movable))
+    return jsonify(answer)
 
 
 # -- what if, diagram -------------------------------------------------------------------------

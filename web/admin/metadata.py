@@ -92,6 +92,8 @@ JS_WORDS: tuple[str, ...] = (
     N_("Please sign in again."), N_("The session has expired. Please reload the page."),
     N_("JSON syntax error"), N_("No problems found."), N_("%(n)s error(s), %(m)s warning(s)"),
     N_("error"), N_("warning"), N_("Publishing…"), N_("Published as version %(version)s."),
+    N_("Review and move them"), N_("Whole definition"), N_("Duplicate"), N_("copy"),
+    N_("Drag to move"),
     N_("Nothing changed: version %(version)s is published."),
     N_("Fix the errors first: they block publishing."),
     N_("Changes compared with the published version"), N_("No changes."),

@@ -26,7 +26,7 @@ from flask import current_app, has_app_context
 from flask_babel import Domain
 from flask_babel import gettext as main_gettext
 
-__all__ = ["DOMAIN", "TRANSLATIONS_DIR", "gettext", "page_language"]
+__all__ = ["DOMAIN", "TRANSLATIONS_DIR", "gettext", "ngettext", "page_language"]
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = Domain(translation_directories=[str(TRANSLATIONS_DIR)], domain="admin")
@@ -44,6 +44,13 @@ def gettext(msgid: str, **variables: Any) -> str:
     if words == (msgid % variables if variables else msgid):
         words = str(main_gettext(msgid, **variables))
     return words
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """The singular or plural form for ``num`` in the page language (``num`` is a variable)."""
+    if not _babel_ready():
+        return (singular if num == 1 else plural) % {"num": num, **variables}
+    return str(DOMAIN.ngettext(singular, plural, num, **variables))
 
 
 def page_language() -> str:

@@ -123,7 +123,11 @@
   // -- problems ---------------------------------------------------------------------------
 
   /** Lists problems as "pointer: message" buttons; a click jumps to the builder input. */
-  function renderProblems(list, problems, onJump) {
+  /**
+   * Problems as a list. Each names its place by label (problem.where, from the server, in the
+   * page language) with the translated text; raw (the JSON view) shows pointer and message.
+   */
+  function renderProblems(list, problems, onJump, raw) {
     list.replaceChildren();
     for (const problem of problems) {
       const pointer = problem.pointer || '';
@@ -131,16 +135,18 @@
         class: 'problem problem-' + (problem.severity || 'error'),
         dataset: { pointer, severity: problem.severity || 'error' },
       });
-      const label = h('code', { text: pointer || '/' });
+      const byLabel = !raw && problem.text !== undefined;
+      const label = byLabel ? h('span', { class: 'where', text: problem.where || t('Whole definition') })
+        : h('code', { text: pointer || '/' });
       if (onJump) {
         item.append(h('button', {
           type: 'button', class: 'link', on: { click: () => onJump(pointer) },
-          aria: { label: t(problem.severity === 'warning' ? 'warning' : 'error') + ' ' + (pointer || '/') },
+          aria: { label: t(problem.severity === 'warning' ? 'warning' : 'error') + ' ' + label.textContent },
         }, label));
       } else {
         item.append(label);
       }
-      item.append(': ' + problem.message);
+      item.append(': ' + (byLabel ? problem.text : problem.message));
       list.append(item);
     }
   }
@@ -480,6 +486,9 @@
 
   // -- the editor ---------------------------------------------------------------------------
 
+  const HISTORY_LIMIT = 50;
+  const BURST_MS = 800;
+
   class Editor {
     constructor() {
       const draft = config.draft;
@@ -501,6 +510,12 @@
         document.addEventListener(end, () => { this.pointerDown = false; }, true);
       }
       this.jsonBroken = false;
+      // Undo/redo: snapshots (JSON text) of the draft before each change of this session,
+      // at most HISTORY_LIMIT; a burst of changes (typing) is one step.
+      this.undoStack = [];
+      this.redoStack = [];
+      this.recorded = JSON.stringify(this.draft);
+      this.lastRecordAt = 0;
       this.statusElement = document.getElementById('save-status');
       this.autosave = debounce(() => this.save(), 2500);
       this.scheduleCheck = debounce(() => this.check(), 500);
@@ -564,6 +579,8 @@
 
     /** The model changed (source: 'builder' or 'json'); `rerender` redraws the builder. */
     changed(source, rerender) {
+      // Typing (no redraw) in quick succession is one step; every structural change is one.
+      if (source !== 'history') this.record(!rerender);
       this.dirty = true;
       this.changeCount += 1;
       this.showStatus(t('Unsaved changes'), 'dirty');
@@ -573,6 +590,46 @@
       this.scheduleCheck();
       this.autosave();
       for (const listener of this.listeners) listener(source);
+    }
+
+    /** Remembers the draft as it was before this change (once per burst of typing). */
+    record(typing) {
+      const now = JSON.stringify(this.draft);
+      if (now === this.recorded) return;
+      const time = Date.now();
+      const sameBurst = typing && this.lastTyping && time - this.lastRecordAt <= BURST_MS;
+      this.lastTyping = Boolean(typing);
+      if (!sameBurst || !this.undoStack.length) {
+        this.undoStack.push(this.recorded);
+        if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      }
+      this.lastRecordAt = time;
+      this.recorded = now;
+      this.redoStack = [];
+      this.updateHistoryButtons();
+    }
+
+    undo() { this.travel(this.undoStack, this.redoStack); }
+
+    redo() { this.travel(this.redoStack, this.undoStack); }
+
+    travel(from, to) {
+      this.record(false); // a change still inside a typing burst becomes its own step first
+      if (!from.length) return;
+      to.push(JSON.stringify(this.draft));
+      const snapshot = from.pop();
+      this.draft = JSON.parse(snapshot);
+      this.recorded = snapshot;
+      this.lastRecordAt = 0;
+      this.changed('history', true);
+      this.updateHistoryButtons();
+    }
+
+    updateHistoryButtons() {
+      const undo = document.getElementById('undo');
+      const redo = document.getElementById('redo');
+      if (undo) undo.disabled = !this.undoStack.length;
+      if (redo) redo.disabled = !this.redoStack.length;
     }
 
     replaceDraft(definition, source) {
@@ -604,7 +661,7 @@
         } else {
           this.autosave();
         }
-        this.showProblems(data.problems);
+        this.showProblems(data.problems, data.summary);
         this.updateInfo();
         return true;
       }
@@ -660,22 +717,24 @@
       if (this.jsonBroken) return;
       const sent = this.changeCount;
       const { status, data } = await api(config.urls.check, { definition: this.draft });
-      if (status === 200 && sent === this.changeCount) this.showProblems(data.problems);
+      if (status === 200 && sent === this.changeCount) this.showProblems(data.problems, data.summary);
     }
 
-    showProblems(problems) {
+    /** summary: the server's "2 Fehler, 1 Warnung" (plural forms of the page language). */
+    showProblems(problems, summaryText) {
       this.problems = problems || [];
       const errors = this.problems.filter((p) => p.severity === 'error').length;
       const summary = document.getElementById('problem-summary');
       if (summary) {
-        summary.textContent = this.problems.length ? t('%(n)s error(s), %(m)s warning(s)',
-          { n: errors, m: this.problems.length - errors }) : t('No problems found.');
+        summary.textContent = summaryText || (this.problems.length ? t('%(n)s error(s), %(m)s warning(s)',
+          { n: errors, m: this.problems.length - errors }) : t('No problems found.'));
         summary.dataset.errors = String(errors);
       }
       const jump = (pointer) => this.jumpTo(pointer);
       for (const id of ['problems', 'json-problems']) {
         const list = document.getElementById(id);
-        if (list) renderProblems(list, this.problems, id === 'problems' ? jump : null);
+        // The builder names places by label; the raw JSON view keeps the JSON pointer.
+        if (list) renderProblems(list, this.problems, id === 'problems' ? jump : null, id === 'json-problems');
       }
       this.markInvalid();
     }
@@ -798,6 +857,18 @@
     // -- toolbar
 
     setupToolbar() {
+      const undo = document.getElementById('undo');
+      const redo = document.getElementById('redo');
+      if (undo) undo.addEventListener('click', () => this.undo());
+      if (redo) redo.addEventListener('click', () => this.redo());
+      this.updateHistoryButtons();
+      document.addEventListener('keydown', (event) => {
+        if (!(event.ctrlKey || event.metaKey) || event.altKey) return;
+        if (event.target && event.target.id === 'json-text') return; // the textarea's own undo
+        const key = event.key.toLowerCase();
+        if (key === 'z' && !event.shiftKey) { event.preventDefault(); this.undo(); }
+        else if (key === 'y' || (key === 'z' && event.shiftKey)) { event.preventDefault(); this.redo(); }
+      });
       const saveButton = document.getElementById('save-draft');
       if (saveButton) saveButton.addEventListener('click', () => { this.dirty = true; this.save(); });
       const discardForm = document.getElementById('discard-form');
@@ -849,7 +920,7 @@
       }
       if (checked.status === 200) {
         renderProblems(problems, checked.data.problems, null);
-        this.showProblems(checked.data.problems);
+        this.showProblems(checked.data.problems, checked.data.summary);
         const blocked = checked.data.errors > 0 || this.jsonBroken;
         button.disabled = blocked;
         const note = document.getElementById('publish-blocked');
@@ -880,6 +951,7 @@
         if (base) base.textContent = String(data.version);
         const problems = document.getElementById('publish-problems');
         renderProblems(problems, data.warnings, null);
+        this.offerMoves(data);
         return;
       }
       if (status === 422 && data) {
@@ -892,6 +964,18 @@
         result.textContent = this.failure(status);
       }
       button.disabled = false;
+    }
+
+    // After publishing a workflow: the open submissions still on an older version stay there
+    // unless an administrator moves them; link to the page that does.
+    offerMoves(data) {
+      const old = document.getElementById('publish-moves');
+      if (old) old.remove();
+      if (!data.moves_url || !data.open_on_older) return;
+      const text = data.moves_text;
+      const link = h('a', { href: data.moves_url, id: 'publish-moves-link' }, t('Review and move them'));
+      const note = h('p', { id: 'publish-moves', class: 'notice' }, text + ' ', link);
+      document.getElementById('publish-result').after(note);
     }
   }
 

@@ -289,6 +289,27 @@
         }
       }, step.id),
       h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-duplicate',
+        aria: { label: t('Duplicate') + ': ' + t('Step') + ' ' + step.id },
+        on: {
+          click: () => {
+            const taken = takenIds();
+            const copy = E.clone(step);
+            copy.id = E.unique(step.id + '_copy', taken);
+            taken.add(copy.id);
+            copy.title = copiedText(step.title);
+            copy.fields = (Array.isArray(step.fields) ? step.fields : []).map((f) => {
+              const field = copiedField(f, taken, false);
+              taken.add(field.id);
+              return field;
+            });
+            all.splice(index + 1, 0, copy);
+            restructured();
+            focusId('step-' + (index + 1) + '-id');
+          },
+        },
+      }, t('Duplicate')),
+      h('button', {
         type: 'button', class: 'secondary danger', id: prefix + '-remove',
         aria: { label: t('Remove') + ': ' + t('Step') + ' ' + step.id },
         on: { click: () => { all.splice(index, 1); restructured(); focusId('add-step'); } },
@@ -332,17 +353,98 @@
     return card;
   }
 
+  /** A default label a person can read: the type's name ("E-Mail"), numbered when taken. */
+  function readableLabel(base, lang) {
+    const taken = new Set();
+    for (const step of steps()) {
+      for (const f of (step && Array.isArray(step.fields) ? step.fields : [])) {
+        if (f && f.label && typeof f.label === 'object') taken.add(f.label[lang]);
+      }
+    }
+    if (!taken.has(base)) return base;
+    let number = 2;
+    while (taken.has(base + ' ' + number)) number += 1;
+    return base + ' ' + number;
+  }
+
+  /** A text with " (copy)" added in each language it is written in. */
+  function copiedText(text) {
+    if (!text || typeof text !== 'object') return text;
+    const out = {};
+    for (const [lang, words] of Object.entries(text)) out[lang] = words ? words + ' (' + t('copy') + ')' : words;
+    return out;
+  }
+
+  /** A copy of a field under a new, unused id (its label marked as a copy unless told not to). */
+  function copiedField(field, taken, mark) {
+    const copy = E.clone(field);
+    if (!copy || typeof copy !== 'object') return copy;
+    copy.id = E.unique(String(field.id || 'field') + '_copy', taken);
+    if (mark !== false) {
+      if (copy.label) copy.label = copiedText(copy.label);
+      else if (copy.content) copy.content = copiedText(copy.content);
+    }
+    return copy;
+  }
+
   function newField(type) {
     const lang = languages()[0];
     const id = E.unique('field', takenIds());
     const field = { id, type };
     if (type === 'paragraph') field.content = { [lang]: t('Paragraph') };
-    else field.label = { [lang]: t('Field') + ' ' + id };
+    else field.label = { [lang]: readableLabel(t(TYPE_WORDS[type] || 'Field'), lang) };
     if (CHOICE.has(type)) {
       field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } },
         { value: 'option_2', label: { [lang]: 'Option 2' } }];
     }
     return field;
+  }
+
+  // -- drag and drop (the move buttons stay: they are the keyboard's way) --------------------
+
+  let dragged = null; // [stepIndex, index] of the field being dragged
+
+  /**
+   * Fields are dragged by their handle and dropped on another field card (in any step): the
+   * dragged field takes that card's place, the card and those after it move down.
+   */
+  function dragAndDrop(card, stepIndex, index, prefix) {
+    const handle = h('span', {
+      class: 'drag-handle', id: prefix + '-drag', draggable: 'true', title: t('Drag to move'),
+      aria: { hidden: 'true' },
+      on: {
+        dragstart: (event) => {
+          dragged = [stepIndex, index];
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData('text/plain', prefix);
+          event.dataTransfer.setDragImage(card, 10, 10);
+        },
+        dragend: () => { dragged = null; },
+      },
+    }, '⠿');
+    card.prepend(handle);
+    card.addEventListener('dragover', (event) => {
+      if (!dragged) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'move';
+      card.classList.add('drop-target');
+    });
+    card.addEventListener('dragleave', () => card.classList.remove('drop-target'));
+    card.addEventListener('drop', (event) => {
+      card.classList.remove('drop-target');
+      if (!dragged) return;
+      event.preventDefault();
+      const [fromStep, fromIndex] = dragged;
+      dragged = null;
+      if (fromStep === stepIndex && fromIndex === index) return;
+      const source = fieldsOf(steps()[fromStep]);
+      const target = fieldsOf(steps()[stepIndex]);
+      const [item] = source.splice(fromIndex, 1);
+      target.splice(index, 0, item);
+      restructured();
+      const placed = target.indexOf(item);
+      focusId('field-' + stepIndex + '-' + placed + '-toggle');
+    });
   }
 
   function fieldCard(step, stepIndex, field, index) {
@@ -353,6 +455,7 @@
     const propsId = prefix + '-props';
     const card = h('li', { class: 'field-card', id: prefix, dataset: { pointer, fieldId: field.id, type: field.type } });
     card.setAttribute('data-testid', 'field-card-' + field.id);
+    dragAndDrop(card, stepIndex, index, prefix);
     const summary = (textOf(field.label) || textOf(field.content) || field.id);
     card.append(h('div', { class: 'card-head' },
       h('span', { class: 'field-summary', id: prefix + '-summary' },
@@ -378,6 +481,19 @@
           focusId(moved + (delta < 0 ? '-up' : '-down'), moved + '-down', moved + '-up');
         }
       }, field.id),
+      h('button', {
+        type: 'button', class: 'secondary', id: prefix + '-duplicate',
+        aria: { label: t('Duplicate') + ': ' + t('Field') + ' ' + field.id },
+        on: {
+          click: () => {
+            const copy = copiedField(field, takenIds());
+            openFields.add(copy.id);
+            list.splice(index + 1, 0, copy);
+            restructured();
+            focusId('field-' + stepIndex + '-' + (index + 1) + '-id');
+          },
+        },
+      }, t('Duplicate')),
       h('button', {
         type: 'button', class: 'secondary danger', id: prefix + '-remove',
         aria: { label: t('Remove') + ': ' + t('Field') + ' ' + field.id },
@@ -824,19 +940,44 @@
   document.getElementById('what-if-role').addEventListener('change', runWhatIf);
   document.getElementById('what-if-workflow-draft').addEventListener('change', runWhatIf);
 
+  // On wide screens (≥ 1200 px) the preview stands beside the builder (a CSS grid); the
+  // preview tab still shows it alone, and narrow screens keep the tabs only.
+  const wide = window.matchMedia('(min-width: 1200px)');
+  const split = h('div', { id: 'editor-split' });
+  const builderPanel = document.getElementById('panel-builder');
+  const previewPanel = document.getElementById('panel-preview');
+  builderPanel.before(split);
+  split.append(builderPanel, previewPanel);
+  let beside = false;
+  const previewShown = () => editor.activeTab === 'preview' || beside;
+
+  function showPreview() {
+    fillLanguageSelect();
+    fillRoleSelect();
+    renderPreview();
+    runWhatIf();
+  }
+
+  function arrange() {
+    const was = beside;
+    beside = wide.matches && editor.activeTab === 'builder';
+    split.classList.toggle('beside', beside);
+    if (editor.activeTab === 'builder') previewPanel.hidden = !beside;
+    if (beside && !was) showPreview();
+  }
+  wide.addEventListener('change', arrange);
+
   const refreshPreview = E.debounce(() => {
-    if (editor.activeTab === 'preview') { fillLanguageSelect(); renderPreview(); runWhatIf(); }
+    if (previewShown()) { fillLanguageSelect(); renderPreview(); runWhatIf(); }
   }, 500);
   editor.onChange(refreshPreview);
   const previousOnTab = editor.onTab;
   editor.onTab = (name) => {
     if (previousOnTab) previousOnTab(name);
-    if (name === 'preview') {
-      fillLanguageSelect();
-      fillRoleSelect();
-      renderPreview();
-      runWhatIf();
-    }
+    const wasBeside = beside;
+    arrange();
+    if (name === 'preview' && !wasBeside) showPreview();
   };
+  arrange();
   window.FormflowFormEditor = { editor, renderPreview, runWhatIf };
 })();

@@ -215,7 +215,8 @@
           const id = E.unique('transition', new Set(all.filter(isObject).map((x) => x.id)));
           const s = states();
           all.push({
-            id, from: s[0] ? s[0].id : '', to: s.length > 1 ? s[1].id : (s[0] ? s[0].id : ''),
+            // No "from" ticked: the person chooses; until then the check says it is missing.
+            id, from: [], to: s.length > 1 ? s[1].id : (s[0] ? s[0].id : ''),
             roles: ['coordinator'], label: { [languages()[0]]: id },
           });
           restructured();

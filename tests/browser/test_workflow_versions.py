@@ -1,0 +1,96 @@
+"""The workflow editor and workflow versions in the browser (issue 18).
+
+A new transition starts with no "from" ticked (the person chooses). Publishing a new version
+of the review workflow leaves an open membership submission on version 1 until the
+administrator moves it on the moves page; the move is recorded in its history.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.services import (
+    get_submission,
+    history,
+    import_definition,
+    publish_definition,
+)
+from engine.services.editing import discard_editor_draft
+from support.browser import LiveServer, Shots, Watch
+from support.browser_staff import ADMIN, add_staff, sign_in, submit_membership
+from support.browser_steps import expect
+
+REVIEW = json.loads(
+    (Path(__file__).resolve().parents[2] / "workflows" / "review.json").read_text("utf-8")
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def staff(live_server: LiveServer) -> None:
+    add_staff(live_server)
+
+
+@pytest.fixture(autouse=True)
+def fresh_draft(live_server: LiveServer, page: Any) -> Iterator[None]:
+    discard_editor_draft(live_server.db, "workflow", "review")
+    yield
+    page.evaluate("() => window.FormflowWorkflowEditor && window.FormflowWorkflowEditor.editor"
+                  " && window.FormflowWorkflowEditor.editor.save()")
+    discard_editor_draft(live_server.db, "workflow", "review")
+
+
+def test_a_new_transition_starts_with_no_from_ticked(
+    page: Any, shots: Shots, watch: Watch
+) -> None:
+    # Until a "from" is ticked the draft is not a valid workflow: the diagram says so (422).
+    watch.expect_status("/admin/workflows/review/diagram", 422)
+    sign_in(page, ADMIN)
+    page.goto("/admin/workflows/review/edit")
+    count = len(REVIEW["transitions"])
+    expect(page.locator(f"#transition-{count - 1}")).to_be_visible()
+    page.click("#add-transition")
+    card = page.locator(f"#transition-{count}")
+    expect(card).to_be_visible()
+    boxes = page.locator(f"#transition-{count}-from input[type=checkbox]")
+    assert boxes.count() >= 2  # "every non-final state" and one per open state
+    for index in range(boxes.count()):
+        assert not boxes.nth(index).is_checked()
+    shots(page, "new transition, nothing ticked")
+    page.check(f"#transition-{count}-from-submitted")
+    assert page.is_checked(f"#transition-{count}-from-submitted")
+    watch.assert_clean()
+
+
+def test_open_submission_moves_to_the_new_version_only_when_the_admin_says_so(
+    live_server: LiveServer, page: Any, shots: Shots, watch: Watch
+) -> None:
+    db = live_server.db
+    created = submit_membership(live_server)
+    changed = copy.deepcopy(REVIEW)
+    changed["title"] = {language: text + " (2)" for language, text in REVIEW["title"].items()}
+    imported = import_definition(db, changed, "workflow")
+    publish_definition(db, "workflow", "review", imported.version)
+    assert get_submission(db, created.id).workflow_version == imported.version - 1
+
+    sign_in(page, ADMIN)
+    page.goto("/admin/workflows/review/versions")
+    page.click("#moves")
+    box = page.locator(f"#move-{created.id}")
+    expect(box).to_be_checked()
+    shots(page, "moves page")
+    page.click("#moves-submit")
+    expect(page.locator(".flash, [role=status], .notice").first).to_contain_text(
+        created.reference)
+    moved = get_submission(db, created.id)
+    assert moved.workflow_version == imported.version
+    assert moved.state == "submitted"
+    last = history(db, created.id)[-1]
+    assert (last.kind, last.actor) == ("workflow_move", ADMIN)
+    expect(page.locator(f"#move-{created.id}")).to_have_count(0)
+    watch.assert_clean()
