@@ -177,12 +177,8 @@ class Database:
             "PRAGMA foreign_keys = ON",
         )
 
-        sqlite_path = self.sqlite_path
-        if sqlite_path is not None:
-
-            @event.listens_for(engine, "do_connect")
-            def before_connect(*_args: Any) -> None:
-                _make_private(sqlite_path)  # then SQLAlchemy connects as usual
+        if self.sqlite_path is not None:
+            _make_private(self.sqlite_path)  # before this engine's first connection
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -318,11 +314,16 @@ class Database:
 def _make_private(path: Path) -> None:
     """Create the SQLite file (and tighten it and its ``-wal``/``-shm``) with mode 0600.
 
-    A file that cannot be made or changed (a missing folder, someone else's file) is left to
-    SQLite, which then reports the problem as it always does.
+    An existing file is never opened here, only changed by name: closing any descriptor of a
+    SQLite file drops every POSIX lock the process holds on it, including those of other
+    connections (SQLite's "how to corrupt" notes). SQLite makes ``-wal`` and ``-shm`` with
+    the database file's mode. A file that cannot be made or changed (a missing folder,
+    someone else's file) is left to SQLite, which then reports the problem as it always does.
     """
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
     except OSError:
         return
     for name in (str(path), f"{path}-wal", f"{path}-shm"):
