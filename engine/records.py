@@ -34,7 +34,8 @@ __all__ = [
 
 DefinitionKind = Literal["form", "workflow"]
 EventKind = Literal["created", "transition", "comment", "assignment"]
-"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned."""
+"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned;
+``comment`` (a coordinator's plain comment, no transition): its text is in ``note``."""
 OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
 
 
@@ -94,6 +95,9 @@ class EventRecord:
     to_state: str | None
     actor: str
     comment: str | None
+    """The message to the applicant (for ``assignment``: the assignee's address)."""
+    note: str | None
+    """Internal, staff only: a transition's note or a plain comment event's text."""
     at: datetime
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any, cast
 
@@ -147,6 +147,17 @@ class SubmissionRepository(Repository):
         )
         return cast(int, getattr(result, "rowcount", 0)) == 1
 
+    def references(self, submission_ids: Sequence[str]) -> dict[str, str]:
+        """Submission id → human reference, for the ids that exist (one query)."""
+        if not submission_ids:
+            return {}
+        rows = self._session.execute(
+            select(SubmissionRow.id, SubmissionRow.reference).where(
+                SubmissionRow.id.in_(submission_ids)
+            )
+        )
+        return {row.id: row.reference for row in rows}
+
     def assign(self, submission_id: str, expected_version: int, user_id: int | None) -> bool:
         """Set the assigned coordinator, under the same optimistic check as a state change."""
         result = self._session.execute(
@@ -175,6 +186,7 @@ class EventRepository(Repository):
         from_state: str | None = None,
         to_state: str | None = None,
         comment: str | None = None,
+        note: str | None = None,
     ) -> EventRecord:
         row = EventRow(
             submission_id=submission_id,
@@ -184,6 +196,7 @@ class EventRepository(Repository):
             to_state=to_state,
             actor=actor,
             comment=comment,
+            note=note,
             at=self._now,
         )
         self._session.add(row)
@@ -197,6 +210,7 @@ class EventRepository(Repository):
             to_state=to_state,
             actor=actor,
             comment=comment,
+            note=note,
             at=self._now,
         )
 
@@ -254,5 +268,6 @@ def _event(row: EventRow) -> EventRecord:
         to_state=row.to_state,
         actor=row.actor,
         comment=readable(row.comment),
+        note=readable(row.note),
         at=row.at,
     )
