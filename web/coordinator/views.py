@@ -267,7 +267,9 @@ def act(submission_id: str) -> ResponseReturnValue:
             add_comment(db, record.id, current_user.email, note)
             flash(_("Internal note saved."), "success")
         else:
-            if request.form.get("confirmed") != "1" and _is_final(record, transition_id):
+            if request.form.get("confirmed") != "1" and _is_final(
+                record, transition_id, expected_state
+            ):
                 _precheck(record, transition_id, comment, note)
                 return _confirmation_page(record, transition_id, comment, note, expected_state)
             fired = fire_transition(
@@ -288,13 +290,20 @@ def act(submission_id: str) -> ResponseReturnValue:
     return redirect(url_for("coordinator.submission", submission_id=record.id), code=303)
 
 
-def _is_final(record: SubmissionRecord, transition_id: str) -> bool:
-    """Whether ``transition_id`` leads into a final state of the pinned workflow."""
-    _forms, workflows = pinned_definitions(get_db(), [record])
-    workflow = workflows[record.workflow_version_row]
-    transition = workflow.transition(transition_id)
+def _is_final(record: SubmissionRecord, transition_id: str, expected_state: str | None) -> bool:
+    """Whether firing ``transition_id`` now is a final decision to confirm first: it leads
+    into a final state and the caller may fire it from the state they saw. Anything else
+    (stale page, wrong role or state, unknown step) goes straight to ``fire_transition``,
+    which refuses it with the usual message."""
+    if expected_state is not None and expected_state != record.state:
+        return False
+    db = get_db()
+    offered = transitions_for(db, record, current_user.roles)
+    transition = next((t for t in offered if t.id == transition_id), None)
     if transition is None:
-        return False  # the service refuses it with the usual message
+        return False
+    _forms, workflows = pinned_definitions(db, [record])
+    workflow = workflows[record.workflow_version_row]
     return any(s.id == transition.to and s.final for s in workflow.states)
 
 
