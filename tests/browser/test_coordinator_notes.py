@@ -16,6 +16,7 @@ from support.browser_steps import expect
 
 MESSAGE = "Wir prüfen gerade Ihre Angaben zur Institution."
 NOTE = "INTERN: Institution im Register nicht gefunden"
+WELCOME = "Willkommen!\nZweite Zeile"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,17 +102,17 @@ def test_a_final_decision_without_javascript_asks_on_a_page(
         page = context.new_page()
         sign_in(page, COORDINATOR, next_path=path)
         page.wait_for_url(f"**{path}")
-        page.fill("#comment", "Willkommen!")
+        page.fill("#comment", WELCOME)  # two lines: kept through the confirmation page
         page.fill("#note", "Beitrag geprüft")
         page.click("button[data-transition='accept']")
         expect(page.locator("#confirm-question")).to_contain_text("Annehmen")
-        expect(page.locator("#confirm-comment")).to_have_text("Willkommen!")
+        expect(page.locator("#confirm-comment")).to_contain_text("Zweite Zeile")
         shots(page, "confirmation page")
         assert get_submission(live_server.db, created.id).state == "reviewed"
 
         page.click("#confirm-back")
         expect(page.locator("#current-state")).to_have_attribute("data-state", "reviewed")
-        expect(page.locator("#comment")).to_have_value("Willkommen!")
+        expect(page.locator("#comment")).to_have_value(WELCOME)
         expect(page.locator("#note")).to_have_value("Beitrag geprüft")
 
         page.click("button[data-transition='accept']")
@@ -121,5 +122,4 @@ def test_a_final_decision_without_javascript_asks_on_a_page(
     finally:
         context.close()
     last = history(live_server.db, created.id)[-1]
-    assert (last.transition, last.comment, last.note) == ("accept", "Willkommen!",
-                                                           "Beitrag geprüft")
+    assert (last.transition, last.comment, last.note) == ("accept", WELCOME, "Beitrag geprüft")
