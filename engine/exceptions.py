@@ -141,13 +141,15 @@ class CommentInvalid(TransitionError):
     """A comment that cannot be stored: longer than the limit (``reason`` ``"too_long"``) or
     holding a character no text may hold (``"character"``: a lone surrogate, NUL, a control).
 
-    Raised for transition comments and plain comments alike; nothing is stored.
+    Raised for transition comments, notes and plain comments alike; nothing is stored.
+    ``field`` names the text refused: ``"comment"`` (to the applicant) or ``"note"``.
     """
 
     code = "comment_invalid"
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, field: str = "comment") -> None:
         self.reason = reason
+        self.field = field
         super().__init__(message)
 
 

@@ -35,7 +35,8 @@ __all__ = [
 
 DefinitionKind = Literal["form", "workflow"]
 EventKind = Literal["created", "transition", "comment", "assignment", "workflow_move"]
-"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned.
+"""``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned;
+``comment`` (a coordinator's plain comment, no transition): its text is in ``note``;
 ``workflow_move``: an administrator moved the submission to another version of its workflow;
 the state is unchanged (``from_state`` = ``to_state``), ``comment`` holds ``"1 → 2"``."""
 OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
@@ -107,6 +108,9 @@ class EventRecord:
     to_state: str | None
     actor: str
     comment: str | None
+    """The message to the applicant (for ``assignment``: the assignee's address)."""
+    note: str | None
+    """Internal, staff only: a transition's note or a plain comment event's text."""
     at: datetime
 
 

@@ -21,9 +21,12 @@ body (escaped, blank-line paragraphs become ``<p>``), so every mail has both par
 
 The context is plain data the caller builds — nothing with methods worth calling:
 
-- ``submission``: ``{id, state, reference, created_at, form_title, status_url}``
+- ``submission``: ``{id, state, reference, created_at, form_title, status_url, inbox_url}``
+  (``inbox_url``: the submission's page for coordinators, for staff mails)
 - ``answers``: field id → typed answer
-- ``transition``: ``{id, actor, comment}`` (``None`` values when the submission was just created)
+- ``transition``: ``{id, actor, comment}`` (``None`` values when the submission was just
+  created); ``comment`` is the message to the applicant. A transition's internal ``note`` is
+  deliberately not here: no template can put it into a mail.
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ def test_shipped_templates_render_in_the_strict_sandbox(
                 "id": 7, "reference": "AVD-2025-0042", "state": workflow.initial,
                 "created_at": "2025-01-02T10:00:00+00:00", "form_title": "Antrag",
                 "status_url": "https://formflow.example/status/t0ken",
+                "inbox_url": "https://formflow.example/inbox/7",
             },
             answers=answers,
             transition={"id": "x", "actor": "coord@example.org", "comment": "Begründung XY"},
@@ -89,6 +90,8 @@ def test_shipped_templates_render_in_the_strict_sandbox(
         assert "{{" not in message.text and "{%" not in message.text
         if template == "received":
             assert "https://formflow.example/status/t0ken" in message.text
+        if template.startswith("new_"):  # staff mails link to the submission's page
+            assert "https://formflow.example/inbox/7" in message.text
 
 
 def test_registration_happy_paths() -> None:

@@ -435,7 +435,8 @@ def _submission_message(
         raise PermanentDeliveryError("mail notification without recipient or template")
     rendered = render_template(
         found.workflow, outbox.template, language=language,
-        default_language=form.default_language, submission=summary,
+        default_language=form.default_language,
+        submission={**summary, "inbox_url": settings.inbox_url(submission.id)},
         answers=dict(submission.answers), transition=transition,
     )
     return MailMessage(outbox.delivery_id, outbox.recipient, rendered.subject, rendered.text,

@@ -172,6 +172,11 @@ class NotificationSettings:
     def status_url(self, token: str | None) -> str:
         return f"{self.base_url}/status/{token}" if token else f"{self.base_url}/"
 
+    def inbox_url(self, submission_id: str) -> str:
+        """The coordinator's page of a submission (``web/coordinator``): behind the sign-in,
+        for staff mails."""
+        return f"{self.base_url}/inbox/{submission_id}"
+
     def resume_url(self, token: str) -> str:
         """The applicant page that takes a draft's resume token (``web/applicant``)."""
         return f"{self.base_url}/resume/{token}"

@@ -47,6 +47,7 @@ from engine.services.notifications import (
     notifications_to_enqueue,
     notifications_with_status,
     retry_notification,
+    submission_references,
 )
 from engine.services.stored_text import (
     UnreadableText,
@@ -123,6 +124,7 @@ __all__ = [
     "notifications_to_enqueue",
     "notification_by_delivery_id",
     "notifications_with_status",
+    "submission_references",
     "publish_definition",
     "publish_form",
     "publish_workflow",

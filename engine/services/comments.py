@@ -1,4 +1,5 @@
-"""The one rule for comments people write on a submission (transition comments and plain ones).
+"""The one rule for texts people write on a submission: a transition's comment (to the
+applicant) and note (internal), and plain comments (internal notes).
 
 A comment is stored as typed, with ``\\r\\n`` read as ``\\n``; one longer than
 :data:`MAX_COMMENT_LENGTH` characters or holding a character no text in formflow may hold (a
@@ -17,23 +18,28 @@ MAX_COMMENT_LENGTH = 10_000
 """Characters a comment may have: pages of text, far below what would bloat a status page."""
 
 
-def checked_comment(comment: str | None) -> str | None:
+def checked_comment(comment: str | None, *, field: str = "comment") -> str | None:
     """``comment`` ready to store (newlines normalised), ``None`` when absent; raises
-    ``CommentInvalid`` for one that is too long or holds a forbidden character."""
+    ``CommentInvalid`` for one that is too long or holds a forbidden character.
+
+    The same rule holds for a note (``field="note"``, named so in the refusal)."""
     if comment is None:
         return None
     text = normalize_newlines(comment)
+    what = "a note" if field == "note" else "a comment"
     if len(text) > MAX_COMMENT_LENGTH:
         raise CommentInvalid(
             "too_long",
-            f"a comment may have at most {MAX_COMMENT_LENGTH} characters, this one has "
+            f"{what} may have at most {MAX_COMMENT_LENGTH} characters, this one has "
             f"{len(text)}",
+            field,
         )
     position = forbidden_character(text)
     if position is not None:
         raise CommentInvalid(
             "character",
-            f"the comment holds a character that cannot be stored (position {position + 1}): "
-            "a control character or an invalid code point",
+            f"the {what[2:]} holds a character that cannot be stored (position "
+            f"{position + 1}): a control character or an invalid code point",
+            field,
         )
     return text

@@ -47,6 +47,7 @@ __all__ = [
     "notifications_to_enqueue",
     "notification_by_delivery_id",
     "notifications_with_status",
+    "submission_references",
     "queue_notifications",
     "retry_notification",
 ]
@@ -187,6 +188,14 @@ def notifications_with_status(
     """Rows in any of ``statuses``, oldest first (operators: what failed, what waits)."""
     with db.read() as store:
         return store.outbox.with_status(list(statuses), limit=limit)
+
+
+def submission_references(db: Database, rows: Iterable[OutboxRecord]) -> dict[str, str]:
+    """Submission id → reference for the submissions ``rows`` belong to, so that pages name
+    them the way people do (``M-2026-00001``) rather than by their id."""
+    ids = sorted({row.submission_id for row in rows if row.submission_id})
+    with db.read() as store:
+        return store.submissions.references(ids)
 
 
 def get_notification(db: Database, outbox_id: int) -> OutboxRecord:

@@ -176,16 +176,21 @@ def list_submissions(
 
 
 def add_comment(db: Database, submission_id: str, actor: str, comment: str) -> EventRecord:
-    """Record a coordinator's comment in the history without changing the state; raises
-    ``CommentInvalid`` for one too long or holding a forbidden character."""
-    text = (checked_comment(comment) or "").strip()
+    """Record a coordinator's internal note in the history without changing the state
+    (an event of kind ``comment`` whose text is its ``note``); raises ``CommentInvalid`` for
+    one too long or holding a forbidden character.
+
+    Such a note is always internal: the applicant is only ever told something through a
+    transition's ``comment``, which is also what their mails are sent for.
+    """
+    text = (checked_comment(comment, field="note") or "").strip()
     if not text:
-        raise SubmissionInvalid({"comment": ["a comment cannot be empty"]})
+        raise SubmissionInvalid({"note": ["a note cannot be empty"]})
     with db.transaction() as store:
         if store.submissions.get(submission_id) is None:
             raise NotFound(f"there is no submission {submission_id!r}")
         return store.events.add(
-            submission_id=submission_id, kind="comment", actor=actor, comment=text
+            submission_id=submission_id, kind="comment", actor=actor, note=text
         )
 
 

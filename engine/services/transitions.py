@@ -49,14 +49,20 @@ def fire_transition(
     actor: str,
     roles: Iterable[str],
     comment: str | None = None,
+    note: str | None = None,
     expected_state: str | None = None,
 ) -> TransitionFired:
     """Fire one transition; raises ``NotFound`` or a ``TransitionError`` and changes nothing.
+
+    ``comment`` is the message to the applicant (the workflow's comment policy applies to it;
+    mail templates see it as ``transition.comment``); ``note`` is internal text for staff,
+    always allowed, never shown to the applicant nor given to templates.
 
     ``expected_state``: the state the caller saw; if the submission has moved on meanwhile,
     ``StaleState`` is raised instead of acting on a state the caller never looked at.
     """
     roles = tuple(roles)
+    internal = (checked_comment(note, field="note") or "").strip() or None
     submission, form_record, workflow_record = _load(db, submission_id)
     workflow = compiled_workflow(db, workflow_record)
     outcome = fire(
@@ -85,6 +91,7 @@ def fire_transition(
             from_state=outcome.from_state,
             to_state=outcome.to_state,
             comment=outcome.comment,
+            note=internal,
         )
         rows = queue_notifications(
             store,

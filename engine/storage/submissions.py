@@ -147,6 +147,17 @@ class SubmissionRepository(Repository):
         )
         return cast(int, getattr(result, "rowcount", 0)) == 1
 
+    def references(self, submission_ids: Sequence[str]) -> dict[str, str]:
+        """Submission id → human reference, for the ids that exist (one query)."""
+        if not submission_ids:
+            return {}
+        rows = self._session.execute(
+            select(SubmissionRow.id, SubmissionRow.reference).where(
+                SubmissionRow.id.in_(submission_ids)
+            )
+        )
+        return {row.id: row.reference for row in rows}
+
     def assign(self, submission_id: str, expected_version: int, user_id: int | None) -> bool:
         """Set the assigned coordinator, under the same optimistic check as a state change."""
         result = self._session.execute(
@@ -207,6 +218,7 @@ class EventRepository(Repository):
         from_state: str | None = None,
         to_state: str | None = None,
         comment: str | None = None,
+        note: str | None = None,
     ) -> EventRecord:
         row = EventRow(
             submission_id=submission_id,
@@ -216,6 +228,7 @@ class EventRepository(Repository):
             to_state=to_state,
             actor=actor,
             comment=comment,
+            note=note,
             at=self._now,
         )
         self._session.add(row)
@@ -229,6 +242,7 @@ class EventRepository(Repository):
             to_state=to_state,
             actor=actor,
             comment=comment,
+            note=note,
             at=self._now,
         )
 
@@ -286,5 +300,6 @@ def _event(row: EventRow) -> EventRecord:
         to_state=row.to_state,
         actor=row.actor,
         comment=readable(row.comment),
+        note=readable(row.note),
         at=row.at,
     )

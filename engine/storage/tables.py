@@ -266,6 +266,11 @@ class EventRow(Base):
     to_state: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(254))
     comment: Mapped[str | None] = mapped_column(Text)
+    """The message to the applicant (a transition's; the assignee's address for
+    ``assignment``); the applicant's status page, API view and mails may show it."""
+    note: Mapped[str | None] = mapped_column(Text)
+    """Internal text for staff only (a transition's note, a plain ``comment`` event's text);
+    never shown to the applicant (migration 0013)."""
     at: Mapped[datetime]
 
 

@@ -69,6 +69,7 @@ def test_coordinator_filters_comments_and_moves_a_submission_to_accepted(
     expect(page.locator("#comment")).to_have_value("")
     shots(page, "reviewed")
 
+    page.once("dialog", lambda dialog: dialog.accept())  # a final decision asks first
     page.click("button[data-transition='accept']")
     expect(page.locator("#current-state")).to_have_attribute("data-state", "accepted")
     expect(page.locator("button[data-transition]")).to_have_count(0)

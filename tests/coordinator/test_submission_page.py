@@ -200,13 +200,14 @@ def test_comment_only_adds_a_comment_and_keeps_the_state(app: Flask, db: Databas
     created = submit(db, "grant", answers(), "de")
     client = Staff(app).client(COORDINATOR)
     url = f"/inbox/{created.id}"
-    response = post_form(client, url, url, {"comment_only": "1", "comment": "Rückruf morgen",
+    response = post_form(client, url, url, {"comment_only": "1", "note": "Rückruf morgen",
                                             "expected_state": "submitted"})
     assert response.status_code == 303
     last = history(db, created.id)[-1]
-    assert (last.kind, last.comment, last.actor) == ("comment", "Rückruf morgen", COORDINATOR)
+    assert (last.kind, last.note, last.comment, last.actor) == (
+        "comment", "Rückruf morgen", None, COORDINATOR)
     assert get_submission(db, created.id).state == "submitted"
-    empty = post_form(client, url, url, {"comment_only": "1", "comment": "  "})
+    empty = post_form(client, url, url, {"comment_only": "1", "note": "  "})
     assert empty.status_code == 422
 
 

@@ -129,15 +129,18 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
 
 @contextmanager
 def _outbox_before_0009(url: str) -> Iterator[None]:
-    """Today's code writes outbox rows with a ``delivery_id``, which databases before 0009
-    lack: the column is there while the block writes rows, and gone again after it."""
+    """Today's code writes outbox rows with a ``delivery_id`` (0009) and events with a
+    ``note`` (0013), which older databases lack: the columns are there while the block
+    writes rows, and gone again after it."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE outbox ADD COLUMN delivery_id VARCHAR(36)"))
+            connection.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
         yield
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE outbox DROP COLUMN delivery_id"))
+            connection.execute(text("ALTER TABLE events DROP COLUMN note"))
     finally:
         engine.dispose()
 
@@ -340,4 +343,44 @@ def test_upgrade_to_session_generations_keeps_users(database_url: str) -> None:
     assert (kept.roles, kept.active, kept.session_generation) == (("admin",), True, 0)
     end_sessions(db, kept.id)
     assert get_user(db, "kept@example.org").session_generation == 1
+    db.dispose()
+
+
+@contextmanager
+def _events_before_0013(url: str) -> Iterator[None]:
+    """Today's code writes events with a ``note``, which databases before 0013 lack."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
+        yield
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE events DROP COLUMN note"))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_moves_plain_comments_into_notes(database_url: str) -> None:
+    """0013: a plain comment (always internal) keeps its text as the event's ``note``, so
+    that ``comment`` is only ever the message to the applicant; other events keep theirs."""
+    db = _published_at(database_url, "0012_workflow_moves")
+    with _events_before_0013(database_url):
+        created = submit(db, "membership", VALID_ANSWERS, "de")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO events (submission_id, kind, actor, comment, at) "
+                     "VALUES (:id, 'comment', 'coord@example.org', 'Rückruf morgen', "
+                     "CURRENT_TIMESTAMP)"),
+                {"id": created.id},
+            )
+    finally:
+        engine.dispose()
+
+    db.upgrade()
+    assert db.current_revision() == Database.head_revision()
+    events = history(db, created.id)
+    assert [(e.kind, e.comment, e.note) for e in events] == [
+        ("created", None, None), ("comment", None, "Rückruf morgen")]
     db.dispose()

@@ -173,7 +173,9 @@ def test_comments_are_recorded_without_changing_state(
 ) -> None:
     db = published_db
     event = add_comment(db, submission_id, "c@example.org", "called the applicant")
-    assert (event.kind, event.comment, event.transition) == ("comment", "called the applicant",
-                                                             None)
+    # a plain comment is an internal note: its text is the event's note, never its comment
+    assert (event.kind, event.note, event.comment, event.transition) == (
+        "comment", "called the applicant", None, None)
+    assert history(db, submission_id)[-1].note == "called the applicant"
     assert get_submission(db, submission_id).version == 1
     assert [e.kind for e in history(db, submission_id)] == ["created", "comment"]

@@ -11,7 +11,11 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.exceptions import InvalidInput, NotFound
-from engine.services import notifications_with_status, retry_notification
+from engine.services import (
+    notifications_with_status,
+    retry_notification,
+    submission_references,
+)
 from web.admin.common import bp, database
 from web.admin.text import gettext as _
 from web.auth import roles_required
@@ -25,8 +29,10 @@ SHOWN = 200
 @bp.get("/notifications")
 @roles_required("admin")
 def notifications() -> ResponseReturnValue:
-    failed = notifications_with_status(database(), ["failed"], limit=SHOWN)
-    return render_template("admin/notifications.html", failed=failed, shown=SHOWN)
+    db = database()
+    failed = notifications_with_status(db, ["failed"], limit=SHOWN)
+    return render_template("admin/notifications.html", failed=failed, shown=SHOWN,
+                           references=submission_references(db, failed))
 
 
 @bp.post("/notifications/<id:outbox_id>/retry")

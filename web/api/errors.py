@@ -143,7 +143,7 @@ def _transition_error(exc: TransitionError) -> Response:
         )
     if isinstance(exc, CommentInvalid):  # too long, or a character that cannot be stored
         return error_response(
-            422, "comment_invalid", message, errors={"comment": [message]}
+            422, "comment_invalid", message, errors={exc.field: [message]}
         )
     if isinstance(exc, CommentNotAllowed):
         return error_response(

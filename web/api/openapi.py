@@ -187,13 +187,24 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "`created`, `transition`, `comment` or `assignment` (more may "
                                "be added); for `assignment`, `comment` is the assignee's "
-                               "address, null when the submission was unassigned.",
+                               "address, null when the submission was unassigned; for "
+                               "`comment` (a staff member's internal note without a "
+                               "transition) the text is in `note` and `comment` is null.",
             },
             "transition": {"type": ["string", "null"]},
             "from": {"type": ["string", "null"]},
             "to": {"type": ["string", "null"]},
             "actor": {"type": "string"},
-            "comment": {"type": ["string", "null"]},
+            "comment": {
+                "type": ["string", "null"],
+                "description": "A transition's message to the applicant (the applicant's "
+                               "token sees it too).",
+            },
+            "note": {
+                "type": ["string", "null"],
+                "description": "Internal text for staff. Only staff tokens get this key; an "
+                               "applicant's token never sees notes.",
+            },
             "at": {"type": "string", "format": "date-time"},
         },
     },
@@ -235,8 +246,19 @@ _SCHEMAS: dict[str, Any] = {
             "comment": {
                 "type": ["string", "null"],
                 "maxLength": MAX_COMMENT_LENGTH,
-                "description": "Longer comments, or ones holding control characters or "
-                               "invalid code points, are refused: 422 `comment_invalid`.",
+                "description": "The message to the applicant: shown on their status page and "
+                               "given to mail templates as `transition.comment`; the "
+                               "workflow's comment policy (`required`, `optional`, `none`) "
+                               "applies to it. Longer comments, or ones holding control "
+                               "characters or invalid code points, are refused: 422 "
+                               "`comment_invalid`.",
+            },
+            "note": {
+                "type": ["string", "null"],
+                "maxLength": MAX_COMMENT_LENGTH,
+                "description": "An internal note for staff, always allowed, never shown to "
+                               "the applicant nor given to mail templates. Refused like a "
+                               "comment (422 `comment_invalid`, error under `note`).",
             },
             "expected_state": {
                 "type": ["string", "null"],
@@ -340,7 +362,7 @@ _PATHS: dict[str, Any] = {
                 "422": _error("A comment is required (`comment_required`) or not allowed "
                               "(`comment_not_allowed`) for this transition, or it is too "
                               "long or holds characters that cannot be stored "
-                              "(`comment_invalid`).",
+                              "(`comment_invalid`, also for a `note`).",
                               "ValidationError"),
                 **_COMMON,
             },

@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 APPLICANT_VISIBLE_EVENTS = frozenset({"created", "transition"})
-"""An applicant sees how their submission moved, not the staff's internal comments."""
+"""An applicant sees how their submission moved and the messages meant for them (a
+transition's ``comment``), never the staff's internal notes (``note``, plain comments)."""
 STAFF_ACTOR = "staff"
 """What an applicant sees instead of a staff member's email address."""
 
@@ -55,17 +56,18 @@ def history_json(events: Iterable[EventRecord], *, for_applicant: bool) -> list[
         actor = event.actor
         if for_applicant and event.kind != "created":
             actor = STAFF_ACTOR
-        entries.append(
-            {
-                "kind": event.kind,
-                "transition": event.transition,
-                "from": event.from_state,
-                "to": event.to_state,
-                "actor": actor,
-                "comment": event.comment,
-                "at": timestamp(event.at),
-            }
-        )
+        entry: dict[str, Any] = {
+            "kind": event.kind,
+            "transition": event.transition,
+            "from": event.from_state,
+            "to": event.to_state,
+            "actor": actor,
+            "comment": event.comment,
+            "at": timestamp(event.at),
+        }
+        if not for_applicant:
+            entry["note"] = event.note  # internal: the applicant's view has no such key
+        entries.append(entry)
     return entries
 
 

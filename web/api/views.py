@@ -208,12 +208,13 @@ def create_transition(id: str) -> Response:  # noqa: A002
     if not isinstance(transition, str) or not transition.strip():
         raise ApiError(400, "invalid_body", "'transition' must name the transition to fire.")
     comment = _optional_string(body, "comment")
+    note = _optional_string(body, "note")
     expected_state = _optional_string(body, "expected_state")
     try:
         fired = fire_transition(
             db, id, transition.strip(),
             actor=caller.actor, roles=caller.roles,
-            comment=comment, expected_state=expected_state,
+            comment=comment, note=note, expected_state=expected_state,
         )
     except (UnknownTransition, TransitionNotAllowed, GuardFailed, StaleState) as exc:
         raise _conflict(db, caller, id, exc) from None

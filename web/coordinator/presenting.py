@@ -232,6 +232,9 @@ class TimelineEntry:
     actor: str
     title: str
     comment: str | None
+    """The message to the applicant (shown to them on their status page and in mails)."""
+    note: str | None
+    """Internal, staff only."""
     notifications: Sequence[NotificationLine]
 
 
@@ -266,13 +269,14 @@ def timeline(
             title = (_("Assigned to %(user)s", user=event.comment) if event.comment
                      else _("Assignment removed"))
         else:
-            title = _("Comment")
+            title = _("Internal note")
         entries.append(
             TimelineEntry(
                 at=format_datetime(event.at, language),
                 actor=event.actor,
                 title=title,
                 comment=None if event.kind == "assignment" else event.comment,
+                note=event.note,
                 notifications=[_notification_line(n, language, show_webhook_errors)
                                for n in by_event.get(event.id, [])],
             )

@@ -2,13 +2,16 @@
 ``/inbox/<id>`` (one submission).
 
 Every change goes through the services — ``fire_transition`` for transitions (role, state,
-guard, comment policy, optimistic concurrency, notifications), ``add_comment`` for comments,
-``assign_submission`` for assignment, ``bulk_transition``/``bulk_assign`` for several at once,
-``save_view``/``delete_view`` for saved filters — so these views never write anything
+guard, comment policy, optimistic concurrency, notifications), ``add_comment`` for internal
+notes, ``assign_submission`` for assignment, ``bulk_transition``/``bulk_assign`` for several at
+once, ``save_view``/``delete_view`` for saved filters — so these views never write anything
 themselves.
 
-A refused action re-renders the submission page with a plain message and the comment exactly
-as it was typed (409 when someone else was faster or the state no longer allows it, 422 when a
+The action form has two texts: ``comment``, the message to the applicant (sent with a
+transition only), and ``note``, internal. "Note only" saves the note without a transition.
+
+A refused action re-renders the submission page with a plain message and both texts exactly
+as they were typed (409 when someone else was faster or the state no longer allows it, 422 when a
 comment is missing or not allowed, 403 when the role may not): a coordinator never loses what
 they wrote and never sees a stack trace.
 """
@@ -57,6 +60,7 @@ from engine.records import SubmissionRecord
 from engine.services import (
     MAX_COMMENT_LENGTH,
     add_comment,
+    checked_comment,
     fire_transition,
     get_submission,
     history,
@@ -326,26 +330,46 @@ def submission(submission_id: str) -> ResponseReturnValue:
 @bp.post("/<submission_id>")
 @roles_required(COORDINATOR_ROLE)
 def act(submission_id: str) -> ResponseReturnValue:
-    """Fire a transition (button ``transition``) or only comment (button ``comment_only``)."""
+    """Fire a transition (button ``transition``) or save only the note (``comment_only``).
+
+    A transition into a final state is fired only with ``confirmed=1``: without it the
+    confirmation page is shown (the way without JavaScript; with it, a dialog sets the field).
+    """
     record = _submission_or_404(submission_id)
     comment = request.form.get("comment", "")  # refused, never cut, when too long
+    note = request.form.get("note", "")
     expected_state = request.form.get("expected_state") or None
     if not ActionForm().validate_on_submit():
         return _submission_page(
-            record, comment=comment, status=400,
-            error=_("The form had expired. Your comment is kept below; please send it again."),
+            record, comment=comment, note=note, status=400,
+            error=_("The form had expired. Your texts are kept below; please send them again."),
         )
     db = get_db()
     transition_id = request.form.get("transition", "")
+    if request.form.get("back"):
+        return _submission_page(record, comment=comment, note=note)
     try:
         if request.form.get("comment_only") or not transition_id:
-            add_comment(db, record.id, current_user.email, comment)
-            flash(_("Comment saved."), "success")
+            if comment.strip() and not note.strip():
+                # A message to the applicant only goes out with a step: never keep it
+                # silently as an internal note, nor send it without one.
+                return _submission_page(
+                    record, comment=comment, note=note, status=422,
+                    error=_("A message to the applicant is sent only with a step. Choose a "
+                            "step, or write the text as an internal note."),
+                )
+            add_comment(db, record.id, current_user.email, note)
+            flash(_("Internal note saved."), "success")
         else:
+            if request.form.get("confirmed") != "1" and _is_final(
+                record, transition_id, expected_state
+            ):
+                _precheck(record, transition_id, comment, note)
+                return _confirmation_page(record, transition_id, comment, note, expected_state)
             fired = fire_transition(
                 db, record.id, transition_id,
                 actor=current_user.email, roles=current_user.roles,
-                comment=comment, expected_state=expected_state,
+                comment=comment, note=note, expected_state=expected_state,
             )
             _forms, workflows = pinned_definitions(db, [fired.submission])
             workflow = workflows[fired.submission.workflow_version_row]
@@ -355,14 +379,68 @@ def act(submission_id: str) -> ResponseReturnValue:
                   "success")
     except (TransitionError, SubmissionInvalid) as exc:
         status, message = _refusal(exc, transition_id, record)
-        return _submission_page(get_submission(db, record.id), comment=comment, status=status,
-                                error=message)
+        return _submission_page(get_submission(db, record.id), comment=comment, note=note,
+                                status=status, error=message)
     return redirect(url_for("coordinator.submission", submission_id=record.id), code=303)
+
+
+def _is_final(record: SubmissionRecord, transition_id: str, expected_state: str | None) -> bool:
+    """Whether firing ``transition_id`` now is a final decision to confirm first: it leads
+    into a final state and the caller may fire it from the state they saw. Anything else
+    (stale page, wrong role or state, unknown step) goes straight to ``fire_transition``,
+    which refuses it with the usual message."""
+    if expected_state is not None and expected_state != record.state:
+        return False
+    db = get_db()
+    offered = transitions_for(db, record, current_user.roles)
+    transition = next((t for t in offered if t.id == transition_id), None)
+    if transition is None:
+        return False
+    _forms, workflows = pinned_definitions(db, [record])
+    workflow = workflows[record.workflow_version_row]
+    return any(s.id == transition.to and s.final for s in workflow.states)
+
+
+def _precheck(record: SubmissionRecord, transition_id: str, comment: str, note: str) -> None:
+    """Refuse before asking for confirmation what firing would refuse for the texts alone
+    (invalid characters, too long, the comment policy), so the question is only asked when
+    the answer can be "yes"; ``fire_transition`` checks everything again when confirmed."""
+    checked_comment(comment)
+    checked_comment(note, field="note")
+    _forms, workflows = pinned_definitions(get_db(), [record])
+    transition = workflows[record.workflow_version_row].transition(transition_id)
+    if transition is not None and transition.comment == "required" and not comment.strip():
+        raise CommentRequired(f"transition {transition_id!r} needs a comment")
+    if transition is not None and transition.comment == "none" and comment.strip():
+        raise CommentNotAllowed(f"transition {transition_id!r} does not take a comment")
+
+
+def _confirmation_page(
+    record: SubmissionRecord, transition_id: str, comment: str, note: str,
+    expected_state: str | None,
+) -> ResponseReturnValue:
+    _forms, workflows = pinned_definitions(get_db(), [record])
+    workflow = workflows[record.workflow_version_row]
+    transition = workflow.transition(transition_id)
+    assert transition is not None  # checked by _is_final
+    language = page_language()
+    return render_template(
+        "coordinator/confirm.html",
+        lang=language,
+        submission=record,
+        transition_id=transition_id,
+        transition=transition_label(workflow, transition_id, language),
+        to_state=state_label(workflow, transition.to, language),
+        comment=comment,
+        note=note,
+        expected_state=expected_state or record.state,
+        action_form=ActionForm(),
+    )
 
 
 def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tuple[int, str]:
     """HTTP status and a message for a refused action, in the coordinator's words."""
-    keep = _("Your comment is kept below.")
+    keep = _("Your texts are kept below.")
     if isinstance(exc, StaleState):
         return 409, _("Someone else has changed this submission in the meantime. Please check "
                       "its current state and decide again.") + " " + keep
@@ -377,6 +455,12 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
     if isinstance(exc, CommentNotAllowed):
         return 422, _("This step takes no comment. Remove the comment, or save it with “Comment "
                       "only”.")
+    if isinstance(exc, CommentInvalid) and exc.field == "note" and exc.reason == "too_long":
+        return 422, _("The internal note is too long: it may have at most %(limit)s "
+                      "characters.", limit=_number(MAX_COMMENT_LENGTH, False, page_language()))
+    if isinstance(exc, CommentInvalid) and exc.field == "note":
+        return 422, _("The internal note contains characters that cannot be saved (control "
+                      "characters or invalid code points). Please remove them.")
     if isinstance(exc, CommentInvalid) and exc.reason == "too_long":
         return 422, _("The comment is too long: it may have at most %(limit)s characters.",
                       limit=_number(MAX_COMMENT_LENGTH, False, page_language()))
@@ -384,7 +468,7 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
         return 422, _("The comment contains characters that cannot be saved (control "
                       "characters or invalid code points). Please remove them.")
     if isinstance(exc, SubmissionInvalid):
-        return 422, _("Please write a comment.")
+        return 422, _("Please write an internal note.")
     return 409, _("The step could not be taken.") + " " + keep
 
 
@@ -437,8 +521,9 @@ def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
         return error_page(400, _exc)
     record = _submission_or_404(str(submission_id))
     return _submission_page(
-        record, comment=request.form.get("comment", ""), status=400,
-        error=_("The form had expired. Your comment is kept below; please send it again."),
+        record, comment=request.form.get("comment", ""), note=request.form.get("note", ""),
+        status=400,
+        error=_("The form had expired. Your texts are kept below; please send them again."),
     )
 
 
@@ -457,7 +542,8 @@ def _submission_or_404(submission_id: str) -> SubmissionRecord:
 
 
 def _submission_page(
-    record: SubmissionRecord, *, comment: str = "", status: int = 200, error: str | None = None
+    record: SubmissionRecord, *, comment: str = "", note: str = "", status: int = 200,
+    error: str | None = None,
 ) -> ResponseReturnValue:
     db = get_db()
     language = page_language()
@@ -473,6 +559,7 @@ def _submission_page(
             "label": transition_label(workflow, t.id, language),
             "to": state_label(workflow, t.to, language),
             "comment": t.comment,
+            "final": any(s.id == t.to and s.final for s in workflow.states),
         }
         for t in offered
     ]
@@ -489,6 +576,7 @@ def _submission_page(
         buttons=buttons,
         comment_required=any(b["comment"] == "required" for b in buttons),
         comment=comment,
+        note=note,
         max_comment=MAX_COMMENT_LENGTH,
         error=error,
         messages=get_flashed_messages(with_categories=True),
