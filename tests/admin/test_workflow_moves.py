@@ -145,6 +145,9 @@ def test_the_admin_page_lists_and_moves_with_csrf(app: Flask, scene: Scene) -> N
     assert get_submission(get_db(app), scene.on_one).workflow_version == 3
     assert get_submission(get_db(app), scene.in_review).workflow_version == 2
     assert 'id="moves-movable"' not in text
+    # The submission's history names the move (not as a comment).
+    page = admin.get(f"/inbox/{scene.on_one}").get_data(as_text=True)
+    assert "In eine andere Ablaufversion verschoben (1 → 3)" in page
 
 
 def test_only_admins_may_move(app: Flask, scene: Scene, coordinator: Browser) -> None:

@@ -268,6 +268,8 @@ def timeline(
         elif event.kind == "assignment":
             title = (_("Assigned to %(user)s", user=event.comment) if event.comment
                      else _("Assignment removed"))
+        elif event.kind == "workflow_move":
+            title = _("Moved to another workflow version (%(versions)s)", versions=event.comment)
         else:
             title = _("Internal note")
         entries.append(
@@ -275,7 +277,7 @@ def timeline(
                 at=format_datetime(event.at, language),
                 actor=event.actor,
                 title=title,
-                comment=None if event.kind == "assignment" else event.comment,
+                comment=None if event.kind in ("assignment", "workflow_move") else event.comment,
                 note=event.note,
                 notifications=[_notification_line(n, language, show_webhook_errors)
                                for n in by_event.get(event.id, [])],
