@@ -177,8 +177,12 @@ class Database:
             "PRAGMA foreign_keys = ON",
         )
 
-        if self.sqlite_path is not None:
-            _make_private(self.sqlite_path)  # before this engine's first connection
+        sqlite_path = self.sqlite_path
+        if sqlite_path is not None:
+
+            @event.listens_for(engine, "do_connect")
+            def before_connect(*_args: Any) -> None:
+                _make_private(sqlite_path)  # then SQLAlchemy connects as usual
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
