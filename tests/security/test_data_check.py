@@ -10,45 +10,23 @@ encode it as UTF-8) — so comments and outbox rows are tested with other contro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from engine.services import save_draft
-from support.api import API_SETTINGS, MEMBERSHIP_ANSWERS, STAFF, Api
-from support.databases import DatabaseTemplates
-from support.hostile_web import PASSWORD, assert_staff_pages_answer, prepare
+from support.api import MEMBERSHIP_ANSWERS, STAFF, Api
+from support.hostile_web import PASSWORD, assert_staff_pages_answer
 from support.postgres import BOTH_BACKENDS
 from support.signin import signed_in
 from web.cli import main
-from web.db import get_db
 
 pytestmark = BOTH_BACKENDS
 
 PERSONAL = "Ada"
 """Part of every bad text: the command's output must never show it."""
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **API_SETTINGS}
-
-
-@pytest.fixture
-def api(database_url: str, database_templates: DatabaseTemplates, app: Flask) -> Api:
-    tokens: dict[str, str] = database_templates.fill(database_url, "hostile-edge", prepare)
-    return Api(app, app.test_client(), get_db(app), tokens)
-
-
-@pytest.fixture
-def sql(database_url: str) -> Iterator[Any]:
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _check(app: Flask, *args: str) -> Any:

@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from support.api import API_SETTINGS, STAFF, Api
-from support.databases import DatabaseTemplates
-from support.hostile_web import PASSWORD, assert_staff_pages_answer, prepare
+from support.api import STAFF, Api
+from support.hostile_web import PASSWORD, assert_staff_pages_answer
 from support.postgres import BOTH_BACKENDS
 from support.signin import CSRF_INPUT, csrf_field, signed_in
 from web.cli import main
-from web.db import get_db
 
 pytestmark = BOTH_BACKENDS
 
@@ -48,29 +44,6 @@ HOSTILE_DEFINITIONS = {
     "megabyte-string": b'{"id": "membership", "title": "' + b"x" * (1 << 20) + b'"}',
 }
 """Definition documents; the editor's bodies carry them as ``{"definition": …}``."""
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **API_SETTINGS}
-
-
-@pytest.fixture
-def api(database_url: str, database_templates: DatabaseTemplates, app: Flask) -> Api:
-    tokens: dict[str, str] = database_templates.fill(database_url, "hostile-edge", prepare)
-    return Api(app, app.test_client(), get_db(app), tokens)
-
-
-@pytest.fixture
-def sql(database_url: str) -> Iterator[Any]:
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def admin(api: Api) -> FlaskClient:
-    return signed_in(api.app, STAFF["admin"][0], PASSWORD)
 
 
 def definition_counts(sql: Any) -> dict[str, int]:

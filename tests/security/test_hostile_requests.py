@@ -10,48 +10,21 @@ as an older version could have) is shown with U+FFFD in its place, never a 500.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from engine.services import MAX_COMMENT_LENGTH
-from support.api import API_SETTINGS, MEMBERSHIP_ANSWERS, STAFF, Api
-from support.databases import DatabaseTemplates
-from support.hostile_web import PASSWORD, assert_staff_pages_answer, counts, prepare
+from support.api import MEMBERSHIP_ANSWERS, STAFF, Api
+from support.hostile_web import PASSWORD, assert_staff_pages_answer, counts
 from support.postgres import BOTH_BACKENDS
 from support.signin import csrf_field, signed_in
-from web.db import get_db
 
 pytestmark = BOTH_BACKENDS
 
 SUBMIT = "/api/forms/membership/submissions"
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **API_SETTINGS}
-
-
-@pytest.fixture
-def api(database_url: str, database_templates: DatabaseTemplates, app: Flask) -> Api:
-    tokens: dict[str, str] = database_templates.fill(database_url, "hostile-edge", prepare)
-    return Api(app, app.test_client(), get_db(app), tokens)
-
-
-@pytest.fixture
-def staff(api: Api) -> FlaskClient:
-    return signed_in(api.app, STAFF["coordinator"][0], PASSWORD)
-
-
-@pytest.fixture
-def sql(database_url: str) -> Iterator[Any]:
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 # -- the API ---------------------------------------------------------------------------------

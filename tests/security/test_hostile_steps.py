@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from engine.services import import_definition, publish_definition
 from engine.services.drafts import MAX_TEXT
 from engine.storage import Database
 from engine.text import forbidden_paths
-from support.api import API_SETTINGS, STAFF, Api
+from support.api import STAFF, Api
 from support.databases import DatabaseTemplates
 from support.hostile_web import PASSWORD, assert_staff_pages_answer, counts, prepare
 from support.postgres import BOTH_BACKENDS
@@ -85,21 +84,9 @@ def _prepare(db: Database) -> dict[str, str]:
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    return {**app_config, **API_SETTINGS}
-
-
-@pytest.fixture
 def api(database_url: str, database_templates: DatabaseTemplates, app: Flask) -> Api:
     tokens: dict[str, str] = database_templates.fill(database_url, "hostile-steps", _prepare)
     return Api(app, app.test_client(), get_db(app), tokens)
-
-
-@pytest.fixture
-def sql(database_url: str) -> Iterator[Any]:
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _post(client: FlaskClient, data: dict[str, str] | bytes, **kwargs: Any) -> tuple[Any, float]:
