@@ -37,7 +37,7 @@ class SentLink:
 def link_url(app: Flask, issued: IssuedLink) -> str:
     """The address of the set-password page for ``issued``, under ``FORMFLOW_BASE_URL``."""
     base = str(app.config.get("BASE_URL") or "").rstrip("/")
-    return f"{base}/password/{issued.token}"
+    return f"{base}/password/set/{issued.token}"
 
 
 def send_link_mail(app: Flask, issued: IssuedLink, language: str) -> SentLink:
