@@ -16,6 +16,7 @@ FORMFLOW_OIDC_CLIENT_SECRET     ``OIDC_CLIENT_SECRET``
 FORMFLOW_OIDC_ROLES_CLAIM       ``OIDC_ROLES_CLAIM``              ``groups``
 FORMFLOW_OIDC_ROLE_MAP          ``OIDC_ROLE_MAP``                 (``group=role,…``)
 FORMFLOW_OIDC_NAME              ``OIDC_NAME``                     the issuer's host name
+FORMFLOW_OIDC_SCOPES            ``OIDC_SCOPES``                   ``openid email profile``
 FORMFLOW_RATELIMIT_PASSWORD_RESET     ``RATELIMIT_PASSWORD_RESET``     3 per hour (address)
 FORMFLOW_RATELIMIT_PASSWORD_RESET_IP  ``RATELIMIT_PASSWORD_RESET_IP``  10 per hour (client)
 ==============================  ================================  ===========================
@@ -63,6 +64,7 @@ def _read(environ: Mapping[str, str]) -> dict[str, Any]:
         "OIDC_ROLES_CLAIM": text("OIDC_ROLES_CLAIM") or "groups",
         "OIDC_ROLE_MAP": text("OIDC_ROLE_MAP"),
         "OIDC_NAME": text("OIDC_NAME") or None,
+        "OIDC_SCOPES": text("OIDC_SCOPES") or "openid email profile",
         "RATELIMIT_PASSWORD_RESET": text("RATELIMIT_PASSWORD_RESET") or DEFAULT_RESET_LIMIT,
         "RATELIMIT_PASSWORD_RESET_IP": text("RATELIMIT_PASSWORD_RESET_IP")
         or DEFAULT_RESET_IP_LIMIT,

@@ -412,12 +412,17 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
+    from web.oidc import ID_TOKEN_KEY, logout_url
+
+    id_token = session.get(ID_TOKEN_KEY)
     if current_user.is_authenticated:
         # Server-side: this session, its copies and the user's other sessions end now.
         end_sessions(database(), current_user.record.id)
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    # Signed in through the provider: sign out there too (RP-initiated logout).
+    return redirect(logout_url(id_token if isinstance(id_token, str) else None)
+                    or url_for("auth.login"))
 
 
 def logout_form() -> LogoutForm:

@@ -24,6 +24,7 @@ import logging
 from flask import (
     Blueprint,
     Flask,
+    abort,
     copy_current_request_context,
     current_app,
     flash,
@@ -88,6 +89,8 @@ def send_reset_mail(app: Flask, email: str, language: str) -> bool:
 @limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], scope="reset-address")
 @limiter.limit(_ip_limit, key_func=get_remote_address, methods=["POST"], scope="reset-ip")
 def forgot() -> ResponseReturnValue:
+    if not current_app.config.get("LOCAL_LOGIN", True):
+        abort(404)  # passwords are switched off: the provider is where to recover
     if request.method == "GET":
         return render_template("auth/forgot.html", lang=page_language(), sent=False)
     email = (request.form.get("email") or "").strip()[:254]

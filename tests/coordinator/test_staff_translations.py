@@ -14,6 +14,7 @@ STAFF_SOURCES = [
     ("account.py", "python"),
     ("login_steps.py", "python"),
     ("password_pages.py", "python"),
+    ("oidc.py", "python"),
     ("templates/_staff_nav.html", "jinja2"),
     ("coordinator/**.py", "python"),
     ("templates/auth/**.html", "jinja2"),
