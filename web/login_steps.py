@@ -98,9 +98,11 @@ def enrol() -> ResponseReturnValue:
             error = _("This code is not valid. Please enter the code your app shows now.")
         else:
             complete_login(record, target)  # signed in; the codes are shown once, first
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=target or landing_url(record),
-                                   lang=page_language())
+            response = make_response(render_template(
+                "auth/recovery_codes.html", codes=codes,
+                continue_url=target or landing_url(record), lang=page_language()))
+            response.headers["Cache-Control"] = "no-store"
+            return response
     context = enrolment_context(secret, record.email, _("QR code for your authenticator app"))
     page = render_template("auth/enrol.html", error=error, forced=True,
                            action=url_for("login_steps.enrol"), lang=page_language(),
