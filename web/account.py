@@ -17,7 +17,12 @@ from flask_login import current_user
 
 from engine.exceptions import InvalidInput
 from engine.services.two_factor import confirm_enrolment, new_secret, recovery_codes_left
-from engine.services.users import MIN_PASSWORD_LENGTH, WeakPassword, change_password
+from engine.services.users import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    WeakPassword,
+    change_password,
+)
 from web.auth import complete_login, login_required
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
@@ -36,6 +41,9 @@ def weak_password_message(exc: InvalidInput) -> str:
     if isinstance(exc, WeakPassword) and exc.rule == "common":
         return _("This password is too common: it is on a list of frequently used "
                  "passwords. Please choose another one.")
+    if isinstance(exc, WeakPassword) and exc.rule == "too_long":
+        return _("The new password is too long: it may have at most %(n)s characters.",
+                 n=MAX_PASSWORD_LENGTH)
     return _("The new password is too short: it needs at least %(n)s characters.",
              n=MIN_PASSWORD_LENGTH)
 

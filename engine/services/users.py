@@ -53,6 +53,8 @@ __all__ = [
 KNOWN_ROLES = ("coordinator", "admin")
 """The built-in roles; workflows may name custom ones (same id syntax)."""
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+"""As the login form accepts: longer is no safer and only costs hashing time."""
 COMMON_PASSWORDS_FILE = "data/common-passwords.txt.gz"
 """20,000 common passwords, one a line, lower case (see engine/data/README.md)."""
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -64,7 +66,7 @@ _hasher = PasswordHasher()
 
 
 class WeakPassword(InvalidInput):
-    """A password a rule refuses; ``rule`` is ``too_short`` or ``common`` (for the message)."""
+    """A password a rule refuses; ``rule`` is ``too_short``, ``too_long`` or ``common``."""
 
     def __init__(self, rule: str, message: str) -> None:
         self.rule = rule
@@ -84,6 +86,10 @@ def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(
             "too_short", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            "too_long", f"a password may have at most {MAX_PASSWORD_LENGTH} characters"
         )
     if password.strip().lower() in _common_passwords():
         raise WeakPassword("common", "this password is on the list of common passwords")

@@ -319,3 +319,28 @@ def test_a_user_created_with_a_password_still_signs_in(app: Flask, db: Database)
     assert login(app.test_client(), "api@example.org", "a password long enough"
                  ).status_code == 302
     assert ADMIN  # the fixture's administrator is untouched
+
+
+# -- hostile input: a clear 4xx, nothing stored ---------------------------------------------
+
+
+def test_hostile_input_is_refused_clearly(app: Flask, db: Database,
+                                          coordinator: Browser) -> None:
+    client = app.test_client()
+    page = client.get("/password/forgot").get_data(as_text=True)
+    huge = client.post("/password/forgot", data={"email": "a" * 10_000 + "@example.org",
+                                                 **csrf_field(page)})
+    assert huge.status_code == 422
+    assert client.get("/password/set/" + "x" * 5000).status_code == 404
+    no_pending = client.post("/login/code", data={"code": "123456", **csrf_field(page)})
+    assert no_pending.status_code == 302 and no_pending.headers["Location"].endswith("/login")
+    coordinator.get("/account/two-factor")
+    long_code = coordinator.post_form("/account/two-factor", {"code": "9" * 5000})
+    assert long_code.status_code == 422
+    too_long = change(coordinator, PASSWORD, "x" * 2000)
+    assert too_long.status_code == 422
+    assert "höchstens 1024 Zeichen" in too_long.get_data(as_text=True)
+    assert authenticate_user(db, COORDINATOR, PASSWORD) is not None
+    assert not get_user(db, COORDINATOR).has_second_factor
+    without_token = client.post("/password/forgot", data={"email": COORDINATOR})
+    assert without_token.status_code == 400
