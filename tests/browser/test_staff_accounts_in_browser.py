@@ -152,3 +152,30 @@ def test_second_factor_enrolment_sign_in_and_a_recovery_code(
     page.goto("/account")
     assert re.search(r"Wiederherstellungscodes: 9\b", page.inner_text("#two-factor-on"))
     watch.assert_clean()
+
+
+def test_the_account_pages_have_no_serious_accessibility_problems(
+        page: Any, live_server: LiveServer) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    create_user(live_server.db, "axe@example.org", ["coordinator"], PASSWORD)
+    axe = Axe()
+    blocking = []
+
+    def check(name: str) -> None:
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                blocking.append(f"{name}: {violation['id']} ({violation['help']})")
+
+    page.goto("/login")
+    check("login")
+    page.goto("/password/forgot")
+    check("forgotten password")
+    sign_in(page, "axe@example.org")
+    page.goto("/account")
+    check("account")
+    page.goto("/account/two-factor")
+    check("enrolment")
+    page.goto("/admin/users")
+    check("403")
+    assert blocking == []
