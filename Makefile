@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench bench-api bench-page load clean
+.PHONY: run test lint typecheck unit oidc-provider bench bench-api bench-page load clean
 
 # The test extras include WeasyPrint (the PDF of a submission's print view); it needs Pango.
 # On Debian/Ubuntu (README, "Quick start"; .ci/run installs them when missing):
@@ -32,8 +32,27 @@ typecheck: $(STAMP)
 # workers than cores: many tests mostly wait (for worker processes, RQ's heartbeat expiry,
 # the browser). The browser tests of a module stay on one worker (server and staff per module).
 TEST_WORKERS ?= 4
-unit: $(STAMP)
+unit: $(STAMP) oidc-provider
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+
+# The real OpenID provider of the single sign-on tests (tests/oidc: the npm package
+# oidc-provider, from the committed lockfile), run with Node 20 or later. Without Node the
+# tests are skipped, except with CI=true, where that is an error.
+OIDC_DIR := tests/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed
+oidc-provider:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(OIDC_STAMP); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "Node.js 20+ and npm are needed for the single sign-on tests (tests/oidc)" >&2; \
+	  exit 1; \
+	else \
+	  echo "no Node.js: the single sign-on tests will be skipped" >&2; \
+	fi
+
+$(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund
+	touch $(OIDC_STAMP)
 
 test: lint typecheck unit
 
@@ -54,4 +73,4 @@ load: $(STAMP)
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(OIDC_DIR)/node_modules

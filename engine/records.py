@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "AccountLinkRecord",
     "SavedViewRecord",
     "ApiTokenRecord",
     "DefinitionHead",
@@ -166,6 +167,28 @@ class UserRecord:
     password_hash: str | None = field(default=None, repr=False)
     session_generation: int = 0
     """Changes whenever the user's sessions must end (logout, password, roles, deactivation)."""
+    totp_secret: str | None = field(default=None, repr=False)
+    """The confirmed second factor's secret (None: the user has no second factor)."""
+    oidc_subject: str | None = None
+    """The single sign-on identity linked to the user (``<issuer> <sub>``), if any."""
+    local_login: bool = False
+    """Break-glass: password sign-in allowed even when local sign-in is switched off."""
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLinkRecord:
+    """A single-use set-password link (``purpose`` ``reset`` or ``invite``); secret not kept."""
+
+    id: int
+    user_id: int
+    purpose: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from flask import Flask
 
 __all__ = ["ACCESS_LOGGERS", "SECRET_PATHS", "RedactSecrets", "init_app", "redact"]
 
-SECRET_PATHS = ("/status/", "/resume/")
+SECRET_PATHS = ("/status/", "/resume/", "/password/set/")
 """Paths whose next segment is a secret token."""
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 REDACTED = "[token]"

@@ -25,6 +25,12 @@ Why the details look the way they do:
 * ``next`` is followed only when it is a local path (``/inbox?x=1``), never ``//host`` or a
   URL with a scheme, so the login page cannot be used as an open redirect.
 * Logout is a POST with a CSRF token: a link or an image elsewhere cannot sign anyone out.
+* Sign-in may take a second step (``web.login_steps``): a user with a second factor types a
+  code, a user who must have one (``FORMFLOW_REQUIRE_2FA``) enrols first. Between the steps
+  the session holds only a pending sign-in (user, session generation, when), never a login.
+* After signing in, a coordinator (and an administrator, who holds every role) lands on the
+  inbox, whose navigation reaches everything their roles open; anyone else on their account
+  page. Role ids are shown by their translated names (:func:`role_name`).
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ from wtforms.validators import DataRequired, Length
 
 from engine.records import UserRecord
 from engine.services import authenticate_user, end_sessions, get_user_by_id
-from web import limits
+from web import account_settings, limits
+from web.account_settings import oidc_enabled, second_factor_required
 from web.config import DEFAULT_SESSION_HOURS
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
@@ -66,6 +73,12 @@ from web.limits import limiter
 
 __all__ = [
     "ADMIN_ROLE",
+    "after_password",
+    "complete_login",
+    "landing_url",
+    "pending_login",
+    "role_name",
+    "role_names",
     "DEFAULT_LOGIN_IP_LIMIT",
     "DEFAULT_LOGIN_LIMIT",
     "LOGIN_FAILED_MESSAGE",
@@ -90,6 +103,12 @@ DEFAULT_LOGIN_LIMIT = "5 per minute"
 DEFAULT_LOGIN_IP_LIMIT = "30 per minute"
 """Failed logins per client IP whatever the email: stops trying one password on many accounts."""
 LOGIN_FAILED_MESSAGE = N_("Wrong email or password.")
+LOCAL_LOGIN_OFF_MESSAGE = N_("Please sign in with single sign-on.")
+ROLE_NAMES = {"coordinator": N_("Coordination"), "admin": N_("Administration")}
+"""The built-in roles by name; custom workflow roles are shown as they are written."""
+PENDING_KEY = "pending_login"
+PENDING_SECONDS = 300
+"""How long the second step of a sign-in (code or enrolment) may take."""
 SESSION_EXPIRED_MESSAGE = N_("The form has expired. Please sign in again.")
 DEFAULT_AFTER_LOGIN = "coordinator.inbox"
 
@@ -135,6 +154,78 @@ class StaffUser(UserMixin):  # type: ignore[misc]  # flask_login ships no type h
     def has_role(self, *roles: str) -> bool:
         """True for an admin, or when the user holds any of ``roles`` (none given: anyone)."""
         return self.is_admin or not roles or any(role in self.record.roles for role in roles)
+
+
+def role_name(role: str) -> str:
+    """A role as people read it, in the page language ("Koordination"), never its id."""
+    known = ROLE_NAMES.get(role)
+    return _(known) if known is not None else role
+
+
+def role_names(roles: Any) -> str:
+    """Template filter: the roles' names, separated by commas."""
+    return ", ".join(role_name(str(role)) for role in roles)
+
+
+def landing_url(record: UserRecord) -> str:
+    """Where a user lands after signing in: the inbox when their roles open it (its
+    navigation reaches the administration for admins), else their account page."""
+    if ADMIN_ROLE in record.roles or "coordinator" in record.roles:
+        return url_for(DEFAULT_AFTER_LOGIN)
+    return url_for("account.page")
+
+
+def complete_login(record: UserRecord, target: str | None) -> ResponseReturnValue:
+    """Sign ``record`` in (a fresh session, keeping only the page language) and go on."""
+    language = session.get("lang")
+    session.clear()  # nothing from before the login survives into it ...
+    if language:
+        session["lang"] = language  # ... but the chosen page language
+    login_user(StaffUser(record, _now()))
+    return redirect(target or landing_url(record))
+
+
+def begin_pending(record: UserRecord, target: str | None, step: str) -> None:
+    """Remember a sign-in waiting for its second ``step`` (``code`` or ``enrol``)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    session[PENDING_KEY] = {"user": record.id, "generation": record.session_generation,
+                            "at": _now(), "next": target or "", "step": step}
+
+
+def pending_login(step: str) -> tuple[UserRecord, str | None] | None:
+    """The user (and ``next``) of a pending sign-in at ``step`` still in time, or None."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("step") != step:
+        return None
+    try:
+        user_id, generation, at = (int(pending[k]) for k in ("user", "generation", "at"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if _now() - at > PENDING_SECONDS:
+        return None
+    record = get_user_by_id(database(), user_id)
+    if record is None or not record.active or record.session_generation != generation:
+        return None
+    return record, safe_next(str(pending.get("next") or ""))
+
+
+def after_password(record: UserRecord, target: str | None) -> ResponseReturnValue:
+    """The password was right: the second step when there is one, else signed in."""
+    if record.has_second_factor:
+        begin_pending(record, target, "code")
+        return redirect(url_for("login_steps.code"))
+    if second_factor_required(current_app.config, record.roles):
+        begin_pending(record, target, "enrol")
+        return redirect(url_for("login_steps.enrol"))
+    return complete_login(record, target)
+
+
+def local_login_allowed(record: UserRecord) -> bool:
+    """Passwords work unless FORMFLOW_LOCAL_LOGIN=false; then only for break-glass users."""
+    return bool(current_app.config.get("LOCAL_LOGIN", True)) or record.local_login
 
 
 def session_lifetime() -> timedelta:
@@ -259,19 +350,17 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     target = safe_next(request.args.get("next") or form.next.data)
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
+        return redirect(target or landing_url(current_user.record))
     error = None
     if request.method == "POST":
         if form.validate_on_submit():
             record = authenticate_user(database(), form.email.data or "", form.password.data or "")
-            if record is not None:
-                language = session.get("lang")
-                session.clear()  # nothing from before the login survives into it ...
-                if language:
-                    session["lang"] = language  # ... but the chosen page language
-                login_user(StaffUser(record, _now()))
-                return redirect(target or url_for(DEFAULT_AFTER_LOGIN))
-            error = _(LOGIN_FAILED_MESSAGE)
+            if record is not None and not local_login_allowed(record):
+                error = _(LOCAL_LOGIN_OFF_MESSAGE)
+            elif record is not None:
+                return after_password(record, target)
+            else:
+                error = _(LOGIN_FAILED_MESSAGE)
         elif _csrf_errors(form):
             error = _(SESSION_EXPIRED_MESSAGE)
         else:
@@ -295,7 +384,12 @@ def _refilled_login_form() -> LoginForm:
 
 
 def _login_page(form: LoginForm, error: str | None) -> str:
-    return render_template("auth/login.html", form=form, error=error, lang=page_language())
+    config = current_app.config
+    return render_template(
+        "auth/login.html", form=form, error=error, lang=page_language(),
+        local_login=bool(config.get("LOCAL_LOGIN", True)),
+        oidc_name=config.get("OIDC_NAME") if oidc_enabled(config) else None,
+    )
 
 
 def _csrf_errors(form: FlaskForm) -> bool:
@@ -318,12 +412,17 @@ def logout() -> ResponseReturnValue:
     form = LogoutForm()
     if not form.validate_on_submit():
         abort(400)
+    from web.oidc import ID_TOKEN_KEY, logout_url
+
+    id_token = session.get(ID_TOKEN_KEY)
     if current_user.is_authenticated:
         # Server-side: this session, its copies and the user's other sessions end now.
         end_sessions(database(), current_user.record.id)
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    # Signed in through the provider: sign out there too (RP-initiated logout).
+    return redirect(logout_url(id_token if isinstance(id_token, str) else None)
+                    or url_for("auth.login"))
 
 
 def logout_form() -> LogoutForm:
@@ -352,12 +451,21 @@ def init_app(app: Flask) -> None:
     config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=float(config["SESSION_HOURS"])))
     config.setdefault("RATELIMIT_LOGIN", DEFAULT_LOGIN_LIMIT)
     config.setdefault("RATELIMIT_LOGIN_IP", DEFAULT_LOGIN_IP_LIMIT)
+    account_settings.init_app(app)  # second factor, local passwords, single sign-on
     limits.init_app(app)  # idempotent: the login throttle needs the shared limiter bound
     # Templates get the lazy proxy instead of Flask-Login's processor (a documented option of
     # ``init_app``), which loads the user for every page: on an applicant's page that meant
     # the "strong" session protection rewriting the session cookie on every request.
     login_manager.init_app(app, add_context_processor=False)
     app.context_processor(_current_user_context)
+    from web import account, login_steps, oidc, password_pages  # routes of this sign-in
+
     app.register_blueprint(bp)
+    app.register_blueprint(login_steps.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(password_pages.bp)
+    oidc.init_app(app)
     app.jinja_env.globals.setdefault("logout_form", logout_form)
+    app.add_template_filter(role_names)
+    app.add_template_filter(role_name)
 

@@ -1,7 +1,7 @@
 """Friendly error pages in the page's language, never a stack trace.
 
-Every HTTP error of the HTML part of the app (404, 405, 413, 429, 400 incl. a refused CSRF
-token, …) and every unexpected exception (500) is answered with ``errors/error.html``: a
+Every HTTP error of the HTML part of the app (403, 404, 405, 413, 429, 400 incl. a refused
+CSRF token, …) and every unexpected exception (500) is answered with ``errors/error.html``: a
 title, one or two plain sentences saying what happened and what to do, and a way back to the
 start page. The traceback goes to the log, for operators, and nowhere else.
 
@@ -55,6 +55,13 @@ def _texts(status: int, error: Exception | None) -> tuple[str, str]:
             _("The request could not be processed"),
             _("Please go back and try again."),
         ),
+        403: (
+            _("You may not do this"),
+            _(
+                "Your account does not have the role this page needs. If you should have "
+                "access, please ask an administrator."
+            ),
+        ),
         404: (
             _("Page not found"),
             _(
@@ -104,7 +111,8 @@ def error_page(status: int, error: Exception | None = None) -> Response:
         return status_error(status)
     title, message = _texts(status, error)
     try:
-        body = render_template("errors/error.html", status=status, title=title, message=message)
+        body = render_template("errors/error.html", status=status, title=title, message=message,
+                               back_url=_back_url())
     except Exception:  # the error page itself must never fail: plain words instead
         log.exception("rendering the %s error page failed", status)
         body = (
@@ -116,6 +124,20 @@ def error_page(status: int, error: Exception | None = None) -> Response:
     if status == 503:
         set_retry_after(response, RETRY_AFTER_SECONDS)
     return response
+
+
+def _back_url() -> str | None:
+    """For signed-in staff: where their roles let them go (the start page otherwise)."""
+    from flask_login import current_user
+
+    from web.auth import landing_url
+
+    try:
+        if current_user.is_authenticated:
+            return landing_url(current_user.record)
+    except Exception:  # the error page must not fail over this: the start page then
+        log.exception("no way back for the error page")
+    return None
 
 
 def _http_error(error: HTTPException) -> Any:

@@ -8,10 +8,12 @@ re-hashed transparently on login when the parameters get stronger. API tokens ar
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -28,30 +30,69 @@ if TYPE_CHECKING:
 __all__ = [
     "KNOWN_ROLES",
     "MIN_PASSWORD_LENGTH",
+    "WeakPassword",
     "authenticate_user",
+    "change_password",
+    "check_password",
     "clean_roles",
     "create_api_token",
     "create_user",
     "end_sessions",
     "get_user",
     "get_user_by_id",
+    "hash_password",
     "normalise_email",
     "revoke_api_token",
     "set_password",
     "set_user_active",
     "user_for_token",
     "users_with_role",
+    "verify_password",
 ]
 
 KNOWN_ROLES = ("coordinator", "admin")
 """The built-in roles; workflows may name custom ones (same id syntax)."""
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+"""As the login form accepts: longer is no safer and only costs hashing time."""
+COMMON_PASSWORDS_FILE = "data/common-passwords.txt.gz"
+"""20,000 common passwords, one a line, lower case (see engine/data/README.md)."""
 TOUCH_INTERVAL = timedelta(minutes=1)
 """``last_used_at`` is refreshed at most this often, sparing a write on every API call."""
 
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
+
+
+class WeakPassword(InvalidInput):
+    """A password a rule refuses; ``rule`` is ``too_short``, ``too_long`` or ``common``."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__("password", message)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    data = resources.files("engine").joinpath(COMMON_PASSWORDS_FILE).read_bytes()
+    return frozenset(gzip.decompress(data).decode("utf-8").split())
+
+
+def check_password(password: str) -> None:
+    """Raise :class:`WeakPassword` naming the first rule ``password`` breaks: at least
+    ``MIN_PASSWORD_LENGTH`` characters, and not one of the shipped common passwords (compared
+    in lower case, so "Password1234" counts as common too)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(
+            "too_short", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise WeakPassword(
+            "too_long", f"a password may have at most {MAX_PASSWORD_LENGTH} characters"
+        )
+    if password.strip().lower() in _common_passwords():
+        raise WeakPassword("common", "this password is on the list of common passwords")
 
 
 @cache
@@ -99,12 +140,35 @@ def get_user_by_id(db: Database, user_id: int) -> UserRecord | None:
         return store.accounts.user_by_id(user_id)
 
 
-def set_password(db: Database, email: str, password: str) -> None:
-    """A new password; every session of the user ends (whoever knew the old one is out)."""
+def set_password(db: Database, email: str, password: str, *, local: bool = False) -> None:
+    """A new password; every session of the user ends (whoever knew the old one is out) and
+    unused set-password links stop working. ``local``: the user may sign in with it even
+    when local sign-in is switched off (``formflow users set-password``, break-glass)."""
     user = get_user(db, email)
     password_hash = _hash_password(password)
     with db.transaction() as store:
         store.accounts.update_user(user.id, password_hash=password_hash, end_sessions=True)
+        store.credentials.retire_links(user.id)
+        if local:
+            store.credentials.set_local_login(user.id, True)
+
+
+def change_password(db: Database, user_id: int, current: str, new: str) -> UserRecord:
+    """The signed-in user's own change: ``InvalidInput("current_password")`` when ``current``
+    is wrong, :class:`WeakPassword` for a refused new one. Every session of the user ends
+    (the caller signs the current one in again with the returned record)."""
+    user = get_user_by_id(db, user_id)
+    if user is None or not user.active:
+        raise NotFound("there is no such user")
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("current_password", "the current password is wrong")
+    password_hash = _hash_password(new)
+    with db.transaction() as store:
+        store.accounts.update_user(user.id, password_hash=password_hash, end_sessions=True)
+        store.credentials.retire_links(user.id)
+        changed = store.accounts.user_by_id(user.id)
+    assert changed is not None
+    return changed
 
 
 def set_user_active(db: Database, email: str, active: bool) -> None:
@@ -191,11 +255,21 @@ def clean_roles(roles: Iterable[str]) -> list[str]:
 
 
 def _hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            "password", f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
-        )
+    check_password(password)
     return _hasher.hash(password)
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of an acceptable password (:class:`WeakPassword` otherwise)."""
+    return _hash_password(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored``; the same work when there is no hash."""
+    if stored is None:
+        _verify(_dummy_hash(), password)
+        return False
+    return _verify(stored, password)
 
 
 def _verify(stored: str, password: str) -> bool:

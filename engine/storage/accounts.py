@@ -12,7 +12,7 @@ from engine.records import ApiTokenRecord, UserRecord
 from engine.storage.repository import Repository
 from engine.storage.tables import ApiTokenRow, UserRow
 
-__all__ = ["AccountRepository"]
+__all__ = ["AccountRepository", "user_record"]
 
 
 class AccountRepository(Repository):
@@ -35,17 +35,17 @@ class AccountRepository(Repository):
                 self._session.flush()
         except IntegrityError:
             raise AlreadyExists(f"a user with the email {email} already exists") from None
-        return _user(row)
+        return user_record(row)
 
     def user_by_email(self, email: str) -> UserRecord | None:
         row = self._session.scalars(
             select(UserRow).where(UserRow.email == email).execution_options(populate_existing=True)
         ).first()
-        return _user(row) if row is not None else None
+        return user_record(row) if row is not None else None
 
     def user_by_id(self, user_id: int) -> UserRecord | None:
         row = self._session.get(UserRow, user_id, populate_existing=True)
-        return _user(row) if row is not None else None
+        return user_record(row) if row is not None else None
 
     def users_with_role(self, role: str) -> list[UserRecord]:
         """Active users holding ``role``, by email (filtered here: JSON lists stay portable)."""
@@ -55,7 +55,7 @@ class AccountRepository(Repository):
             .order_by(UserRow.email)
             .execution_options(populate_existing=True)
         )
-        return [_user(row) for row in rows if role in row.roles]
+        return [user_record(row) for row in rows if role in row.roles]
 
     def active_staff(self) -> list[tuple[str, tuple[str, ...]]]:
         """(email, roles) of every active user, by email: the recipients of ``role:``
@@ -68,7 +68,8 @@ class AccountRepository(Repository):
         return [(email, tuple(roles)) for email, roles in rows]
 
     def all_users(self) -> list[UserRecord]:
-        return [_user(row) for row in self._session.scalars(select(UserRow).order_by(UserRow.id))]
+        rows = self._session.scalars(select(UserRow).order_by(UserRow.id))
+        return [user_record(row) for row in rows]
 
     def update_user(
         self,
@@ -123,7 +124,7 @@ class AccountRepository(Repository):
         ).first()
         if found is None:
             return None
-        return _token(found[0]), _user(found[1])
+        return _token(found[0]), user_record(found[1])
 
     def tokens_of(self, user_id: int) -> list[ApiTokenRecord]:
         rows = self._session.scalars(
@@ -159,7 +160,8 @@ class AccountRepository(Repository):
         return int(getattr(result, "rowcount", 0)) == 1
 
 
-def _user(row: UserRow) -> UserRecord:
+def user_record(row: UserRow) -> UserRecord:
+    """The record of a user row (shared with :mod:`engine.storage.credentials`)."""
     return UserRecord(
         id=row.id,
         email=row.email,
@@ -168,6 +170,9 @@ def _user(row: UserRow) -> UserRecord:
         created_at=row.created_at,
         password_hash=row.password_hash,
         session_generation=row.session_generation,
+        totp_secret=row.totp_secret,
+        oidc_subject=row.oidc_subject,
+        local_login=bool(row.local_login),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine.storage.accounts import AccountRepository
+from engine.storage.credentials import CredentialRepository
 from engine.storage.definitions import DefinitionRepository
 from engine.storage.drafts import DraftRepository
 from engine.storage.editing import EditingRepository
@@ -35,6 +36,7 @@ class Store:
         self.drafts = DraftRepository(session, now)
         self.outbox = OutboxRepository(session, now)
         self.accounts = AccountRepository(session, now)
+        self.credentials = CredentialRepository(session, now)
         self.inbox = InboxRepository(session, now)
         self.editing = EditingRepository(session, now)
         self.statistics = StatisticsRepository(session, now)

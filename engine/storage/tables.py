@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AccountLinkRow",
     "ApiTokenRow",
     "Base",
     "DefinitionRow",
@@ -43,6 +44,7 @@ __all__ = [
     "EventRow",
     "OutboxRow",
     "SavedViewRow",
+    "RecoveryCodeRow",
     "ReferenceCounterRow",
     "SubmissionRow",
     "UTCDateTime",
@@ -147,6 +149,43 @@ class UserRow(Base):
     created_at: Mapped[datetime]
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Part of every sign-in's session id: raising it ends all of the user's sessions."""
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    """The base32 secret of the user's second factor once confirmed (None: no second factor)."""
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    """The 30-second step of the last accepted code: a code is accepted once, never replayed."""
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    """``<issuer> <sub>`` of the single sign-on identity linked to this user."""
+    local_login: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Break-glass: may sign in with a password even when FORMFLOW_LOCAL_LOGIN is false."""
+
+
+class AccountLinkRow(Base):
+    """A single-use link that lets a user set a password: a reset or an invitation.
+
+    Only the sha256 digest of the link's secret is stored; ``used_at`` is set when it is used
+    (or when a newer link of the same user replaces it)."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class RecoveryCodeRow(Base):
+    """One single-use recovery code of a user's second factor (sha256 digest only)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
 
 
 class SavedViewRow(Base):

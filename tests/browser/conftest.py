@@ -59,7 +59,14 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server_settings() -> dict[str, Any]:
+    """Extra app configuration of a module's live server (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, live_server_settings: dict[str, Any]
+                ) -> Iterator[LiveServer]:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from web import create_app
@@ -89,6 +96,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 # one client IP sends every test's steps: the limits are tested elsewhere
                 "RATELIMIT_APPLICANT_POSTS": "100000 per minute",
                 "RATELIMIT_SUBMISSIONS": "100000 per minute",
+                **live_server_settings,
             }
         )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

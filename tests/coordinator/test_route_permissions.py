@@ -64,6 +64,21 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    # the second step of a sign-in: only with a pending one (else back to the login page)
+    ("login_steps.code", "GET"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    ("login_steps.code", "POST"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    ("login_steps.enrol", "GET"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    ("login_steps.enrol", "POST"): (LOGIN, LOGIN, LOGIN, LOGIN),
+    # passwords: asking for a link is public; a link page only with a valid link's secret
+    ("password.forgot", "GET"): PUBLIC,
+    ("password.forgot", "POST"): PUBLIC,
+    ("password.set_form", "GET"): (HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    ("password.set_password", "POST"): (HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    # one's own account: any signed-in staff user
+    ("account.page", "GET"): STAFF_PAGE,
+    ("account.password", "POST"): STAFF_PAGE,
+    ("account.two_factor", "GET"): STAFF_PAGE,
+    ("account.two_factor", "POST"): STAFF_PAGE,
     # coordinators' pages
     ("coordinator.inbox", "GET"): STAFF_PAGE,
     ("coordinator.export_csv", "GET"): STAFF_PAGE,
@@ -94,7 +109,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
         ("admin.workflow_moves", "GET"), ("admin.move_workflow_submissions", "POST"),
     )},
     **{("admin." + endpoint, "POST"): (LOGIN, LOGIN, DENIED, HIDDEN)
-       for endpoint in ("roles", "active", "new_token", "revoke", "retry_notification_view")},
+       for endpoint in ("roles", "active", "new_token", "revoke", "retry_notification_view",
+                        "send_link", "reset_two_factor")},
 }
 
 LAST = {"auth.logout"}

@@ -11,6 +11,11 @@ from babel.messages.pofile import read_po
 WEB = Path(__file__).resolve().parents[2] / "web"
 STAFF_SOURCES = [
     ("auth.py", "python"),
+    ("account.py", "python"),
+    ("login_steps.py", "python"),
+    ("password_pages.py", "python"),
+    ("oidc.py", "python"),
+    ("templates/_staff_nav.html", "jinja2"),
     ("coordinator/**.py", "python"),
     ("templates/auth/**.html", "jinja2"),
     ("templates/coordinator/**.html", "jinja2"),

@@ -71,7 +71,7 @@ from web.admin.problems import problem_summary, readable_problems
 from web.admin.text import gettext as _
 from web.admin.text import ngettext, page_language
 from web.applicant.forms import build_step_form
-from web.auth import roles_required
+from web.auth import role_name, roles_required
 
 __all__: list[str] = []
 
@@ -160,6 +160,7 @@ def _config(kinds: str, definition_id: str, draft: EditorDraft) -> dict[str, Any
         "workflows": workflows,
         "forms": forms,
         "roles": sorted(roles),
+        "role_names": {role: role_name(role) for role in sorted(roles)},
         "words": js_words(_),
         "csrf_token": generate_csrf(),
     }

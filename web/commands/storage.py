@@ -232,6 +232,62 @@ def create_user_command(email: str, roles: tuple[str, ...], password_stdin: bool
         click.echo(f"password: {password}")
 
 
+def _read_new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input.")
+@_engine_errors
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set EMAIL's password (at least 12 characters, not a common one); every session of the
+    user ends. The user may then sign in with it even when FORMFLOW_LOCAL_LOGIN=false
+    (break-glass)."""
+    from engine.services import set_password
+
+    set_password(_db(), email, _read_new_password(password_stdin), local=True)
+    click.echo(f"password of {email.strip().lower()} set; their sessions have ended")
+
+
+@users.command("invite")
+@click.argument("email")
+@click.option("--role", "role", required=True, type=click.Choice(["coordinator", "admin"]),
+              help="The new user's role.")
+@_engine_errors
+def invite_command(email: str, role: str) -> None:
+    """Create EMAIL with ROLE and mail them a link to set a password (valid 7 days). Without
+    FORMFLOW_SMTP_URL the mail is written to the instance's mail folder and the link printed."""
+    from engine.services.account_links import invite_user
+    from web.account_mail import send_link_mail
+
+    issued = invite_user(_db(), email, [role])
+    try:
+        sent = send_link_mail(current_app, issued, "de")
+    except Exception as exc:  # noqa: BLE001 - the user exists; the operator can send again
+        _fail(f"{issued.user.email} was created, but the invitation mail failed ({exc}); "
+              "send it again from the users page")
+    click.echo(f"invited {issued.user.email} (roles: {', '.join(issued.user.roles)})")
+    if sent.to_file:
+        click.echo(f"no SMTP server set: the mail was written to the mail folder; link: {sent.url}")
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+@_engine_errors
+def reset_two_factor_command(email: str) -> None:
+    """Remove EMAIL's second factor (e.g. for the last administrator who lost theirs)."""
+    from engine.services.two_factor import reset_second_factor
+
+    if reset_second_factor(_db(), email):
+        click.echo(f"second factor of {email.strip().lower()} removed")
+    else:
+        click.echo(f"{email.strip().lower()} has no second factor")
+
+
 @click.group(cls=AppGroup)
 def tokens() -> None:
     """API tokens for coordinators and administrators."""

@@ -241,7 +241,8 @@ def ensure_admin_command(email: str) -> None:
 
     db = _db()
     admins = users_with_role(db, "admin")
-    login_url = f"{str(current_app.config.get('BASE_URL') or '').rstrip('/')}/login"
+    base_url = str(current_app.config.get("BASE_URL") or "").rstrip("/")
+    login_url = f"{base_url}/login"
     if admins:
         click.echo(f"Administrator: {admins[0].email} (exists; sign in at {login_url})")
         return
@@ -250,4 +251,4 @@ def ensure_admin_command(email: str) -> None:
     click.echo(f"Created the first administrator — sign in at {login_url}\n"
                f"  email:    {user.email}\n"
                f"  password: {password}\n"
-               "  (shown only this once; change it after signing in)")
+               f"  (shown only this once; change it at {base_url}/account after signing in)")

@@ -889,7 +889,7 @@
   function fillRoleSelect() {
     const select = document.getElementById('what-if-role');
     if (!select || select.options.length) return;
-    for (const role of config.roles) select.append(h('option', { value: role, selected: role === 'coordinator' }, role));
+    for (const role of config.roles) select.append(h('option', { value: role, selected: role === 'coordinator' }, (config.role_names || {})[role] || role));
   }
 
   async function runWhatIf() {

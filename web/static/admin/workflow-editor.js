@@ -507,7 +507,7 @@
     }
     const roleSelect = document.getElementById('what-if-role');
     if (roleSelect && !roleSelect.options.length) {
-      for (const role of config.roles) roleSelect.append(h('option', { value: role, selected: role === 'coordinator' }, role));
+      for (const role of config.roles) roleSelect.append(h('option', { value: role, selected: role === 'coordinator' }, (config.role_names || {})[role] || role));
     }
   }
 
