@@ -280,6 +280,7 @@
       aria: { labelledby: prefix + '-heading' },
     });
     card.setAttribute('data-testid', 'step-card-' + step.id);
+    dragStep(card, index, prefix);
     card.append(h('div', { class: 'card-head' },
       h('h3', { id: prefix + '-heading' }, t('Step') + ' ' + (index + 1) + ': ' + (textOf(step.title) || step.id)),
       moveButtons(prefix, index, all.length, (delta) => {
@@ -444,6 +445,49 @@
       restructured();
       const placed = target.indexOf(item);
       focusId('field-' + stepIndex + '-' + placed + '-toggle');
+    });
+  }
+
+  let draggedStep = null; // index of the step being dragged
+
+  /**
+   * Steps are dragged by their handle and dropped on another step card: the dragged step takes
+   * that card's place. Fields keep their own drag (above); a step is never dropped into a step.
+   */
+  function dragStep(card, index, prefix) {
+    const handle = h('span', {
+      class: 'drag-handle', id: prefix + '-drag', draggable: 'true', title: t('Drag to move'),
+      aria: { hidden: 'true' },
+      on: {
+        dragstart: (event) => {
+          draggedStep = index;
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData('text/plain', prefix);
+          event.dataTransfer.setDragImage(card, 10, 10);
+        },
+        dragend: () => { draggedStep = null; },
+      },
+    }, '⠿');
+    card.prepend(handle);
+    card.addEventListener('dragover', (event) => {
+      if (draggedStep === null) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'move';
+      card.classList.add('drop-target');
+    });
+    card.addEventListener('dragleave', () => card.classList.remove('drop-target'));
+    card.addEventListener('drop', (event) => {
+      card.classList.remove('drop-target');
+      if (draggedStep === null) return;
+      event.preventDefault();
+      const from = draggedStep;
+      draggedStep = null;
+      if (from === index) return;
+      const all = steps();
+      const [item] = all.splice(from, 1);
+      all.splice(index, 0, item);
+      restructured();
+      focusId('step-' + all.indexOf(item) + '-id');
     });
   }
 
