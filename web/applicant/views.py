@@ -21,6 +21,8 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -218,6 +220,11 @@ def step(form_id: str, step_id: str) -> Any:
     returning = request.form.get("_return") == "review"
     visible = evaluation.visible_steps
 
+    if action.startswith("lang:") or action == "back":
+        # Neither validates, but text that can never be stored is not kept: say so on the next
+        # page rather than drop it without a word.
+        for field_id in _unstorable(posted):
+            flash(field_id, "refused")  # worded on the next page, in its language
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
         save_work(loaded, work, answers, current.id)
@@ -232,11 +239,10 @@ def step(form_id: str, step_id: str) -> Any:
     if action == "save":
         # A draft is not validated, but text that can never be stored is refused here as on
         # "next" (the draft would silently drop it): the page again, with the field's error.
-        refused = {
-            field_id: messages for field_id, messages in step_errors(evaluation, current).items()
-            if isinstance(posted.get(field_id), str)
-            and forbidden_character(posted[field_id]) is not None
-        }
+        unstorable = _unstorable(posted)
+        refused = {field_id: messages
+                   for field_id, messages in step_errors(evaluation, current).items()
+                   if field_id in unstorable}
         if refused:
             return _render_step(loaded, current, work, answers, evaluation, refused,
                                 returning=returning, status=422)
@@ -439,6 +445,25 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
     }
 
 
+def _unstorable(posted: dict[str, Any]) -> list[str]:
+    """The fields whose posted text holds a character no answer may hold (never stored)."""
+    return [field_id for field_id, value in posted.items()
+            if isinstance(value, str) and forbidden_character(value) is not None]
+
+
+def _refused_notes(loaded: LoadedForm) -> list[str]:
+    """The notices for text a "back" or language switch could not keep (flashed field ids)."""
+    fields = loaded.form.field_map()
+    notes = []
+    for field_id in get_flashed_messages(category_filter=["refused"]):
+        f = fields.get(field_id)
+        if f is not None:
+            notes.append(_("Your answer to “%(field)s” held characters that cannot be stored "
+                           "(such as control characters), so it was not kept. Please enter it "
+                           "again.", field=loaded.text(f.label) or f.id))
+    return notes
+
+
 def _render_step(
     loaded: LoadedForm,
     current: Step,
@@ -486,6 +511,7 @@ def _render_step(
         definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
         sent=sent,
+        refused_notes=_refused_notes(loaded),
     )
     return page, status
 
