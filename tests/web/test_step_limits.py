@@ -32,7 +32,7 @@ def test_a_text_field_without_max_length_is_capped_with_a_clear_message(
 ) -> None:
     _to_address(browser)
     limit = DEFAULT_MAX_LENGTH["text"]
-    assert 'maxlength="%d"' % limit in element(browser.page, "field-postcode")
+    assert f'maxlength="{limit}"' in element(browser.page, "field-postcode")
     browser.step("membership", "address", {**ADDRESS, "postcode": "1" * (limit + 1)})
     assert browser.status == 422
     assert (f"Bitte geben Sie höchstens {limit} Zeichen ein (derzeit {limit + 1})."
