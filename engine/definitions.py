@@ -37,10 +37,11 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "paragraph": frozenset(),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
-_COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
+_COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default",
+                     "prefill"})
 _LIMITS = frozenset(
-    {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected"}
+    {"prefill", "min_length", "max_length", "pattern", "pattern_message", "counter",
+     "autocomplete", "min", "max", "step", "options", "min_selected", "max_selected"}
 )
 
 
@@ -64,6 +65,7 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         placeholder=to_text(raw.get("placeholder")),
         content=to_text(raw.get("content")),
         required=bool(raw.get("required", False)),
+        prefill=raw.get("prefill") is True,
         default=raw.get("default"),
         min_length=raw.get("min_length"),
         max_length=raw.get("max_length"),

@@ -74,6 +74,8 @@ class Field:
     content: Text = field(default_factory=dict)
     required: bool = False
     default: Any = None
+    prefill: bool = False
+    """``/f/<form>?<id>=<value>`` may fill it (web/applicant/prefill.py)."""
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None

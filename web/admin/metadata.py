@@ -71,6 +71,7 @@ JS_WORDS: tuple[str, ...] = (
     # builder
     N_("Step"), N_("Field"), N_("Id"), N_("Type"), N_("Title"), N_("Label"), N_("Help text"),
     N_("Placeholder"), N_("Content"), N_("Required"), N_("Default value"),
+    N_("May be filled from the link"),
     N_("Minimum length"), N_("Maximum length"), N_("Pattern (regular expression)"),
     N_("Message when the pattern does not match"), N_("Show a character counter"),
     N_("Autocomplete"), N_("Minimum"), N_("Maximum"), N_("Step size"),

@@ -336,6 +336,8 @@ WORDS: dict[str, str] = {
         N_("one of the operators equal_to, not_equal_to, contains, not_contains, starts_with, "
            "ends_with, greater_than, greater_or_equal, less_than, less_or_equal, one_of, "
            "none_of, is_empty, is_not_empty"),
+    "true: a link /f/<form>?<field id>=<value> may fill this field":
+        N_("true: a link /f/<form>?<field id>=<value> may fill this field"),
     "the answer the browser form starts with (it only pre-fills)":
         N_("the answer the browser form starts with (it only pre-fills)"),
     "the name of the environment variable holding the HMAC secret; it must start with "

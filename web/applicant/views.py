@@ -47,6 +47,7 @@ from engine.services import (
 )
 from engine.services.loading import form_of
 from engine.text import Text, forbidden_character, localize
+from web.applicant import prefill
 from web.applicant import session as applicant_session
 from web.applicant.flow import (
     apply_step,
@@ -183,7 +184,14 @@ def start() -> str:
 
 @bp.get("/f/<form_id>")
 def begin(form_id: str) -> ResponseReturnValue:
-    """Start the form, or continue where this browser's draft left off."""
+    """Start the form, or continue where this browser's draft left off; ``?<field>=<value>``
+    fills fields that allow it (``web.applicant.prefill``)."""
+    loaded = load_form(form_id)
+    accepted, refused = prefill.read_link(loaded.form, request.args)
+    if accepted:
+        prefill.remember(form_id, accepted)
+    for field_id in refused:
+        flash(field_id, "prefill-refused")  # worded on the next page, in its language
     loaded, work = load_with_work(form_id)
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
     visible = evaluation.visible_steps
@@ -452,15 +460,23 @@ def _unstorable(posted: dict[str, Any]) -> list[str]:
 
 
 def _refused_notes(loaded: LoadedForm) -> list[str]:
-    """The notices for text a "back" or language switch could not keep (flashed field ids)."""
+    """The notices for answers that were not kept (flashed field ids): text a "back" or a
+    language switch could not store, a value of the form's link the field refuses."""
     fields = loaded.form.field_map()
     notes = []
-    for field_id in get_flashed_messages(category_filter=["refused"]):
+    for category, field_id in get_flashed_messages(
+            with_categories=True, category_filter=["refused", "prefill-refused"]):
         f = fields.get(field_id)
-        if f is not None:
+        if f is None:
+            continue
+        label = loaded.text(f.label) or f.id
+        if category == "refused":
             notes.append(_("Your answer to “%(field)s” held characters that cannot be stored "
                            "(such as control characters), so it was not kept. Please enter it "
-                           "again.", field=loaded.text(f.label) or f.id))
+                           "again.", field=label))
+        else:
+            notes.append(_("The link gave “%(field)s” a value that is not a valid answer, so "
+                           "it was left empty.", field=label))
     return notes
 
 

@@ -31,7 +31,8 @@
   const TEXT_PROPERTIES = new Set(['label', 'help', 'placeholder', 'content', 'pattern_message']);
   const PROPERTY_WORDS = {
     label: 'Label', help: 'Help text', placeholder: 'Placeholder', content: 'Content',
-    required: 'Required', default: 'Default value', min_length: 'Minimum length',
+    required: 'Required', default: 'Default value', prefill: 'May be filled from the link',
+    min_length: 'Minimum length',
     max_length: 'Maximum length', pattern: 'Pattern (regular expression)',
     pattern_message: 'Message when the pattern does not match',
     counter: 'Show a character counter', autocomplete: 'Autocomplete', min: 'Minimum',
@@ -41,7 +42,7 @@
   const PROPERTY_ORDER = [
     'label', 'content', 'help', 'placeholder', 'required', 'min_length', 'max_length',
     'pattern', 'pattern_message', 'counter', 'autocomplete', 'min', 'max', 'step',
-    'min_selected', 'max_selected', 'options', 'default',
+    'min_selected', 'max_selected', 'options', 'default', 'prefill',
   ];
 
   // -- the model --------------------------------------------------------------------------
@@ -602,7 +603,7 @@
           get: () => field[name],
           set: (v) => { if (v === undefined) delete field[name]; else field[name] = v; changed(); },
         }));
-      } else if (name === 'required' || name === 'counter') {
+      } else if (name === 'required' || name === 'counter' || name === 'prefill') {
         box.append(h('div', { class: 'prop checkbox', dataset: { pointer: propPointer } },
           h('input', {
             type: 'checkbox', id, checked: field[name] === true, dataset: { pointer: propPointer },
