@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.answers import NUMBER_LIMIT, convert
+from engine.availability import availability_problems
 from engine.conditions import compile_condition
 from engine.evaluation import find_cycle
 from engine.exceptions import DefinitionError
@@ -285,7 +286,7 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
     problems = structure_problems(data)
     if problems:
         return problems, None
-    problems = schema_problems("form", data)
+    problems = schema_problems("form", data) + availability_problems(data)
     checker = _Checker(data, stored)
     checker.check_steps()
     checker.check_applicant()

@@ -262,6 +262,16 @@ MESSAGES: tuple[Template, ...] = tuple(Template(text, msgid) for text, msgid in 
      N_("nobody may fire it: no active staff account has the role(s) %(roles)s")),
     ("template syntax error on line {line}: {detail}",
      N_("template syntax error on line %(line)s: %(detail)s")),
+    # engine/availability.py: a form's window, capacity and waiting list
+    ("must be a local date and time such as 2027-05-01T09:00 (no time zone: FORMFLOW_TIMEZONE "
+     "applies)", N_("must be a local date and time such as 2027-05-01T09:00 (no time zone: "
+                    "FORMFLOW_TIMEZONE applies)")),
+    ("must be later than opens_at", N_("must be later than opens_at")),
+    ("a waiting list needs a capacity", N_("a waiting list needs a capacity")),
+    ("form {form} keeps a waiting list: name its state in waitlist_state",
+     N_("form %(form)s keeps a waiting list: name its state in waitlist_state")),
+    ("{state} is a final state: a waiting list keeps submissions open",
+     N_("%(state)s is a final state: a waiting list keeps submissions open")),
     # engine/services: a form and its workflow checked together
     ("workflow {workflow} is not published: import and publish it first",
      N_("workflow %(workflow)s is not published: import and publish it first")),
