@@ -220,3 +220,15 @@ def test_messages_arrive_in_german(
     assert pointer in problems, problems
     assert problems[pointer]["text"].startswith(german), problems[pointer]
     assert problems[pointer]["message"] != problems[pointer]["text"]
+
+
+def test_the_most_specific_template_wins() -> None:
+    """A generic template ("must be {value}") never takes a message with its own entry."""
+    from web.admin.problem_messages import template_for
+
+    for template in MESSAGES:
+        if template.names:
+            continue
+        message = template.text.replace("{{", "{").replace("}}", "}")
+        found = template_for(message)
+        assert found is not None and found[0] is template, (message, found and found[0].text)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from web.admin.metadata import N_
 from web.admin.text import gettext as _
 
-__all__ = ["MESSAGES", "WORDS", "Template", "translate_message"]
+__all__ = ["MESSAGES", "WORDS", "Template", "template_for", "translate_message"]
 
 
 _TOKEN = re.compile(r"""\{\{|\}\}|(['"]?)\{(\w+)\}\1""")
@@ -360,7 +360,11 @@ WORDS: dict[str, str] = {
            "letter, then up to 7 uppercase letters or digits"),
 }
 
-_COMPILED = tuple((template, template.compiled()) for template in MESSAGES)
+# The most specific template first: "must be later than opens_at" before "must be {value}".
+_COMPILED = tuple(
+    (template, template.compiled())
+    for template in sorted(MESSAGES, key=lambda t: -len(t.shape.replace("{}", "")))
+)
 _QUOTED = re.compile(r"""^(?:'([^']*)'|"([^"]*)")$""")
 
 
@@ -372,6 +376,15 @@ def _word(value: str) -> str:
     if len(parts) > 1 and all(part in WORDS for part in parts):
         return _(" or ").join(_(WORDS[part]) for part in parts)
     return value
+
+
+def template_for(message: str) -> tuple[Template, re.Match[str]] | None:
+    """The catalogue entry of an engine message (the most specific that matches)."""
+    for template, pattern in _COMPILED:
+        found = pattern.match(message)
+        if found is not None:
+            return template, found
+    return None
 
 
 def _inner(problem: str, place: Callable[[str], str]) -> str:
@@ -387,22 +400,21 @@ def translate_message(message: str, place: Callable[[str], str]) -> str:
 
     An engine message outside the catalogue (none should be; the test says so) stays English.
     """
-    for template, pattern in _COMPILED:
-        found = pattern.match(message)
-        if found is None:
-            continue
-        values: dict[str, str] = {}
-        for name, value in found.groupdict().items():
-            quoted = _QUOTED.match(value)
-            if name == "other":
-                value = place(value) or value
-            elif name == "problem":
-                value = _inner(value, place)
-            elif quoted is not None:
-                value = _("'%(value)s'", value=quoted.group(1) if quoted.group(1) is not None
-                          else quoted.group(2))
-            else:
-                value = _word(value)
-            values[name] = value
-        return _(template.msgid, **values)
-    return message
+    matched = template_for(message)
+    if matched is None:
+        return message
+    template, found = matched
+    values: dict[str, str] = {}
+    for name, value in found.groupdict().items():
+        quoted = _QUOTED.match(value)
+        if name == "other":
+            value = place(value) or value
+        elif name == "problem":
+            value = _inner(value, place)
+        elif quoted is not None:
+            value = _("'%(value)s'", value=quoted.group(1) if quoted.group(1) is not None
+                      else quoted.group(2))
+        else:
+            value = _word(value)
+        values[name] = value
+    return _(template.msgid, **values)

@@ -178,19 +178,46 @@
     const opts = options || {};
     return h('input', {
       type: opts.type || 'number', id, value: value === undefined || value === null ? '' : String(value),
-      step: opts.step || (opts.type === 'date' ? null : 'any'), min: opts.min,
+      step: opts.step || (opts.type && opts.type !== 'number' ? null : 'any'), min: opts.min,
       dataset: { pointer },
       on: {
         input: (e) => {
           const raw = e.target.value;
           if (raw === '') onValue(undefined);
-          else onValue(opts.type === 'date' ? raw : Number(raw));
+          else onValue(opts.type && opts.type !== 'number' ? raw : Number(raw));
         },
       },
     });
   }
 
   // -- form properties --------------------------------------------------------------------
+
+  /** When the form takes submissions and how many (docs/definitions.md, "Availability"). */
+  function availabilityProperties(form) {
+    const box = h('fieldset', { class: 'availability', id: 'form-availability' },
+      h('legend', {}, t('Availability')));
+    const setter = (key) => (value) => {
+      if (value === undefined || value === '') delete form[key]; else form[key] = value;
+      changed();
+    };
+    // datetime-local gives "2027-05-01T09:00": the local wall-clock time the engine expects
+    box.append(labelled('form-opens-at', t('Opens at (local time)'),
+      numberInput('form-opens-at', form.opens_at, '/opens_at', setter('opens_at'), { type: 'datetime-local' }),
+      '/opens_at'));
+    box.append(labelled('form-closes-at', t('Closes at (local time)'),
+      numberInput('form-closes-at', form.closes_at, '/closes_at', setter('closes_at'), { type: 'datetime-local' }),
+      '/closes_at'));
+    box.append(labelled('form-capacity', t('Places (submissions not yet decided)'),
+      numberInput('form-capacity', form.capacity, '/capacity', setter('capacity'), { step: '1', min: '1' }),
+      '/capacity'));
+    box.append(h('div', { class: 'prop checkbox', dataset: { pointer: '/waitlist' } },
+      h('input', {
+        type: 'checkbox', id: 'form-waitlist', checked: form.waitlist === true, dataset: { pointer: '/waitlist' },
+        on: { change: (e) => { if (e.target.checked) form.waitlist = true; else delete form.waitlist; changed(); } },
+      }),
+      h('label', { for: 'form-waitlist' }, t('When all places are taken: onto the waiting list'))));
+    return box;
+  }
 
   function formProperties() {
     const form = draft();
@@ -261,6 +288,7 @@
       }
       box.append(labelled(id, t(word), select, '/applicant/' + role));
     }
+    box.append(availabilityProperties(form));
     box.append(E.textField({
       idPrefix: 'form-confirmation', label: t('Confirmation text'), languages: langs, multiline: true,
       pointer: '/confirmation',
