@@ -122,3 +122,19 @@ def test_self_loops_and_transitions_nobody_may_fire_are_warned_about(
     expect(nobody).to_contain_text("‚kassenwart'")
     assert "/transitions/" not in page.locator("#problems").inner_text()
     watch.assert_clean()
+
+
+def test_the_waiting_list_state_is_chosen_among_open_states(page: Any, watch: Watch) -> None:
+    sign_in(page, ADMIN)
+    page.goto("/admin/workflows/review/edit")
+    choice = page.locator("#workflow-waitlist-state")
+    offered = choice.locator("option").evaluate_all("(options) => options.map((o) => o.value)")
+    finals = {s["id"] for s in REVIEW["states"] if s.get("final")}
+    assert offered[0] == "" and not finals & set(offered) and "reviewed" in offered
+    choice.select_option("reviewed")
+    assert page.evaluate(
+        "() => window.FormflowWorkflowEditor.editor.draft.waitlist_state") == "reviewed"
+    choice.select_option("")
+    assert page.evaluate(
+        "() => 'waitlist_state' in window.FormflowWorkflowEditor.editor.draft") is False
+    watch.assert_clean()
