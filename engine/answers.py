@@ -238,8 +238,7 @@ def convert(f: Field, raw: Any) -> Conversion:
 def has_limits(f: Field) -> bool:
     """Whether ``check`` can find anything wrong with a typed answer of this field."""
     if f.type in TEXT_TYPES:
-        return (f.min_length is not None or f.max_length is not None or f.pattern is not None
-                or f.type in ("email", "url", "tel"))
+        return True  # every text field has a length cap (``Field.length_limit``)
     if f.type in ("number", "date"):
         return f.min is not None or f.max is not None or bool(f.step_size)
     if f.type == "checkboxes":
@@ -343,7 +342,7 @@ def limits_check(f: Field) -> Check | None:
     if not has_limits(f):
         return None
     if f.type in TEXT_TYPES:
-        return _text_limits(f.type, f.min_length, f.max_length, f.pattern)
+        return _text_limits(f.type, f.min_length, f.length_limit, f.pattern)
     if f.type == "number":
         return _number_limits(f.min, f.max, f.step_size)
     if f.type == "date":

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.answers import NUMBER_LIMIT, convert
+from engine.availability import availability_problems
 from engine.conditions import compile_condition
 from engine.evaluation import find_cycle
 from engine.exceptions import DefinitionError
@@ -37,10 +38,11 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "paragraph": frozenset(),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
-_COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
+_COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default",
+                     "prefill"})
 _LIMITS = frozenset(
-    {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected"}
+    {"prefill", "min_length", "max_length", "pattern", "pattern_message", "counter",
+     "autocomplete", "min", "max", "step", "options", "min_selected", "max_selected"}
 )
 
 
@@ -64,6 +66,7 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         placeholder=to_text(raw.get("placeholder")),
         content=to_text(raw.get("content")),
         required=bool(raw.get("required", False)),
+        prefill=raw.get("prefill") is True,
         default=raw.get("default"),
         min_length=raw.get("min_length"),
         max_length=raw.get("max_length"),
@@ -283,7 +286,7 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
     problems = structure_problems(data)
     if problems:
         return problems, None
-    problems = schema_problems("form", data)
+    problems = schema_problems("form", data) + availability_problems(data)
     checker = _Checker(data, stored)
     checker.check_steps()
     checker.check_applicant()

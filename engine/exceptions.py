@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from engine.problems import Problem
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "CommentRequired",
     "DefinitionError",
     "DraftExpired",
+    "FormUnavailable",
     "FormflowError",
     "GuardFailed",
     "InvalidInput",
@@ -122,6 +125,20 @@ class SubmissionInvalid(FormflowError):
     def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
         self.errors = {field: list(messages) for field, messages in errors.items()}
         super().__init__(f"{len(self.errors)} field(s) invalid: {', '.join(self.errors)}")
+
+
+class FormUnavailable(FormflowError):
+    """The form takes no submission now: ``reason`` is ``not_yet_open``, ``closed`` or
+    ``full`` (engine/availability.py); ``opens_at``/``closes_at`` are aware moments or None."""
+
+    code = "form_unavailable"
+
+    def __init__(self, reason: str, *, opens_at: datetime | None = None,
+                 closes_at: datetime | None = None) -> None:
+        self.reason = reason
+        self.opens_at = opens_at
+        self.closes_at = closes_at
+        super().__init__(f"the form takes no submissions now: {reason}")
 
 
 class StorageUnavailable(FormflowError):

@@ -28,6 +28,7 @@ from typing import Any
 from transitions import Machine
 from transitions.core import EventData, MachineError
 
+from engine.availability import waitlist_problems
 from engine.conditions import compile_condition, holds
 from engine.exceptions import (
     CommentNotAllowed,
@@ -294,8 +295,10 @@ def check_guards_against_form(
     workflow: WorkflowDefinition | CompiledWorkflow, form: FormDefinition
 ) -> list[Problem]:
     """Problems of the workflow's guards read against ``form``'s fields (pointers into the
-    workflow file): unknown fields, ops that don't fit a field's type, unconvertible values."""
-    return _compile_guards(workflow, form)[1]
+    workflow file): unknown fields, ops that don't fit a field's type, unconvertible values;
+    and a waiting list the form keeps but the workflow has no state for."""
+    definition = workflow.definition if isinstance(workflow, CompiledWorkflow) else workflow
+    return _compile_guards(workflow, form)[1] + waitlist_problems(definition, form)
 
 
 def bind_guards(workflow: WorkflowDefinition | CompiledWorkflow, form: FormDefinition) -> Guard:

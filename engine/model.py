@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from engine.text import Text
 
 __all__ = [
+    "DEFAULT_MAX_LENGTH",
     "INPUT_TYPES",
     "TEXT_TYPES",
     "AllOf",
@@ -38,6 +40,13 @@ FieldType = Literal[
     "select", "radio", "checkboxes", "checkbox", "paragraph",
 ]
 TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
+
+DEFAULT_MAX_LENGTH: Mapping[str, int] = MappingProxyType({
+    "text": 1000, "tel": 1000, "url": 1000, "email": 1000, "textarea": 20_000,
+})
+"""The length cap of a text field that declares no ``max_length`` (docs/definitions.md): an
+answer is a name, an address or a few pages of prose, never a megabyte pasted by accident or
+on purpose. ``formflow-rules.js`` holds the same numbers."""
 CHOICE_TYPES: frozenset[str] = frozenset({"select", "radio"})
 INPUT_TYPES: frozenset[str] = frozenset(
     {"text", "tel", "url", "email", "textarea", "number", "date",
@@ -65,6 +74,8 @@ class Field:
     content: Text = field(default_factory=dict)
     required: bool = False
     default: Any = None
+    prefill: bool = False
+    """``/f/<form>?<id>=<value>`` may fill it (web/applicant/prefill.py)."""
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
@@ -87,6 +98,13 @@ class Field:
     @property
     def is_input(self) -> bool:
         return self.type != "paragraph"
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest answer a text field takes: its ``max_length``, else the default cap."""
+        if self.max_length is not None:
+            return self.max_length
+        return DEFAULT_MAX_LENGTH.get(self.type)
 
     def option_values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)

@@ -21,7 +21,7 @@ from jsonschema.validators import extend
 
 from engine.problems import Problem, pointer_join
 
-__all__ = ["load_schema", "quote", "schema_problems", "validator"]
+__all__ = ["REWORDED_KEYWORDS", "load_schema", "quote", "schema_problems", "validator"]
 
 _DEPENDENCY = re.compile(r"^'(?P<dep>[^']*)' is a dependency of '(?P<prop>[^']*)'$")
 
@@ -78,6 +78,25 @@ def _path_key(path: Iterable[str | int]) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in path)
 
 
+# Bounds of the schemas, worded for people (``minLength``/``minItems`` of 1 say "not empty").
+_LIMIT_MESSAGES: Mapping[str, str] = {
+    "minimum": "must be at least {limit}",
+    "maximum": "must be at most {limit}",
+    "exclusiveMinimum": "must be greater than {limit}",
+    "minLength": "must be at least {limit} characters long",
+    "maxLength": "must be at most {limit} characters long",
+    "minItems": "must list at least {limit} entries",
+    "maxItems": "must list at most {limit} entries",
+}
+"""Every keyword the schemas use has its own wording here or in :func:`_describe`; the
+editor translates each (tests/admin/test_problem_messages.py checks both)."""
+
+REWORDED_KEYWORDS = frozenset({
+    *_LIMIT_MESSAGES, "additionalProperties", "propertyNames", "required", "dependentRequired",
+    "type", "pattern", "enum", "const", "uniqueItems", "oneOf", "anyOf", "minProperties",
+})
+
+
 def _describe(error: ValidationError) -> list[Problem]:
     """Turn one jsonschema error into problems an administrator can act on."""
     pointer = pointer_join("", *error.absolute_path)
@@ -118,6 +137,10 @@ def _describe(error: ValidationError) -> list[Problem]:
         return [Problem(pointer, f"{quote(instance)} is not one of {options}")]
     if keyword in {"minLength", "minItems", "minProperties"} and expected == 1:
         return [Problem(pointer, "must not be empty")]
+    if isinstance(keyword, str) and keyword in _LIMIT_MESSAGES:
+        return [Problem(pointer, _LIMIT_MESSAGES[keyword].format(limit=expected))]
+    if keyword == "const":
+        return [Problem(pointer, f"must be {quote(expected)}")]
     if keyword == "uniqueItems":
         return [Problem(pointer, "lists the same entry twice")]
     if keyword in {"oneOf", "anyOf"}:

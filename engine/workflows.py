@@ -143,6 +143,12 @@ def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
         if "due_days" in data["states"][states[sid]]:
             problems.append(Problem(pointer_join("/states", states[sid], "due_days"),
                                     f"{quote(sid)} is a final state: nothing is due in it"))
+    waitlist = data.get("waitlist_state")
+    if _is_id(waitlist) and states and waitlist not in states:
+        problems.append(Problem("/waitlist_state", f"{quote(waitlist)} is not a state"))
+    elif waitlist in finals:
+        problems.append(Problem("/waitlist_state", f"{quote(waitlist)} is a final state: a "
+                                "waiting list keeps submissions open"))
     initial = data.get("initial")
     if _is_id(initial) and states and initial not in states:
         problems.append(Problem("/initial", f"{quote(initial)} is not a state (states: "
@@ -172,7 +178,10 @@ def _semantic_problems(data: dict[str, Any], stored: bool) -> list[Problem]:
                                             severity="warning"))
 
     if isinstance(initial, str) and initial in states:
-        reached = _reachable({initial}, edges)
+        # a submission beyond a form's capacity starts on the waiting list (engine/availability)
+        starts = {initial} | ({waitlist} if isinstance(waitlist, str) and waitlist in states
+                             else set())
+        reached = _reachable(starts, edges)
         for sid, i in states.items():
             if sid not in reached:
                 problems.append(Problem(pointer_join("/states", i), f"state {quote(sid)} cannot be "

@@ -17,7 +17,7 @@ from engine.answers import check, convert
 from engine.definitions import load_form
 from engine.evaluation import evaluate
 from engine.messages import MESSAGES, message
-from engine.model import Field, Option
+from engine.model import DEFAULT_MAX_LENGTH, Field, Option
 
 
 def _field(kind: Any, **limits: Any) -> Field:
@@ -219,7 +219,20 @@ def test_email_addresses_accepted(address: str) -> None:
 def test_email_addresses_refused_by_length_first_then_syntax(address: str) -> None:
     # The last three once took seconds to minutes (a quadratic regular expression); now the
     # lengths refuse them at once and the syntax check is linear.
-    assert _codes(_field("email"), address) == ["invalid_email"]
+    # (beyond the default cap of 1000 characters the length is refused as well)
+    too_long = ["max_length"] if len(address) > DEFAULT_MAX_LENGTH["email"] else []
+    assert _codes(_field("email"), address) == [*too_long, "invalid_email"]
+
+
+@pytest.mark.parametrize("kind", ["text", "tel", "url", "email", "textarea"])
+def test_a_text_field_without_max_length_has_the_default_cap(kind: str) -> None:
+    limit = DEFAULT_MAX_LENGTH[kind]
+    field = _field(kind)
+    assert field.max_length is None and field.length_limit == limit
+    assert "max_length" not in _codes(field, "a" * limit)
+    assert "max_length" in _codes(field, "a" * (limit + 1))
+    declared = _field(kind, max_length=limit * 3)
+    assert "max_length" not in _codes(declared, "a" * (limit + 1))
 
 
 def test_text_limits_of_other_kinds() -> None:

@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         ids,
         limits,
         notify,
+        schemas,
         security,
     )
 
@@ -82,6 +83,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required
     coordinator.init_app(app)
     admin.init_app(app)  # forms, workflows and users in the browser (roles_required("admin"))
+    schemas.init_app(app)  # /schemas/form.json and /schemas/workflow.json
     _register_core_views(app)
     return app
 

@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
+from web.embedding import parse_origins
+
 __all__ = [
     "DEFAULT_TIMEZONE",
     "ENVIRONMENTS",
@@ -101,6 +103,13 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         "TIMEZONE": (environ.get("FORMFLOW_TIMEZONE") or "").strip() or DEFAULT_TIMEZONE,
     }
     settings["TRUSTED_PROXIES"] = _number(environ, "FORMFLOW_TRUSTED_PROXIES", "0", int)
+    try:
+        settings["EMBED_ORIGINS"] = parse_origins(environ.get("FORMFLOW_EMBED_ORIGINS"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"FORMFLOW_EMBED_ORIGINS lists origins such as https://verein.example, separated "
+            f"by commas; {str(exc)!r} is not one."
+        ) from None
     settings["SESSION_HOURS"] = _number(
         environ, "FORMFLOW_SESSION_HOURS", str(DEFAULT_SESSION_HOURS), float
     )

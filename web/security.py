@@ -10,7 +10,8 @@ applicant who spends an hour writing a text must not lose it to an expired token
 
 Headers: a strict Content-Security-Policy (``default-src 'self'``, no inline scripts or
 styles; data for scripts travels in ``<script type="application/json">``, which is never
-executed), ``frame-ancestors 'none'`` against click-jacking, ``nosniff``, and a referrer
+executed), ``frame-ancestors 'none'`` against click-jacking (applicant pages: the origins of
+``FORMFLOW_EMBED_ORIGINS``, see ``web.embedding``), ``nosniff``, and a referrer
 policy that keeps secret links (``/resume/<token>``, ``/status/<token>``) from leaking to
 other sites. ``same-origin`` rather than ``no-referrer`` because Flask-WTF checks the referrer
 of HTTPS POSTs against the host. Headers already set by a view are left alone.
@@ -21,8 +22,11 @@ empty and unchanged is never written, and one that was looked at adds ``Vary: Co
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect
+
+from web import embedding
+from web.embedding import frame_ancestors
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -74,10 +78,16 @@ def init_app(app: Flask) -> None:
     if str(config.get("BASE_URL", "")).startswith("https://"):
         config.setdefault("SESSION_COOKIE_SECURE", True)
     csrf.init_app(app)
+    embedding.init_app(app)  # applicant pages framable by FORMFLOW_EMBED_ORIGINS, their cookie
     app.after_request(_add_security_headers)
 
 
 def _add_security_headers(response: Response) -> Response:
+    ancestors = frame_ancestors(current_app.config, request.path)
     for name, value in SECURITY_HEADERS.items():
+        if ancestors is not None and name == "X-Frame-Options":
+            continue  # it cannot name origins; frame-ancestors below says who may frame
+        if ancestors is not None and name == "Content-Security-Policy":
+            value = value.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
         response.headers.setdefault(name, value)
     return response

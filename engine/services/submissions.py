@@ -13,11 +13,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation import evaluate
 from engine.exceptions import NotFound, SubmissionInvalid
 from engine.model import FormDefinition, WorkflowDefinition
+from engine.services.availability import admission
 from engine.services.comments import checked_comment
 from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
@@ -67,10 +69,15 @@ def submit(
     language: str | None = None,
     *,
     draft_token: str | None = None,
+    zone: tzinfo | None = None,
 ) -> SubmissionCreated:
-    """Store a new submission; ``SubmissionInvalid`` (with every field error) or ``NotFound``.
+    """Store a new submission; ``SubmissionInvalid`` (with every field error), ``NotFound``,
+    or ``FormUnavailable`` (outside the form's window, or full without a waiting list).
 
     ``draft_token``: the draft this submission completes is deleted in the same transaction.
+    ``zone``: the zone of the form's ``opens_at``/``closes_at`` (FORMFLOW_TIMEZONE). A form
+    with a capacity is counted under a lock (``engine.services.availability``); beyond it, a
+    form with a waiting list enters its workflow's ``waitlist_state`` instead of the initial.
     """
     submission_id = uuid.uuid4().hex
     # Derived when the app gave a key, so the notification worker can rebuild the status link.
@@ -84,10 +91,11 @@ def submit(
         workflow_record = store.definitions.published("workflow", form.workflow)
         if workflow_record is None:  # publish_form refuses this; a later change could cause it
             raise NotFound(f"the workflow {form.workflow!r} of form {form_id!r} is not published")
+        workflow = workflow_of(db, workflow_record)
+        entering = admission(db, store, form, workflow, zone)
         evaluation = evaluate(compiled_form(db, form_record), answers, language)
         if evaluation.answers is None:
             raise SubmissionInvalid(evaluation.errors)
-        workflow = workflow_of(db, workflow_record)
         prefix = reference_prefix(form)
         number = store.submissions.next_reference_number(prefix, store.now.year)
         submission = store.submissions.add(
@@ -99,7 +107,7 @@ def submit(
             workflow_version_row=workflow_record.row_id,
             workflow_id=workflow_record.definition_id,
             workflow_version=workflow_record.version,
-            state=workflow.initial,
+            state=entering,
             token_hash=hash_token(token),
             answers=evaluation.answers,
             language=language if language in form.languages else form.default_language,
@@ -108,13 +116,13 @@ def submit(
             submission_id=submission.id,
             kind="created",
             actor=APPLICANT_ACTOR,
-            to_state=workflow.initial,
+            to_state=entering,
         )
         queue_notifications(
             store,
             submission=submission,
             event=event,
-            notifications=notifications_on_entering(workflow, workflow.initial),
+            notifications=notifications_on_entering(workflow, entering),
             form=form,
         )
         if draft_token:

@@ -122,6 +122,16 @@ class DefinitionRepository(Repository):
         head.updated_at = self._now
         self._session.flush()
 
+    def lock(self, kind: DefinitionKind, definition_id: str) -> None:
+        """Hold the definition's head row until the transaction ends (``SELECT … FOR UPDATE``
+        on PostgreSQL; SQLite's write transactions queue anyway): e.g. one submitter at a
+        time counts a form's places and takes one."""
+        self._session.scalars(
+            select(DefinitionRow)
+            .where(DefinitionRow.kind == kind, DefinitionRow.definition_id == definition_id)
+            .with_for_update()
+        ).first()
+
     def _locked_head(self, kind: DefinitionKind, definition_id: str) -> DefinitionRow:
         """The definition's head row, created if missing and locked for this transaction
         (every change of a definition starts here, so concurrent changes queue)."""

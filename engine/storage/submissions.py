@@ -133,6 +133,16 @@ class SubmissionRepository(Repository):
             query = query.where(SubmissionRow.state == state)
         return int(self._session.execute(query).scalar_one())
 
+    def state_counts(self, form_id: str) -> Sequence[tuple[int, str, int]]:
+        """(workflow version row, state, number) of the form's submissions: what is final or a
+        waiting list depends on the workflow version each is on."""
+        query = (
+            select(SubmissionRow.workflow_version_id, SubmissionRow.state, func.count())
+            .where(SubmissionRow.form_id == form_id)
+            .group_by(SubmissionRow.workflow_version_id, SubmissionRow.state)
+        )
+        return [(int(row), str(state), int(n)) for row, state, n in self._session.execute(query)]
+
     def change_state(self, submission_id: str, expected_version: int, new_state: str) -> bool:
         """``UPDATE … WHERE id = ? AND version = ?``: False when someone else changed it first.
 

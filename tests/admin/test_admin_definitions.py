@@ -177,3 +177,21 @@ def test_version_times_are_in_the_app_time_zone(admin: Browser, db: Database) ->
     assert " UTC" not in page
     english = admin.get("/admin/forms/grant/versions?lang=en").get_data(as_text=True)
     assert f"{local:%Y-%m-%d %H:%M}" in english
+
+
+def test_publishing_warns_about_texts_empty_in_a_listed_language(admin: Browser) -> None:
+    """Importing with publish and publishing a stored version both say, by label and in the
+    page language, where a language the form lists has no text."""
+    gappy = form(title="Lücken")
+    gappy["steps"][1]["fields"][0]["label"] = {"de": "Thema", "en": ""}
+    response = upload(admin, "forms", gappy)
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Warnung: Schritt ‚Vorhaben&#39;, Feld ‚Thema&#39;: leer in ‚en&#39;" in page
+    upload(admin, "forms", form(title="Ganz"))
+    again = admin.post_form("/admin/forms/grant/versions/2/publish")
+    page = admin.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Version 2 ist jetzt veröffentlicht" in page
+    assert "Feld ‚Thema&#39;: leer in ‚en&#39;" in page
+    clean = admin.post_form("/admin/forms/grant/versions/3/publish")
+    assert "leer in" not in admin.get(clean.headers["Location"]).get_data(as_text=True)

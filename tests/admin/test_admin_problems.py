@@ -43,7 +43,7 @@ def test_plural_forms_and_english(admin: Browser) -> None:
     empty = next(p for p in body["problems"] if p["pointer"] == "/steps/1/fields/0/label")
     assert empty["severity"] == "warning"
     assert empty["where"] == "Schritt ‚Vorhaben', Feld ‚Thema'"
-    assert empty["text"] == "leer in 'en', einer Sprache des Formulars"
+    assert empty["text"] == "leer in ‚en', einer Sprache des Formulars"
     assert body["summary"] == "0 Fehler, 1 Warnung"
     english = _check(admin, _broken(), "en")
     twice = next(p for p in english["problems"] if p["pointer"] == "/steps/0/fields/2/id")
@@ -51,14 +51,16 @@ def test_plural_forms_and_english(admin: Browser) -> None:
     assert english["summary"] == "1 error, 0 warnings"
 
 
-def test_unknown_messages_stay_as_they_are_and_odd_pointers_name_nothing(
+def test_pattern_messages_are_translated_and_odd_pointers_name_nothing(
     admin: Browser
 ) -> None:
     data = form()
     data["steps"][0]["fields"][0]["pattern"] = "\\d+"
     body = _check(admin, data)
     problem = next(p for p in body["problems"] if p["pointer"].endswith("/pattern"))
-    assert problem["text"] == problem["message"]
+    assert problem["text"] == ("kein gültiges Muster: \\d ist nicht erlaubt (es bedeutet im "
+                               "Browser und auf dem Server Verschiedenes): schreiben Sie [0-9] "
+                               "(an Stelle 1)")
     assert problem["where"] == "Schritt ‚Person', Feld ‚Name'"
     whole = _check(admin, {"id": "grant"})
     assert all(p["where"] == "" for p in whole["problems"] if p["pointer"] in ("", "/"))
@@ -105,5 +107,5 @@ def test_workflow_problems_name_transitions_by_label(admin: Browser) -> None:
     answer = admin.post_json("/admin/workflows/triage/check", {"definition": data})
     problems = {p["pointer"]: p for p in answer.get_json()["problems"]}
     nobody = problems["/transitions/2/roles"]  # "audit": only a treasurer, and there is none
-    assert nobody["text"] == ('niemand darf ihn auslösen: kein aktives Konto hat die Rolle(n) '
-                              '"treasurer"')
+    assert nobody["text"] == ("niemand darf ihn auslösen: kein aktives Konto hat die Rolle(n) "
+                              "‚treasurer'")

@@ -117,6 +117,18 @@ def _rate_limited(api: Api) -> TestResponse:
     return api.post("/api/forms/membership/submissions", {"answers": MEMBERSHIP_ANSWERS})
 
 
+def _closed(api: Api) -> TestResponse:
+    """The membership form republished with its window already past."""
+    from engine.services import export_definition, import_definition, publish_form
+    from web.db import get_db
+
+    db = get_db(api.app)
+    data = export_definition(db, "form", "membership")
+    import_definition(db, {**data, "closes_at": "2020-01-01T00:00"}, "form")
+    publish_form(db, "membership")
+    return api.post("/api/forms/membership/submissions", {"answers": MEMBERSHIP_ANSWERS})
+
+
 def _huge(path: str) -> Recipe:
     def recipe(api: Api) -> TestResponse:
         return api.client.post(path, data="x" * (300 * 1024), content_type="application/json",
@@ -136,6 +148,7 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
     (SUBMIT, "POST", "400"): lambda api: api.client.post(
         "/api/forms/membership/submissions", data="{", content_type="application/json"),
     (SUBMIT, "POST", "404"): lambda api: api.post("/api/forms/nope/submissions", {}),
+    (SUBMIT, "POST", "409"): _closed,
     (SUBMIT, "POST", "413"): _huge("/api/forms/membership/submissions"),
     (SUBMIT, "POST", "422"): lambda api: api.post(
         "/api/forms/membership/submissions", {"answers": {}, "language": "en"}),

@@ -116,3 +116,50 @@ def test_drag_a_field_onto_another_and_the_move_buttons_stay(page: Any, watch: W
     page.click("#undo")
     assert field_ids(page) == original
     watch.assert_clean()
+
+
+def step_ids(page: Any) -> list[str]:
+    return list(page.evaluate(
+        "() => window.FormflowFormEditor.editor.draft.steps.map((s) => s.id)"))
+
+
+def test_drag_a_step_onto_another_and_the_move_buttons_stay(page: Any, watch: Watch) -> None:
+    page.set_viewport_size({"width": 1000, "height": 3000})  # both steps in view: no scrolling
+    open_editor(page)
+    page.click("#step-0-duplicate")
+    expect(page.locator('[data-testid="step-card-message_step_copy"]')).to_be_visible()
+    fields = field_ids(page)
+    assert step_ids(page) == ["message_step", "message_step_copy"]
+    page.drag_and_drop("#step-1-drag", "#step-0-heading")
+    assert step_ids(page) == ["message_step_copy", "message_step"]
+    # the fields travel with their step, none is moved on its own
+    assert sorted(field_ids(page)) == sorted(fields)
+    assert field_ids(page)[0].startswith("message_step_copy/")
+    expect(page.locator("#step-1-up")).to_be_enabled()
+    page.click("#step-1-up")
+    assert step_ids(page) == ["message_step", "message_step_copy"]
+    page.click("#undo")
+    assert step_ids(page) == ["message_step_copy", "message_step"]
+    watch.assert_clean()
+
+
+def test_availability_is_set_in_the_form_settings(page: Any, watch: Watch) -> None:
+    """Window, places and waiting list without touching the JSON; a window the wrong way
+    round is named in German at its place."""
+    open_editor(page)
+    page.fill("#form-opens-at", "2027-05-01T09:00")
+    page.fill("#form-closes-at", "2027-04-01T18:00")
+    page.fill("#form-capacity", "40")
+    page.check("#form-waitlist")
+    draft = page.evaluate("() => window.FormflowFormEditor.editor.draft")
+    assert (draft["opens_at"], draft["closes_at"], draft["capacity"], draft["waitlist"]) == (
+        "2027-05-01T09:00", "2027-04-01T18:00", 40, True)
+    problem = page.locator('#problems li[data-pointer="/closes_at"]')
+    expect(problem).to_contain_text("muss nach opens_at liegen")
+    page.fill("#form-closes-at", "2027-05-20T18:00")
+    expect(problem).to_have_count(0)
+    page.fill("#form-capacity", "")
+    page.uncheck("#form-waitlist")
+    draft = page.evaluate("() => window.FormflowFormEditor.editor.draft")
+    assert "capacity" not in draft and "waitlist" not in draft
+    watch.assert_clean()

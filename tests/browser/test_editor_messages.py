@@ -43,7 +43,7 @@ def test_check_messages_name_step_and_field_by_label_in_german(
     label.dispatch_event("change")
     problem = page.locator('#problems li[data-pointer="/steps/0/fields/2/label"]')
     expect(problem).to_have_text(
-        "Schritt ‚Ihre Nachricht', Feld ‚Betreff': leer in 'en', einer Sprache des Formulars")
+        "Schritt ‚Ihre Nachricht', Feld ‚Betreff': leer in ‚en', einer Sprache des Formulars")
     expect(page.locator("#problem-summary")).to_have_text("0 Fehler, 1 Warnung")
     assert "/steps/" not in page.locator("#problems").inner_text()
     shots(page, "warning by label")

@@ -23,6 +23,13 @@ def test_bulk_reject_asks_for_the_message_once_and_sums_up(
     first = submit_membership(live_server, name="Erste Bulk")
     second = submit_membership(live_server, name="Zweite Bulk")
     watch.expect_status("/inbox/bulk", 422)  # the refusal asking for the message
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
     sign_in(page, COORDINATOR)
     page.goto("/inbox?form=membership&state=submitted")
     page.check(f"#select-{first.id}")
@@ -34,9 +41,11 @@ def test_bulk_reject_asks_for_the_message_once_and_sums_up(
     # the selection survives the refusal, the message is asked for once
     assert page.is_checked(f"#select-{first.id}") and page.is_checked(f"#select-{second.id}")
     assert get_submission(live_server.db, first.id).state == "submitted"
+    assert asked == []  # the message is missing: no question before the refusal
     page.fill("#bulk-comment", "Leider passt Ihr Antrag nicht.")
     page.click("button[name=do][value=transition]")
     summary = page.wait_for_selector("#bulk-summary")
+    assert len(asked) == 1 and "endgültige Entscheidung" in asked[0]  # a final decision
     shots(page, "bulk summary")
     text = summary.inner_text()
     assert "2 von 2 erledigt" in text

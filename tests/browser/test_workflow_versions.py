@@ -94,3 +94,47 @@ def test_open_submission_moves_to_the_new_version_only_when_the_admin_says_so(
     assert (last.kind, last.actor) == ("workflow_move", ADMIN)
     expect(page.locator(f"#move-{created.id}")).to_have_count(0)
     watch.assert_clean()
+
+
+def test_self_loops_and_transitions_nobody_may_fire_are_warned_about(
+    page: Any, watch: Watch
+) -> None:
+    """The editor's problem list names the transition by label, in German, while editing."""
+    sign_in(page, ADMIN)
+    page.goto("/admin/workflows/review/edit")
+    count = len(REVIEW["transitions"])
+    page.click("#add-transition")
+    prefix = f"#transition-{count}"
+    page.fill(f"{prefix}-label-de", "Nochmal")
+    page.locator(f"{prefix}-label-de").press("Tab")
+    page.check(f"{prefix}-from-submitted")
+    page.select_option(f"{prefix}-to", "submitted")
+    loop = page.locator(f'#problems li[data-pointer="/transitions/{count}/from/0"], '
+                        f'#problems li[data-pointer="/transitions/{count}/from"]')
+    expect(loop.first).to_contain_text("Übergang ‚Nochmal'")
+    expect(loop.first).to_contain_text("führt in den Status zurück, von dem er ausgeht")
+    page.select_option(f"{prefix}-to", "reviewed")
+    for box in page.locator(f"{prefix}-roles input[type=checkbox]:checked").all():
+        box.uncheck()
+    page.fill(f"{prefix}-other-roles", "kassenwart")
+    nobody = page.locator(f'#problems li[data-pointer="/transitions/{count}/roles"]')
+    expect(nobody).to_contain_text("niemand darf ihn auslösen")
+    expect(nobody).to_contain_text("‚kassenwart'")
+    assert "/transitions/" not in page.locator("#problems").inner_text()
+    watch.assert_clean()
+
+
+def test_the_waiting_list_state_is_chosen_among_open_states(page: Any, watch: Watch) -> None:
+    sign_in(page, ADMIN)
+    page.goto("/admin/workflows/review/edit")
+    choice = page.locator("#workflow-waitlist-state")
+    offered = choice.locator("option").evaluate_all("(options) => options.map((o) => o.value)")
+    finals = {s["id"] for s in REVIEW["states"] if s.get("final")}
+    assert offered[0] == "" and not finals & set(offered) and "reviewed" in offered
+    choice.select_option("reviewed")
+    assert page.evaluate(
+        "() => window.FormflowWorkflowEditor.editor.draft.waitlist_state") == "reviewed"
+    choice.select_option("")
+    assert page.evaluate(
+        "() => 'waitlist_state' in window.FormflowWorkflowEditor.editor.draft") is False
+    watch.assert_clean()

@@ -58,8 +58,11 @@ def test_bulk_transition_fires_each_and_reports_failures(app: Flask, db: Databas
     assert response.status_code == 200
     summary = _summary(response.get_data(as_text=True))
     assert set(summary) == {a.id, b.id} and all("Erledigt" in t for t in summary.values())
-    response = post_form(client, "/inbox", "/inbox/bulk",
-                         {"selected": [a.id, c.id], "transition": "accept", "do": "transition"})
+    data = {"selected": [a.id, c.id], "transition": "accept", "do": "transition"}
+    asked = post_form(client, "/inbox", "/inbox/bulk", data)  # a final decision: asked first
+    assert asked.status_code == 200 and 'id="confirm-question"' in asked.get_data(as_text=True)
+    assert get_submission(db, a.id).state == "reviewed"
+    response = post_form(client, "/inbox", "/inbox/bulk", {**data, "confirmed": "1"})
     summary = _summary(response.get_data(as_text=True))
     assert "Erledigt" in summary[a.id]
     assert "nicht möglich" in summary[c.id]
@@ -83,12 +86,37 @@ def test_required_message_is_asked_once_for_all(app: Flask, db: Database) -> Non
     assert "Nachricht" in page and 'id="bulk-error"' in page
     assert page.count(" checked") >= 2  # the selection is kept
     assert get_submission(db, a.id).state == "submitted"
-    done = post_form(client, "/inbox", "/inbox/bulk", {**data, "comment": "Leider nicht."})
+    done = post_form(client, "/inbox", "/inbox/bulk",
+                     {**data, "comment": "Leider nicht.", "confirmed": "1"})
     assert done.status_code == 200
     for submission in (a, b):
         assert get_submission(db, submission.id).state == "rejected"
         comments = [e.comment for e in history(db, submission.id) if e.kind == "transition"]
         assert comments == ["Leider nicht."]
+
+
+def test_a_final_step_for_many_is_confirmed_first(app: Flask, db: Database) -> None:
+    """Like a single final decision: a page asks (without JavaScript), naming the step, the
+    number of submissions, the final state and the message; "yes" posts everything again."""
+    a = submit(db, "grant", answers(), "de")
+    b = submit(db, "grant", answers(), "de")
+    client = Staff(app).client(COORDINATOR)
+    data = {"selected": [a.id, b.id], "transition": "reject", "do": "transition",
+            "comment": "Leider nicht."}
+    asked = post_form(client, "/inbox?state=submitted", "/inbox/bulk?state=submitted", data)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    question = re.search(r'<p id="confirm-question">\s*(.*?)\s*</p>', page, re.DOTALL)
+    assert question and "2" in question.group(1) and "Abgelehnt" in question.group(1)
+    assert "Leider nicht." in page
+    assert page.count('name="selected"') == 2 and 'name="confirmed" value="1"' in page
+    assert 'action="/inbox/bulk?state=submitted"' in page
+    assert {get_submission(db, s.id).state for s in (a, b)} == {"submitted"}
+    # an ordinary step is not asked about
+    review = post_form(client, "/inbox", "/inbox/bulk",
+                       {"selected": [a.id], "transition": "review", "do": "transition"})
+    assert 'id="confirm-question"' not in review.get_data(as_text=True)
+    assert get_submission(db, a.id).state == "reviewed"
 
 
 def test_bulk_assign_and_hostile_selections(app: Flask, db: Database) -> None:

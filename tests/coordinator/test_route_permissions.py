@@ -40,6 +40,7 @@ ADMIN_PAGE = (LOGIN, LOGIN, DENIED, OK)
 EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("static", "GET"): PUBLIC,
     ("healthz", "GET"): PUBLIC,
+    ("schemas.schema", "GET"): PUBLIC,  # the definitions' JSON Schemas
     # applicants' pages: public; secret links only with the right secret
     ("applicant.start", "GET"): PUBLIC,
     ("applicant.begin", "GET"): PUBLIC,
@@ -138,6 +139,8 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = caller.tokens.get(rule.endpoint, "not-a-valid-token")
         elif name == "filename":
             values[name] = "coordinator.css"
+        elif name == "name" and rule.rule.startswith("/schemas/"):
+            values[name] = "form"
         elif name in ("form_id",) or (name == "id" and "/forms/" in rule.rule):
             values[name] = "grant"
         elif name == "step_id":

@@ -9,14 +9,17 @@ be published, against its workflow or the forms using it), every problem is show
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.exceptions import AlreadyExists, DefinitionError, InvalidInput, NotFound
+from engine.problems import Problem
 from engine.services import export_definition, list_published, publish_definition
 from engine.services.editing import (
+    check_draft,
     definition_listings,
     import_upload,
     new_editor_draft,
@@ -31,6 +34,7 @@ from web.admin.common import (
     kind_of,
     text_in,
 )
+from web.admin.problems import readable_problems
 from web.admin.text import gettext as _
 from web.admin.text import page_language
 from web.auth import roles_required
@@ -104,8 +108,8 @@ def import_file(kinds: str) -> ResponseReturnValue:
         message = _("%(id)s was imported as version %(version)s (not published).",
                     id=outcome.definition_id, version=outcome.version)
     flash(message, "notice")
-    for warning in outcome.warnings:
-        flash(_("Warning: %(problem)s", problem=warning.format()), "warning")
+    data = export_definition(database(), kind, outcome.definition_id, outcome.version)
+    _flash_warnings(outcome.warnings, data)
     return redirect(url_for("admin.versions", kinds=kinds, definition_id=outcome.definition_id))
 
 
@@ -189,7 +193,18 @@ def publish_version(kinds: str, definition_id: str, version: int) -> ResponseRet
         flash(_("Version %(version)s cannot be published.", version=version), "error")
     else:
         flash(_("Version %(version)s is now published.", version=version), "notice")
+        data = export_definition(database(), kind, definition_id, version)
+        problems = check_draft(database(), kind, definition_id, data)
+        _flash_warnings([p for p in problems if p.severity == "warning"], data)
     return redirect(url_for("admin.versions", kinds=kinds, definition_id=definition_id))
+
+
+def _flash_warnings(warnings: Sequence[Problem], data: Any) -> None:
+    """What publishing did not stop but the administrator should know (e.g. texts empty in a
+    language the form lists), named by label in the page language."""
+    for warning in readable_problems(warnings, data, page_language()):
+        place = f"{warning['where']}: " if warning["where"] else ""
+        flash(_("Warning: %(problem)s", problem=place + warning["text"]), "warning")
 
 
 @bp.get("/<any(forms, workflows):kinds>/<definition_id>/diff")

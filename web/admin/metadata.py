@@ -71,6 +71,9 @@ JS_WORDS: tuple[str, ...] = (
     # builder
     N_("Step"), N_("Field"), N_("Id"), N_("Type"), N_("Title"), N_("Label"), N_("Help text"),
     N_("Placeholder"), N_("Content"), N_("Required"), N_("Default value"),
+    N_("May be filled from the link"), N_("Availability"), N_("Opens at (local time)"),
+    N_("Closes at (local time)"), N_("Places (submissions not yet decided)"),
+    N_("When all places are taken: onto the waiting list"), N_("Waiting list state"),
     N_("Minimum length"), N_("Maximum length"), N_("Pattern (regular expression)"),
     N_("Message when the pattern does not match"), N_("Show a character counter"),
     N_("Autocomplete"), N_("Minimum"), N_("Maximum"), N_("Step size"),

@@ -4,70 +4,28 @@ The engine reports each problem as an English message at a JSON pointer
 (``/steps/1/fields/0/label: must not be empty``) — right for the CLI and the raw JSON view.
 The builder names the place by what the person sees instead: ``Schritt ‚Adresse', Feld
 ‚PLZ'`` (labels taken from the draft itself), and the message in the page language where a
-translation is known (the common messages below; others stay in English).
+translation is known.
 
 Each problem keeps ``pointer`` and ``message`` (the raw form) and gains ``where`` (the place
-by label, empty for the definition as a whole) and ``text`` (the message, translated).
+by label, empty for the definition as a whole) and ``text`` (the message, translated: every
+message the engine can produce has its entry in ``web/admin/problem_messages.py``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.problems import Problem
 from engine.text import localize
+from web.admin.problem_messages import translate_message
 from web.admin.text import gettext as _
 from web.admin.text import ngettext
 
 __all__ = ["problem_summary", "readable_problems"]
 
-# English message pattern → msgid of its translation (named groups become variables).
-_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), msgid) for pattern, msgid in (
-        (r"^must not be empty$", "must not be empty"),
-        (r'^missing required property "(?P<name>[^"]+)"$', "%(name)s is missing"),
-        (r'^unknown property "(?P<name>[^"]+)" \(allowed: (?P<allowed>.*)\)$',
-         "unknown property %(name)s (allowed: %(allowed)s)"),
-        (r'^"(?P<value>.*)" is not valid here: expected an id: .*$',
-         "%(value)s is not a valid id: a lowercase letter, then up to 63 lowercase letters, "
-         "digits or '_'"),
-        (r"^id '(?P<id>[^']+)' is already used at (?P<other>/\S*) \(.*\)$",
-         "the id %(id)s is used twice (also: %(other)s)"),
-        (r"^'(?P<name>\w+)' does not apply to a (?P<type>\w+) field$",
-         "%(name)s does not apply to a field of type %(type)s"),
-        (r"^unknown field or step '(?P<id>[^']+)'$", "unknown field or step %(id)s"),
-        (r"^(?:step|field) '[^']+' can never be visible.*$", "can never be visible"),
-        (r"^step '[^']+' has no field that can ever be visible$",
-         "has no field that can ever be visible"),
-        (r"^empty in (?P<languages>.+), a language the form lists: .*$",
-         "empty in %(languages)s, a language the form lists"),
-        (r'^transition "[^"]+" goes from "[^"]+" back to itself: .*$',
-         "goes back to the state it starts from"),
-        (r"^no active staff account has the role\(s\) (?P<roles>.+): nobody may fire .*$",
-         "nobody may fire it: no active staff account has the role(s) %(roles)s"),
-    )
-)
-
-
 def _quoted(value: str) -> str:
     return _("'%(value)s'", value=value)
-
-
-def _translated(message: str, data: Any, language: str) -> str:
-    for pattern, msgid in _MESSAGES:
-        found = pattern.match(message)
-        if found is None:
-            continue
-        variables = dict(found.groupdict())
-        if "other" in variables:
-            variables["other"] = where(variables["other"], data, language) or variables["other"]
-        for name in ("name", "value", "id", "type"):
-            if name in variables:
-                variables[name] = _quoted(variables[name])
-        return _(msgid, **variables)
-    return message
 
 
 def _item(items: Any, index: str) -> Mapping[str, Any] | None:
@@ -139,7 +97,7 @@ def readable_problems(
     """``pointer``, ``message``, ``severity`` plus ``where`` and ``text`` for the builder."""
     return [
         {**p.as_json(), "where": where(p.pointer, data, language),
-         "text": _translated(p.message, data, language)}
+         "text": translate_message(p.message, lambda pointer: where(pointer, data, language))}
         for p in problems
     ]
 

@@ -312,6 +312,11 @@ _PATHS: dict[str, Any] = {
                 },
                 **_BODY_ERRORS,
                 "404": _error("No published form has this id (`not_found`)."),
+                "409": _error("The form takes no submissions now (`form_unavailable`): "
+                              "`reason` is `not_yet_open`, `closed` or `full`; `opens_at` and "
+                              "`closes_at` (ISO 8601, UTC) say when, where the form has them. "
+                              "A form with a waiting list takes submissions beyond its capacity "
+                              "(their `state` is the waiting list's)."),
                 "422": _error("Some answers are invalid (`invalid`); `errors` maps field ids "
                               "to messages.", "ValidationError"),
                 "429": {

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import force_locale
 
 from engine.exceptions import (
+    FormUnavailable,
     GuardFailed,
     StaleState,
     SubmissionInvalid,
@@ -36,7 +39,9 @@ from engine.services import (
 from web.api.auth import STAFF_ROLES, Caller, authenticate
 from web.api.errors import ApiError, register_error_handlers
 from web.api.serialize import form_definition_json, form_summary_json, submission_json
+from web.applicant.availability import refusal_of
 from web.db import get_db
+from web.i18n import UI_LANGUAGES, display_zone
 from web.limits import limiter, submission_limit
 
 __all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
@@ -157,6 +162,11 @@ def read_form(id: str) -> Response:  # noqa: A002 - the contract names the param
     return jsonify(form_definition_json(record))
 
 
+def _iso(moment: datetime | None) -> str | None:
+    """A moment as the API writes times: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
 @bp.post("/forms/<id>/submissions")
 @limiter.limit(submission_limit)
 def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa: A002
@@ -168,7 +178,14 @@ def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa:
     db = database()
     language = _submission_language(db, id, asked)
     try:
-        created = submit(db, id, answers, language)
+        created = submit(db, id, answers, language, zone=display_zone())
+    except FormUnavailable as exc:
+        _, form = published_form(db, id)
+        shown = language if language in form.languages else form.default_language
+        with force_locale(shown if shown in UI_LANGUAGES else UI_LANGUAGES[0]):
+            message = refusal_of(exc)
+        raise ApiError(409, exc.code, message, reason=exc.reason,
+                       opens_at=_iso(exc.opens_at), closes_at=_iso(exc.closes_at)) from None
     except SubmissionInvalid as exc:
         _, form = published_form(db, id)
         shown = language if language in form.languages else form.default_language

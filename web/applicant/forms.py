@@ -172,8 +172,8 @@ def _static_attributes(f: FieldDefinition, placeholder: str) -> dict[str, str]:
     """The HTML attributes a control takes from the definition alone."""
     attrs: dict[str, str] = {}
     if f.type in TEXT_TYPES:
-        if f.max_length is not None:
-            attrs["maxlength"] = str(f.max_length)
+        if f.length_limit is not None:  # the declared max_length, else the default cap
+            attrs["maxlength"] = str(f.length_limit)
         if f.min_length is not None:
             attrs["minlength"] = str(f.min_length)
         autocomplete = f.autocomplete or AUTOCOMPLETE_BY_TYPE.get(f.type)

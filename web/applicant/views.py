@@ -21,6 +21,8 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -32,8 +34,14 @@ from flask_babel import gettext as _
 
 from engine.answers import convert, is_empty
 from engine.evaluation import Evaluation, evaluate
-from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
-from engine.model import Field, Step
+from engine.exceptions import (
+    DraftExpired,
+    FormUnavailable,
+    NotFound,
+    StorageUnavailable,
+    SubmissionInvalid,
+)
+from engine.model import Field, FormDefinition, Step
 from engine.services import (
     definitions_of,
     form_version_by_hash,
@@ -45,7 +53,9 @@ from engine.services import (
 )
 from engine.services.loading import form_of
 from engine.text import Text, forbidden_character, localize
+from web.applicant import prefill
 from web.applicant import session as applicant_session
+from web.applicant.availability import availability_notice, current_availability, refusal_of
 from web.applicant.flow import (
     apply_step,
     first_step_with_errors,
@@ -68,7 +78,7 @@ from web.applicant.work import (
 )
 from web.db import get_db
 from web.errors import error_page
-from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
+from web.i18n import UI_LANGUAGES, current_language, display_zone, long_date, remember_language
 from web.limits import limiter, submission_limit
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
@@ -173,6 +183,7 @@ def start() -> str:
                 "title": localize(form.title, language, form.default_language) or form.id,
                 "description": localize(form.description, language, form.default_language),
                 "in_progress": applicant_session.draft_token(form.id) is not None,
+                **_availability_entry(form),
             }
         )
     forms.sort(key=lambda f: str(f["title"]).casefold())
@@ -181,7 +192,17 @@ def start() -> str:
 
 @bp.get("/f/<form_id>")
 def begin(form_id: str) -> ResponseReturnValue:
-    """Start the form, or continue where this browser's draft left off."""
+    """Start the form, or continue where this browser's draft left off; ``?<field>=<value>``
+    fills fields that allow it (``web.applicant.prefill``)."""
+    loaded = load_form(form_id)
+    found = current_availability(loaded.form)
+    if not found.accepts:
+        return _unavailable_page(loaded, found.status, availability_notice(found) or "")
+    accepted, refused = prefill.read_link(loaded.form, request.args)
+    if accepted:
+        prefill.remember(form_id, accepted)
+    for field_id in refused:
+        flash(field_id, "prefill-refused")  # worded on the next page, in its language
     loaded, work = load_with_work(form_id)
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
     visible = evaluation.visible_steps
@@ -198,6 +219,10 @@ def step(form_id: str, step_id: str) -> Any:
     current = step_of(loaded.form, step_id)
     if current is None:
         abort(404)
+    found = current_availability(loaded.form)
+    if not found.accepts:  # closed meanwhile, or full: a draft goes no further
+        return _unavailable_page(loaded, found.status, availability_notice(found) or "",
+                                 status=200 if request.method == "GET" else 409)
     language = current_language()
     if request.method == "GET":
         evaluation = evaluate(loaded.compiled, work.answers, language)
@@ -218,6 +243,11 @@ def step(form_id: str, step_id: str) -> Any:
     returning = request.form.get("_return") == "review"
     visible = evaluation.visible_steps
 
+    if action.startswith("lang:") or action == "back":
+        # Neither validates, but text that can never be stored is not kept: say so on the next
+        # page rather than drop it without a word.
+        for field_id in _unstorable(posted):
+            flash(field_id, "refused")  # worded on the next page, in its language
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
         save_work(loaded, work, answers, current.id)
@@ -232,11 +262,10 @@ def step(form_id: str, step_id: str) -> Any:
     if action == "save":
         # A draft is not validated, but text that can never be stored is refused here as on
         # "next" (the draft would silently drop it): the page again, with the field's error.
-        refused = {
-            field_id: messages for field_id, messages in step_errors(evaluation, current).items()
-            if isinstance(posted.get(field_id), str)
-            and forbidden_character(posted[field_id]) is not None
-        }
+        unstorable = _unstorable(posted)
+        refused = {field_id: messages
+                   for field_id, messages in step_errors(evaluation, current).items()
+                   if field_id in unstorable}
         if refused:
             return _render_step(loaded, current, work, answers, evaluation, refused,
                                 returning=returning, status=422)
@@ -265,9 +294,13 @@ def review(form_id: str) -> Any:
     loaded, work = load_with_work(form_id)
     if work.token is None:
         return redirect(url_for(".begin", form_id=form_id))
+    found = current_availability(loaded.form)
+    if not found.accepts:
+        return _unavailable_page(loaded, found.status, availability_notice(found) or "")
     evaluation = evaluate(loaded.compiled, work.answers, current_language())
     return render_template(
         "applicant/review.html",
+        availability=availability_notice(found),
         **_page_context(loaded, work),
         sections=_review_sections(loaded, work.answers, evaluation),
         summary=_summary(loaded, evaluation.errors, link_to_steps=True),
@@ -287,7 +320,11 @@ def submit_form(form_id: str) -> Any:
         return redirect(url_for(".begin", form_id=form_id))
     language = current_language()
     try:
-        created = submit(get_db(), form_id, work.answers, language, draft_token=work.token)
+        created = submit(get_db(), form_id, work.answers, language, draft_token=work.token,
+                         zone=display_zone())
+    except FormUnavailable as unavailable:  # e.g. a draft submitted after closing
+        return _unavailable_page(loaded, unavailable.reason, refusal_of(unavailable),
+                                 status=409)
     except SubmissionInvalid as invalid:
         evaluation = evaluate(loaded.compiled, work.answers, language)
         broken = first_step_with_errors(loaded.form, invalid.errors) or loaded.form.steps[0]
@@ -439,6 +476,47 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
     }
 
 
+def _availability_entry(form: FormDefinition) -> dict[str, Any]:
+    found = current_availability(form)
+    return {"accepts": found.accepts, "availability": availability_notice(found)}
+
+
+def _unavailable_page(
+    loaded: LoadedForm, reason: str, notice: str, *, status: int = 200
+) -> tuple[str, int]:
+    """The form takes no submission now: say why instead of showing a step."""
+    page = render_template("applicant/unavailable.html", **_page_context(loaded, None),
+                           reason=reason, notice=notice)
+    return page, status
+
+
+def _unstorable(posted: dict[str, Any]) -> list[str]:
+    """The fields whose posted text holds a character no answer may hold (never stored)."""
+    return [field_id for field_id, value in posted.items()
+            if isinstance(value, str) and forbidden_character(value) is not None]
+
+
+def _refused_notes(loaded: LoadedForm) -> list[str]:
+    """The notices for answers that were not kept (flashed field ids): text a "back" or a
+    language switch could not store, a value of the form's link the field refuses."""
+    fields = loaded.form.field_map()
+    notes = []
+    for category, field_id in get_flashed_messages(
+            with_categories=True, category_filter=["refused", "prefill-refused"]):
+        f = fields.get(field_id)
+        if f is None:
+            continue
+        label = loaded.text(f.label) or f.id
+        if category == "refused":
+            notes.append(_("Your answer to “%(field)s” held characters that cannot be stored "
+                           "(such as control characters), so it was not kept. Please enter it "
+                           "again.", field=label))
+        else:
+            notes.append(_("The link gave “%(field)s” a value that is not a valid answer, so "
+                           "it was left empty.", field=label))
+    return notes
+
+
 def _render_step(
     loaded: LoadedForm,
     current: Step,
@@ -486,6 +564,8 @@ def _render_step(
         definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
         sent=sent,
+        refused_notes=_refused_notes(loaded),
+        availability=availability_notice(current_availability(loaded.form)),
     )
     return page, status
 

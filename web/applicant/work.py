@@ -9,7 +9,7 @@ starting a new draft when the old one was submitted elsewhere.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from engine.model import FormDefinition
 from engine.services import DraftSaved, published_form, resume, save_draft
 from engine.services.loading import compiled_form
 from engine.text import Text, localize
+from web.applicant import prefill
 from web.applicant import session as applicant_session
 from web.applicant.flow import answers_with_defaults
 from web.db import get_db
@@ -106,7 +107,15 @@ def load_form(form_id: str) -> LoadedForm:
 
 
 def load_work(loaded: LoadedForm) -> Work:
-    """The draft this browser works on for the form; ``DraftExpired`` when it has expired."""
+    """The draft this browser works on for the form (with the values of the form's link still
+    waiting in the empty answers, ``web.applicant.prefill``); ``DraftExpired`` when expired."""
+    work = _load_work(loaded)
+    if prefill.waiting(loaded.id):
+        work = replace(work, answers=prefill.fill_empty(work.answers, loaded.id))
+    return work
+
+
+def _load_work(loaded: LoadedForm) -> Work:
     token = applicant_session.draft_token(loaded.id)
     if token is None:
         return Work(answers_with_defaults(loaded.form, {}))
@@ -175,4 +184,5 @@ def save_work(
         applicant_session.forget_draft(loaded.id)
         raise
     applicant_session.remember_draft(loaded.id, saved.token)
+    prefill.forget(loaded.id)  # the link's values are in the draft now
     return saved

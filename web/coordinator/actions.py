@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -26,6 +26,7 @@ from engine.exceptions import (
     TransitionNotAllowed,
     UnknownTransition,
 )
+from engine.model import WorkflowDefinition
 from engine.services import get_submission
 from engine.services.inbox import (
     MAX_BULK,
@@ -36,9 +37,16 @@ from engine.services.inbox import (
     save_view,
 )
 from web.auth import roles_required
-from web.coordinator.presenting import parse_filters
+from web.coordinator.presenting import parse_filters, state_label
 from web.coordinator.text import gettext as _
-from web.coordinator.views import COORDINATOR_ROLE, ActionForm, bp, render_inbox
+from web.coordinator.text import page_language
+from web.coordinator.views import (
+    COORDINATOR_ROLE,
+    ActionForm,
+    bp,
+    bulk_transition_choices,
+    render_inbox,
+)
 from web.db import get_db
 from web.ids import parse_id
 
@@ -127,6 +135,9 @@ def bulk() -> ResponseReturnValue:
                 filters, status=422, **keep,
                 error=_("This step needs a message to the applicant. Write it once below; it "
                         "is sent with every selected submission."))
+        final = _final_states(db, selected, chosen)
+        if final and request.form.get("confirmed") != "1":
+            return _bulk_confirmation(filters, selected, chosen, comment, final)
         outcomes = bulk_transition(db, selected, chosen, actor=current_user.email,
                                    roles=current_user.roles, comment=comment or None)
         done = _("Done")
@@ -138,8 +149,8 @@ def bulk() -> ResponseReturnValue:
     return render_inbox(filters, summary=summary)
 
 
-def _needs_comment(db: Any, selected: list[str], transition_id: str) -> bool:
-    """Whether the transition requires a message in the workflow of any selected submission."""
+def _workflows_of(db: Any, selected: list[str]) -> list[WorkflowDefinition]:
+    """The workflow versions the selected submissions are pinned to (unknown ids left out)."""
     records = []
     for submission_id in selected:
         if len(submission_id) <= 32:
@@ -148,7 +159,48 @@ def _needs_comment(db: Any, selected: list[str], transition_id: str) -> bool:
             except NotFound:
                 continue
     _forms, workflows = pinned_definitions(db, records)
-    for workflow in workflows.values():
+    return list(workflows.values())
+
+
+def _final_states(db: Any, selected: list[str], transition_id: str) -> list[str]:
+    """The final states (labels) the transition leads into for any selected submission: a
+    final decision is confirmed first, for many submissions as for one."""
+    language = page_language()
+    labels: list[str] = []
+    for workflow in _workflows_of(db, selected):
+        transition = workflow.transition(transition_id)
+        if transition is None or not any(s.id == transition.to and s.final
+                                         for s in workflow.states):
+            continue
+        label = state_label(workflow, transition.to, language)
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def _bulk_confirmation(
+    filters: Any, selected: list[str], transition_id: str, comment: str, final: list[str]
+) -> ResponseReturnValue:
+    """The question "take this final step for N submissions?" (without JavaScript; with it, a
+    dialog on the inbox asks and sets ``confirmed``)."""
+    label = next((t["label"] for t in bulk_transition_choices(page_language())
+                  if t["id"] == transition_id), transition_id)
+    return render_template(
+        "coordinator/confirm_bulk.html",
+        lang=page_language(),
+        selected=selected,
+        transition_id=transition_id,
+        transition=label,
+        states=", ".join(final),
+        comment=comment,
+        query=filters.query_args(),
+        action_form=ActionForm(),
+    )
+
+
+def _needs_comment(db: Any, selected: list[str], transition_id: str) -> bool:
+    """Whether the transition requires a message in the workflow of any selected submission."""
+    for workflow in _workflows_of(db, selected):
         transition = workflow.transition(transition_id)
         if transition is not None and transition.comment == "required":
             return True

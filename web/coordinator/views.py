@@ -165,7 +165,7 @@ def render_inbox(
         state_choices=state_choices,
         newer=encode_position(page.newer) if page.newer else None,
         older=encode_position(page.older) if page.older else None,
-        bulk_transitions=_bulk_transitions(language),
+        bulk_transitions=bulk_transition_choices(language),
         users=users,
         action_form=ActionForm(),
         error=error,
@@ -229,7 +229,7 @@ def _number(value: int, at_least: bool, language: str) -> str:
     return text + ("+" if at_least else "")
 
 
-def _bulk_transitions(language: str) -> list[dict[str, str]]:
+def bulk_transition_choices(language: str) -> list[dict[str, str]]:
     """The transitions of the published workflows, once per id, for the bulk action form."""
     db = get_db()
     found: dict[str, dict[str, str]] = {}
@@ -240,6 +240,8 @@ def _bulk_transitions(language: str) -> list[dict[str, str]]:
                 "id": transition.id,
                 "label": transition_label(workflow, transition.id, language),
                 "comment": transition.comment,
+                "final": "final" if any(s.id == transition.to and s.final
+                                        for s in workflow.states) else "",
             })
     return list(found.values())
 

@@ -249,13 +249,21 @@
     }
   }
 
+  /** The cap of a text field without max_length (engine/model.py DEFAULT_MAX_LENGTH). */
+  const DEFAULT_MAX_LENGTH = { text: 1000, tel: 1000, url: 1000, email: 1000, textarea: 20000 };
+
+  /** The longest answer a text field takes: its max_length, else the default cap. */
+  function lengthLimit(field) {
+    return field.maxLength !== null ? field.maxLength : DEFAULT_MAX_LENGTH[field.type];
+  }
+
   /** Constraint codes for a converted, non-empty value (length, format, range, selection). */
   function constraintErrors(field, value) {
     const errors = [];
     if (TEXT_TYPES.has(field.type)) {
       const length = codePoints(value);
       if (field.minLength !== null && length < field.minLength) errors.push('min_length');
-      if (field.maxLength !== null && length > field.maxLength) errors.push('max_length');
+      if (length > lengthLimit(field)) errors.push('max_length');
       if (field.pattern && !field.pattern.test(value)) errors.push('pattern');
       if (field.type === 'email' && !isEmail(value)) errors.push('invalid_email');
       if (field.type === 'url' && !isUrl(value)) errors.push('invalid_url');

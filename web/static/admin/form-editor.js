@@ -31,7 +31,8 @@
   const TEXT_PROPERTIES = new Set(['label', 'help', 'placeholder', 'content', 'pattern_message']);
   const PROPERTY_WORDS = {
     label: 'Label', help: 'Help text', placeholder: 'Placeholder', content: 'Content',
-    required: 'Required', default: 'Default value', min_length: 'Minimum length',
+    required: 'Required', default: 'Default value', prefill: 'May be filled from the link',
+    min_length: 'Minimum length',
     max_length: 'Maximum length', pattern: 'Pattern (regular expression)',
     pattern_message: 'Message when the pattern does not match',
     counter: 'Show a character counter', autocomplete: 'Autocomplete', min: 'Minimum',
@@ -41,7 +42,7 @@
   const PROPERTY_ORDER = [
     'label', 'content', 'help', 'placeholder', 'required', 'min_length', 'max_length',
     'pattern', 'pattern_message', 'counter', 'autocomplete', 'min', 'max', 'step',
-    'min_selected', 'max_selected', 'options', 'default',
+    'min_selected', 'max_selected', 'options', 'default', 'prefill',
   ];
 
   // -- the model --------------------------------------------------------------------------
@@ -177,19 +178,46 @@
     const opts = options || {};
     return h('input', {
       type: opts.type || 'number', id, value: value === undefined || value === null ? '' : String(value),
-      step: opts.step || (opts.type === 'date' ? null : 'any'), min: opts.min,
+      step: opts.step || (opts.type && opts.type !== 'number' ? null : 'any'), min: opts.min,
       dataset: { pointer },
       on: {
         input: (e) => {
           const raw = e.target.value;
           if (raw === '') onValue(undefined);
-          else onValue(opts.type === 'date' ? raw : Number(raw));
+          else onValue(opts.type && opts.type !== 'number' ? raw : Number(raw));
         },
       },
     });
   }
 
   // -- form properties --------------------------------------------------------------------
+
+  /** When the form takes submissions and how many (docs/definitions.md, "Availability"). */
+  function availabilityProperties(form) {
+    const box = h('fieldset', { class: 'availability', id: 'form-availability' },
+      h('legend', {}, t('Availability')));
+    const setter = (key) => (value) => {
+      if (value === undefined || value === '') delete form[key]; else form[key] = value;
+      changed();
+    };
+    // datetime-local gives "2027-05-01T09:00": the local wall-clock time the engine expects
+    box.append(labelled('form-opens-at', t('Opens at (local time)'),
+      numberInput('form-opens-at', form.opens_at, '/opens_at', setter('opens_at'), { type: 'datetime-local' }),
+      '/opens_at'));
+    box.append(labelled('form-closes-at', t('Closes at (local time)'),
+      numberInput('form-closes-at', form.closes_at, '/closes_at', setter('closes_at'), { type: 'datetime-local' }),
+      '/closes_at'));
+    box.append(labelled('form-capacity', t('Places (submissions not yet decided)'),
+      numberInput('form-capacity', form.capacity, '/capacity', setter('capacity'), { step: '1', min: '1' }),
+      '/capacity'));
+    box.append(h('div', { class: 'prop checkbox', dataset: { pointer: '/waitlist' } },
+      h('input', {
+        type: 'checkbox', id: 'form-waitlist', checked: form.waitlist === true, dataset: { pointer: '/waitlist' },
+        on: { change: (e) => { if (e.target.checked) form.waitlist = true; else delete form.waitlist; changed(); } },
+      }),
+      h('label', { for: 'form-waitlist' }, t('When all places are taken: onto the waiting list'))));
+    return box;
+  }
 
   function formProperties() {
     const form = draft();
@@ -260,6 +288,7 @@
       }
       box.append(labelled(id, t(word), select, '/applicant/' + role));
     }
+    box.append(availabilityProperties(form));
     box.append(E.textField({
       idPrefix: 'form-confirmation', label: t('Confirmation text'), languages: langs, multiline: true,
       pointer: '/confirmation',
@@ -280,6 +309,7 @@
       aria: { labelledby: prefix + '-heading' },
     });
     card.setAttribute('data-testid', 'step-card-' + step.id);
+    dragStep(card, index, prefix);
     card.append(h('div', { class: 'card-head' },
       h('h3', { id: prefix + '-heading' }, t('Step') + ' ' + (index + 1) + ': ' + (textOf(step.title) || step.id)),
       moveButtons(prefix, index, all.length, (delta) => {
@@ -447,6 +477,49 @@
     });
   }
 
+  let draggedStep = null; // index of the step being dragged
+
+  /**
+   * Steps are dragged by their handle and dropped on another step card: the dragged step takes
+   * that card's place. Fields keep their own drag (above); a step is never dropped into a step.
+   */
+  function dragStep(card, index, prefix) {
+    const handle = h('span', {
+      class: 'drag-handle', id: prefix + '-drag', draggable: 'true', title: t('Drag to move'),
+      aria: { hidden: 'true' },
+      on: {
+        dragstart: (event) => {
+          draggedStep = index;
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData('text/plain', prefix);
+          event.dataTransfer.setDragImage(card, 10, 10);
+        },
+        dragend: () => { draggedStep = null; },
+      },
+    }, '⠿');
+    card.prepend(handle);
+    card.addEventListener('dragover', (event) => {
+      if (draggedStep === null) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'move';
+      card.classList.add('drop-target');
+    });
+    card.addEventListener('dragleave', () => card.classList.remove('drop-target'));
+    card.addEventListener('drop', (event) => {
+      card.classList.remove('drop-target');
+      if (draggedStep === null) return;
+      event.preventDefault();
+      const from = draggedStep;
+      draggedStep = null;
+      if (from === index) return;
+      const all = steps();
+      const [item] = all.splice(from, 1);
+      all.splice(index, 0, item);
+      restructured();
+      focusId('step-' + all.indexOf(item) + '-id');
+    });
+  }
+
   function fieldCard(step, stepIndex, field, index) {
     const prefix = 'field-' + stepIndex + '-' + index;
     const pointer = '/steps/' + stepIndex + '/fields/' + index;
@@ -558,7 +631,7 @@
           get: () => field[name],
           set: (v) => { if (v === undefined) delete field[name]; else field[name] = v; changed(); },
         }));
-      } else if (name === 'required' || name === 'counter') {
+      } else if (name === 'required' || name === 'counter' || name === 'prefill') {
         box.append(h('div', { class: 'prop checkbox', dataset: { pointer: propPointer } },
           h('input', {
             type: 'checkbox', id, checked: field[name] === true, dataset: { pointer: propPointer },

@@ -115,6 +115,7 @@
   function renameState(oldId, newId) {
     if (!oldId || oldId === newId) return;
     if (draft().initial === oldId) draft().initial = newId;
+    if (draft().waitlist_state === oldId) draft().waitlist_state = newId;
     for (const tr of list('transitions')) {
       if (!isObject(tr)) continue;
       if (tr.to === oldId) tr.to = newId;
@@ -140,6 +141,16 @@
     });
     for (const s of states()) initial.append(h('option', { value: s.id, selected: s.id === wf.initial }, textOf(s.label) + ' (' + s.id + ')'));
     box.append(labelled('workflow-initial', t('Initial state'), initial, '/initial'));
+    // where a form's submissions go beyond its capacity, when the form keeps a waiting list
+    const waitlist = h('select', {
+      id: 'workflow-waitlist-state', dataset: { pointer: '/waitlist_state' },
+      on: { change: (e) => { if (e.target.value) wf.waitlist_state = e.target.value; else delete wf.waitlist_state; changed(); } },
+    }, h('option', { value: '' }, t('none')));
+    for (const s of states()) {
+      if (s.final) continue;
+      waitlist.append(h('option', { value: s.id, selected: s.id === wf.waitlist_state }, textOf(s.label) + ' (' + s.id + ')'));
+    }
+    box.append(labelled('workflow-waitlist-state', t('Waiting list state'), waitlist, '/waitlist_state'));
     return box;
   }
 
