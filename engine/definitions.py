@@ -70,6 +70,7 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         pattern=raw.get("pattern"),
         pattern_message=to_text(raw.get("pattern_message")),
         counter=bool(raw.get("counter", False)),
+        consent=bool(raw.get("consent", False)),
         autocomplete=raw.get("autocomplete"),
         min=raw.get("min"),
         max=raw.get("max"),
@@ -151,6 +152,9 @@ class _Checker:
             built = _build_field(raw, step_id)
         except (KeyError, TypeError, ValueError):
             return None  # the schema has already reported what is wrong with it
+        if raw.get("consent") and kind != "checkbox":
+            self.error(pointer_join(pointer, "consent"),
+                       f"only a checkbox field can record a consent (this one is {kind})")
         if "default" in raw:
             _, error = convert(built, raw["default"])
             if error is not None:
@@ -307,6 +311,8 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
         applicant_email=applicant.get("email"),
         applicant_name=applicant.get("name"),
         reference_prefix=data.get("reference_prefix") or data["id"][0].upper(),
+        privacy_notice=to_text(data.get("privacy_notice")),
+        retention_days=data.get("retention_days"),
         source=data,
     )
     return problems + lint_form(form, checker.pointers), form
