@@ -41,6 +41,7 @@ import contextlib
 import logging
 import os
 import signal
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -76,6 +77,7 @@ from workers.exceptions import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from workers.purging import schedule_purge
 from workers.queueing import (
     QUEUE_NAME,
     RedisNames,
@@ -236,7 +238,7 @@ def _deliver(
         except NotFound as exc:
             log.warning("notification %s skipped: %s", outbox_id, exc)
             return f"skipped: {exc}"
-        if found.outbox.status in ("sent", "failed"):
+        if found.outbox.status in ("sent", "failed", "cancelled"):
             return f"skipped: already {found.outbox.status}"
         if connection is None:
             return _send(db, settings, found, None, retries_left=None)
@@ -472,6 +474,8 @@ class _Maintenance(BaseWorker):
                          retry_intervals=settings.retry_intervals,
                          job_timeout=settings.job_timeout)
             _warm(db, settings)
+            schedule_purge(self.queues[0], settings.redis_prefix,
+                           first_in=min(timedelta(minutes=1), settings.purge_every))
         except (FormflowError, RedisError, DeliveryError) as exc:
             log.warning("outbox relay skipped this round: %s", exc)
         except Exception:  # maintenance must never take the worker down with it

@@ -145,7 +145,7 @@ def _expired_page() -> str:
 
 
 def _ttl_days_text() -> str:
-    days = float(current_app.config["DRAFT_TTL_DAYS"])
+    days = float(current_app.config["DRAFT_DAYS"])
     return str(int(days)) if days.is_integer() else str(days)
 
 
