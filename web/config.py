@@ -192,6 +192,11 @@ def check_settings(config: Mapping[str, Any]) -> None:
                 f"FORMFLOW_{name} must be an http(s) address or a path starting with '/', "
                 f"not {url!r}."
             )
+    if env == "production" and not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
     if env == "production":
         missing = [f"FORMFLOW_{name}" for name in LEGAL_URLS if not config.get(name)]
         if missing:
@@ -199,11 +204,6 @@ def check_settings(config: Mapping[str, Any]) -> None:
                 f"{' and '.join(missing)} must be set when FORMFLOW_ENV=production: German "
                 "sites link their Impressum and Datenschutzerklärung from every page."
             )
-    if env == "production" and not config.get("SECRET_KEY"):
-        raise ConfigError(
-            "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
 
 
 def _check_days(

@@ -13,6 +13,7 @@ import re
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from engine.exceptions import AlreadyExists, InvalidInput, NotFound
 from engine.records import UserRecord
@@ -97,7 +98,7 @@ def create() -> ResponseReturnValue:
     problem = _role_problem(roles)
     if problem is None:
         try:
-            created = create_user(database(), email, roles, password)
+            created = create_user(database(), email, roles, password, actor=current_user.email)
         except AlreadyExists:
             problem = _("A user with this email address already exists.")
         except InvalidInput as exc:
@@ -120,7 +121,7 @@ def roles(user_id: int) -> ResponseReturnValue:
     problem = _role_problem(chosen)
     if problem is None:
         try:
-            set_user_roles(database(), user.email, chosen)
+            set_user_roles(database(), user.email, chosen, actor=current_user.email)
         except InvalidInput:
             problem = _("At least one active administrator must remain.")
     if problem is not None:
@@ -135,7 +136,7 @@ def active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     wanted = request.form.get("active") == "1"
     try:
-        change_user_active(database(), user.email, wanted)
+        change_user_active(database(), user.email, wanted, actor=current_user.email)
     except InvalidInput:
         return _page(422, user_error=_("At least one active administrator must remain."),
                      error_user=user.id)
@@ -148,7 +149,7 @@ def active(user_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def new_token(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    token, record = create_api_token(database(), user.email)
+    token, record = create_api_token(database(), user.email, actor=current_user.email)
     return _page(201, new_token=token, new_token_user=user, new_token_id=record.id)
 
 
@@ -157,7 +158,7 @@ def new_token(user_id: int) -> ResponseReturnValue:
 def revoke(user_id: int, token_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     try:
-        revoke_token_of(database(), user.email, token_id)
+        revoke_token_of(database(), user.email, token_id, actor=current_user.email)
     except NotFound:
         abort(404)
     flash(_("Token %(id)s of %(email)s was revoked.", id=token_id, email=user.email), "notice")

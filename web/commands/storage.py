@@ -96,7 +96,8 @@ def init_command(no_import: bool) -> None:
     if no_import:
         return
     outcomes = import_directory(
-        db, current_app.config.get("FORMS_DIR"), current_app.config.get("WORKFLOWS_DIR")
+        db, current_app.config.get("FORMS_DIR"), current_app.config.get("WORKFLOWS_DIR"),
+        actor="cli",
     )
     refused = 0
     for outcome in outcomes:
@@ -132,7 +133,7 @@ def _import_command(kind: DefinitionKind) -> click.Command:
             _fail(f"{file}: {exc}")
         db = _db()
         try:
-            result = import_definition(db, data, kind)
+            result = import_definition(db, data, kind, actor="cli")
         except DefinitionError as exc:
             _print_problems(file, exc.problems)
             _fail(f"{file} was refused; nothing was stored")
@@ -195,7 +196,7 @@ def _publish(
     from engine.services import publish_definition
 
     try:
-        result = publish_definition(db, kind, definition_id, version)
+        result = publish_definition(db, kind, definition_id, version, actor="cli")
     except DefinitionError as exc:
         _print_problems(source, exc.problems)
         _fail(f"{kind} {definition_id} was not published")
@@ -226,7 +227,7 @@ def create_user_command(email: str, roles: tuple[str, ...], password_stdin: bool
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = secrets.token_urlsafe(15)
-    user = create_user(_db(), email, roles, password)
+    user = create_user(_db(), email, roles, password, actor="cli")
     click.echo(f"created user {user.email} (roles: {', '.join(user.roles)})")
     if generated:
         click.echo(f"password: {password}")
@@ -244,7 +245,7 @@ def create_token_command(email: str) -> None:
     """Print a new API token for EMAIL; it is stored only as a hash, so keep it now."""
     from engine.services import create_api_token
 
-    token, _ = create_api_token(_db(), email)
+    token, _ = create_api_token(_db(), email, actor="cli")
     click.echo(token)
     click.echo("Store this token now: it cannot be shown again.", err=True)
 
