@@ -461,6 +461,8 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
         "expires": expires,
         "ttl_days": _ttl_days_text(),
         "honeypot_field": HONEYPOT_FIELD,
+        "privacy_notice": loaded.text(loaded.form.privacy_notice),
+        "retention_days": loaded.form.retention_days or current_app.config.get("RETENTION_DAYS"),
     }
 
 
