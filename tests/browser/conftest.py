@@ -89,6 +89,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 # one client IP sends every test's steps: the limits are tested elsewhere
                 "RATELIMIT_APPLICANT_POSTS": "100000 per minute",
                 "RATELIMIT_SUBMISSIONS": "100000 per minute",
+                # the footer links every page shows (axe checks them with the rest)
+                "IMPRINT_URL": "https://verein.example/impressum",
+                "PRIVACY_URL": "https://verein.example/datenschutz",
             }
         )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
