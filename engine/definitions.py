@@ -33,14 +33,14 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "select": frozenset({"options", "autocomplete"}),
     "radio": frozenset({"options"}),
     "checkboxes": frozenset({"options", "min_selected", "max_selected"}),
-    "checkbox": frozenset(),
+    "checkbox": frozenset({"consent"}),
     "paragraph": frozenset(),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
 _COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
 _LIMITS = frozenset(
     {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected"}
+     "max", "step", "options", "min_selected", "max_selected", "consent"}
 )
 
 
@@ -152,9 +152,6 @@ class _Checker:
             built = _build_field(raw, step_id)
         except (KeyError, TypeError, ValueError):
             return None  # the schema has already reported what is wrong with it
-        if raw.get("consent") and kind != "checkbox":
-            self.error(pointer_join(pointer, "consent"),
-                       f"only a checkbox field can record a consent (this one is {kind})")
         if "default" in raw:
             _, error = convert(built, raw["default"])
             if error is not None:
