@@ -258,6 +258,7 @@ class ExportRow:
     state: str
     created_at: datetime
     answers: Mapping[str, Any]
+    consents: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

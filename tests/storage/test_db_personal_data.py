@@ -226,3 +226,15 @@ def test_the_audit_log_filters_expires_and_exports_formula_safe_csv(
     purge(db, RetentionSettings())
     remaining, _ = audit_entries(db, AuditQuery())
     assert [e.action for e in remaining] == ["retention_purge"]
+
+
+def test_the_json_export_of_the_inbox_carries_the_consent_records(published_db: Database) -> None:
+    from engine.records import InboxFilter
+    from engine.services.export import export_plan, json_chunks
+
+    _with_consent(published_db)
+    _submit(published_db, ADA)
+    document = json.loads("".join(json_chunks(published_db,
+                                              export_plan(published_db, InboxFilter()))))
+    [row] = document["submissions"]
+    assert [c["label"] for c in row["consents"]] == [CONSENT_LABEL]
