@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from rq.job import Job
 
 from engine.exceptions import NotFound
 from engine.services import (
@@ -87,3 +88,22 @@ def test_the_scheduled_purge_erases_what_is_past_retention_and_schedules_itself(
     assert scheduled.get_job_ids() == [job_id]  # the next run, an hour from now
     next_run = scheduled.get_scheduled_time(job_id)
     assert timedelta(minutes=55) < next_run - datetime.now(UTC) <= timedelta(hours=1)
+
+    # The next run is the same job: when its time comes it runs and schedules itself again.
+    past = Database(url, clock=lambda: forty_days_ago)
+    later = submit(past, "membership", {**VALID_ANSWERS, "name": "Lena Später"}, "de").id
+    fire_transition(past, later, "reject", actor="c@example.org", roles=["coordinator"],
+                    comment="nein")
+    past.dispose()
+    scheduled.schedule(Job.fetch(job_id, connection=redis), datetime.now(UTC))
+    configure(settings)
+    try:
+        run_worker(settings, redis, burst=True)
+    finally:
+        configure(None)
+    db = Database(url)
+    try:
+        assert get_submission(db, later).erased_at is not None
+    finally:
+        db.dispose()
+    assert scheduled.get_job_ids() == [job_id]
