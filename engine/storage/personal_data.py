@@ -69,7 +69,8 @@ class PersonalDataRepository(Repository):
         entered = (
             select(EventRow.submission_id, func.max(EventRow.at).label("entered"))
             .join(SubmissionRow, SubmissionRow.id == EventRow.submission_id)
-            .where(EventRow.to_state == SubmissionRow.state)
+            .where(EventRow.to_state == SubmissionRow.state,
+                   EventRow.kind.in_(["created", "transition"]))
             .group_by(EventRow.submission_id)
             .subquery()
         )
