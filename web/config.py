@@ -30,6 +30,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
+from engine.services.audit import DEFAULT_AUDIT_DAYS
+from engine.services.retention import DEFAULT_DRAFT_DAYS
+
 __all__ = [
     "DEFAULT_TIMEZONE",
     "ENVIRONMENTS",
@@ -58,8 +61,6 @@ RATE_LIMIT_SETTINGS = ("RATELIMIT_SUBMISSIONS", "RATELIMIT_LOGIN", "RATELIMIT_LO
 """Rate limits an operator may set (``FORMFLOW_RATELIMIT_…``); defaults in web.limits and
 web.auth."""
 SQLITE_FILE = "formflow.sqlite3"
-DEFAULT_DRAFT_DAYS = 30
-DEFAULT_AUDIT_DAYS = 730
 LEGAL_URLS = ("IMPRINT_URL", "PRIVACY_URL")
 """The Impressum and the Datenschutzerklärung: linked from every page, required in production."""
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from engine.services.audit import DEFAULT_AUDIT_DAYS, purge_audit_log, record_admin_action
+from engine.services.drafts import DEFAULT_DRAFT_TTL
 from engine.services.loading import form_of, workflow_of
 from engine.services.personal_data import Erased, _erase_one
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_DRAFT_DAYS", "PurgeReport", "RetentionSettings", "purge"]
 
-DEFAULT_DRAFT_DAYS = 30
+DEFAULT_DRAFT_DAYS = DEFAULT_DRAFT_TTL.days
 RETENTION_ACTOR = "retention"
 _BATCH = 100
 
