@@ -106,3 +106,27 @@ def test_the_footer_links_the_legal_pages(
         expect(footer.locator("#privacy-link")).to_have_text(privacy)
         expect(footer.locator("#privacy-link")).to_have_attribute(
             "href", "https://verein.example/datenschutz")
+
+
+def test_the_editor_sets_retention_privacy_notice_and_shows_the_consent_switch(
+    page: Any, live_server: LiveServer, shots: Shots, watch: Watch
+) -> None:
+    from engine.services.editing import discard_editor_draft
+
+    discard_editor_draft(live_server.db, "form", "contact")
+    try:
+        sign_in(page, ADMIN)
+        page.goto("/admin/forms/contact/edit")
+        expect(page.locator("#form-retention-days")).to_be_visible()
+        page.fill("#form-retention-days", "365")
+        page.fill("#form-privacy-notice-de", "Wir speichern Ihre Angaben zur Bearbeitung.")
+        draft = page.evaluate("() => window.FormflowFormEditor.editor.draft")
+        assert draft["retention_days"] == 365
+        assert draft["privacy_notice"]["de"] == "Wir speichern Ihre Angaben zur Bearbeitung."
+        consent = page.locator("[data-pointer='/steps/0/fields/4/consent'] input[type=checkbox]")
+        expect(consent).to_be_checked()
+        expect(page.locator("#problem-summary")).to_have_attribute("data-errors", "0")
+        shots(page, "editor")
+        watch.assert_clean()
+    finally:
+        discard_editor_draft(live_server.db, "form", "contact")
