@@ -59,11 +59,11 @@ def _enqueue(queue: Queue, job_id: str, delay: timedelta) -> None:
 
 def purge_personal_data() -> str:
     """The RQ job: purge now, then schedule the next run (also when this one failed)."""
-    from workers.jobs import _configured, _database
+    from workers.jobs import configured_settings, process_database
 
-    settings = _configured()
+    settings = configured_settings()
     try:
-        report = purge(_database(settings), settings.retention)
+        report = purge(process_database(settings), settings.retention)
         outcome = "; ".join(report.lines()[-1:])
         log.info("purge: %s", outcome)
     except FormflowError as exc:

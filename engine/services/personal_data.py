@@ -9,7 +9,7 @@ the consent records — and an ``erased`` event with the actor, time and reason.
 else goes, in one transaction: the answers, the events' texts, the applicant's address and
 the error texts of the outbox rows, the pending notifications (cancelled), the drafts of the
 same address. Uploaded files do not exist yet; when they do, :func:`erase_submission` must
-remove their content in the same transaction (see ``_erase_one``).
+remove their content in the same transaction (see ``erase_in_transaction``).
 
 On SQLite the database runs with ``secure_delete`` and the WAL is checkpointed after every
 erasure (``Database.forget_erased``), so the erased values are in neither file afterwards.
@@ -44,6 +44,7 @@ __all__ = [
     "consent_records",
     "erase_by_email",
     "erase_by_reference",
+    "erase_in_transaction",
     "erase_submission",
     "export_personal_data",
     "submission_data",
@@ -118,7 +119,7 @@ def erase_submission(db: Database, submission_id: str, *, actor: str, reason: st
         submission = store.submissions.get(submission_id)
         if submission is None:
             raise NotFound(f"there is no submission {submission_id!r}")
-        erased = _erase_one(db, store, submission, actor=actor, reason=why)
+        erased = erase_in_transaction(db, store, submission, actor=actor, reason=why)
     db.forget_erased()
     return erased
 
@@ -138,7 +139,7 @@ def erase_by_email(db: Database, email: str, *, actor: str, reason: str) -> list
     done = []
     with db.transaction() as store:
         for submission in _submissions_of(db, store, address):
-            done.append(_erase_one(db, store, submission, actor=actor, reason=why))
+            done.append(erase_in_transaction(db, store, submission, actor=actor, reason=why))
         drafts = [d.id for d in _drafts_of(db, store, address)]
         deleted = store.personal_data.delete_drafts(drafts)
         if deleted and not done:
@@ -151,7 +152,7 @@ def erase_by_email(db: Database, email: str, *, actor: str, reason: str) -> list
     return done
 
 
-def _erase_one(
+def erase_in_transaction(
     db: Database, store: Store, submission: SubmissionRecord, *, actor: str, reason: str
 ) -> Erased:
     """The erasure of one submission, in the caller's transaction.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from engine.services.audit import DEFAULT_AUDIT_DAYS, purge_audit_log, record_admin_action
 from engine.services.drafts import DEFAULT_DRAFT_TTL
 from engine.services.loading import form_of, workflow_of
-from engine.services.personal_data import Erased, _erase_one
+from engine.services.personal_data import Erased, erase_in_transaction
 
 if TYPE_CHECKING:
     from engine.records import SubmissionRecord
@@ -80,7 +80,7 @@ def purge(db: Database, settings: RetentionSettings, *, dry_run: bool = False) -
                 current = store.submissions.get(submission.id)
                 if current is None or current.erased_at is not None:
                     continue
-                erased.append(_erase_one(
+                erased.append(erase_in_transaction(
                     db, store, current, actor=RETENTION_ACTOR,
                     reason=f"retention period of {days} day(s) ended"))
     with db.transaction() as store:
