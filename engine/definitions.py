@@ -34,7 +34,7 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "select": frozenset({"options", "autocomplete"}),
     "radio": frozenset({"options"}),
     "checkboxes": frozenset({"options", "min_selected", "max_selected"}),
-    "checkbox": frozenset(),
+    "checkbox": frozenset({"consent"}),
     "paragraph": frozenset(),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
@@ -42,7 +42,7 @@ _COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "
                      "prefill"})
 _LIMITS = frozenset(
     {"prefill", "min_length", "max_length", "pattern", "pattern_message", "counter",
-     "autocomplete", "min", "max", "step", "options", "min_selected", "max_selected"}
+     "autocomplete", "min", "max", "step", "options", "min_selected", "max_selected", "consent"}
 )
 
 
@@ -73,6 +73,7 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         pattern=raw.get("pattern"),
         pattern_message=to_text(raw.get("pattern_message")),
         counter=bool(raw.get("counter", False)),
+        consent=bool(raw.get("consent", False)),
         autocomplete=raw.get("autocomplete"),
         min=raw.get("min"),
         max=raw.get("max"),
@@ -310,6 +311,8 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
         applicant_email=applicant.get("email"),
         applicant_name=applicant.get("name"),
         reference_prefix=data.get("reference_prefix") or data["id"][0].upper(),
+        privacy_notice=to_text(data.get("privacy_notice")),
+        retention_days=data.get("retention_days"),
         source=data,
     )
     return problems + lint_form(form, checker.pointers), form

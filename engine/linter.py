@@ -103,7 +103,7 @@ def _missing_texts(form: FormDefinition, pointers: Mapping[str, str]) -> list[Pr
     """A warning for each text written in some listed language but empty in another."""
     texts: list[tuple[str, Text]] = [
         ("/title", form.title), ("/description", form.description),
-        ("/confirmation", form.confirmation),
+        ("/confirmation", form.confirmation), ("/privacy_notice", form.privacy_notice),
     ]
     for step in form.steps:
         texts.append((pointer_join(pointers[step.id], "title"), step.title))

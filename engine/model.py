@@ -81,6 +81,8 @@ class Field:
     pattern: str | None = None
     pattern_message: Text = field(default_factory=dict)
     counter: bool = False
+    consent: bool = False
+    """A checkbox whose ticking is a consent: the submission keeps a record of it."""
     autocomplete: str | None = None
     min: int | float | str | None = None
     max: int | float | str | None = None
@@ -166,6 +168,11 @@ class FormDefinition:
     applicant_name: str | None = None
     reference_prefix: str = ""
     """Prefix of human-readable references (``M`` in ``M-2026-00042``)."""
+    privacy_notice: Text = field(default_factory=dict)
+    """Shown on the first step and the review page."""
+    retention_days: int | None = None
+    """Days after a submission last entered a final state until its personal data is
+    erased; None: the deployment's default (``FORMFLOW_RETENTION_DAYS``) or keep."""
     source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -16,6 +16,7 @@ __all__ = [
     "AccountLinkRecord",
     "SavedViewRecord",
     "ApiTokenRecord",
+    "AuditRecord",
     "DefinitionHead",
     "DefinitionKind",
     "DefinitionVersionRecord",
@@ -35,12 +36,16 @@ __all__ = [
 ]
 
 DefinitionKind = Literal["form", "workflow"]
-EventKind = Literal["created", "transition", "comment", "assignment", "workflow_move"]
+EventKind = Literal[
+    "created", "transition", "comment", "assignment", "workflow_move", "erased"
+]
 """``assignment``: ``comment`` holds the assignee's e-mail address, None when unassigned;
 ``comment`` (a coordinator's plain comment, no transition): its text is in ``note``;
 ``workflow_move``: an administrator moved the submission to another version of its workflow;
-the state is unchanged (``from_state`` = ``to_state``), ``comment`` holds ``"1 → 2"``."""
-OutboxStatus = Literal["pending", "enqueued", "sent", "failed"]
+the state is unchanged (``from_state`` = ``to_state``), ``comment`` holds ``"1 → 2"``;
+``erased``: the submission's personal data was erased; ``note`` holds the reason."""
+OutboxStatus = Literal["pending", "enqueued", "sent", "failed", "cancelled"]
+"""``cancelled``: never sent and never will be (its submission's personal data was erased)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,11 @@ class SubmissionRecord:
     created_at: datetime
     updated_at: datetime
     assigned_to: int | None
+    consents: tuple[Mapping[str, Any], ...] = ()
+    """One record per ticked consent box: ``field``, ``label`` (the text shown),
+    ``language``, ``form_version``, ``at`` (ISO 8601, UTC)."""
+    erased_at: datetime | None = None
+    """Set once its personal data was erased: the record is a tombstone (no answers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +281,16 @@ class ExportRow:
     state: str
     created_at: datetime
     answers: Mapping[str, Any]
+    consents: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One administrative action of the audit log (``engine.services.audit``)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_ref: str
+    detail: str | None

@@ -64,6 +64,13 @@ def test_production_without_secret_key_refuses_to_start(
     with pytest.raises(ConfigError):
         create_app({"INSTANCE_PATH": str(instance)})
     clean_env.setenv("FORMFLOW_SECRET_KEY", "s3cret")
+    # Nor without the Impressum and the Datenschutzerklärung every page must link.
+    with pytest.raises(ConfigError, match="FORMFLOW_IMPRINT_URL and FORMFLOW_PRIVACY_URL"):
+        create_app({"INSTANCE_PATH": str(instance)})
+    clean_env.setenv("FORMFLOW_IMPRINT_URL", "https://verein.example/impressum")
+    with pytest.raises(ConfigError, match="^FORMFLOW_PRIVACY_URL must be set"):
+        create_app({"INSTANCE_PATH": str(instance)})
+    clean_env.setenv("FORMFLOW_PRIVACY_URL", "/datenschutz")
     assert create_app({"INSTANCE_PATH": str(instance)}).config["ENV"] == "production"
 
 

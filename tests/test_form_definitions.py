@@ -186,3 +186,20 @@ def test_stored_versions_are_as_strict_as_imports_about_everything_else() -> Non
     for stored in (False, True):
         with pytest.raises(DefinitionError):
             load_form(data, stored=stored)
+
+
+def test_personal_data_properties_load_and_are_checked() -> None:
+    data = base_form()
+    data["steps"][1]["fields"][1]["consent"] = True
+    data["retention_days"] = 365
+    data["privacy_notice"] = {"de": "Wir speichern …", "en": "We keep …"}
+    form = load_form(data)
+    assert form.retention_days == 365 and form.privacy_notice["en"] == "We keep …"
+    assert [f.id for f in form.fields() if f.consent] == ["consent"]
+    wrong = base_form()
+    wrong["steps"][0]["fields"][0]["consent"] = True
+    wrong["retention_days"] = 0
+    found = errors(wrong)
+    assert any("/steps/0/fields/0/consent" in e and "does not apply to a text field" in e
+               for e in found), found
+    assert any(e.startswith("/retention_days") for e in found), found

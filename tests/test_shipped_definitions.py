@@ -219,3 +219,33 @@ def test_shipped_workflow_posts_no_webhook(path: Path) -> None:
     (issue 18). docs/notifications.md shows how to add one."""
     workflow = load_workflow(_read(path))
     assert [n.webhook for n in workflow.notifications if n.channel == "webhook"] == []
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_state_of_a_shipped_workflow_can_reach_a_final_state(path: Path) -> None:
+    """Retention only erases submissions in a final state: none may be stuck before one."""
+    workflow = load_workflow(_read(path))
+    finals = {s.id for s in workflow.states if s.final}
+    reaches = set(finals)
+    changed = True
+    while changed:
+        changed = False
+        for transition in workflow.transitions:
+            if transition.to in reaches and not set(transition.sources) <= reaches:
+                reaches |= set(transition.sources)
+                changed = True
+    assert {s.id for s in workflow.states} == reaches
+
+
+def test_a_registration_is_completed_after_the_event() -> None:
+    workflow = load_workflow(_read(PROJECT_ROOT / "workflows" / "registration.json"))
+    complete = workflow.transition("complete")
+    assert complete is not None and workflow.state(complete.to).final
+    assert set(complete.sources) == {"registered", "waitlisted", "confirmed"}
+
+
+@pytest.mark.parametrize(("name", "field_id"), [("membership.json", "topic_consent"),
+                                                 ("contact.json", "privacy_consent")])
+def test_the_shipped_consent_boxes_record_their_consent(name: str, field_id: str) -> None:
+    form = load_form(_read(PROJECT_ROOT / "forms" / name))
+    assert [f.id for f in form.fields() if f.consent] == [field_id]

@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         i18n,
         ids,
+        legal,
         limits,
         notify,
         schemas,
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     api.init_app(app)
     i18n.init_app(app)
+    legal.init_app(app)  # the footer's Impressum and Datenschutz links on every page
     errors.init_app(app)
     applicant.init_app(app)  # the start page "/" and the applicant's pages
     auth.init_app(app)  # staff sign-in; before any blueprint that uses roles_required

@@ -4,7 +4,9 @@ Every ``FORMFLOW_<NAME>`` variable of docs (INTERFACES) lands in ``app.config[<N
 operators and code use the same words: ``DATABASE_URL``, ``SQLITE_SYNCHRONOUS``, ``REDIS_URL``,
 ``SMTP_URL``, ``SECRET_KEY``, ``ENV``, ``BASE_URL``, ``TIMEZONE`` (the one zone every time
 shown to staff and applicants is in, on pages and in mails), ``TRUSTED_PROXIES``,
-``RATELIMIT_SUBMISSIONS``, ``RATELIMIT_LOGIN``, ``RATELIMIT_LOGIN_IP`` and ``SESSION_HOURS``.
+``RATELIMIT_SUBMISSIONS``, ``RATELIMIT_LOGIN``, ``RATELIMIT_LOGIN_IP`` and ``SESSION_HOURS``;
+the personal-data settings ``DRAFT_DAYS``, ``RETENTION_DAYS``, ``AUDIT_DAYS``,
+``IMPRINT_URL``, ``PRIVACY_URL`` and ``COORDINATORS_MAY_ERASE`` (docs/administrators.md).
 ``FORMFLOW_INSTANCE`` becomes
 ``app.instance_path`` (and ``INSTANCE_PATH``). ``FORMS_DIR``/``WORKFLOWS_DIR`` point at the
 shipped definitions.
@@ -28,6 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
+from engine.services.audit import DEFAULT_AUDIT_DAYS
+from engine.services.retention import DEFAULT_DRAFT_DAYS
 from web.embedding import parse_origins
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "SECRET_KEY_FILE",
     "ConfigError",
     "check_settings",
+    "retention_settings",
     "instance_path_from",
     "load_or_create_secret_key",
     "make_private_folder",
@@ -57,6 +62,8 @@ RATE_LIMIT_SETTINGS = ("RATELIMIT_SUBMISSIONS", "RATELIMIT_LOGIN", "RATELIMIT_LO
 """Rate limits an operator may set (``FORMFLOW_RATELIMIT_…``); defaults in web.limits and
 web.auth."""
 SQLITE_FILE = "formflow.sqlite3"
+LEGAL_URLS = ("IMPRINT_URL", "PRIVACY_URL")
+"""The Impressum and the Datenschutzerklärung: linked from every page, required in production."""
 
 
 log = logging.getLogger(__name__)
@@ -117,6 +124,18 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
         value = (environ.get(f"FORMFLOW_{name}") or "").strip()
         if value:  # unset: the default of the module that applies the limit
             settings[name] = value
+    settings["DRAFT_DAYS"] = _number(environ, "FORMFLOW_DRAFT_DAYS", str(DEFAULT_DRAFT_DAYS), float)
+    settings["AUDIT_DAYS"] = _number(environ, "FORMFLOW_AUDIT_DAYS", str(DEFAULT_AUDIT_DAYS), int)
+    retention = (environ.get("FORMFLOW_RETENTION_DAYS") or "").strip()
+    settings["RETENTION_DAYS"] = (
+        _number(environ, "FORMFLOW_RETENTION_DAYS", retention, int) if retention else None
+    )
+    for name in LEGAL_URLS:
+        settings[name] = (environ.get(f"FORMFLOW_{name}") or "").strip() or None
+    settings["COORDINATORS_MAY_ERASE"] = (
+        (environ.get("FORMFLOW_COORDINATORS_MAY_ERASE") or "").strip().lower()
+        in ("1", "true", "yes", "on")
+    )
     secret = environ.get("FORMFLOW_SECRET_KEY")
     if secret:
         settings["SECRET_KEY"] = secret
@@ -171,11 +190,59 @@ def check_settings(config: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"FORMFLOW_{name} must be a rate limit such as '10 per minute', not {limit!r}."
             )
+    _check_days(config, "DRAFT_DAYS", DEFAULT_DRAFT_DAYS, minimum=0, whole=False)
+    _check_days(config, "AUDIT_DAYS", DEFAULT_AUDIT_DAYS, minimum=1, whole=True)
+    if config.get("RETENTION_DAYS") is not None:
+        _check_days(config, "RETENTION_DAYS", None, minimum=1, whole=True)
+    for name in LEGAL_URLS:
+        url = config.get(name)
+        if url is not None and not _is_page_address(url):
+            raise ConfigError(
+                f"FORMFLOW_{name} must be an http(s) address or a path starting with '/', "
+                f"not {url!r}."
+            )
     if env == "production" and not config.get("SECRET_KEY"):
         raise ConfigError(
             "FORMFLOW_SECRET_KEY must be set when FORMFLOW_ENV=production "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+    if env == "production":
+        missing = [f"FORMFLOW_{name}" for name in LEGAL_URLS if not config.get(name)]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} must be set when FORMFLOW_ENV=production: German "
+                "sites link their Impressum and Datenschutzerklärung from every page."
+            )
+
+
+def _check_days(
+    config: Mapping[str, Any], name: str, default: float | None, *, minimum: int, whole: bool
+) -> None:
+    value = config.get(name, default)
+    kinds: tuple[type, ...] = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (
+            minimum <= value < 100_000):
+        unit = "whole number of days" if whole else "number of days"
+        raise ConfigError(f"FORMFLOW_{name} must be a {unit} ≥ {minimum}, not {value!r}.")
+
+
+def _is_page_address(value: object) -> bool:
+    if not isinstance(value, str) or any(c.isspace() or ord(c) < 32 for c in value):
+        return False
+    if value.startswith("/") and not value.startswith("//"):
+        return True
+    return value.startswith(("https://", "http://")) and len(value) > len("https://")
+
+
+def retention_settings(config: Mapping[str, Any]) -> Any:
+    """The purge's :class:`engine.services.RetentionSettings` from the app's settings."""
+    from engine.services import RetentionSettings
+
+    return RetentionSettings(
+        retention_days=config.get("RETENTION_DAYS"),
+        draft_days=float(config.get("DRAFT_DAYS", DEFAULT_DRAFT_DAYS)),
+        audit_days=int(config.get("AUDIT_DAYS", DEFAULT_AUDIT_DAYS)),
+    )
 
 
 def _is_rate_limit(value: object) -> bool:

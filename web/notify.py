@@ -23,6 +23,7 @@ Tests where Redis is irrelevant set ``NOTIFY_ENQUEUE=False``: rows are then writ
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -35,7 +36,7 @@ from redis import Redis
 
 from engine.services import Database
 from engine.services.tokens import submission_token_key
-from web.config import ConfigError
+from web.config import ConfigError, retention_settings
 from web.db import get_db
 from workers.connection import producer_connection
 from workers.queueing import RedisNames, enqueue_notifications
@@ -135,13 +136,14 @@ def worker_settings(app: Flask) -> NotificationSettings:
     Raises ``ChannelConfigError`` / ``ValueError`` with a message for the operator when the
     SMTP URL, a timeout or the retry list is unusable.
     """
-    return NotificationSettings.from_environ(
+    settings = NotificationSettings.from_environ(
         notification_environ(app),
         database_url=str(app.config["DATABASE_URL"]),
         instance_path=app.instance_path,
         base_url=str(app.config.get("BASE_URL") or ""),
         token_key=submission_token_key(str(app.config["SECRET_KEY"])),
     )
+    return dataclasses.replace(settings, retention=retention_settings(app.config))
 
 
 def _text(value: Any) -> str:

@@ -41,6 +41,7 @@ import contextlib
 import logging
 import os
 import signal
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -76,6 +77,7 @@ from workers.exceptions import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from workers.purging import schedule_purge
 from workers.queueing import (
     QUEUE_NAME,
     RedisNames,
@@ -109,11 +111,13 @@ __all__ = [  # the job and the worker, plus the queueing and settings names, for
     "RedisNames",
     "RelayReport",
     "configure",
+    "configured_settings",
     "deliver",
     "enqueue_delivery",
     "enqueue_notifications",
     "notification_queue",
     "parse_retry_intervals",
+    "process_database",
     "relay_outbox",
     "run_worker",
 ]
@@ -146,14 +150,14 @@ def configure(settings: NotificationSettings | None) -> None:
     _settings, _db = settings, None
 
 
-def _configured() -> NotificationSettings:
+def configured_settings() -> NotificationSettings:
     if _settings is None:
         raise RuntimeError("the notification worker is not configured: start it with "
                            "`formflow worker`, which calls workers.jobs.configure()")
     return _settings
 
 
-def _database(settings: NotificationSettings) -> Database:
+def process_database(settings: NotificationSettings) -> Database:
     """This process's Database for the configured settings (made fork-safe after a fork)."""
     global _db
     pid = os.getpid()
@@ -180,8 +184,8 @@ def deliver(delivery_id: str) -> str:
     A delivery id no row has (a job of another installation on the same queue, or one left in
     Redis from before a database restore) marks nothing: it is logged and the job ends.
     """
-    settings = _configured()
-    db = _database(settings)
+    settings = configured_settings()
+    db = process_database(settings)
     row = notification_by_delivery_id(db, str(delivery_id))
     if row is None:
         log.warning("notification %s skipped: this database has no such row (a job from "
@@ -236,7 +240,7 @@ def _deliver(
         except NotFound as exc:
             log.warning("notification %s skipped: %s", outbox_id, exc)
             return f"skipped: {exc}"
-        if found.outbox.status in ("sent", "failed"):
+        if found.outbox.status in ("sent", "failed", "cancelled"):
             return f"skipped: already {found.outbox.status}"
         if connection is None:
             return _send(db, settings, found, None, retries_left=None)
@@ -463,8 +467,8 @@ class _Maintenance(BaseWorker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
-        settings = _configured()
-        db = _database(settings)
+        settings = configured_settings()
+        db = process_database(settings)
         try:
             relay_outbox(db, self.connection, names=RedisNames(settings.redis_prefix),
                          older_than=settings.relay_older_than,
@@ -472,6 +476,8 @@ class _Maintenance(BaseWorker):
                          retry_intervals=settings.retry_intervals,
                          job_timeout=settings.job_timeout)
             _warm(db, settings)
+            schedule_purge(self.queues[0], settings.redis_prefix,
+                           first_in=min(timedelta(minutes=1), settings.purge_every))
         except (FormflowError, RedisError, DeliveryError) as exc:
             log.warning("outbox relay skipped this round: %s", exc)
         except Exception:  # maintenance must never take the worker down with it
@@ -511,7 +517,7 @@ class ForkingNotificationWorker(_Maintenance, Worker):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)  # type: ignore[no-untyped-call]
         if not retpid or not job.args:
             return
-        key = RedisNames(_configured().redis_prefix).lock_key(str(job.args[0]))
+        key = RedisNames(configured_settings().redis_prefix).lock_key(str(job.args[0]))
         try:
             holder = self.connection.get(key)
             if isinstance(holder, bytes):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.services import RetentionSettings
 from workers.channels import configs_from_environ
 
 __all__ = [
@@ -119,6 +120,10 @@ class NotificationSettings:
     """The zone dates in mails are written in (``FORMFLOW_TIMEZONE``, as on the pages)."""
     redis_prefix: str = DEFAULT_REDIS_PREFIX
     """``FORMFLOW_REDIS_PREFIX``: this installation's queue and keys in a shared Redis."""
+    retention: RetentionSettings = RetentionSettings()
+    """What the scheduled purge applies (``workers.purging``); from the app's settings."""
+    purge_every: timedelta = timedelta(days=1)
+    """How often the scheduled purge runs; the first run a minute after the first start."""
 
     @classmethod
     def from_environ(

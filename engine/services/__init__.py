@@ -8,6 +8,13 @@ values (``engine.records``).
 
 from __future__ import annotations
 
+from engine.services.audit import (
+    AuditQuery,
+    audit_actions,
+    audit_csv_chunks,
+    audit_entries,
+    record_admin_action,
+)
 from engine.services.comments import MAX_COMMENT_LENGTH, checked_comment
 from engine.services.definitions import (
     DefinitionImported,
@@ -49,6 +56,15 @@ from engine.services.notifications import (
     retry_notification,
     submission_references,
 )
+from engine.services.personal_data import (
+    Erased,
+    erase_by_email,
+    erase_by_reference,
+    erase_submission,
+    export_personal_data,
+    submission_data,
+)
+from engine.services.retention import PurgeReport, RetentionSettings, purge
 from engine.services.stored_text import (
     UnreadableText,
     find_unreadable_text,
@@ -82,6 +98,7 @@ from engine.services.users import (
 from engine.storage import Database
 
 __all__ = [
+    "AuditQuery",
     "DEFAULT_DRAFT_TTL",
     "MAX_COMMENT_LENGTH",
     "Database",
@@ -89,12 +106,18 @@ __all__ = [
     "Delivery",
     "DraftLinkDelivery",
     "DraftSaved",
+    "Erased",
     "FileImported",
+    "PurgeReport",
     "ResumedDraft",
+    "RetentionSettings",
     "SubmissionCreated",
     "TransitionFired",
     "UnreadableText",
     "add_comment",
+    "audit_actions",
+    "audit_csv_chunks",
+    "audit_entries",
     "authenticate_user",
     "checked_comment",
     "create_api_token",
@@ -103,6 +126,10 @@ __all__ = [
     "delivery",
     "discard_draft",
     "end_sessions",
+    "erase_by_email",
+    "erase_by_reference",
+    "erase_submission",
+    "export_personal_data",
     "export_definition",
     "find_unreadable_text",
     "form_version_by_hash",
@@ -130,7 +157,9 @@ __all__ = [
     "publish_workflow",
     "published_form",
     "published_workflow",
+    "purge",
     "purge_expired_drafts",
+    "record_admin_action",
     "repair_unreadable_text",
     "resume",
     "resume_token",
@@ -140,6 +169,7 @@ __all__ = [
     "set_password",
     "set_user_active",
     "status_token",
+    "submission_data",
     "submission_for_token",
     "submit",
     "transitions_for",

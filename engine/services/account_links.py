@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from engine.exceptions import InvalidInput, NotFound
+from engine.services.audit import record_admin_action
 from engine.services.tokens import hash_token, new_token
 from engine.services.users import clean_roles, get_user, hash_password, normalise_email
 
@@ -60,8 +61,10 @@ class IssuedLink:
     user: UserRecord
 
 
-def issue_link(db: Database, email: str, purpose: str) -> IssuedLink:
-    """A new ``reset`` or ``invite`` link for the active user ``email`` (``NotFound``)."""
+def issue_link(db: Database, email: str, purpose: str, *, actor: str | None = None
+               ) -> IssuedLink:
+    """A new ``reset`` or ``invite`` link for the active user ``email`` (``NotFound``);
+    ``actor``: the administrator who sent it, for the audit log (``None``: the user asked)."""
     if purpose not in _VALIDITY:
         raise InvalidInput("purpose", f"not a link purpose: {purpose!r}")
     user = get_user(db, email)
@@ -73,10 +76,12 @@ def issue_link(db: Database, email: str, purpose: str) -> IssuedLink:
             user_id=user.id, purpose=purpose, token_hash=hash_token(token),
             expires_at=store.now + _VALIDITY[purpose],
         )
+        if actor is not None:
+            record_admin_action(store, actor, f"user_link_{purpose}", user.email)
     return IssuedLink(token, record, user)
 
 
-def invite_user(db: Database, email: str, roles: list[str]) -> IssuedLink:
+def invite_user(db: Database, email: str, roles: list[str], *, actor: str) -> IssuedLink:
     """Create ``email`` with ``roles`` and no password, and an invitation link for them;
     ``AlreadyExists`` for a taken address (re-send with ``issue_link(…, "invite")``)."""
     address = normalise_email(email)
@@ -88,6 +93,7 @@ def invite_user(db: Database, email: str, roles: list[str]) -> IssuedLink:
             user_id=user.id, purpose="invite", token_hash=hash_token(token),
             expires_at=store.now + INVITE_VALIDITY,
         )
+        record_admin_action(store, actor, "user_invite", user.email, ",".join(role_list))
     return IssuedLink(token, record, user)
 
 

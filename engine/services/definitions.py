@@ -20,6 +20,7 @@ from engine.exceptions import DefinitionError, NotFound
 from engine.jsondata import parse_json
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.problems import Problem, errors_only
+from engine.services.audit import record_admin_action
 from engine.services.loading import content_hash, form_of, workflow_of
 from engine.workflows import check_guards_against_form, check_workflow, load_workflow
 
@@ -71,8 +72,13 @@ class FileImported:
         return self.result is not None and not errors_only(list(self.problems))
 
 
-def import_definition(db: Database, data: Any, kind: DefinitionKind) -> DefinitionImported:
-    """Validate and store ``data`` as the next version of its definition (not yet published)."""
+def import_definition(
+    db: Database, data: Any, kind: DefinitionKind, *, actor: str | None = None
+) -> DefinitionImported:
+    """Validate and store ``data`` as the next version of its definition (not yet published).
+
+    ``actor``: who did it, for the audit log (``engine.services.audit``); a new version is
+    recorded there as ``import``."""
     definition_id, warnings = _validate(data, kind)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     digest = content_hash(data)
@@ -84,21 +90,26 @@ def import_definition(db: Database, data: Any, kind: DefinitionKind) -> Definiti
                 published=latest.is_current_published, warnings=warnings,
             )
         added = store.definitions.add_version(kind, definition_id, text, digest)
+        if actor is not None:
+            record_admin_action(store, actor, "import", f"{kind} {definition_id} v{added.version}")
     return DefinitionImported(kind, definition_id, added.version, created=True, warnings=warnings)
 
 
-def publish_form(db: Database, form_id: str, version: int | None = None) -> DefinitionImported:
-    return publish_definition(db, "form", form_id, version)
+def publish_form(
+    db: Database, form_id: str, version: int | None = None, *, actor: str | None = None
+) -> DefinitionImported:
+    return publish_definition(db, "form", form_id, version, actor=actor)
 
 
 def publish_workflow(
-    db: Database, workflow_id: str, version: int | None = None
+    db: Database, workflow_id: str, version: int | None = None, *, actor: str | None = None
 ) -> DefinitionImported:
-    return publish_definition(db, "workflow", workflow_id, version)
+    return publish_definition(db, "workflow", workflow_id, version, actor=actor)
 
 
 def publish_definition(
-    db: Database, kind: DefinitionKind, definition_id: str, version: int | None = None
+    db: Database, kind: DefinitionKind, definition_id: str, version: int | None = None,
+    *, actor: str | None = None,
 ) -> DefinitionImported:
     """Make ``version`` (default: the newest) the published one, after checking it fits.
 
@@ -116,6 +127,9 @@ def publish_definition(
         else:
             _check_workflow_binding(db, store, record)
         store.definitions.publish(kind, definition_id, record.version)
+        if actor is not None:
+            record_admin_action(store, actor, "publish",
+                                f"{kind} {definition_id} v{record.version}")
     return DefinitionImported(kind, definition_id, record.version, created=False, published=True)
 
 
@@ -169,7 +183,8 @@ def published_workflow(
 
 
 def import_directory(
-    db: Database, forms_dir: Path | str | None, workflows_dir: Path | str | None
+    db: Database, forms_dir: Path | str | None, workflows_dir: Path | str | None,
+    *, actor: str | None = None,
 ) -> list[FileImported]:
     """Import every ``*.json`` file and publish each one whose content changed.
 
@@ -180,14 +195,15 @@ def import_directory(
     outcomes: dict[Path, FileImported] = {}
     for kind, folder in (("workflow", workflows_dir), ("form", forms_dir)):
         for path in _json_files(folder):
-            outcomes[path] = _import_file(db, path, cast("DefinitionKind", kind))
+            outcomes[path] = _import_file(db, path, cast("DefinitionKind", kind), actor)
     pending = [o for o in outcomes.values() if o.result is not None and not o.result.published]
     while pending:
         still_pending: list[FileImported] = []
         for outcome in pending:
             assert outcome.result is not None
             try:
-                publish_definition(db, outcome.kind, outcome.result.id, outcome.result.version)
+                publish_definition(db, outcome.kind, outcome.result.id, outcome.result.version,
+                                   actor=actor)
             except DefinitionError as exc:
                 still_pending.append(
                     FileImported(outcome.path, outcome.kind, outcome.result, exc.problems)
@@ -273,7 +289,9 @@ def _json_files(folder: Path | str | None) -> Iterable[Path]:
     return sorted(path.glob("*.json")) if path.is_dir() else []
 
 
-def _import_file(db: Database, path: Path, kind: DefinitionKind) -> FileImported:
+def _import_file(
+    db: Database, path: Path, kind: DefinitionKind, actor: str | None = None
+) -> FileImported:
     try:
         data = parse_json(path.read_bytes())
     except OSError as exc:
@@ -281,7 +299,7 @@ def _import_file(db: Database, path: Path, kind: DefinitionKind) -> FileImported
     except DefinitionError as exc:
         return FileImported(path, kind, problems=exc.problems)
     try:
-        result = import_definition(db, data, kind)
+        result = import_definition(db, data, kind, actor=actor)
     except DefinitionError as exc:
         return FileImported(path, kind, problems=exc.problems)
     return FileImported(path, kind, result, result.warnings)

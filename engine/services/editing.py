@@ -456,7 +456,7 @@ def _roles_held(db: Database, workflow: WorkflowDefinition) -> set[str]:
 
 def publish_editor_draft(
     db: Database, kind: str, definition_id: str, *, expected_revision: int | None = None,
-    language: str = "de",
+    language: str = "de", actor: str | None = None,
 ) -> PublishOutcome:
     """Publish the saved working draft as the next version, then discard the draft.
 
@@ -478,8 +478,8 @@ def publish_editor_draft(
     errors = errors_only(problems)
     if errors:
         raise DefinitionError(errors)
-    imported = import_definition(db, draft.data, kind)
-    publish_definition(db, kind, definition_id, imported.version)
+    imported = import_definition(db, draft.data, kind, actor=actor)
+    publish_definition(db, kind, definition_id, imported.version, actor=actor)
     with db.transaction() as store:
         store.editing.delete_draft(kind, definition_id, draft.revision)
     changes: tuple[Change, ...] = ()
@@ -492,7 +492,8 @@ def publish_editor_draft(
 
 
 def import_upload(
-    db: Database, kind: str, raw: bytes | str, *, publish: bool = True, language: str = "de"
+    db: Database, kind: str, raw: bytes | str, *, publish: bool = True, language: str = "de",
+    actor: str | None = None,
 ) -> PublishOutcome:
     """Import an uploaded JSON file as the next version, and publish it unless told not to.
 
@@ -513,9 +514,9 @@ def import_upload(
     with db.read() as store:
         before = (store.definitions.published(kind, definition_id)
                   or store.definitions.latest(kind, definition_id))
-    imported = import_definition(db, data, kind)
+    imported = import_definition(db, data, kind, actor=actor)
     if publish:
-        publish_definition(db, kind, definition_id, imported.version)
+        publish_definition(db, kind, definition_id, imported.version, actor=actor)
     changes: tuple[Change, ...] = ()
     if before is not None and before.content_hash != content_hash(data):
         changes = tuple(diff_definitions(kind, json.loads(before.content), data, language))

@@ -183,6 +183,7 @@ def json_chunks(
             "state": row.state,
             "created_at": row.created_at.isoformat(),
             "answers": dict(row.answers),
+            "consents": [dict(c) for c in row.consents],
         }
         parts.append(("" if first else ",") + json.dumps(item, ensure_ascii=False))
         first = False

@@ -221,7 +221,8 @@ def retry_notification(db: Database, outbox_id: int) -> OutboxRecord:
     a new submission, so the admin page, the CLI and anything else calling this need no Redis
     of their own; with Redis down the row waits for the relay. Attempts and the last error
     are kept (a successful delivery clears the error). ``NotFound`` for an unknown id,
-    ``InvalidInput`` for a notification that was delivered already.
+    ``InvalidInput`` for a notification that was delivered already, or cancelled because its
+    submission's personal data was erased (it has no recipient any more).
     """
     with db.transaction() as store:
         row = store.outbox.get(outbox_id)
@@ -230,6 +231,9 @@ def retry_notification(db: Database, outbox_id: int) -> OutboxRecord:
         if row.status == "sent":
             raise InvalidInput("outbox_id", f"notification {outbox_id} was delivered already; "
                                "there is nothing to retry")
+        if row.status == "cancelled":
+            raise InvalidInput("outbox_id", f"notification {outbox_id} was cancelled: its "
+                               "submission's personal data was erased")
         store.outbox.make_due_again(outbox_id)
         updated = store.outbox.get(outbox_id)
     assert updated is not None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from engine.exceptions import InvalidInput, NotFound
+from engine.services.audit import record_admin_action
 from engine.services.users import clean_roles, get_user, normalise_email, set_user_active
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def _other_active_admins(store: Store, user_id: int) -> int:
     )
 
 
-def set_user_roles(db: Database, email: str, roles: Iterable[str]) -> UserRecord:
+def set_user_roles(
+    db: Database, email: str, roles: Iterable[str], *, actor: str | None = None
+) -> UserRecord:
     """Replace the user's roles; ``InvalidInput`` for bad roles or the last administrator."""
     cleaned = clean_roles(roles)
     address = normalise_email(email)
@@ -61,19 +64,24 @@ def set_user_roles(db: Database, email: str, roles: Iterable[str]) -> UserRecord
         # Losing a role ends the user's sessions: a page opened with it must not stay usable.
         lost_a_role = bool(set(user.roles) - set(cleaned))
         store.accounts.update_user(user.id, roles=cleaned, end_sessions=lost_a_role)
+        if actor is not None:
+            record_admin_action(store, actor, "user_roles", user.email,
+                                "roles: " + ", ".join(cleaned))
         updated = store.accounts.user_by_id(user.id)
     assert updated is not None
     return updated
 
 
-def change_user_active(db: Database, email: str, active: bool) -> UserRecord:
+def change_user_active(
+    db: Database, email: str, active: bool, *, actor: str | None = None
+) -> UserRecord:
     """(De)activate a user; a deactivated user can neither sign in nor use API tokens."""
     user = get_user(db, email)
     if not active and ADMIN_ROLE in user.roles and user.active:
         with db.read() as store:
             if _other_active_admins(store, user.id) == 0:
                 raise InvalidInput("active", LAST_ADMIN_MESSAGE)
-    set_user_active(db, email, active)
+    set_user_active(db, email, active, actor=actor)
     return get_user(db, email)
 
 
@@ -84,10 +92,15 @@ def tokens_of(db: Database, email: str) -> list[ApiTokenRecord]:
         return store.accounts.tokens_of(user.id)
 
 
-def revoke_token_of(db: Database, email: str, token_id: int) -> bool:
+def revoke_token_of(
+    db: Database, email: str, token_id: int, *, actor: str | None = None
+) -> bool:
     """Revoke one of the user's tokens by id; ``NotFound`` when it is not theirs."""
     user = get_user(db, email)
     with db.transaction() as store:
         if not any(t.id == token_id for t in store.accounts.tokens_of(user.id)):
             raise NotFound(f"user {user.email} has no API token {token_id}")
-        return store.accounts.revoke_token(token_id)
+        revoked = store.accounts.revoke_token(token_id)
+        if revoked and actor is not None:
+            record_admin_action(store, actor, "token_revoke", f"token {token_id} of {user.email}")
+        return revoked

@@ -23,6 +23,7 @@ from engine.services.availability import admission
 from engine.services.comments import checked_comment
 from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
+from engine.services.personal_data import consent_records
 from engine.services.tokens import hash_token, new_token, submission_token
 from engine.workflows import notifications_on_entering
 
@@ -97,6 +98,7 @@ def submit(
         if evaluation.answers is None:
             raise SubmissionInvalid(evaluation.errors)
         prefix = reference_prefix(form)
+        stored_language = language if language in form.languages else form.default_language
         number = store.submissions.next_reference_number(prefix, store.now.year)
         submission = store.submissions.add(
             submission_id=submission_id,
@@ -110,7 +112,9 @@ def submit(
             state=entering,
             token_hash=hash_token(token),
             answers=evaluation.answers,
-            language=language if language in form.languages else form.default_language,
+            language=stored_language,
+            consents=consent_records(form, form_record.version, evaluation.answers,
+                                     stored_language, store.now),
         )
         event = store.events.add(
             submission_id=submission.id,

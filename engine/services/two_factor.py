@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pyotp
 
 from engine.exceptions import InvalidInput, NotFound
+from engine.services.audit import record_admin_action
 from engine.services.users import get_user, get_user_by_id
 
 if TYPE_CHECKING:
@@ -121,8 +122,9 @@ def recovery_codes_left(db: Database, user_id: int) -> int:
         return store.credentials.unused_recovery_codes(user_id)
 
 
-def reset_second_factor(db: Database, email: str) -> bool:
-    """Remove the user's second factor and recovery codes; False when there was none."""
+def reset_second_factor(db: Database, email: str, *, actor: str) -> bool:
+    """Remove the user's second factor and recovery codes; False when there was none.
+    ``actor``: the administrator (or ``cli``), for the audit log."""
     user = get_user(db, email)
     if user.totp_secret is None:
         return False
@@ -130,4 +132,5 @@ def reset_second_factor(db: Database, email: str) -> bool:
         if store.accounts.user_by_id(user.id) is None:
             raise NotFound(f"there is no user {email!r}")
         store.credentials.set_totp(user.id, None)
+        record_admin_action(store, actor, "user_two_factor_reset", user.email)
     return True

@@ -20,11 +20,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from engine.exceptions import InvalidInput, NotFound
+from engine.services.audit import record_admin_action
 from engine.services.tokens import hash_token, new_token
 
 if TYPE_CHECKING:
     from engine.records import ApiTokenRecord, UserRecord
-    from engine.storage import Database
+    from engine.storage import Database, Store
 
 
 __all__ = [
@@ -109,16 +110,21 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
-    db: Database, email: str, roles: Iterable[str], password: str | None = None
+    db: Database, email: str, roles: Iterable[str], password: str | None = None,
+    *, actor: str | None = None,
 ) -> UserRecord:
-    """A new active user; ``AlreadyExists`` for a taken email, ``InvalidInput`` otherwise."""
+    """A new active user; ``AlreadyExists`` for a taken email, ``InvalidInput`` otherwise.
+
+    ``actor`` (here and below): who did it, recorded in the audit log."""
     address = normalise_email(email)
     role_list = clean_roles(roles)
     password_hash = _hash_password(password) if password is not None else None
     with db.transaction() as store:
-        return store.accounts.add_user(
+        user = store.accounts.add_user(
             email=address, roles=role_list, password_hash=password_hash
         )
+        _audit(store, actor, "user_create", address, "roles: " + ", ".join(role_list))
+        return user
 
 
 def get_user(db: Database, email: str) -> UserRecord:
@@ -140,10 +146,12 @@ def get_user_by_id(db: Database, user_id: int) -> UserRecord | None:
         return store.accounts.user_by_id(user_id)
 
 
-def set_password(db: Database, email: str, password: str, *, local: bool = False) -> None:
+def set_password(db: Database, email: str, password: str, *, local: bool = False,
+                 actor: str | None = None) -> None:
     """A new password; every session of the user ends (whoever knew the old one is out) and
     unused set-password links stop working. ``local``: the user may sign in with it even
-    when local sign-in is switched off (``formflow users set-password``, break-glass)."""
+    when local sign-in is switched off (``formflow users set-password``, break-glass);
+    ``actor``: who set it, for the audit log (``None``: the user themselves)."""
     user = get_user(db, email)
     password_hash = _hash_password(password)
     with db.transaction() as store:
@@ -151,6 +159,7 @@ def set_password(db: Database, email: str, password: str, *, local: bool = False
         store.credentials.retire_links(user.id)
         if local:
             store.credentials.set_local_login(user.id, True)
+        _audit(store, actor, "user_password", user.email)
 
 
 def change_password(db: Database, user_id: int, current: str, new: str) -> UserRecord:
@@ -171,7 +180,9 @@ def change_password(db: Database, user_id: int, current: str, new: str) -> UserR
     return changed
 
 
-def set_user_active(db: Database, email: str, active: bool) -> None:
+def set_user_active(
+    db: Database, email: str, active: bool, *, actor: str | None = None
+) -> None:
     """(De)activate a user. Deactivation ends every session of the user and revokes their
     API tokens for good: reactivating the user later revives neither."""
     user = get_user(db, email)
@@ -179,6 +190,7 @@ def set_user_active(db: Database, email: str, active: bool) -> None:
         store.accounts.update_user(user.id, active=active, end_sessions=not active)
         if not active:
             store.accounts.revoke_tokens_of(user.id)
+        _audit(store, actor, "user_active", user.email, "active" if active else "inactive")
 
 
 def end_sessions(db: Database, user_id: int) -> None:
@@ -210,12 +222,15 @@ def authenticate_user(db: Database, email: str, password: str) -> UserRecord | N
     return user
 
 
-def create_api_token(db: Database, email: str) -> tuple[str, ApiTokenRecord]:
+def create_api_token(
+    db: Database, email: str, *, actor: str | None = None
+) -> tuple[str, ApiTokenRecord]:
     """A new API token for the user: the plain token (shown once) and its record."""
     user = get_user(db, email)
     token = new_token()
     with db.transaction() as store:
         record = store.accounts.add_token(user_id=user.id, token_hash=hash_token(token))
+        _audit(store, actor, "token_create", f"token {record.id} of {user.email}")
     return token, record
 
 
@@ -237,10 +252,20 @@ def user_for_token(db: Database, token: str) -> UserRecord | None:
     return user
 
 
-def revoke_api_token(db: Database, token: str) -> bool:
+def revoke_api_token(db: Database, token: str, *, actor: str | None = None) -> bool:
     with db.transaction() as store:
         found = store.accounts.token_by_hash(hash_token(token))
-        return found is not None and store.accounts.revoke_token(found[0].id)
+        revoked = found is not None and store.accounts.revoke_token(found[0].id)
+        if found is not None and revoked:
+            _audit(store, actor, "token_revoke", f"token {found[0].id} of {found[1].email}")
+        return revoked
+
+
+def _audit(
+    store: Store, actor: str | None, action: str, object_ref: str, detail: str | None = None
+) -> None:
+    if actor is not None:
+        record_admin_action(store, actor, action, object_ref, detail)
 
 
 def clean_roles(roles: Iterable[str]) -> list[str]:

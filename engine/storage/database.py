@@ -17,6 +17,9 @@ SQLite is set up the way SQLite-in-production setups usually are (see docs/deplo
 * ``synchronous=FULL`` by default: a committed submission survives a power cut (``normal``
   may lose the last commits on an OS crash, never corrupts the database);
 * ``foreign_keys=ON``;
+* ``secure_delete=ON``: deleted and overwritten content is zeroed in the file, not left in
+  free space, so an erasure (``engine.services.personal_data``) leaves nothing behind once
+  :meth:`Database.forget_erased` has checkpointed the WAL;
 * the file is private: created with mode 0600 before SQLite first opens it (SQLite gives its
   ``-wal`` and ``-shm`` files the database file's mode), a looser existing file is tightened;
 * SQLAlchemy's documented pysqlite recipe for transactions: the driver's own transaction
@@ -175,6 +178,7 @@ class Database:
             "PRAGMA journal_mode = WAL",
             f"PRAGMA synchronous = {self._synchronous}",
             "PRAGMA foreign_keys = ON",
+            "PRAGMA secure_delete = ON",
         )
 
         sqlite_path = self.sqlite_path
@@ -246,6 +250,20 @@ class Database:
         except Exception:  # the transaction is committed: nothing may undo the caller's result
             log.exception("post-commit hook failed for outbox rows %s; the relay will "
                           "pick them up", delivery_ids)
+
+    def forget_erased(self) -> bool:
+        """After an erasure: move the WAL into the database file and truncate it, so the
+        erased values' old pages are nowhere in the files (SQLite only; a no-op elsewhere).
+
+        False when a reader kept the checkpoint from completing (the WAL then still holds
+        old frames until the next checkpoint).
+        """
+        if self.backend != "sqlite":
+            return True
+        with storage_errors(), self.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            connection.commit()
+        return busy is None or not busy[0]
 
     def ping(self) -> None:
         """Raise :class:`StorageUnavailable` unless the database answers a trivial query."""

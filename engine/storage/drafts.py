@@ -13,7 +13,7 @@ from engine.storage.repository import Repository
 from engine.storage.tables import DefinitionVersionRow, DraftRow
 from engine.text import readable
 
-__all__ = ["DraftRepository"]
+__all__ = ["DraftRepository", "draft_record"]
 
 
 class DraftRepository(Repository):
@@ -85,7 +85,7 @@ class DraftRepository(Repository):
             .where(condition)
             .execution_options(populate_existing=True)
         ).first()
-        return _record(row) if row is not None else None
+        return draft_record(row) if row is not None else None
 
     def delete(self, token_hash: str) -> bool:
         """Remove the draft with this token; False when there is none."""
@@ -102,7 +102,7 @@ class DraftRepository(Repository):
         return int(getattr(result, "rowcount", 0))
 
 
-def _record(row: Row[DraftRow, int]) -> DraftRecord:
+def draft_record(row: Row[DraftRow, int]) -> DraftRecord:
     draft, form_version = row[0], row[1]
     return DraftRecord(
         id=draft.id,

@@ -165,6 +165,7 @@ class InboxRepository(Repository):
                 SubmissionRow.state,
                 SubmissionRow.created_at,
                 SubmissionRow.answers,
+                SubmissionRow.consents,
             )
             .join(DefinitionVersionRow, DefinitionVersionRow.id == SubmissionRow.form_version_id)
             .where(*_conditions(where))
@@ -183,6 +184,7 @@ class InboxRepository(Repository):
                 state=row[5],
                 created_at=row[6],
                 answers=readable(row[7] or {}),
+                consents=tuple(row[8] or ()),
             )
             for row in self._session.execute(query.limit(limit))
         ]

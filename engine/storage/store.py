@@ -11,12 +11,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine.storage.accounts import AccountRepository
+from engine.storage.audit import AuditRepository
 from engine.storage.credentials import CredentialRepository
 from engine.storage.definitions import DefinitionRepository
 from engine.storage.drafts import DraftRepository
 from engine.storage.editing import EditingRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
+from engine.storage.personal_data import PersonalDataRepository
 from engine.storage.statistics import StatisticsRepository
 from engine.storage.stored_text import StoredTextRepository
 from engine.storage.submissions import EventRepository, SubmissionRepository
@@ -42,3 +44,5 @@ class Store:
         self.statistics = StatisticsRepository(session, now)
         self.stored_text = StoredTextRepository(session, now)
         self.views = SavedViewRepository(session, now)
+        self.personal_data = PersonalDataRepository(session, now)
+        self.audit = AuditRepository(session, now)

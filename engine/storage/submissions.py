@@ -60,6 +60,7 @@ class SubmissionRepository(Repository):
         token_hash: str,
         answers: Mapping[str, Any],
         language: str,
+        consents: Sequence[Mapping[str, Any]] = (),
     ) -> SubmissionRecord:
         """Insert a new submission (version 1, unassigned) and return it as stored."""
         row = SubmissionRow(
@@ -76,6 +77,7 @@ class SubmissionRepository(Repository):
             created_at=self._now,
             updated_at=self._now,
             assigned_to=None,
+            consents=[dict(c) for c in consents],
         )
         self._session.add(row)
         self._session.flush()
@@ -96,6 +98,7 @@ class SubmissionRepository(Repository):
             created_at=now,
             updated_at=now,
             assigned_to=None,
+            consents=tuple(dict(c) for c in consents),
         )
 
     def get(self, submission_id: str) -> SubmissionRecord | None:
@@ -297,6 +300,8 @@ def submission_record(row: Row[SubmissionRow, int, str, int]) -> SubmissionRecor
         created_at=submission.created_at,
         updated_at=submission.updated_at,
         assigned_to=submission.assigned_to,
+        consents=tuple(submission.consents or ()),
+        erased_at=submission.erased_at,
     )
 
 

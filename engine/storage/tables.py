@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AccountLinkRow",
     "ApiTokenRow",
+    "AuditRow",
     "Base",
     "DefinitionRow",
     "DefinitionVersionRow",
@@ -248,6 +249,13 @@ class SubmissionRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    consents: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    """The consent records of ticked ``"consent": true`` boxes: field, label shown, language,
+    form version, time (migration 0014). No personal data: kept after an erasure."""
+    erased_at: Mapped[datetime | None]
+    """When its personal data was erased (migration 0014); the row is then a tombstone."""
 
 
 class DraftRow(Base):
@@ -290,7 +298,8 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('created', 'transition', 'comment', 'assignment', 'workflow_move')",
+            "kind IN ('created', 'transition', 'comment', 'assignment', 'workflow_move', "
+            "'erased')",
             name="kind",
         ),
     )
@@ -333,7 +342,7 @@ class OutboxRow(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('mail', 'webhook')", name="channel"),
         CheckConstraint(
-            "status IN ('pending', 'enqueued', 'sent', 'failed')", name="status"
+            "status IN ('pending', 'enqueued', 'sent', 'failed', 'cancelled')", name="status"
         ),
         CheckConstraint(
             "(submission_id IS NOT NULL AND event_id IS NOT NULL) OR draft_id IS NOT NULL",
@@ -385,3 +394,18 @@ class OutboxRow(Base):
     ``Message-ID`` and ``X-Formflow-Delivery`` are made of. Unlike the integer id or the
     event's id it never repeats — not after a database restore, not in another installation
     sharing the Redis."""
+
+
+class AuditRow(Base):
+    """One administrative action (migration 0014): inserted, never changed; rows older than
+    ``FORMFLOW_AUDIT_DAYS`` are deleted by the purge. Never holds applicants' personal data:
+    ``object_ref`` names a definition, a user, a token id or a submission's reference."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_ref: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)

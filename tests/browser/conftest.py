@@ -96,6 +96,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, live_server_settings: 
                 # one client IP sends every test's steps: the limits are tested elsewhere
                 "RATELIMIT_APPLICANT_POSTS": "100000 per minute",
                 "RATELIMIT_SUBMISSIONS": "100000 per minute",
+                # the footer links every page shows (axe checks them with the rest)
+                "IMPRINT_URL": "https://verein.example/impressum",
+                "PRIVACY_URL": "https://verein.example/datenschutz",
                 **live_server_settings,
             }
         )

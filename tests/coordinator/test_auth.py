@@ -207,6 +207,8 @@ def test_production_session_cookie_is_secure(
 ) -> None:
     monkeypatch.setenv("FORMFLOW_ENV", "production")
     monkeypatch.setenv("FORMFLOW_SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("FORMFLOW_IMPRINT_URL", "https://verein.example/impressum")
+    monkeypatch.setenv("FORMFLOW_PRIVACY_URL", "https://verein.example/datenschutz")
     prod = create_app({"INSTANCE_PATH": str(tmp_path / "i"),
                        "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
     assert prod.config["SESSION_COOKIE_SECURE"] is True

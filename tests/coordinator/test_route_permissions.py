@@ -54,6 +54,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("applicant.definition_file", "GET"): PUBLIC,
     ("applicant.resume_draft", "GET"): (HIDDEN, OK, HIDDEN, HIDDEN),
     ("applicant.status", "GET"): (HIDDEN, OK, HIDDEN, HIDDEN),
+    ("applicant.status_data", "GET"): (HIDDEN, OK, HIDDEN, HIDDEN),
     # JSON API
     ("api.openapi_json", "GET"): PUBLIC,
     ("api.list_forms", "GET"): PUBLIC,
@@ -92,6 +93,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("coordinator.submission", "GET"): STAFF_PAGE,
     ("coordinator.act", "POST"): STAFF_PAGE,
     ("coordinator.assign", "POST"): STAFF_PAGE,
+    ("coordinator.personal_data", "GET"): STAFF_PAGE,
+    # erasure: administrators (coordinators only where FORMFLOW_COORDINATORS_MAY_ERASE);
+    # the walk's POST has no reason, so the administrator gets the form back (nothing erased)
+    ("coordinator.erase", "POST"): ADMIN_PAGE,
     ("reports.statistics", "GET"): STAFF_PAGE,
     ("reports.print_view", "GET"): STAFF_PAGE,
     ("reports.print_pdf", "GET"): STAFF_PAGE,
@@ -106,7 +111,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
         ("admin.form_what_if", "POST"), ("admin.workflow_what_if", "POST"),
         ("admin.form_preview", "POST"),
         ("admin.diagram", "POST"), ("admin.users", "GET"), ("admin.create", "POST"),
-        ("admin.notifications", "GET"),
+        ("admin.notifications", "GET"), ("admin.audit", "GET"), ("admin.audit_csv", "GET"),
         ("admin.workflow_moves", "GET"), ("admin.move_workflow_submissions", "POST"),
     )},
     **{("admin." + endpoint, "POST"): (LOGIN, LOGIN, DENIED, HIDDEN)
@@ -199,7 +204,8 @@ def test_every_route_answers_every_caller_as_the_table_says(app: Flask, db: Data
     staff = Staff(app)
     coordinator_token, _ = create_api_token(db, COORDINATOR)
     admin_token, _ = create_api_token(db, ADMIN)
-    applicant_tokens = {"applicant.status": created.token, "applicant.resume_draft": draft.token}
+    applicant_tokens = {"applicant.status": created.token, "applicant.status_data": created.token,
+                        "applicant.resume_draft": draft.token}
     callers = [
         Caller("anonymous", app.test_client(), None, {}),
         Caller("applicant", app.test_client(), created.token, applicant_tokens),

@@ -105,6 +105,9 @@ def test_configuration_only_through_formflow_variables(compose: dict[str, Any]) 
     # Secrets come from the operator's .env, never from the file itself.
     assert re.fullmatch(r"\$\{FORMFLOW_SECRET_KEY:\?.+\}", env["FORMFLOW_SECRET_KEY"])
     assert "${POSTGRES_PASSWORD:?" in env["FORMFLOW_DATABASE_URL"]
+    # The legal pages, required in production, are passed through from the operator's .env.
+    for name in ("FORMFLOW_IMPRINT_URL", "FORMFLOW_PRIVACY_URL"):
+        assert re.fullmatch(rf"\$\{{{name}:\?.+\}}", env[name]), name
 
 
 def test_dockerfile_builds_one_non_root_image_of_the_project() -> None:

@@ -74,7 +74,7 @@ def test_a_one_time_code_is_accepted_once(db: Database) -> None:
     assert verify_second_factor(db, user.id, codes[3], at=now)
     assert not verify_second_factor(db, user.id, codes[3], at=now)
     assert recovery_codes_left(db, user.id) == 9
-    assert reset_second_factor(db, "staff@example.org")
+    assert reset_second_factor(db, "staff@example.org", actor="admin@example.org")
     assert recovery_codes_left(db, user.id) == 0
     assert not get_user(db, "staff@example.org").has_second_factor
     db.dispose()

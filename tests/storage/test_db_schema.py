@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, column, create_engine, insert, inspect, table, text
+from sqlalchemy import JSON, Connection, column, create_engine, insert, inspect, table, text
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import StorageUnavailable
@@ -36,6 +36,7 @@ from support.storage import (
 )
 
 TABLES = {
+    "audit_log",
     "definitions", "definition_versions", "reference_counters", "submissions", "drafts",
     "events", "outbox", "users", "api_tokens", "alembic_version",
 }
@@ -129,20 +130,33 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
 
 @contextmanager
 def _outbox_before_0009(url: str) -> Iterator[None]:
-    """Today's code writes outbox rows with a ``delivery_id`` (0009) and events with a
-    ``note`` (0013), which older databases lack: the columns are there while the block
-    writes rows, and gone again after it."""
+    """Today's code writes outbox rows with a ``delivery_id`` (0009), events with a
+    ``note`` (0013) and submissions with ``consents`` and ``erased_at`` (0014), which older
+    databases lack: the columns are there while the block writes rows, and gone again
+    after it."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE outbox ADD COLUMN delivery_id VARCHAR(36)"))
             connection.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
+            _add_0014_columns(connection)
         yield
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE outbox DROP COLUMN delivery_id"))
             connection.execute(text("ALTER TABLE events DROP COLUMN note"))
+            _drop_0014_columns(connection)
     finally:
         engine.dispose()
+
+
+def _add_0014_columns(connection: Connection) -> None:
+    connection.execute(text("ALTER TABLE submissions ADD COLUMN consents TEXT DEFAULT '[]'"))
+    connection.execute(text("ALTER TABLE submissions ADD COLUMN erased_at TIMESTAMP"))
+
+
+def _drop_0014_columns(connection: Connection) -> None:
+    connection.execute(text("ALTER TABLE submissions DROP COLUMN consents"))
+    connection.execute(text("ALTER TABLE submissions DROP COLUMN erased_at"))
 
 
 def _without_delivery_ids(rows: list[OutboxRecord]) -> list[OutboxRecord]:
@@ -348,14 +362,17 @@ def test_upgrade_to_session_generations_keeps_users(database_url: str) -> None:
 
 @contextmanager
 def _events_before_0013(url: str) -> Iterator[None]:
-    """Today's code writes events with a ``note``, which databases before 0013 lack."""
+    """Today's code writes events with a ``note``, which databases before 0013 lack (and
+    submissions with the columns of 0014)."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
+            _add_0014_columns(connection)
         yield
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE events DROP COLUMN note"))
+            _drop_0014_columns(connection)
     finally:
         engine.dispose()
 

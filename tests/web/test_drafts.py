@@ -87,7 +87,7 @@ def test_unknown_resume_link_is_a_404_page(browser: Browser) -> None:
 class TestExpiredDrafts:
     @pytest.fixture
     def app_config(self, app_config: dict[str, Any]) -> dict[str, Any]:
-        return {**app_config, "DRAFT_TTL_DAYS": 0}  # every draft is expired at once
+        return {**app_config, "DRAFT_DAYS": 0}  # every draft is expired at once
 
     def test_an_expired_draft_shows_a_clear_page(self, browser: Browser) -> None:
         browser.get("/f/membership")
@@ -120,18 +120,18 @@ class TestExpiredDrafts:
 
 
 def test_draft_lifetime_must_be_a_number(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="FORMFLOW_DRAFT_TTL_DAYS"):
-        create_app({"INSTANCE_PATH": str(tmp_path), "DRAFT_TTL_DAYS": "soon"})
-    with pytest.raises(ConfigError, match="FORMFLOW_DRAFT_TTL_DAYS"):
-        create_app({"INSTANCE_PATH": str(tmp_path), "DRAFT_TTL_DAYS": -1})
+    with pytest.raises(ConfigError, match="FORMFLOW_DRAFT_DAYS"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "DRAFT_DAYS": "soon"})
+    with pytest.raises(ConfigError, match="FORMFLOW_DRAFT_DAYS"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "DRAFT_DAYS": -1})
 
 
 def test_draft_lifetime_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FORMFLOW_DRAFT_TTL_DAYS", "7")
+    monkeypatch.setenv("FORMFLOW_DRAFT_DAYS", "7")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
-    assert app.config["DRAFT_TTL_DAYS"] == 7
+    assert app.config["DRAFT_DAYS"] == 7
 
 
 def test_new_form_version_carries_answers_over_and_says_so(

@@ -7,7 +7,8 @@
 * ``web.admin.editor`` — the form and workflow editors and the JSON endpoints they call;
 * ``web.admin.moves`` — moving open submissions to the published workflow version;
 * ``web.admin.users`` — staff accounts and API tokens;
-* ``web.admin.notifications`` — failed notifications and their "try again" button.
+* ``web.admin.notifications`` — failed notifications and their "try again" button;
+* ``web.admin.audit`` — the audit log of administrative actions, filtered, as CSV.
 
 See docs/administrators.md for what the pages do and the DOM the browser tests rely on.
 """
@@ -21,6 +22,7 @@ __all__ = ["init_app"]
 
 def init_app(app: Flask) -> None:
     from web.admin import (  # noqa: F401 - the views register on bp
+        audit,
         definitions,
         editor,
         moves,

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from engine.exceptions import AlreadyExists, DefinitionError, InvalidInput, NotFound
 from engine.problems import Problem
@@ -94,7 +95,7 @@ def import_file(kinds: str) -> ResponseReturnValue:
             {"pointer": "", "message": _("The file is larger than 1 MB.")}])
     try:
         outcome = import_upload(database(), kind, raw, publish=publish,
-                                language=page_language())
+                                language=page_language(), actor=current_user.email)
     except DefinitionError as exc:
         return _list_page(kinds, status=422, import_file_name=upload.filename,
                           import_problems=[p.as_json() for p in exc.problems])
@@ -184,7 +185,7 @@ def publish_version(kinds: str, definition_id: str, version: int) -> ResponseRet
     """Publish an older (or unpublished) stored version again: the way back after a mistake."""
     kind = kind_of(kinds)
     try:
-        publish_definition(database(), kind, definition_id, version)
+        publish_definition(database(), kind, definition_id, version, actor=current_user.email)
     except NotFound:
         abort(404)
     except DefinitionError as exc:

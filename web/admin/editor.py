@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -248,7 +249,8 @@ def publish(kinds: str, definition_id: str) -> ResponseReturnValue:
     try:
         data = editor_draft(database(), kind, definition_id).data
         outcome = publish_editor_draft(database(), kind, definition_id,
-                                       expected_revision=revision, language=page_language())
+                                       expected_revision=revision, language=page_language(),
+                                       actor=current_user.email)
     except DraftConflict as exc:
         return json_error(409, exc.code, _("Someone else saved this draft in the meantime."),
                           draft=exc.current.as_json() if exc.current else None)

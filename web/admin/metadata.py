@@ -86,7 +86,9 @@ JS_WORDS: tuple[str, ...] = (
     N_("ticked"), N_("not ticked"), N_("Values, separated by commas"),
     N_("This condition is nested. Please edit it in the JSON view."),
     N_("Form"), N_("Description"), N_("Languages (codes, separated by commas)"),
-    N_("Workflow"), N_("Reference prefix"), N_("Email field of the applicant"),
+    N_("Workflow"), N_("Reference prefix"), N_("Retention (days)"),
+    N_("Data protection notice"), N_("Ticking it is a consent (kept as evidence)"),
+    N_("Email field of the applicant"),
     N_("Name field of the applicant"), N_("Confirmation text"), N_("none"),
     N_("Steps and fields"), N_("not set"), N_("yes"), N_("no"),
     # saving, checking, publishing

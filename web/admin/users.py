@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from engine.exceptions import AlreadyExists, InvalidInput, NotFound
 from engine.records import UserRecord
@@ -125,7 +126,7 @@ def create() -> ResponseReturnValue:
     problem = _role_problem(roles)
     if problem is None:
         try:
-            issued = invite_user(database(), email, roles)
+            issued = invite_user(database(), email, roles, actor=current_user.email)
         except AlreadyExists:
             problem = _("A user with this email address already exists.")
         except InvalidInput as exc:
@@ -149,7 +150,7 @@ def send_link(user_id: int) -> ResponseReturnValue:
     if not user.active:
         abort(409)
     purpose = "invite" if user.password_hash is None else "reset"
-    issued = issue_link(database(), user.email, purpose)
+    issued = issue_link(database(), user.email, purpose, actor=current_user.email)
     if _mail(issued):
         flash(_("The invitation was sent to %(email)s again.", email=user.email)
               if purpose == "invite"
@@ -162,7 +163,7 @@ def send_link(user_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def reset_two_factor(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    if reset_second_factor(database(), user.email):
+    if reset_second_factor(database(), user.email, actor=current_user.email):
         flash(_("The second factor of %(email)s was removed; they set up a new one.",
                 email=user.email), "notice")
     return redirect(url_for("admin.users"))
@@ -176,7 +177,7 @@ def roles(user_id: int) -> ResponseReturnValue:
     problem = _role_problem(chosen)
     if problem is None:
         try:
-            set_user_roles(database(), user.email, chosen)
+            set_user_roles(database(), user.email, chosen, actor=current_user.email)
         except InvalidInput:
             problem = _("At least one active administrator must remain.")
     if problem is not None:
@@ -191,7 +192,7 @@ def active(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     wanted = request.form.get("active") == "1"
     try:
-        change_user_active(database(), user.email, wanted)
+        change_user_active(database(), user.email, wanted, actor=current_user.email)
     except InvalidInput:
         return _page(422, user_error=_("At least one active administrator must remain."),
                      error_user=user.id)
@@ -204,7 +205,7 @@ def active(user_id: int) -> ResponseReturnValue:
 @roles_required("admin")
 def new_token(user_id: int) -> ResponseReturnValue:
     user = _user(user_id)
-    token, record = create_api_token(database(), user.email)
+    token, record = create_api_token(database(), user.email, actor=current_user.email)
     return _page(201, new_token=token, new_token_user=user, new_token_id=record.id)
 
 
@@ -213,7 +214,7 @@ def new_token(user_id: int) -> ResponseReturnValue:
 def revoke(user_id: int, token_id: int) -> ResponseReturnValue:
     user = _user(user_id)
     try:
-        revoke_token_of(database(), user.email, token_id)
+        revoke_token_of(database(), user.email, token_id, actor=current_user.email)
     except NotFound:
         abort(404)
     flash(_("Token %(id)s of %(email)s was revoked.", id=token_id, email=user.email), "notice")

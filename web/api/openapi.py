@@ -189,7 +189,9 @@ _SCHEMAS: dict[str, Any] = {
                                "be added); for `assignment`, `comment` is the assignee's "
                                "address, null when the submission was unassigned; for "
                                "`comment` (a staff member's internal note without a "
-                               "transition) the text is in `note` and `comment` is null.",
+                               "transition) the text is in `note` and `comment` is null; "
+                               "`erased`: the personal data was erased (staff see the reason "
+                               "in `note`).",
             },
             "transition": {"type": ["string", "null"]},
             "from": {"type": ["string", "null"]},
@@ -218,7 +220,19 @@ _SCHEMAS: dict[str, Any] = {
             "form": {"type": "string"},
             "form_version": {"type": "integer", "minimum": 1},
             "state": {"type": "string"},
-            "answers": {"type": "object", "additionalProperties": True},
+            "answers": {"type": "object", "additionalProperties": True,
+                        "description": "Empty once the personal data was erased."},
+            "erased_at": {
+                "type": ["string", "null"], "format": "date-time",
+                "description": "When the personal data was erased (the submission is then a "
+                               "tombstone: reference, form, states and dates); null until then.",
+            },
+            "consents": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": True},
+                "description": "One record per ticked consent checkbox: field, label shown, "
+                               "language, form_version, at.",
+            },
             "language": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},

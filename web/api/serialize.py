@@ -24,7 +24,7 @@ __all__ = [
     "timestamp",
 ]
 
-APPLICANT_VISIBLE_EVENTS = frozenset({"created", "transition"})
+APPLICANT_VISIBLE_EVENTS = frozenset({"created", "transition", "erased"})
 """An applicant sees how their submission moved and the messages meant for them (a
 transition's ``comment``), never the staff's internal notes (``note``, plain comments)."""
 STAFF_ACTOR = "staff"
@@ -84,7 +84,9 @@ def submission_json(
         "form": submission.form_id,
         "form_version": submission.form_version,
         "state": submission.state,
-        "answers": dict(submission.answers),
+        "answers": dict(submission.answers),  # a tombstone's are empty
+        "erased_at": timestamp(submission.erased_at) if submission.erased_at else None,
+        "consents": [dict(c) for c in submission.consents],
         "language": submission.language,
         "created_at": timestamp(submission.created_at),
         "updated_at": timestamp(submission.updated_at),

@@ -10,6 +10,7 @@ authoritative, the browser script only mirrors it live. Each POST answers with a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -48,6 +49,7 @@ from engine.services import (
     history,
     list_published,
     resume,
+    submission_data,
     submission_for_token,
     submit,
 )
@@ -155,7 +157,7 @@ def _expired_page() -> str:
 
 
 def _ttl_days_text() -> str:
-    days = float(current_app.config["DRAFT_TTL_DAYS"])
+    days = float(current_app.config["DRAFT_DAYS"])
     return str(int(days)) if days.is_integer() else str(days)
 
 
@@ -427,9 +429,11 @@ def status(token: str) -> Any:
 
     events = []
     for event in history(db, submission.id):
-        if event.kind not in ("created", "transition"):
+        if event.kind not in ("created", "transition", "erased"):
             continue  # notes and assignments are internal; transition comments are for the person
-        if event.kind == "created":
+        if event.kind == "erased":
+            what = _("Your personal data was erased.")
+        elif event.kind == "created":
             what = _("Application received – status: %(state)s", state=state_label(event.to_state))
         else:
             what = _("Status changed to: %(state)s", state=state_label(event.to_state))
@@ -443,6 +447,7 @@ def status(token: str) -> Any:
                 "comment": event.comment if event.kind == "transition" else None,
             }
         )
+    erased_at = format_datetime(submission.erased_at, "medium") if submission.erased_at else None
     current_state = next((s for s in workflow.states if s.id == submission.state), None)
     return render_template(
         "applicant/status.html",
@@ -453,7 +458,27 @@ def status(token: str) -> Any:
         final=bool(current_state and current_state.final),
         submitted_at=format_datetime(submission.created_at, "medium"),
         events=events,
+        erased_at=erased_at,
+        token=token,
     )
+
+
+@bp.get("/status/<token>/data.json")
+def status_data(token: str) -> Any:
+    """"Meine Daten herunterladen": what the applicant may see of this submission, as JSON
+    (DSGVO Art. 15, 20) — answers with labels, states, messages to them, consents, the mails
+    sent to them; never internal notes or staff names."""
+    db = get_db()
+    submission = submission_for_token(db, token)
+    if submission is None:
+        return error_page(404)
+    document = submission_data(db, submission.id, staff=False)
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition":
+            f'attachment; filename="{submission.reference}-meine-daten.json"',
+        "Cache-Control": "no-store",
+    })
 
 
 # -- rendering helpers ------------------------------------------------------------------------
@@ -473,6 +498,8 @@ def _page_context(loaded: LoadedForm, work: Work | None) -> dict[str, Any]:
         "expires": expires,
         "ttl_days": _ttl_days_text(),
         "honeypot_field": HONEYPOT_FIELD,
+        "privacy_notice": loaded.text(loaded.form.privacy_notice),
+        "retention_days": loaded.form.retention_days or current_app.config.get("RETENTION_DAYS"),
     }
 
 

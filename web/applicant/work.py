@@ -166,7 +166,7 @@ def save_work(
     """Keep ``answers`` in the draft (created on the first save); ``mail_link``: also mail the
     resume link to the applicant's address, if the answers hold one."""
     db = get_db()
-    ttl = timedelta(days=float(current_app.config["DRAFT_TTL_DAYS"]))
+    ttl = timedelta(days=float(current_app.config["DRAFT_DAYS"]))
     language = current_language()
     try:
         saved = save_draft(

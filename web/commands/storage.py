@@ -96,7 +96,8 @@ def init_command(no_import: bool) -> None:
     if no_import:
         return
     outcomes = import_directory(
-        db, current_app.config.get("FORMS_DIR"), current_app.config.get("WORKFLOWS_DIR")
+        db, current_app.config.get("FORMS_DIR"), current_app.config.get("WORKFLOWS_DIR"),
+        actor="cli",
     )
     refused = 0
     for outcome in outcomes:
@@ -132,7 +133,7 @@ def _import_command(kind: DefinitionKind) -> click.Command:
             _fail(f"{file}: {exc}")
         db = _db()
         try:
-            result = import_definition(db, data, kind)
+            result = import_definition(db, data, kind, actor="cli")
         except DefinitionError as exc:
             _print_problems(file, exc.problems)
             _fail(f"{file} was refused; nothing was stored")
@@ -195,7 +196,7 @@ def _publish(
     from engine.services import publish_definition
 
     try:
-        result = publish_definition(db, kind, definition_id, version)
+        result = publish_definition(db, kind, definition_id, version, actor="cli")
     except DefinitionError as exc:
         _print_problems(source, exc.problems)
         _fail(f"{kind} {definition_id} was not published")
@@ -226,7 +227,7 @@ def create_user_command(email: str, roles: tuple[str, ...], password_stdin: bool
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = secrets.token_urlsafe(15)
-    user = create_user(_db(), email, roles, password)
+    user = create_user(_db(), email, roles, password, actor="cli")
     click.echo(f"created user {user.email} (roles: {', '.join(user.roles)})")
     if generated:
         click.echo(f"password: {password}")
@@ -249,7 +250,7 @@ def set_password_command(email: str, password_stdin: bool) -> None:
     (break-glass)."""
     from engine.services import set_password
 
-    set_password(_db(), email, _read_new_password(password_stdin), local=True)
+    set_password(_db(), email, _read_new_password(password_stdin), local=True, actor="cli")
     click.echo(f"password of {email.strip().lower()} set; their sessions have ended")
 
 
@@ -264,7 +265,7 @@ def invite_command(email: str, role: str) -> None:
     from engine.services.account_links import invite_user
     from web.account_mail import send_link_mail
 
-    issued = invite_user(_db(), email, [role])
+    issued = invite_user(_db(), email, [role], actor="cli")
     try:
         sent = send_link_mail(current_app, issued, "de")
     except Exception as exc:  # noqa: BLE001 - the user exists; the operator can send again
@@ -282,7 +283,7 @@ def reset_two_factor_command(email: str) -> None:
     """Remove EMAIL's second factor (e.g. for the last administrator who lost theirs)."""
     from engine.services.two_factor import reset_second_factor
 
-    if reset_second_factor(_db(), email):
+    if reset_second_factor(_db(), email, actor="cli"):
         click.echo(f"second factor of {email.strip().lower()} removed")
     else:
         click.echo(f"{email.strip().lower()} has no second factor")
@@ -300,7 +301,7 @@ def create_token_command(email: str) -> None:
     """Print a new API token for EMAIL; it is stored only as a hash, so keep it now."""
     from engine.services import create_api_token
 
-    token, _ = create_api_token(_db(), email)
+    token, _ = create_api_token(_db(), email, actor="cli")
     click.echo(token)
     click.echo("Store this token now: it cannot be shown again.", err=True)
 

@@ -210,7 +210,7 @@ def retry_command(outbox_id: int) -> None:
 
 @outbox.command("list")
 @click.option("--status", "statuses", multiple=True, default=("failed",), show_default=True,
-              type=click.Choice(["pending", "enqueued", "sent", "failed"]),
+              type=click.Choice(["pending", "enqueued", "sent", "failed", "cancelled"]),
               help="Which rows; repeat for several.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @_errors

@@ -270,6 +270,8 @@ def timeline(
                      else _("Assignment removed"))
         elif event.kind == "workflow_move":
             title = _("Moved to another workflow version (%(versions)s)", versions=event.comment)
+        elif event.kind == "erased":
+            title = _("Personal data erased")
         else:
             title = _("Internal note")
         entries.append(
@@ -292,7 +294,7 @@ def _notification_line(
     if row.channel == "webhook":
         target = _("Webhook")
     else:
-        target = _("Email to %(recipient)s", recipient=row.recipient or "?")
+        target = _("Email to %(recipient)s", recipient=row.recipient or _("(erased)"))
         if row.template:
             target += f" ({row.template})"
     if row.status == "sent":
@@ -301,6 +303,8 @@ def _notification_line(
     elif row.status == "failed" and row.channel == "webhook" and not show_webhook_errors:
         text = _("%(target)s: failed after %(attempts)s attempt(s)",
                  target=target, attempts=row.attempts)
+    elif row.status == "cancelled":
+        text = _("%(target)s: cancelled", target=target)
     elif row.status == "failed":
         text = _("%(target)s: failed after %(attempts)s attempt(s): %(error)s",
                  target=target, attempts=row.attempts, error=row.last_error or "?")

@@ -98,7 +98,8 @@ from web.errors import error_page
 from web.i18n import display_zone
 from web.ids import parse_id
 
-__all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "render_inbox"]
+__all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "may_erase", "render_inbox",
+           "submission_or_404"]
 
 COORDINATOR_ROLE = "coordinator"
 
@@ -326,7 +327,7 @@ def _export_filters() -> FilterForm:
 @bp.get("/<submission_id>")
 @roles_required(COORDINATOR_ROLE)
 def submission(submission_id: str) -> ResponseReturnValue:
-    return _submission_page(_submission_or_404(submission_id))
+    return _submission_page(submission_or_404(submission_id))
 
 
 @bp.post("/<submission_id>")
@@ -337,7 +338,7 @@ def act(submission_id: str) -> ResponseReturnValue:
     A transition into a final state is fired only with ``confirmed=1``: without it the
     confirmation page is shown (the way without JavaScript; with it, a dialog sets the field).
     """
-    record = _submission_or_404(submission_id)
+    record = submission_or_404(submission_id)
     comment = request.form.get("comment", "")  # refused, never cut, when too long
     note = request.form.get("note", "")
     expected_state = request.form.get("expected_state") or None
@@ -477,7 +478,7 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
 @bp.post("/<submission_id>/assign")
 @roles_required(COORDINATOR_ROLE)
 def assign(submission_id: str) -> ResponseReturnValue:
-    record = _submission_or_404(submission_id)
+    record = submission_or_404(submission_id)
     if not ActionForm().validate_on_submit():
         return _submission_page(record, status=400,
                                 error=_("The form had expired; please try again."))
@@ -521,7 +522,7 @@ def _expired_form(_exc: CSRFError) -> ResponseReturnValue:
     may_read = current_user.is_authenticated and current_user.has_role(COORDINATOR_ROLE)
     if request.method != "POST" or not submission_id or not may_read:
         return error_page(400, _exc)
-    record = _submission_or_404(str(submission_id))
+    record = submission_or_404(str(submission_id))
     return _submission_page(
         record, comment=request.form.get("comment", ""), note=request.form.get("note", ""),
         status=400,
@@ -534,7 +535,18 @@ def _storage_unavailable(exc: StorageUnavailable) -> ResponseReturnValue:
     return error_page(503, exc)
 
 
-def _submission_or_404(submission_id: str) -> SubmissionRecord:
+def may_erase() -> bool:
+    """Administrators may erase personal data; coordinators only when the deployment allows
+    it (``FORMFLOW_COORDINATORS_MAY_ERASE``)."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.is_admin:
+        return True
+    return bool(current_app.config.get("COORDINATORS_MAY_ERASE")) and current_user.has_role(
+        COORDINATOR_ROLE)
+
+
+def submission_or_404(submission_id: str) -> SubmissionRecord:
     if len(submission_id) > 32:
         abort(404)
     try:
@@ -585,4 +597,14 @@ def _submission_page(
         users=users,
         assigned=assigned,
         action_form=ActionForm(),
+        may_erase=may_erase(),
+        erased_at=format_datetime(record.erased_at, language) if record.erased_at else None,
+        consents=[{**c, "at_text": _consent_time(c, language)} for c in record.consents],
     ), status
+
+
+def _consent_time(consent: Any, language: str) -> str:
+    try:
+        return format_datetime(datetime.fromisoformat(str(consent.get("at"))), language)
+    except ValueError:
+        return str(consent.get("at"))

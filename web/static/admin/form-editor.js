@@ -38,11 +38,12 @@
     counter: 'Show a character counter', autocomplete: 'Autocomplete', min: 'Minimum',
     max: 'Maximum', step: 'Step size', min_selected: 'Minimum selected',
     max_selected: 'Maximum selected', options: 'Options',
+    consent: 'Ticking it is a consent (kept as evidence)',
   };
   const PROPERTY_ORDER = [
     'label', 'content', 'help', 'placeholder', 'required', 'min_length', 'max_length',
     'pattern', 'pattern_message', 'counter', 'autocomplete', 'min', 'max', 'step',
-    'min_selected', 'max_selected', 'options', 'default', 'prefill',
+    'min_selected', 'max_selected', 'options', 'default', 'prefill', 'consent',
   ];
 
   // -- the model --------------------------------------------------------------------------
@@ -268,6 +269,16 @@
         },
       },
     }), '/reference_prefix'));
+    box.append(labelled('form-retention-days', t('Retention (days)'), numberInput(
+      'form-retention-days', form.retention_days, '/retention_days',
+      (v) => { if (v === undefined) delete form.retention_days; else form.retention_days = Math.trunc(v); changed(); },
+      { step: 1, min: 1 }), '/retention_days'));
+    box.append(E.textField({
+      idPrefix: 'form-privacy-notice', label: t('Data protection notice'), languages: langs, multiline: true,
+      pointer: '/privacy_notice',
+      get: () => form.privacy_notice,
+      set: (v) => { if (v === undefined) delete form.privacy_notice; else form.privacy_notice = v; changed(); },
+    }));
     for (const [role, types, word] of [['email', ['email'], 'Email field of the applicant'],
       ['name', ['text'], 'Name field of the applicant']]) {
       const id = 'form-applicant-' + role;
@@ -631,7 +642,8 @@
           get: () => field[name],
           set: (v) => { if (v === undefined) delete field[name]; else field[name] = v; changed(); },
         }));
-      } else if (name === 'required' || name === 'counter' || name === 'prefill') {
+      } else if (name === 'required' || name === 'counter' || name === 'prefill'
+                 || name === 'consent') {
         box.append(h('div', { class: 'prop checkbox', dataset: { pointer: propPointer } },
           h('input', {
             type: 'checkbox', id, checked: field[name] === true, dataset: { pointer: propPointer },

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_staff_accounts"
-down_revision = "0013_event_notes"
+down_revision = "0014_personal_data"
 branch_labels = None
 depends_on = None
 
