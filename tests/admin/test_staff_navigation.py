@@ -25,9 +25,10 @@ def test_an_administrator_lands_on_the_inbox_and_reaches_everything(app: Flask) 
     response = browser.login(ADMIN)
     assert response.headers["Location"].endswith("/inbox")
     inbox = browser.get("/inbox").get_data(as_text=True)
-    assert nav_links(inbox) == ["inbox", "definitions", "users", "notifications", "account"]
+    assert nav_links(inbox) == ["inbox", "definitions", "users", "notifications", "audit",
+                                "account"]
     for label in ("Eingang", "Formulare & Abläufe", "Benutzer", "Benachrichtigungen",
-                  "Konto"):
+                  "Protokoll", "Konto"):
         assert label in NAV.search(inbox).group(0)  # type: ignore[union-attr]
     admin_page = browser.get("/admin/users").get_data(as_text=True)
     assert nav_links(admin_page) == nav_links(inbox)  # the same navigation everywhere

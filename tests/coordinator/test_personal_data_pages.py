@@ -174,15 +174,14 @@ def test_the_audit_page_lists_filters_and_exports(app: Flask, db: Database) -> N
     admin = Staff(app).client(ADMIN)
     page_url = "/admin/users"
     post_form(admin, page_url, "/admin/users",
-              {"email": "neu@example.org", "password": "a long enough password",
-               "roles": "coordinator"})
+              {"email": "neu@example.org", "roles": "coordinator"})
     listing = admin.get("/admin/audit").get_data(as_text=True)
-    assert 'data-action="user_create"' in listing and "neu@example.org" in listing
+    assert 'data-action="user_invite"' in listing and "neu@example.org" in listing
     only_erasures = admin.get("/admin/audit?action=erase").get_data(as_text=True)
-    assert 'data-action="user_create"' not in only_erasures
+    assert 'data-action="user_invite"' not in only_erasures
     csv_text = admin.get("/admin/audit.csv").get_data(as_text=True)
     assert csv_text.startswith("\ufeffat,actor,action,object,detail")
-    assert f"{ADMIN},user_create,neu@example.org" in csv_text
+    assert f"{ADMIN},user_invite,neu@example.org,coordinator" in csv_text
     bad = admin.get("/admin/audit?from=yesterday")
     assert bad.status_code == 422 and "ist kein Datum" in bad.get_data(as_text=True)
     assert Staff(app).client(COORDINATOR).get("/admin/audit").status_code == 403

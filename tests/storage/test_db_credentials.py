@@ -16,6 +16,7 @@ from engine.services.account_links import (
     issue_link,
     set_password_with_link,
 )
+from engine.services.audit import AuditQuery, audit_entries
 from engine.services.single_sign_on import SignInRefused, provider_user
 from engine.services.two_factor import (
     confirm_enrolment,
@@ -77,6 +78,11 @@ def test_a_one_time_code_is_accepted_once(db: Database) -> None:
     assert reset_second_factor(db, "staff@example.org", actor="admin@example.org")
     assert recovery_codes_left(db, user.id) == 0
     assert not get_user(db, "staff@example.org").has_second_factor
+    entries, _ = audit_entries(db, AuditQuery(action="user_two_factor_reset"))
+    assert [(e.actor, e.object_ref) for e in entries] == [
+        ("admin@example.org", "staff@example.org")]
+    assert not reset_second_factor(db, "staff@example.org", actor="admin@example.org")
+    assert audit_entries(db, AuditQuery(action="user_two_factor_reset"))[1] == 1
     db.dispose()
 
 

@@ -354,6 +354,16 @@ WORDS: dict[str, str] = {
     "FORMFLOW_WEBHOOK_, such as FORMFLOW_WEBHOOK_SECRET":
         N_("the name of the environment variable holding the HMAC secret; it must start with "
            "FORMFLOW_WEBHOOK_, such as FORMFLOW_WEBHOOK_SECRET"),
+    "checkbox fields only: ticking it is a consent; the submission keeps the label shown, its "
+    "language, the form version and the time":
+        N_("checkbox fields only: ticking it is a consent; the submission keeps the label "
+           "shown, its language, the form version and the time"),
+    "days after a submission last entered a final state until its personal data is erased (a "
+    "tombstone is kept)":
+        N_("days after a submission last entered a final state until its personal data is "
+           "erased (a tombstone is kept)"),
+    "the data protection notice shown on the form's first step and on its review page":
+        N_("the data protection notice shown on the form's first step and on its review page"),
     "the prefix of human-readable references such as M in M-2026-00042: an uppercase letter, "
     "then up to 7 uppercase letters or digits":
         N_("the prefix of human-readable references such as M in M-2026-00042: an uppercase "
