@@ -216,6 +216,7 @@ _CONVERTERS: Mapping[str, Converter] = {
     "date": _convert_date,
     "checkbox": _convert_checkbox,
     "paragraph": _convert_paragraph,
+    "calculated": _convert_paragraph,  # computed by the evaluation, never taken from a client
 }
 """Field type → its converter, for the types whose conversion does not depend on the field."""
 

@@ -14,9 +14,10 @@ from engine.answers import NUMBER_LIMIT, convert
 from engine.conditions import compile_condition
 from engine.evaluation import find_cycle
 from engine.exceptions import DefinitionError
+from engine.expressions import ExpressionError, calls, check_call, names_read, parse_expression
 from engine.jsondata import structure_problems
 from engine.linter import lint_form
-from engine.model import Field, FormDefinition, Option, Rule, Step
+from engine.model import NUMERIC_TYPES, Field, FormDefinition, Option, Rule, Step
 from engine.patterns import pattern_problem
 from engine.problems import Problem, Severity, errors_only, pointer_join
 from engine.schema import schema_problems
@@ -35,13 +36,16 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "checkboxes": frozenset({"options", "min_selected", "max_selected"}),
     "checkbox": frozenset(),
     "paragraph": frozenset(),
+    "calculated": frozenset({"expression"}),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
 _COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
 _LIMITS = frozenset(
     {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected"}
+     "max", "step", "options", "min_selected", "max_selected", "expression"}
 )
+_NOT_CALCULATED = frozenset({"required", "default", "placeholder"})
+"""Common properties a calculated field cannot have: nobody types its value."""
 
 
 def allowed_properties(kind: str) -> frozenset[str]:
@@ -50,6 +54,8 @@ def allowed_properties(kind: str) -> frozenset[str]:
         return _COMMON | _TYPE_PROPERTIES["text"]
     if kind == "paragraph":
         return frozenset({"id", "type", "content", "label", "help"})
+    if kind == "calculated":
+        return (_COMMON - _NOT_CALCULATED) | _TYPE_PROPERTIES[kind]
     return _COMMON | _TYPE_PROPERTIES.get(kind, frozenset())
 
 
@@ -79,6 +85,8 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         ),
         min_selected=raw.get("min_selected"),
         max_selected=raw.get("max_selected"),
+        expression=raw.get("expression"),
+        formula=parse_expression(raw["expression"]) if kind == "calculated" else None,
     )
 
 
@@ -96,6 +104,7 @@ class _Checker:
         self.step_ids: set[str] = set()
         self.rules: list[Rule] = []
         self.pointers: dict[str, str] = {}
+        self.field_pointers: dict[str, str] = {}
 
     def error(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(pointer, message))
@@ -140,11 +149,18 @@ class _Checker:
         kind = raw["type"]
         if kind not in _KNOWN_TYPES:
             return None  # the schema reports the unknown type
-        misplaced = sorted((set(raw) & _LIMITS) - allowed_properties(kind))
+        limited = _LIMITS | _NOT_CALCULATED if kind == "calculated" else _LIMITS
+        misplaced = sorted((set(raw) & limited) - allowed_properties(kind))
         for name in misplaced:
             self.error(pointer_join(pointer, name), f"'{name}' does not apply to a {kind} field")
         self.check_options(raw.get("options"), pointer)
         self.check_limits(raw, pointer)
+        if kind == "calculated" and isinstance(raw.get("expression"), str):
+            try:
+                parse_expression(raw["expression"])
+            except ExpressionError as refused:
+                self.error(pointer_join(pointer, "expression"), str(refused))
+                return None
         if not claimed:
             return None
         try:
@@ -157,7 +173,17 @@ class _Checker:
                 self.error(pointer_join(pointer, "default"),
                            f"default {raw['default']!r} is not a valid {kind} answer")
         self.fields[built.id] = built
+        self.field_pointers[built.id] = pointer
         return built
+
+    def check_calculations(self) -> None:
+        """Every name a calculation reads is a number (or calculated) field of the form."""
+        for f in self.fields.values():
+            if f.formula is None:
+                continue
+            pointer = pointer_join(self.field_pointers[f.id], "expression")
+            for problem in calculation_problems(f, self.fields):
+                self.error(pointer, problem)
 
     def check_options(self, options: Any, pointer: str) -> None:
         if not isinstance(options, list):
@@ -215,7 +241,7 @@ class _Checker:
                 continue
             f = self.fields.get(field_id)
             pointer = pointer_join("", "applicant", role)
-            if f is None or not f.is_input:
+            if f is None or not f.is_input or f.is_calculated:
                 self.error(pointer, f"'{field_id}' is not an input field of this form")
             elif wanted and f.type not in wanted:
                 self.error(pointer, f"'{field_id}' must be an email field (it is {f.type})")
@@ -264,7 +290,37 @@ class _Checker:
         if effect == "require" and not f.is_input:
             self.error(pointer, f"'{target}' is a paragraph: it cannot be required")
             return False
+        if effect == "require" and f.is_calculated:
+            self.error(pointer, f"'{target}' is calculated: it cannot be required")
+            return False
         return True
+
+
+def calculation_problems(f: Field, fields: Mapping[str, Field]) -> list[str]:
+    """What is wrong with a calculated field's names and calls among ``fields``."""
+    assert f.formula is not None
+    problems: list[str] = []
+    counted: set[int] = set()
+    for call in calls(f.formula):
+        problem = check_call(call)
+        if problem is not None:
+            problems.append(problem)
+        if call.function == "count" and call.arguments:
+            counted.add(id(call.arguments[0]))
+    for name in names_read(f.formula):
+        if id(name) in counted or name.group is not None:
+            group = name.field if name.group is None else name.group
+            problems.append(f"'{group}' is not a repeating group of this form")
+            continue
+        target = fields.get(name.field)
+        if target is None:
+            problems.append(f"unknown field '{name.field}'")
+        elif target.id == f.id:
+            problems.append(f"'{f.id}' cannot be calculated from itself")
+        elif target.type not in NUMERIC_TYPES:
+            problems.append(f"'{name.field}' is a {target.type} field: calculations read "
+                            "number and calculated fields only")
+    return list(dict.fromkeys(problems))
 
 
 def _comparable(a: Any, b: Any) -> bool:
@@ -286,6 +342,7 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
     problems = schema_problems("form", data)
     checker = _Checker(data, stored)
     checker.check_steps()
+    checker.check_calculations()
     checker.check_applicant()
     checker.check_rules()
     problems += checker.problems

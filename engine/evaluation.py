@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from engine.answers import Check, Converter, FieldError, converter, is_empty, limits_check
 from engine.conditions import Bound, Predicate, Test, fields_read, predicate, single_test
+from engine.expressions import Computation, Expression, Name, Reader, compute, names_read, output
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
@@ -38,7 +39,7 @@ class _Node(NamedTuple):
 
 _Step = tuple[
     int, int, int | None, Test, bool, Predicate | None, Predicate | None, Converter | None, str,
-    str | None, Check | None,
+    str | None, Check | None, Computation | None,
 ]
 """One node as the walk unpacks it (a plain tuple: CPython 3.11 unpacks only exact tuples
 without an iterator):
@@ -55,7 +56,8 @@ without an iterator):
 - ``id``: the node's id, to look its answer up;
 - ``required``: the error code of a missing answer when the field is always required, else
   ``None``;
-- ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``.
+- ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``;
+- ``compute``: a calculated field's expression over the answer list (``None`` otherwise).
 """
 
 _Deferred = tuple[int, Predicate, str]
@@ -91,6 +93,8 @@ class CompiledForm:
     paragraph_ids: tuple[str, ...]
     """fields without an answer: visible, but never stored"""
     deferred: tuple[_Deferred, ...]
+    calculated: tuple[tuple[str, int], ...]
+    """(id, slot) of every calculated field"""
     answer_slots: int
     """the length of an evaluation's answer list"""
 
@@ -114,6 +118,11 @@ def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, lis
         deps[step.id] = []
         for f in step.fields:
             deps[f.id] = [step.id]
+    for step in steps:
+        for f in step.fields:
+            if f.formula is not None:  # a calculation comes after every field it reads
+                deps[f.id].extend(dict.fromkeys(
+                    n.field for n in names_read(f.formula) if n.field in deps))
     for rule in rules:
         reads = sorted(r for r in fields_read(rule.when) if r in deps)
         for target in (*rule.show, *rule.hide):
@@ -238,7 +247,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         single = (single_test(form.rules[show[0]].when, slots, bound=bound) if len(show) == 1
                   else None)
         reads, read_test, inverted = (None, is_empty, False) if single is None else single
-        is_input = f is not None and f.is_input
+        is_input = f is not None and f.is_input and not f.is_calculated
         return (
             slots[node_id],
             root if f is None else slots[f.step],
@@ -249,6 +258,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             id_copy,
             _required_code(f) if f is not None and is_input and f.required else None,
             limits_check(f) if f is not None and is_input else None,
+            None if f is None or f.formula is None else _computation(f.formula, slots),
         )
 
     walk = tuple(step(*ids) for ids in zip(ordered, _copies(ordered), strict=True))
@@ -268,6 +278,8 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             for f in inputs
             if not f.required and (required_by := either(by_target[f.id][2])) is not None
         ),
+        calculated=tuple((f_id, slots[f_id]) for f_id in field_ids
+                         if fields[f_id].is_calculated),
         answer_slots=truths + len(form.rules),
     )
 
@@ -282,6 +294,9 @@ class Evaluation:
     """Exactly the visible input fields, typed; ``None`` while any of them is invalid."""
     errors: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, list[str]] = field(default_factory=dict)
+    calculated: dict[str, Answer] = field(default_factory=dict)
+    """The value of every visible calculated field, known even while other answers are invalid
+    (pages show it live)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -324,7 +339,7 @@ def evaluate(
     get_answer = answers.get
     # One pass in dependency order does everything a field needs but rules that require it.
     for (slot, within, reads, test, inverted, shown_by, hidden_by, convert, node_id, code,
-         limits) in compiled.walk:
+         limits, calculate) in compiled.walk:
         # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
         if (
             not visible[within]
@@ -335,6 +350,8 @@ def evaluate(
             continue
         visible[slot] = True
         if convert is None:
+            if calculate is not None:
+                values[slot] = output(calculate(values))
             continue
         value, error = convert(get_answer(node_id))
         values[slot] = value
@@ -379,7 +396,18 @@ def evaluate(
             for f_id in invalid
         },
         codes={f_id: [e.code for e in found[f_id]] for f_id in invalid},
+        calculated={f_id: values[slot] for f_id, slot in compiled.calculated if visible[slot]},
     )
+
+
+def _computation(formula: Expression, slots: Mapping[str, int]) -> Computation:
+    """A calculation reading the answer list by slot (a hidden field's slot holds ``None``)."""
+
+    def read(name: Name) -> Reader:
+        slot = slots[name.field]
+        return lambda values: values[slot]
+
+    return compute(formula, read)
 
 
 def _required_code(f: Field) -> str:

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.expressions import Expression
 from engine.text import Text
 
 __all__ = [
     "INPUT_TYPES",
+    "NUMERIC_TYPES",
     "TEXT_TYPES",
     "AllOf",
     "AnyOf",
@@ -35,7 +37,7 @@ __all__ = [
 
 FieldType = Literal[
     "text", "tel", "url", "email", "textarea", "number", "date",
-    "select", "radio", "checkboxes", "checkbox", "paragraph",
+    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated",
 ]
 TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
 CHOICE_TYPES: frozenset[str] = frozenset({"select", "radio"})
@@ -43,6 +45,9 @@ INPUT_TYPES: frozenset[str] = frozenset(
     {"text", "tel", "url", "email", "textarea", "number", "date",
      "select", "radio", "checkboxes", "checkbox"}
 )
+
+NUMERIC_TYPES: frozenset[str] = frozenset({"number", "calculated"})
+"""Types whose answer is a number: what calculations and ordering operators read."""
 
 Answer = str | int | float | bool | list[str] | None
 """A typed answer as conditions see it and storage keeps it (dates as ISO strings)."""
@@ -77,6 +82,10 @@ class Field:
     options: tuple[Option, ...] = ()
     min_selected: int | None = None
     max_selected: int | None = None
+    expression: str | None = None
+    """A calculated field's expression as written."""
+    formula: Expression | None = field(default=None, compare=False, repr=False)
+    """A calculated field's expression parsed (``engine.expressions``)."""
 
     option_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """The option values as a set, for answer checks on the hot path."""
@@ -86,7 +95,13 @@ class Field:
 
     @property
     def is_input(self) -> bool:
+        """Whether the field has an answer (every type but a paragraph): a calculated field's
+        is computed, not typed, yet stored and shown like any other."""
         return self.type != "paragraph"
+
+    @property
+    def is_calculated(self) -> bool:
+        return self.type == "calculated"
 
     def option_values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)

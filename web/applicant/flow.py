@@ -54,7 +54,7 @@ def read_step(step: Step, formdata: MultiDict[str, str]) -> dict[str, Any]:
     """
     answers: dict[str, Any] = {}
     for f in step.fields:
-        if not f.is_input:
+        if not f.is_input or f.is_calculated:  # a calculated value is never taken from a client
             continue
         if f.type == "checkbox":
             answers[f.id] = f.id in formdata

@@ -48,7 +48,9 @@ from engine.model import TEXT_TYPES, FormDefinition, Step
 from engine.model import Field as FieldDefinition
 from engine.text import Text, localize
 
-__all__ = ["ID_PREFIX", "StepForm", "build_step_form", "dom_id", "step_form_class"]
+__all__ = [
+    "ID_PREFIX", "StepForm", "build_step_form", "dom_id", "number_text", "step_form_class",
+]
 
 ID_PREFIX = "field-"
 INPUT_MODES = {"tel": "tel", "email": "email", "url": "url"}
@@ -76,12 +78,22 @@ class StepForm(BaseForm):
     unbound_fields: ClassVar[tuple[tuple[str, UnboundField], ...]]
     paragraphs: ClassVar[Mapping[str, tuple[str, ...]]]
     """The text of each paragraph of the step, split at blank lines."""
+    calculated: ClassVar[Mapping[str, tuple[str, str]]]
+    """The label and help text of each calculated field of the step (it has no control)."""
 
-    def __init__(self, answers: Mapping[str, Any]) -> None:
+    def __init__(
+        self, answers: Mapping[str, Any], values: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(self.unbound_fields)
         self.process(data={
-            f.id: field_data(f, answers.get(f.id)) for f in self.step.fields if f.is_input
+            f.id: field_data(f, answers.get(f.id)) for f in self.step.fields if _has_control(f)
         })
+        self.values = dict(values or {})
+        """The calculated fields' values as the server computed them (``Evaluation``)."""
+
+    def value_text(self, field_id: str) -> str:
+        """A calculated value as the page shows it (and formflow-form.js writes it live)."""
+        return number_text(self.values.get(field_id))
 
     def dom_id(self, field_id: str) -> str:
         return dom_id(field_id, self.id_prefix)
@@ -102,15 +114,32 @@ def build_step_form(
         return localize(value, language, form.default_language)
 
     fields = tuple(
-        (f.id, _unbound(f, text, choose_label, id_prefix)) for f in step.fields if f.is_input
+        (f.id, _unbound(f, text, choose_label, id_prefix)) for f in step.fields if _has_control(f)
     )
     paragraphs = {
         f.id: tuple(p.strip() for p in text(f.content).split("\n\n") if p.strip())
         for f in step.fields if f.type == "paragraph"
     }
+    calculated = {f.id: (text(f.label) or f.id, text(f.help))
+                  for f in step.fields if f.is_calculated}
     return type("StepForm", (StepForm,), {
         "step": step, "id_prefix": id_prefix, "unbound_fields": fields, "paragraphs": paragraphs,
+        "calculated": calculated,
     })
+
+
+def _has_control(f: FieldDefinition) -> bool:
+    return f.is_input and not f.is_calculated
+
+
+def number_text(value: Any) -> str:
+    """A computed number as text: what JavaScript's ``String(number)`` gives for the doubles a
+    calculation yields below 1e21 (``"1234.5"``, ``"0.30000000000000004"``); empty when empty."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
 
 
 _published: dict[tuple[str, str, str], type[StepForm]] = {}

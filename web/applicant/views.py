@@ -56,7 +56,7 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import dom_id, step_form_class
+from web.applicant.forms import dom_id, number_text, step_form_class
 from web.applicant.work import (
     LoadedForm,
     Work,
@@ -471,7 +471,7 @@ def _render_step(
         **_page_context(loaded, work),
         step=current,
         step_title=loaded.text(current.title),
-        step_form=form_class(answers),
+        step_form=form_class(answers, evaluation.calculated),
         visible=set(evaluation.visible_fields),
         required=set(evaluation.required),
         errors=errors,
@@ -525,7 +525,8 @@ def _review_sections(
             {
                 "id": f.id,
                 "label": loaded.text(f.label) or f.id,
-                "value": _display(loaded, f, answers.get(f.id)),
+                "value": (number_text(evaluation.calculated.get(f.id)) or str(_("Not answered"))
+                          if f.is_calculated else _display(loaded, f, answers.get(f.id))),
                 "errors": evaluation.errors.get(f.id, []),
                 "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
                                       _anchor=dom_id(f.id), **REVIEW_ARGS),

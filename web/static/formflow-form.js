@@ -168,6 +168,17 @@
       if (field.isInput) setRequired(element, field, required.has(field.id));
     }
     updateCounters(form, compiled, answers);
+    updateCalculated(form, result);
+  }
+
+  /** Calculated values as the page shows them: String(number), "—" when empty. */
+  function updateCalculated(form, result) {
+    const values = result.calculated || {};
+    for (const output of Array.from(form.querySelectorAll('[data-calculated-for]'))) {
+      const value = values[output.getAttribute('data-calculated-for')];
+      const text = typeof value === 'number' ? String(value) : '—';
+      if (output.textContent !== text) output.textContent = text;
+    }
   }
 
   function attach(form) {

@@ -11,7 +11,7 @@
  *
  *   compile(definition)       -> compiled form; throws FormflowDefinitionError (with .pointer)
  *   evaluate(compiled, answers) -> {visible_fields, visible_steps, required, invalid, answers,
- *                                  errors}
+ *                                  errors, calculated}
  *   convert(field, raw)       -> {value, error}: the typed answer of one field
  *   validate(field, raw, required) -> {value, errors}: conversion + constraint checks
  */
@@ -32,7 +32,9 @@
     'text', 'tel', 'url', 'email', 'textarea', 'number', 'date',
     'select', 'radio', 'checkboxes', 'checkbox',
   ]);
-  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph']);
+  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated']);
+  // Types whose answer is a number: what calculations read (engine/model.py NUMERIC_TYPES).
+  const NUMERIC_TYPES = new Set(['number', 'calculated']);
   const ID_RE = /^[a-z][a-z0-9_]{0,63}$/;
   const OPERATORS = new Set([
     'equal_to', 'not_equal_to', 'contains', 'not_contains', 'starts_with', 'ends_with',
@@ -239,7 +241,8 @@
     const f = field && field.optionIndex ? field : compileField(field, '', '', 0, 0);
     if (TEXT_TYPES.has(f.type)) return convertText(raw);
     switch (f.type) {
-      case 'number': return convertNumber(raw);
+      case 'number':
+      case 'calculated': return convertNumber(raw); // a rule's value V for a calculated field
       case 'date': return convertDate(raw);
       case 'select':
       case 'radio': return convertChoice(f, raw);
@@ -332,6 +335,250 @@
     if (type === 'checkbox') return 'must_tick';
     if (CHOICE_TYPES.has(type) || type === 'checkboxes') return 'choose_one';
     return 'required';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Calculated values (engine/expressions.py, docs/definitions.md §5): the same grammar, the
+  // same tree, the same IEEE double operations in the same order, so both sides agree exactly.
+
+  const MAX_EXPRESSION_LENGTH = 2000;
+  const MAX_EXPRESSION_DEPTH = 64;
+  const MAX_DECIMALS = 10;
+  const FUNCTIONS = { sum: [1, null], min: [1, null], max: [1, null], round: [1, 2], count: [1, 1] };
+  const TOKEN_RE = /[0-9]+(?:\.[0-9]+)?|[a-z][a-z0-9_]*|[-+*/(),.]/y;
+  const SPACE_RE = /[ \t\r\n]*/y;
+
+  function expressionTokens(text, pointer) {
+    const tokens = [];
+    const skip = (at) => { SPACE_RE.lastIndex = at; SPACE_RE.exec(text); return SPACE_RE.lastIndex; };
+    let position = skip(0);
+    while (position < text.length) {
+      TOKEN_RE.lastIndex = position;
+      const match = TOKEN_RE.exec(text);
+      if (!match) {
+        throw new FormflowDefinitionError(pointer, 'unexpected character ' +
+          JSON.stringify(text[position]) + ' at position ' + (position + 1));
+      }
+      tokens.push(match[0]);
+      position = skip(TOKEN_RE.lastIndex);
+    }
+    return tokens;
+  }
+
+  /** The tree of an expression: {kind: number|name|negate|operation|call, …}. */
+  function parseExpression(text, pointer) {
+    if (typeof text !== 'string') throw new FormflowDefinitionError(pointer, 'must be a text');
+    if (text.length > MAX_EXPRESSION_LENGTH) {
+      throw new FormflowDefinitionError(pointer, 'an expression may have at most ' +
+        MAX_EXPRESSION_LENGTH + ' characters');
+    }
+    if (strip(text) === '') throw new FormflowDefinitionError(pointer, 'the expression is empty');
+    const tokens = expressionTokens(text, pointer);
+    let index = 0;
+    const fail = (message) => { throw new FormflowDefinitionError(pointer, message); };
+    const tooDeep = () => fail('an expression may nest at most ' + MAX_EXPRESSION_DEPTH +
+      ' levels deep');
+    const peek = () => (index < tokens.length ? tokens[index] : null);
+    const take = (wanted) => {
+      const token = peek();
+      if (token === null) fail('the expression ends too early');
+      if (wanted !== undefined && token !== wanted) {
+        fail('expected ' + JSON.stringify(wanted) + ' but found ' + JSON.stringify(token));
+      }
+      index += 1;
+      return token;
+    };
+    const expression = (depth) => {
+      if (depth > MAX_EXPRESSION_DEPTH) tooDeep();
+      let node = term(depth);
+      while (peek() === '+' || peek() === '-') {
+        const op = take();
+        node = { kind: 'operation', op, left: node, right: term(depth + 1) };
+      }
+      return node;
+    };
+    const term = (depth) => {
+      let node = unary(depth);
+      while (peek() === '*' || peek() === '/') {
+        const op = take();
+        node = { kind: 'operation', op, left: node, right: unary(depth + 1) };
+      }
+      return node;
+    };
+    const unary = (depth) => {
+      if (peek() === '-') {
+        take();
+        if (depth > MAX_EXPRESSION_DEPTH) tooDeep();
+        return { kind: 'negate', item: unary(depth + 1) };
+      }
+      return primary(depth);
+    };
+    const primary = (depth) => {
+      const token = take();
+      if (token === '(') {
+        const node = expression(depth + 1);
+        take(')');
+        return node;
+      }
+      if (/^[0-9]/.test(token)) return { kind: 'number', value: Number(token) };
+      if (!/^[a-z]/.test(token)) fail('unexpected ' + JSON.stringify(token));
+      if (peek() === '(') {
+        take();
+        const args = [];
+        if (peek() !== ')') {
+          args.push(expression(depth + 1));
+          while (peek() === ',') { take(); args.push(expression(depth + 1)); }
+        }
+        take(')');
+        return { kind: 'call', fn: token, args };
+      }
+      if (peek() === '.') {
+        take();
+        const member = take();
+        if (!/^[a-z]/.test(member)) fail('expected a field id after ' + JSON.stringify(token + '.'));
+        return { kind: 'name', field: member, group: token };
+      }
+      return { kind: 'name', field: token, group: null };
+    };
+    const node = expression(0);
+    if (peek() !== null) {
+      fail('unexpected ' + JSON.stringify(peek()) + ' after the end of the expression');
+    }
+    if (expressionHeight(node) > MAX_EXPRESSION_DEPTH) tooDeep();
+    return node;
+  }
+
+  function expressionChildren(node) {
+    if (node.kind === 'negate') return [node.item];
+    if (node.kind === 'operation') return [node.left, node.right];
+    if (node.kind === 'call') return node.args;
+    return [];
+  }
+
+  function expressionHeight(root) {
+    let deepest = 0;
+    const stack = [[root, 1]];
+    while (stack.length > 0) {
+      const [node, level] = stack.pop();
+      if (level > deepest) deepest = level;
+      for (const child of expressionChildren(node)) stack.push([child, level + 1]);
+    }
+    return deepest;
+  }
+
+  /** Every node of the tree, parents first. */
+  function expressionNodes(root) {
+    const nodes = [];
+    const stack = [root];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      nodes.push(node);
+      for (const child of expressionChildren(node)) stack.push(child);
+    }
+    return nodes;
+  }
+
+  /** Checks a calculated field's names and calls; returns the ids of the fields it reads. */
+  function checkFormula(field, fields) {
+    const fail = (message) => { throw new FormflowDefinitionError(field.pointer + '/expression', message); };
+    const counted = new Set();
+    const nodes = expressionNodes(field.formula);
+    for (const node of nodes) {
+      if (node.kind !== 'call') continue;
+      if (!hasOwn(FUNCTIONS, node.fn)) fail('unknown function ' + JSON.stringify(node.fn));
+      const [fewest, most] = FUNCTIONS[node.fn];
+      if (node.args.length < fewest || (most !== null && node.args.length > most)) {
+        fail(JSON.stringify(node.fn) + ' takes ' + fewest + (most === fewest ? '' : ' or more') +
+          ' argument(s), not ' + node.args.length);
+      }
+      if (node.fn === 'round' && node.args.length === 2) {
+        const decimals = node.args[1];
+        if (decimals.kind !== 'number' || !Number.isInteger(decimals.value) ||
+            decimals.value > MAX_DECIMALS) {
+          fail('the second argument of round must be a whole number from 0 to ' + MAX_DECIMALS);
+        }
+      }
+      if (node.fn === 'count') {
+        const group = node.args[0];
+        if (group.kind !== 'name' || group.group !== null) fail('count takes the id of a repeating group');
+        counted.add(group);
+      }
+    }
+    const reads = new Set();
+    for (const node of nodes) {
+      if (node.kind !== 'name') continue;
+      if (counted.has(node) || node.group !== null) {
+        fail(JSON.stringify(node.group || node.field) + ' is not a repeating group of this form');
+      }
+      const target = fields.get(node.field);
+      if (!target) fail('unknown field ' + JSON.stringify(node.field));
+      if (target.id === field.id) fail(field.id + ' cannot be calculated from itself');
+      if (!NUMERIC_TYPES.has(target.type)) {
+        fail(JSON.stringify(node.field) + ' is a ' + target.type +
+          ' field: calculations read number and calculated fields only');
+      }
+      node.index = target.index;
+      reads.add(target.id);
+    }
+    return [...reads];
+  }
+
+  const finite = (value) => (Number.isFinite(value) ? value : null);
+
+  /** round half away from zero: the same double operations as engine/expressions.py. */
+  function roundHalfAway(value, decimals) {
+    const scale = 10 ** decimals;
+    const magnitude = Math.floor(Math.abs(value) * scale + 0.5) / scale;
+    return finite(value < 0 ? -magnitude : magnitude);
+  }
+
+  const numberOf = (value) => (typeof value === 'number' ? value : null);
+
+  /** The value of an expression tree over `values` (by field index): a number or null. */
+  function computeExpression(node, values) {
+    switch (node.kind) {
+      case 'number': return node.value;
+      case 'name': return numberOf(values[node.index]);
+      case 'negate': {
+        const value = computeExpression(node.item, values);
+        return value === null ? null : -value + 0;
+      }
+      case 'operation': {
+        const a = computeExpression(node.left, values);
+        if (a === null) return null;
+        const b = computeExpression(node.right, values);
+        if (b === null) return null;
+        if (node.op === '+') return finite(a + b);
+        if (node.op === '-') return finite(a - b);
+        if (node.op === '*') return finite(a * b);
+        return b === 0 ? null : finite(a / b);
+      }
+      default: return computeCall(node, values);
+    }
+  }
+
+  function computeCall(node, values) {
+    if (node.fn === 'round') {
+      const value = computeExpression(node.args[0], values);
+      return value === null ? null : roundHalfAway(value, node.args.length > 1 ? node.args[1].value : 0);
+    }
+    const operands = node.args.map((arg) => computeExpression(arg, values));
+    if (node.fn === 'sum') {
+      let total = 0;
+      for (const item of operands) if (item !== null) total += item;
+      return finite(total);
+    }
+    if (operands.some((item) => item === null)) return null;
+    let result = operands[0];
+    for (const item of operands.slice(1)) {
+      result = node.fn === 'min' ? (item < result ? item : result) : (item > result ? item : result);
+    }
+    return result;
+  }
+
+  /** A computed value as answers store it: -0 as 0. */
+  function calculatedAnswer(value) {
+    return value === null ? null : value + 0;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -593,6 +840,7 @@
       index,
       stepIndex,
       isInput: type !== 'paragraph',
+      isCalculated: type === 'calculated',
       required: raw.required === true,
       minLength: optionalCount(raw.min_length, pointer + '/min_length'),
       maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
@@ -607,6 +855,8 @@
       minSelected: optionalCount(raw.min_selected, pointer + '/min_selected'),
       maxSelected: optionalCount(raw.max_selected, pointer + '/max_selected'),
       counter: raw.counter === true,
+      formula: type === 'calculated' ? parseExpression(raw.expression, pointer + '/expression') :
+        null,
       pointer,
     };
     if (field.stepSize !== null && field.stepSize <= 0) {
@@ -619,13 +869,14 @@
   // "optional": empty means is_empty, "required", "list") — the server's table, mirrored.
   const TEXTISH = [...TEXT_TYPES, ...CHOICE_TYPES];
   const OPERATOR_TABLE = {
-    equal_to: { types: new Set(INPUT_TYPES), value: 'optional' },
+    equal_to: { types: new Set([...INPUT_TYPES, 'calculated']), value: 'optional' },
     contains: { types: new Set([...TEXT_TYPES, 'checkboxes']), value: 'required' },
     starts_with: { types: TEXT_TYPES, value: 'required' },
     ends_with: { types: TEXT_TYPES, value: 'required' },
-    greater_than: { types: new Set(['number', 'date']), value: 'required' },
-    one_of: { types: new Set([...TEXTISH, 'number', 'date', 'checkboxes']), value: 'list' },
-    is_empty: { types: new Set(INPUT_TYPES), value: 'none' },
+    greater_than: { types: new Set(['number', 'date', 'calculated']), value: 'required' },
+    one_of: { types: new Set([...TEXTISH, 'number', 'date', 'calculated', 'checkboxes']),
+      value: 'list' },
+    is_empty: { types: new Set([...INPUT_TYPES, 'calculated']), value: 'none' },
   };
   for (const op of ORDERING) OPERATOR_TABLE[op] = OPERATOR_TABLE.greater_than;
 
@@ -848,6 +1099,10 @@
     const dependsOn = new Map();
     for (const step of steps) dependsOn.set(step.id, new Set());
     for (const field of fieldList) dependsOn.set(field.id, new Set([field.step]));
+    // A calculation comes after every field it reads.
+    for (const field of fieldList) {
+      if (field.formula) for (const read of checkFormula(field, fields)) dependsOn.get(field.id).add(read);
+    }
     const rules = rawRules.map((rawRule, ri) => {
       const pointer = '/rules/' + ri;
       if (!isObject(rawRule)) throw new FormflowDefinitionError(pointer, 'a rule must be an object');
@@ -869,7 +1124,7 @@
             throw new FormflowDefinitionError(targetPointer, 'unknown field or step ' +
               JSON.stringify(target));
           }
-          if (key === 'require' && (!field || !field.isInput)) {
+          if (key === 'require' && (!field || !field.isInput || field.isCalculated)) {
             throw new FormflowDefinitionError(targetPointer, 'only input fields can be required, ' +
               'not ' + JSON.stringify(target));
           }
@@ -1006,7 +1261,11 @@
       const field = fieldList[node.index];
       const visible = stepVisible[field.stepIndex] && shownByRules(node);
       fieldVisible[node.index] = visible;
-      if (visible && field.isInput) {
+      if (visible && field.isCalculated) {
+        const value = calculatedAnswer(computeExpression(field.formula, values));
+        converted[node.index] = { value, error: null };
+        values[node.index] = value;
+      } else if (visible && field.isInput) {
         const result = convert(field, hasOwn(raw, field.id) ? raw[field.id] : undefined);
         converted[node.index] = result;
         values[node.index] = result.error ? emptyAnswer(field.type) : result.value;
@@ -1020,10 +1279,12 @@
     const invalid = [];
     const errors = {};
     const stored = {};
+    const calculated = {};
     for (const field of fieldList) {
       if (!fieldVisible[field.index]) continue;
       visibleFields.push(field.id);
       if (!field.isInput) continue;
+      if (field.isCalculated) calculated[field.id] = values[field.index];
       const isRequired = field.required || form.requireRules[field.index].some(ruleHolds);
       if (isRequired) required.push(field.id);
       const { value, error } = converted[field.index];
@@ -1044,6 +1305,7 @@
       invalid,
       answers: invalid.length > 0 ? null : sortedObject(stored),
       errors: sortedObject(errors),
+      calculated: sortedObject(calculated),
     };
   }
 
