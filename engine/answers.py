@@ -59,7 +59,7 @@ def stored_empty(f: Field) -> Answer:
     """What storage keeps for an empty visible field of this type."""
     if f.type == "checkbox":
         return False
-    if f.type == "checkboxes":
+    if f.type in ("checkboxes", "group"):
         return []
     return None
 

@@ -8,16 +8,17 @@ Linter warnings ride along in ``check_form`` but never stop loading.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine.answers import NUMBER_LIMIT, convert
-from engine.conditions import compile_condition
+from engine.conditions import compile_condition, fields_read
 from engine.evaluation import find_cycle
 from engine.exceptions import DefinitionError
 from engine.expressions import ExpressionError, calls, check_call, names_read, parse_expression
 from engine.jsondata import structure_problems
 from engine.linter import lint_form
-from engine.model import NUMERIC_TYPES, Field, FormDefinition, Option, Rule, Step
+from engine.model import NUMERIC_TYPES, Condition, Field, FormDefinition, Option, Rule, Step
 from engine.patterns import pattern_problem
 from engine.problems import Problem, Severity, errors_only, pointer_join
 from engine.schema import schema_problems
@@ -37,15 +38,17 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "checkbox": frozenset(),
     "paragraph": frozenset(),
     "calculated": frozenset({"expression"}),
+    "group": frozenset({"repeat", "fields"}),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
 _COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
 _LIMITS = frozenset(
     {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected", "expression"}
+     "max", "step", "options", "min_selected", "max_selected", "expression", "repeat", "fields"}
 )
 _NOT_CALCULATED = frozenset({"required", "default", "placeholder"})
-"""Common properties a calculated field cannot have: nobody types its value."""
+"""Common properties a calculated field or a group cannot have: nobody types its value (a
+group's rows are asked for with ``repeat.min``)."""
 
 
 def allowed_properties(kind: str) -> frozenset[str]:
@@ -54,13 +57,14 @@ def allowed_properties(kind: str) -> frozenset[str]:
         return _COMMON | _TYPE_PROPERTIES["text"]
     if kind == "paragraph":
         return frozenset({"id", "type", "content", "label", "help"})
-    if kind == "calculated":
+    if kind in ("calculated", "group"):
         return (_COMMON - _NOT_CALCULATED) | _TYPE_PROPERTIES[kind]
     return _COMMON | _TYPE_PROPERTIES.get(kind, frozenset())
 
 
-def _build_field(raw: dict[str, Any], step_id: str) -> Field:
+def _build_field(raw: dict[str, Any], step_id: str, inner: tuple[Field, ...] = ()) -> Field:
     kind = raw["type"]
+    repeat = raw.get("repeat") or {}
     return Field(
         id=raw["id"],
         type=kind,
@@ -87,6 +91,9 @@ def _build_field(raw: dict[str, Any], step_id: str) -> Field:
         max_selected=raw.get("max_selected"),
         expression=raw.get("expression"),
         formula=parse_expression(raw["expression"]) if kind == "calculated" else None,
+        fields=inner,
+        repeat_min=int(repeat.get("min", 0)),
+        repeat_max=int(repeat.get("max", 0)),
     )
 
 
@@ -105,6 +112,11 @@ class _Checker:
         self.rules: list[Rule] = []
         self.pointers: dict[str, str] = {}
         self.field_pointers: dict[str, str] = {}
+        self.inner: dict[str, Field] = {}
+        """The fields of repeating groups, by id (ids are unique across the whole form)."""
+        self.group_of: dict[str, str] = {}
+        """A repeating group's field id → the group's id."""
+        self.row_rules: dict[str, list[Rule]] = {}
 
     def error(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(pointer, message))
@@ -142,11 +154,17 @@ class _Checker:
             if isinstance(step.get("id"), str):
                 self.steps.append(Step(step["id"], to_text(step.get("title")), tuple(step_fields)))
 
-    def check_field(self, raw: Any, pointer: str, step_id: str) -> Field | None:
+    def check_field(
+        self, raw: Any, pointer: str, step_id: str, group: str | None = None
+    ) -> Field | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             return None
         claimed = self.claim_id(raw.get("id"), pointer)
         kind = raw["type"]
+        if kind == "group" and group is not None:
+            self.error(pointer_join(pointer, "type"), "a repeating group cannot hold another one")
+            return None
+        inner = self.check_group(raw, pointer, step_id) if kind == "group" else ()
         if kind not in _KNOWN_TYPES:
             return None  # the schema reports the unknown type
         limited = _LIMITS | _NOT_CALCULATED if kind == "calculated" else _LIMITS
@@ -164,7 +182,7 @@ class _Checker:
         if not claimed:
             return None
         try:
-            built = _build_field(raw, step_id)
+            built = _build_field(raw, step_id, inner)
         except (KeyError, TypeError, ValueError):
             return None  # the schema has already reported what is wrong with it
         if "default" in raw:
@@ -172,17 +190,39 @@ class _Checker:
             if error is not None:
                 self.error(pointer_join(pointer, "default"),
                            f"default {raw['default']!r} is not a valid {kind} answer")
-        self.fields[built.id] = built
+        if group is None:
+            self.fields[built.id] = built
+        else:
+            self.inner[built.id] = built
+            self.group_of[built.id] = group
         self.field_pointers[built.id] = pointer
         return built
 
+    def check_group(self, raw: dict[str, Any], pointer: str, step_id: str) -> tuple[Field, ...]:
+        repeat = raw.get("repeat")
+        if isinstance(repeat, dict) and _comparable(repeat.get("min"), repeat.get("max")) and (
+                repeat["min"] > repeat["max"]):
+            self.error(pointer_join(pointer, "repeat", "min"), "'min' is greater than 'max'")
+        raw_fields = raw.get("fields")
+        inner: list[Field] = []
+        for index, item in enumerate(raw_fields if isinstance(raw_fields, list) else []):
+            built = self.check_field(item, pointer_join(pointer, "fields", index), step_id,
+                                     group=str(raw.get("id")))
+            if built is not None:
+                inner.append(built)
+        return tuple(inner)
+
     def check_calculations(self) -> None:
-        """Every name a calculation reads is a number (or calculated) field of the form."""
-        for f in self.fields.values():
+        """Every name a calculation reads is a number (or calculated) field it can see: one of
+        the form (a repeating group's through sum/min/max/count), or of its own row."""
+        for f in [*self.fields.values(), *self.inner.values()]:
             if f.formula is None:
                 continue
+            group = self.group_of.get(f.id)
+            scope = self.fields if group is None else {
+                i.id: i for i in self.inner.values() if self.group_of[i.id] == group}
             pointer = pointer_join(self.field_pointers[f.id], "expression")
-            for problem in calculation_problems(f, self.fields):
+            for problem in calculation_problems(f, scope):
                 self.error(pointer, problem)
 
     def check_options(self, options: Any, pointer: str) -> None:
@@ -231,6 +271,15 @@ class _Checker:
                 self.problems.append(
                     Problem(pointer_join(pointer, "pattern"), problem + ignored, severity))
 
+    def attach_row_rules(self) -> tuple[Step, ...]:
+        """The steps with each repeating group carrying the rules that apply to its rows."""
+        return tuple(
+            Step(step.id, step.title, tuple(
+                replace(f, row_rules=tuple(self.row_rules.get(f.id, ()))) if f.is_group else f
+                for f in step.fields))
+            for step in self.steps
+        )
+
     def check_applicant(self) -> None:
         applicant = self.data.get("applicant")
         if not isinstance(applicant, dict):
@@ -241,7 +290,7 @@ class _Checker:
                 continue
             f = self.fields.get(field_id)
             pointer = pointer_join("", "applicant", role)
-            if f is None or not f.is_input or f.is_calculated:
+            if f is None or not f.is_input or f.is_calculated or f.is_group:
                 self.error(pointer, f"'{field_id}' is not an input field of this form")
             elif wanted and f.type not in wanted:
                 self.error(pointer, f"'{field_id}' must be an email field (it is {f.type})")
@@ -254,9 +303,12 @@ class _Checker:
             if not isinstance(raw, dict):
                 continue
             pointer = pointer_join("", "rules", index)
-            condition, problems = compile_condition(raw.get("when"), self.fields,
+            condition, problems = compile_condition(raw.get("when"), {**self.fields, **self.inner},
                                                     pointer_join(pointer, "when"))
             self.problems += problems
+            group = self.row_group(condition, pointer) if condition is not None else None
+            if group == "":
+                continue
             targets_ok = True
             for effect in ("show", "hide", "require"):
                 targets = raw.get(effect, [])
@@ -265,17 +317,41 @@ class _Checker:
                     continue
                 for t_index, target in enumerate(targets):
                     targets_ok &= self.check_target(effect, target,
-                                                    pointer_join(pointer, effect, t_index))
+                                                    pointer_join(pointer, effect, t_index), group)
             if condition is not None and targets_ok and "when" in raw:
-                self.rules.append(Rule(
+                (self.rules if group is None else self.row_rules.setdefault(group, [])).append(Rule(
                     when=condition,
                     show=tuple(raw.get("show", [])),
                     hide=tuple(raw.get("hide", [])),
                     require=tuple(raw.get("require", [])),
                 ))
 
-    def check_target(self, effect: str, target: Any, pointer: str) -> bool:
+    def row_group(self, condition: Condition, pointer: str) -> str | None:
+        """The group whose rows a rule applies to (it reads that group's fields), ``None`` for a
+        rule of the whole form, ``""`` when it mixes both (an error, reported here)."""
+        reads = fields_read(condition)
+        groups = {self.group_of[r] for r in reads if r in self.group_of}
+        if not groups:
+            return None
+        if len(groups) > 1 or len(groups) < len({self.group_of.get(r) for r in reads}):
+            self.error(pointer_join(pointer, "when"), "a rule that reads a field of a repeating "
+                       "group reads only fields of that group (it applies to each row)")
+            return ""
+        return groups.pop()
+
+    def check_target(self, effect: str, target: Any, pointer: str, group: str | None) -> bool:
         if not isinstance(target, str):
+            return False
+        if group is not None or target in self.inner:
+            if self.group_of.get(target) == group and group is not None:
+                return True
+            if group is None:
+                self.error(pointer, f"'{target}' is a field of the repeating group "
+                           f"'{self.group_of[target]}': only a rule reading that group's fields "
+                           "can target it")
+            else:
+                self.error(pointer, f"a rule reading fields of the repeating group '{group}' can "
+                           "only target that group's fields, in the same row")
             return False
         if target in self.step_ids:
             if effect == "require":
@@ -293,6 +369,10 @@ class _Checker:
         if effect == "require" and f.is_calculated:
             self.error(pointer, f"'{target}' is calculated: it cannot be required")
             return False
+        if effect == "require" and f.is_group:
+            self.error(pointer, f"'{target}' is a repeating group: ask for rows with "
+                       "'repeat.min' instead")
+            return False
         return True
 
 
@@ -301,18 +381,38 @@ def calculation_problems(f: Field, fields: Mapping[str, Field]) -> list[str]:
     assert f.formula is not None
     problems: list[str] = []
     counted: set[int] = set()
+    spread: set[int] = set()  # a group's field may be read as an argument of sum/min/max only
     for call in calls(f.formula):
         problem = check_call(call)
         if problem is not None:
             problems.append(problem)
         if call.function == "count" and call.arguments:
             counted.add(id(call.arguments[0]))
+        if call.function in ("sum", "min", "max"):
+            spread.update(id(argument) for argument in call.arguments)
     for name in names_read(f.formula):
         if id(name) in counted or name.group is not None:
-            group = name.field if name.group is None else name.group
-            problems.append(f"'{group}' is not a repeating group of this form")
+            group_id = name.field if name.group is None else name.group
+            group = fields.get(group_id)
+            if group is None or not group.is_group:
+                problems.append(f"'{group_id}' is not a repeating group of this form")
+                continue
+            if name.group is None:
+                continue
+            if id(name) not in spread:
+                problems.append(f"'{name.group}.{name.field}' can only be read by sum, min or "
+                                "max")
+                continue
+            member = next((i for i in group.fields if i.id == name.field), None)
+            if member is None or member.type not in NUMERIC_TYPES:
+                problems.append(f"'{name.group}.{name.field}' is not a number field of the "
+                                f"repeating group '{name.group}'")
             continue
         target = fields.get(name.field)
+        if target is not None and target.is_group:
+            problems.append(f"'{name.field}' is a repeating group: use sum({name.field}.field) "
+                            f"or count({name.field})")
+            continue
         if target is None:
             problems.append(f"unknown field '{name.field}'")
         elif target.id == f.id:
@@ -349,6 +449,11 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
     cycle = find_cycle(checker.steps, checker.rules)
     if cycle is not None:
         problems.append(cycle)
+    steps = checker.attach_row_rules()
+    for group in (f for step in steps for f in step.fields if f.is_group):
+        cycle = find_cycle((Step(group.id, {}, group.fields),), group.row_rules)
+        if cycle is not None:
+            problems.append(cycle)
     if errors_only(problems):
         return problems, None
     applicant = data.get("applicant", {})
@@ -356,7 +461,7 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
         id=data["id"],
         title=to_text(data["title"]),
         languages=tuple(data["languages"]),
-        steps=tuple(checker.steps),
+        steps=steps,
         rules=tuple(checker.rules),
         workflow=data.get("workflow", "review"),
         description=to_text(data.get("description")),

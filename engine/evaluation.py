@@ -10,11 +10,18 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any, NamedTuple
 
-from engine.answers import Check, Converter, FieldError, converter, is_empty, limits_check
+from engine.answers import (
+    Check,
+    Converter,
+    FieldError,
+    converter,
+    is_empty,
+    limits_check,
+)
 from engine.conditions import Bound, Predicate, Test, fields_read, predicate, single_test
 from engine.expressions import Computation, Expression, Name, Reader, compute, names_read, output
 from engine.messages import message
@@ -22,7 +29,10 @@ from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
 from engine.text import localize
 
-__all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle"]
+__all__ = [
+    "CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle", "row_evaluations",
+    "row_form",
+]
 
 
 class _Node(NamedTuple):
@@ -95,6 +105,8 @@ class CompiledForm:
     deferred: tuple[_Deferred, ...]
     calculated: tuple[tuple[str, int], ...]
     """(id, slot) of every calculated field"""
+    rows: Mapping[str, CompiledForm]
+    """each repeating group's row form, compiled"""
     answer_slots: int
     """the length of an evaluation's answer list"""
 
@@ -122,7 +134,8 @@ def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, lis
         for f in step.fields:
             if f.formula is not None:  # a calculation comes after every field it reads
                 deps[f.id].extend(dict.fromkeys(
-                    n.field for n in names_read(f.formula) if n.field in deps))
+                    n.group or n.field for n in names_read(f.formula)
+                    if (n.group or n.field) in deps))
     for rule in rules:
         reads = sorted(r for r in fields_read(rule.when) if r in deps)
         for target in (*rule.show, *rule.hide):
@@ -254,13 +267,15 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             reads, read_test, inverted,
             None if single is not None else either(show),
             either(hide),
-            converter(f) if f is not None and is_input else None,
+            (_rows(f, rows[f.id]) if f.is_group else converter(f)) if f is not None and is_input
+            else None,
             id_copy,
             _required_code(f) if f is not None and is_input and f.required else None,
             limits_check(f) if f is not None and is_input else None,
             None if f is None or f.formula is None else _computation(f.formula, slots),
         )
 
+    rows = {f.id: compile_form(row_form(form, f)) for f in fields.values() if f.is_group}
     walk = tuple(step(*ids) for ids in zip(ordered, _copies(ordered), strict=True))
     inputs = [fields[n] for n in ordered if n in fields and fields[n].is_input]  # walk order
     return CompiledForm(
@@ -280,6 +295,7 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         ),
         calculated=tuple((f_id, slots[f_id]) for f_id in field_ids
                          if fields[f_id].is_calculated),
+        rows=rows,
         answer_slots=truths + len(form.rules),
     )
 
@@ -297,6 +313,8 @@ class Evaluation:
     calculated: dict[str, Answer] = field(default_factory=dict)
     """The value of every visible calculated field, known even while other answers are invalid
     (pages show it live)."""
+    problems: dict[str, list[FieldError]] = field(default_factory=dict)
+    """``errors`` as codes with their parameters (a repeating group's cells, one each)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -312,6 +330,13 @@ class Evaluation:
 def _words(f: Field, error: FieldError, language: str, default_language: str) -> str:
     if error.code == "pattern" and f.pattern_message:
         return localize(f.pattern_message, language, default_language)
+    if error.code == "in_row":  # a repeating group's cell: the row and the field named
+        cell: Field = error.params["field"]
+        return message("in_row", language, {
+            "row": error.params["row"],
+            "field": localize(cell.label, language, default_language) or cell.id,
+            "message": _words(cell, error.params["error"], language, default_language),
+        })
     return message(error.code, language, error.params)
 
 
@@ -382,7 +407,7 @@ def evaluate(
         stored = dict(zip(compress(field_ids, visible), compress(values, visible), strict=False))
         for paragraph in compiled.paragraph_ids:
             stored.pop(paragraph, None)
-    found = {field_ids[slot]: errors[slot] for slot in sorted(errors)}  # slots are in id order
+    found = {field_ids[slot]: _flat(errors[slot]) for slot in sorted(errors)}  # in id order
     invalid = list(found)
     return Evaluation(
         visible_fields=list(compress(field_ids, visible)),
@@ -397,17 +422,86 @@ def evaluate(
         },
         codes={f_id: [e.code for e in found[f_id]] for f_id in invalid},
         calculated={f_id: values[slot] for f_id, slot in compiled.calculated if visible[slot]},
+        problems=found,
     )
+
+
+def _flat(errors: list[FieldError]) -> list[FieldError]:
+    """A repeating group's one error standing for its cells' errors, spread out."""
+    if len(errors) == 1 and errors[0].code == "rows":
+        spread: list[FieldError] = errors[0].params["errors"]
+        return spread
+    return errors
 
 
 def _computation(formula: Expression, slots: Mapping[str, int]) -> Computation:
     """A calculation reading the answer list by slot (a hidden field's slot holds ``None``)."""
 
     def read(name: Name) -> Reader:
+        if name.group is not None:  # a field of every row of a repeating group
+            rows, member = slots[name.group], name.field
+            return lambda values: [row.get(member) for row in values[rows] or ()]
         slot = slots[name.field]
         return lambda values: values[slot]
 
     return compute(formula, read)
+
+
+def row_form(form: FormDefinition, group: Field) -> FormDefinition:
+    """A repeating group's row as a form of its own: one step of the group's fields and the
+    rules that read them. Every row is evaluated as this form, on its own answers."""
+    cells = tuple(replace(f, step=group.id) for f in group.fields)
+    return FormDefinition(
+        id=group.id, title=group.label, languages=form.languages,
+        steps=(Step(group.id, group.label, cells),), rules=group.row_rules,
+        source={},
+    )
+
+
+def _rows(group: Field, compiled: CompiledForm) -> Converter:
+    """The conversion of a repeating group's answer: a list of rows (objects), each evaluated
+    as ``row_form`` (``compiled``); the typed answer is the list of the rows' typed answers."""
+    inputs = {f.id: f for f in group.fields if f.is_input and not f.is_calculated}
+
+    def convert_rows(raw: Any) -> tuple[Answer, FieldError | None]:
+        if raw is None or raw == "" or raw == []:
+            rows: list[Any] = []
+        elif isinstance(raw, list) and all(isinstance(row, dict) for row in raw):
+            rows = raw
+        else:
+            return [], FieldError("not_rows")
+        if len(rows) > group.repeat_max:  # checked first: no work for a flood of rows
+            return [], FieldError("max_rows", {"max": group.repeat_max})
+        typed: list[dict[str, Any]] = []
+        cells: list[FieldError] = []
+        for number, row in enumerate(rows, start=1):
+            result = evaluate(compiled, row)
+            if result.answers is not None:
+                typed.append(result.answers)
+                continue
+            for cell in group.fields:  # in the row's order
+                cells += [FieldError("in_row", {"row": number, "field": cell, "error": problem})
+                          for problem in result.problems.get(cell.id, ())]
+            typed.append({
+                cell_id: (result.calculated[cell_id] if cell_id in result.calculated
+                          else None if cell_id in result.problems
+                          else converter(inputs[cell_id])(row.get(cell_id))[0])
+                for cell_id in result.visible_fields if compiled.fields[cell_id].is_input
+            })
+        if len(rows) < group.repeat_min:
+            cells.append(FieldError("min_rows", {"min": group.repeat_min}))
+        if cells:
+            return typed, FieldError("rows", {"errors": cells})
+        return typed, None
+
+    return convert_rows
+
+
+def row_evaluations(
+    compiled: CompiledForm, group_id: str, rows: Sequence[Mapping[str, Any]], language: str
+) -> list[Evaluation]:
+    """Each row of a repeating group evaluated on its own, for pages that show them."""
+    return [evaluate(compiled.rows[group_id], row, language) for row in rows]
 
 
 def _required_code(f: Field) -> str:

@@ -107,6 +107,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "de": "Bitte setzen Sie das Häkchen oder lassen Sie es leer.",
         "en": "Please tick the box or leave it empty.",
     },
+    "not_rows": {
+        "de": "Die Zeilen konnten nicht gelesen werden.",
+        "en": "The rows could not be read.",
+    },
+    "min_rows": {
+        "de": "Bitte füllen Sie mindestens {min} Zeilen aus.",
+        "en": "Please fill in at least {min} rows.",
+    },
+    "max_rows": {
+        "de": "Bitte füllen Sie höchstens {max} Zeilen aus.",
+        "en": "Please fill in at most {max} rows.",
+    },
+    "in_row": {
+        "de": "Zeile {row}, {field}: {message}",
+        "en": "Row {row}, {field}: {message}",
+    },
 }
 
 

@@ -37,7 +37,7 @@ __all__ = [
 
 FieldType = Literal[
     "text", "tel", "url", "email", "textarea", "number", "date",
-    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated",
+    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated", "group",
 ]
 TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
 CHOICE_TYPES: frozenset[str] = frozenset({"select", "radio"})
@@ -49,7 +49,7 @@ INPUT_TYPES: frozenset[str] = frozenset(
 NUMERIC_TYPES: frozenset[str] = frozenset({"number", "calculated"})
 """Types whose answer is a number: what calculations and ordering operators read."""
 
-Answer = str | int | float | bool | list[str] | None
+Answer = str | int | float | bool | list[str] | list[dict[str, Any]] | None
 """A typed answer as conditions see it and storage keeps it (dates as ISO strings)."""
 
 
@@ -86,6 +86,12 @@ class Field:
     """A calculated field's expression as written."""
     formula: Expression | None = field(default=None, compare=False, repr=False)
     """A calculated field's expression parsed (``engine.expressions``)."""
+    fields: tuple[Field, ...] = ()
+    """A repeating group's fields, filled once per row."""
+    row_rules: tuple[Rule, ...] = ()
+    """A repeating group's rules that read its own fields: applied to each row on its own."""
+    repeat_min: int = 0
+    repeat_max: int = 0
 
     option_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """The option values as a set, for answer checks on the hot path."""
@@ -102,6 +108,10 @@ class Field:
     @property
     def is_calculated(self) -> bool:
         return self.type == "calculated"
+
+    @property
+    def is_group(self) -> bool:
+        return self.type == "group"
 
     def option_values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)

@@ -32,7 +32,7 @@
     'text', 'tel', 'url', 'email', 'textarea', 'number', 'date',
     'select', 'radio', 'checkboxes', 'checkbox',
   ]);
-  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated']);
+  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated', 'group']);
   // Types whose answer is a number: what calculations read (engine/model.py NUMERIC_TYPES).
   const NUMERIC_TYPES = new Set(['number', 'calculated']);
   const ID_RE = /^[a-z][a-z0-9_]{0,63}$/;
@@ -99,7 +99,7 @@
   /** What a hidden, unanswered or unconvertible field looks like to conditions and storage. */
   function emptyAnswer(type) {
     if (type === 'checkbox') return false;
-    if (type === 'checkboxes') return [];
+    if (type === 'checkboxes' || type === 'group') return [];
     return null;
   }
 
@@ -479,12 +479,16 @@
   }
 
   /** Checks a calculated field's names and calls; returns the ids of the fields it reads. */
-  function checkFormula(field, fields) {
+  function checkFormula(field, fields, rows) {
     const fail = (message) => { throw new FormflowDefinitionError(field.pointer + '/expression', message); };
     const counted = new Set();
+    const spread = new Set(); // a group's field may be read as an argument of sum/min/max only
     const nodes = expressionNodes(field.formula);
     for (const node of nodes) {
       if (node.kind !== 'call') continue;
+      if (node.fn === 'sum' || node.fn === 'min' || node.fn === 'max') {
+        for (const arg of node.args) spread.add(arg);
+      }
       if (!hasOwn(FUNCTIONS, node.fn)) fail('unknown function ' + JSON.stringify(node.fn));
       const [fewest, most] = FUNCTIONS[node.fn];
       if (node.args.length < fewest || (most !== null && node.args.length > most)) {
@@ -508,11 +512,24 @@
     for (const node of nodes) {
       if (node.kind !== 'name') continue;
       if (counted.has(node) || node.group !== null) {
-        fail(JSON.stringify(node.group || node.field) + ' is not a repeating group of this form');
+        const groupId = node.group || node.field;
+        const group = fields.get(groupId);
+        if (!group || !group.isGroup) fail(JSON.stringify(groupId) + ' is not a repeating group of this form');
+        if (node.group !== null) {
+          if (!spread.has(node)) fail(JSON.stringify(groupId + '.' + node.field) + ' can only be read by sum, min or max');
+          const member = rows.get(groupId).fields.get(node.field);
+          if (!member || !NUMERIC_TYPES.has(member.type)) {
+            fail(JSON.stringify(groupId + '.' + node.field) + ' is not a number field of the group');
+          }
+        }
+        node.index = group.index;
+        reads.add(group.id);
+        continue;
       }
       const target = fields.get(node.field);
       if (!target) fail('unknown field ' + JSON.stringify(node.field));
       if (target.id === field.id) fail(field.id + ' cannot be calculated from itself');
+      if (target.isGroup) fail(JSON.stringify(node.field) + ' is a repeating group: use sum or count');
       if (!NUMERIC_TYPES.has(target.type)) {
         fail(JSON.stringify(node.field) + ' is a ' + target.type +
           ' field: calculations read number and calculated fields only');
@@ -562,13 +579,27 @@
       const value = computeExpression(node.args[0], values);
       return value === null ? null : roundHalfAway(value, node.args.length > 1 ? node.args[1].value : 0);
     }
-    const operands = node.args.map((arg) => computeExpression(arg, values));
+    if (node.fn === 'count') {
+      const rows = values[node.args[0].index];
+      return Array.isArray(rows) ? rows.length : 0;
+    }
+    const operands = [];
+    for (const arg of node.args) {
+      if (arg.kind === 'name' && arg.group !== null) { // a field of every row, spread out
+        const rows = values[arg.index];
+        for (const row of Array.isArray(rows) ? rows : []) {
+          operands.push(numberOf(hasOwn(row, arg.field) ? row[arg.field] : null));
+        }
+      } else {
+        operands.push(computeExpression(arg, values));
+      }
+    }
     if (node.fn === 'sum') {
       let total = 0;
       for (const item of operands) if (item !== null) total += item;
       return finite(total);
     }
-    if (operands.some((item) => item === null)) return null;
+    if (operands.length === 0 || operands.some((item) => item === null)) return null;
     let result = operands[0];
     for (const item of operands.slice(1)) {
       result = node.fn === 'min' ? (item < result ? item : result) : (item > result ? item : result);
@@ -841,6 +872,10 @@
       stepIndex,
       isInput: type !== 'paragraph',
       isCalculated: type === 'calculated',
+      isGroup: type === 'group',
+      repeatMin: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.min, pointer + '/repeat/min') || 0 : 0,
+      repeatMax: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.max, pointer + '/repeat/max') || 0 : 0,
+      raw: type === 'group' ? raw : null,
       required: raw.required === true,
       minLength: optionalCount(raw.min_length, pointer + '/min_length'),
       maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
@@ -859,6 +894,12 @@
         null,
       pointer,
     };
+    if (field.isGroup && (!isObject(raw.repeat) || !(field.repeatMax >= 1 && field.repeatMax <= 100))) {
+      throw new FormflowDefinitionError(pointer + '/repeat/max', 'a repeating group needs repeat.max from 1 to 100');
+    }
+    if (field.isGroup && field.repeatMin > field.repeatMax) {
+      throw new FormflowDefinitionError(pointer + '/repeat/min', 'min is greater than max');
+    }
     if (field.stepSize !== null && field.stepSize <= 0) {
       throw new FormflowDefinitionError(pointer + '/step', 'step must be greater than 0');
     }
@@ -876,7 +917,7 @@
     greater_than: { types: new Set(['number', 'date', 'calculated']), value: 'required' },
     one_of: { types: new Set([...TEXTISH, 'number', 'date', 'calculated', 'checkboxes']),
       value: 'list' },
-    is_empty: { types: new Set([...INPUT_TYPES, 'calculated']), value: 'none' },
+    is_empty: { types: new Set([...INPUT_TYPES, 'calculated', 'group']), value: 'none' },
   };
   for (const op of ORDERING) OPERATOR_TABLE[op] = OPERATOR_TABLE.greater_than;
 
@@ -1059,6 +1100,8 @@
     const steps = [];
     const stepMap = new Map();
     const seenIds = new Map(); // id -> pointer of its first use
+    const cells = new Map(); // the fields of repeating groups, by id
+    const groupOf = new Map(); // a group's field id -> the group's id
     const claim = (id, pointer) => {
       if (seenIds.has(id)) {
         throw new FormflowDefinitionError(pointer, 'duplicate id ' + JSON.stringify(id) +
@@ -1085,6 +1128,24 @@
         fields.set(field.id, field);
         fieldList.push(field);
         stepFieldIds.push(field.id);
+        if (field.isGroup) {
+          // A repeating group's fields: ids unique across the form, no group inside a group.
+          const rawInner = Array.isArray(rawField.fields) ? rawField.fields : [];
+          if (rawInner.length === 0) {
+            throw new FormflowDefinitionError(fieldPointer + '/fields', 'a repeating group needs fields');
+          }
+          rawInner.forEach((rawCell, ci) => {
+            const cellPointer = fieldPointer + '/fields/' + ci;
+            const cell = compileField(rawCell, field.id, cellPointer, ci, 0);
+            if (cell.isGroup) {
+              throw new FormflowDefinitionError(cellPointer + '/type',
+                'a repeating group cannot hold another one');
+            }
+            claim(cell.id, cellPointer + '/id');
+            cells.set(cell.id, cell);
+            groupOf.set(cell.id, field.id);
+          });
+        }
       });
       const step = Object.freeze({ id: rawStep.id, index: si, fields: Object.freeze(stepFieldIds) });
       steps.push(step);
@@ -1099,12 +1160,61 @@
     const dependsOn = new Map();
     for (const step of steps) dependsOn.set(step.id, new Set());
     for (const field of fieldList) dependsOn.set(field.id, new Set([field.step]));
+    // A rule reading a repeating group's fields applies to each row on its own: it goes to the
+    // group's row form (compiled below), the others stay the form's.
+    const formRules = [];
+    const rowRules = new Map();
+    const everyField = new Map([...fields, ...cells]);
+    rawRules.forEach((rawRule, ri) => {
+      const pointer = '/rules/' + ri;
+      if (!isObject(rawRule) || !hasOwn(rawRule, 'when')) {
+        formRules.push({ rawRule, pointer });
+        return;
+      }
+      const reads = new Set();
+      compileCondition(rawRule.when, pointer + '/when', everyField, reads);
+      const groups = new Set([...reads].map((id) => groupOf.get(id)));
+      if (!groups.has(undefined) || groups.size > 1) {
+        if (groups.size > 1) {
+          throw new FormflowDefinitionError(pointer + '/when', 'a rule that reads a field of a ' +
+            'repeating group reads only fields of that group');
+        }
+      }
+      const group = groups.size === 1 ? [...groups][0] : undefined;
+      for (const key of ['show', 'hide', 'require']) {
+        const targets = Array.isArray(rawRule[key]) ? rawRule[key] : [];
+        targets.forEach((target, ti) => {
+          if ((group !== undefined || cells.has(target)) && groupOf.get(target) !== group) {
+            throw new FormflowDefinitionError(pointer + '/' + key + '/' + ti,
+              'only a rule reading the fields of a repeating group targets them, in the same row');
+          }
+          const field = fields.get(target);
+          if (key === 'require' && field && field.isGroup) {
+            throw new FormflowDefinitionError(pointer + '/' + key + '/' + ti,
+              'a repeating group cannot be required: use repeat.min');
+          }
+        });
+      }
+      if (group === undefined) formRules.push({ rawRule, pointer });
+      else {
+        if (!rowRules.has(group)) rowRules.set(group, []);
+        rowRules.get(group).push(rawRule);
+      }
+    });
+    const rows = new Map();
+    for (const field of fieldList) {
+      if (!field.isGroup) continue;
+      const rawGroup = field.raw;
+      rows.set(field.id, compile({
+        id: field.id, steps: [{ id: field.id, fields: rawGroup.fields }],
+        rules: rowRules.get(field.id) || [],
+      }));
+    }
     // A calculation comes after every field it reads.
     for (const field of fieldList) {
-      if (field.formula) for (const read of checkFormula(field, fields)) dependsOn.get(field.id).add(read);
+      if (field.formula) for (const read of checkFormula(field, fields, rows)) dependsOn.get(field.id).add(read);
     }
-    const rules = rawRules.map((rawRule, ri) => {
-      const pointer = '/rules/' + ri;
+    const rules = formRules.map(({ rawRule, pointer }, ri) => {
       if (!isObject(rawRule)) throw new FormflowDefinitionError(pointer, 'a rule must be an object');
       if (!hasOwn(rawRule, 'when')) throw new FormflowDefinitionError(pointer, 'a rule needs when');
       const reads = new Set();
@@ -1166,6 +1276,7 @@
       rules: Object.freeze(rules),
       order: Object.freeze(order),
       requireRules: fieldList.map((field) => requireBy.get(field.id) || none),
+      rows,
       definition,
     };
     compiled[COMPILED] = true;
@@ -1261,7 +1372,12 @@
       const field = fieldList[node.index];
       const visible = stepVisible[field.stepIndex] && shownByRules(node);
       fieldVisible[node.index] = visible;
-      if (visible && field.isCalculated) {
+      if (visible && field.isGroup) {
+        const result = convertRows(field, form.rows.get(field.id),
+          hasOwn(raw, field.id) ? raw[field.id] : undefined);
+        converted[node.index] = result;
+        values[node.index] = result.value;
+      } else if (visible && field.isCalculated) {
         const value = calculatedAnswer(computeExpression(field.formula, values));
         converted[node.index] = { value, error: null };
         values[node.index] = value;
@@ -1288,7 +1404,8 @@
       const isRequired = field.required || form.requireRules[field.index].some(ruleHolds);
       if (isRequired) required.push(field.id);
       const { value, error } = converted[field.index];
-      const codes = errorCodes(field, value, error, isRequired);
+      const codes = field.isGroup ? converted[field.index].codes :
+        errorCodes(field, value, error, isRequired);
       if (codes.length > 0) {
         invalid.push(field.id);
         errors[field.id] = codes;
@@ -1307,6 +1424,42 @@
       errors: sortedObject(errors),
       calculated: sortedObject(calculated),
     };
+  }
+
+  /**
+   * A repeating group's answer: a list of rows (objects), each evaluated as the group's row form
+   * (engine/evaluation.py _rows). `{value, error, codes}`: the typed rows, and the error codes of
+   * the group (one `in_row` per cell error, `min_rows`, `max_rows`, `not_rows`).
+   */
+  function convertRows(field, rowForm, raw) {
+    let rows;
+    if (raw === undefined || raw === null || raw === '') rows = [];
+    else if (Array.isArray(raw) && raw.every(isObject)) rows = raw;
+    else return { value: [], error: null, codes: ['not_rows'] };
+    if (rows.length > field.repeatMax) return { value: [], error: null, codes: ['max_rows'] };
+    const value = [];
+    const codes = [];
+    for (const row of rows) {
+      const result = evaluate(rowForm, row);
+      if (result.answers !== null) {
+        value.push(result.answers);
+        continue;
+      }
+      for (const cell of rowForm.fieldList) {
+        for (let i = 0; i < (result.errors[cell.id] || []).length; i += 1) codes.push('in_row');
+      }
+      const typed = {};
+      for (const id of result.visible_fields) {
+        const cell = rowForm.fields.get(id);
+        if (!cell.isInput) continue;
+        if (cell.isCalculated) typed[id] = result.calculated[id];
+        else if (hasOwn(result.errors, id)) typed[id] = null;
+        else typed[id] = convert(cell, hasOwn(row, id) ? row[id] : undefined).value;
+      }
+      value.push(typed);
+    }
+    if (rows.length < field.repeatMin) codes.push('min_rows');
+    return { value, error: null, codes };
   }
 
   function sortedObject(object) {
