@@ -217,6 +217,7 @@ _CONVERTERS: Mapping[str, Converter] = {
     "checkbox": _convert_checkbox,
     "paragraph": _convert_paragraph,
     "calculated": _convert_paragraph,  # computed by the evaluation, never taken from a client
+    "group": lambda raw: (raw if isinstance(raw, list) else [], None),  # evaluation converts rows
 }
 """Field type → its converter, for the types whose conversion does not depend on the field."""
 

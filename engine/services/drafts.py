@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.answers import check, convert
 from engine.exceptions import DraftExpired, NotFound
-from engine.model import FormDefinition
+from engine.model import Field, FormDefinition
 from engine.records import OutboxEntry
 from engine.services.loading import form_of
 from engine.services.tokens import draft_token, hash_token, new_token
@@ -229,10 +229,23 @@ def _queue_resume_mail(store: Store, draft_id: str, address: str, language: str)
 
 
 def _partial_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    inputs = {f.id for f in form.fields() if f.is_input}
+    inputs = {f.id: f for f in form.fields() if f.is_input}
+    kept = _kept(inputs, answers)
+    for group in (f for f in inputs.values() if f.is_group):
+        rows = answers.get(group.id)
+        if isinstance(rows, list | tuple):  # a row is kept as its own answers are
+            cells = {cell.id: cell for cell in group.fields if cell.is_input}
+            kept[group.id] = [_kept(cells, row) for row in rows[:group.repeat_max + 1]
+                              if isinstance(row, Mapping)]
+    return kept
+
+
+def _kept(inputs: Mapping[str, Field], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """What a draft keeps of ``answers``: the values of ``inputs`` a step page can send, cut to
+    size (a repeating group's rows are kept by the caller)."""
     kept: dict[str, Any] = {}
     for key, value in answers.items():
-        if key not in inputs:
+        if key not in inputs or inputs[key].is_group:
             continue
         if value is None or isinstance(value, bool | int):
             kept[key] = value

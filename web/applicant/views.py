@@ -31,9 +31,10 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from engine.answers import convert, is_empty
-from engine.evaluation import Evaluation, evaluate
+from engine.evaluation import Evaluation, evaluate, row_evaluations
 from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
 from engine.model import Field, Step
+from engine.rows import rows_text
 from engine.services import (
     definitions_of,
     form_version_by_hash,
@@ -48,6 +49,7 @@ from engine.text import Text, forbidden_character, localize
 from web.applicant import session as applicant_session
 from web.applicant.flow import (
     apply_step,
+    change_rows,
     first_step_with_errors,
     neighbour_step,
     other_steps_answers,
@@ -218,6 +220,12 @@ def step(form_id: str, step_id: str) -> Any:
     returning = request.form.get("_return") == "review"
     visible = evaluation.visible_steps
 
+    if action.startswith(("add_row:", "remove_row:")):  # the row buttons without JavaScript
+        answers = change_rows(answers, current, action) or answers
+        evaluation = evaluate(loaded.compiled, answers, language)
+        token = save_work(loaded, work, answers, current.id).token
+        work = Work(answers, token, current.id, expires_at=work.expires_at)
+        return _render_step(loaded, current, work, answers, evaluation, {}, returning=returning)
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
         save_work(loaded, work, answers, current.id)
@@ -526,7 +534,8 @@ def _review_sections(
                 "id": f.id,
                 "label": loaded.text(f.label) or f.id,
                 "value": (number_text(evaluation.calculated.get(f.id)) or str(_("Not answered"))
-                          if f.is_calculated else _display(loaded, f, answers.get(f.id))),
+                          if f.is_calculated else _rows_display(loaded, f, answers.get(f.id))
+                          if f.is_group else _display(loaded, f, answers.get(f.id))),
                 "errors": evaluation.errors.get(f.id, []),
                 "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
                                       _anchor=dom_id(f.id), **REVIEW_ARGS),
@@ -537,6 +546,27 @@ def _review_sections(
                          "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
                                                **REVIEW_ARGS)})
     return sections
+
+
+def _rows_display(loaded: LoadedForm, group: Field, raw: Any) -> str:
+    """A repeating group's rows, one line each, with only the cells visible in each row."""
+    rows = [row for row in raw if isinstance(row, dict)] if isinstance(raw, list) else []
+    if not rows:
+        return str(_("Not answered"))
+    shown = []
+    for row, result in zip(rows, row_evaluations(loaded.compiled, group.id, rows,
+                                                 current_language()), strict=True):
+        visible = set(result.visible_fields)
+        shown.append({**{k: v for k, v in row.items() if k in visible}, **result.calculated})
+
+    def cell_text(cell: Field | None, value: Any) -> str:
+        if cell is None:
+            return str(value)
+        if cell.is_calculated:
+            return number_text(value)
+        return _display(loaded, cell, value)
+
+    return rows_text(group, shown, lambda cell: loaded.text(cell.label) or cell.id, cell_text)
 
 
 def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from engine.exceptions import InvalidInput
 from engine.model import Field, FormDefinition, WorkflowDefinition
 from engine.records import EventRecord, OutboxRecord
+from engine.rows import rows_text
 from engine.services.inbox import InboxFilter, Position, decode_position
 from engine.text import localize
 from web.config import DEFAULT_TIMEZONE
@@ -180,7 +181,7 @@ def answer_sections(
                     field_id=form_field.id,
                     label=localize(form_field.label, language, default) or form_field.id,
                     value=_answer_text(form_field, answers[form_field.id], language),
-                    multiline=form_field.type == "textarea",
+                    multiline=form_field.type in ("textarea", "group"),
                 )
             )
         if rows:
@@ -198,6 +199,11 @@ def answer_sections(
 def _answer_text(form_field: Field, value: Any, language: str) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if form_field.is_group:
+        return rows_text(
+            form_field, value, lambda cell: localize(cell.label, language, "de") or cell.id,
+            lambda cell, item: _plain(item) if cell is None else _answer_text(cell, item,
+                                                                              language))
     default = "de"
     options = {o.value: localize(o.label, language, default) or o.value for o in form_field.options}
     if form_field.type in ("select", "radio"):

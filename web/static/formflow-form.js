@@ -66,9 +66,35 @@
   function readAnswers(form, compiled, saved) {
     const answers = Object.assign({}, saved || {});
     const byName = controlsByName(form);
+    readFields(compiled, byName, '', answers);
     for (const field of compiled.fieldList) {
-      const controls = byName.get(field.id);
-      if (!field.isInput || !controls) continue;
+      if (!field.isGroup) continue;
+      const list = rowList(form, field.id);
+      if (!list) continue;
+      answers[field.id] = rowsOf(list).map((row, index) => {
+        const cells = {};
+        readFields(compiled.rows.get(field.id), byName, field.id + '-' + index + '-', cells);
+        return cells;
+      });
+    }
+    return answers;
+  }
+
+  function rowList(form, groupId) {
+    for (const list of Array.from(form.querySelectorAll('[data-rows]'))) {
+      if (list.getAttribute('data-rows') === groupId) return list;
+    }
+    return null;
+  }
+
+  function rowsOf(list) {
+    return Array.from(list.children).filter((child) => child.hasAttribute('data-row'));
+  }
+
+  function readFields(compiled, byName, prefix, answers) {
+    for (const field of compiled.fieldList) {
+      const controls = byName.get(prefix + field.id);
+      if (!field.isInput || field.isGroup || !controls) continue;
       if (field.type === 'checkbox') {
         answers[field.id] = controls.some((c) => c.type === 'checkbox' && c.checked);
       } else if (field.type === 'checkboxes') {
@@ -80,7 +106,98 @@
         answers[field.id] = controls[0].value;
       }
     }
-    return answers;
+  }
+
+  /**
+   * A repeating group's rows after one was added or removed: names, ids and labels numbered
+   * from 0 again in page order (the server reads rows 0 to `<id>-rows` - 1), and the buttons
+   * allowed by repeat.max.
+   */
+  function renumberRows(form, group) {
+    const list = rowList(form, group.id);
+    if (!list) return;
+    const rows = rowsOf(list);
+    const pattern = new RegExp('^(field-)?' + group.id + '-([0-9]+|__row__)-');
+    rows.forEach((row, index) => {
+      row.setAttribute('data-row', String(index));
+      for (const element of Array.from(row.querySelectorAll('[name], [id], [for], [aria-describedby]'))) {
+        for (const attribute of ['name', 'id', 'for']) {
+          const value = element.getAttribute(attribute);
+          if (value && pattern.test(value)) {
+            element.setAttribute(attribute, value.replace(pattern, (m, field) =>
+              (field || '') + group.id + '-' + index + '-'));
+          }
+        }
+        const described = element.getAttribute('aria-describedby');
+        if (described) {
+          element.setAttribute('aria-describedby', described.split(' ').map((id) =>
+            id.replace(pattern, (m, field) => (field || '') + group.id + '-' + index + '-')).join(' '));
+        }
+      }
+      for (const button of Array.from(row.querySelectorAll('[data-remove-row]'))) {
+        button.value = 'remove_row:' + group.id + ':' + index;
+      }
+      const number = row.querySelector('[data-row-number]');
+      if (number) number.textContent = String(index + 1);
+    });
+    for (const input of Array.from(form.querySelectorAll('[data-rows-for]'))) {
+      if (input.getAttribute('data-rows-for') === group.id) input.value = String(rows.length);
+    }
+    for (const button of Array.from(form.querySelectorAll('[data-add-row]'))) {
+      if (button.getAttribute('data-add-row') === group.id) button.disabled = rows.length >= group.repeatMax;
+    }
+  }
+
+  /** "add row" and "remove row" in the page: a copy of the group's <template> row, or gone. */
+  function changeRows(form, compiled, event) {
+    const button = event.target && event.target.closest ? event.target.closest('[data-add-row], [data-remove-row]') : null;
+    if (!button || !form.contains(button)) return false;
+    const adding = button.hasAttribute('data-add-row');
+    const group = compiled.fields.get(button.getAttribute(adding ? 'data-add-row' : 'data-remove-row'));
+    const list = group ? rowList(form, group.id) : null;
+    if (!list) return false;
+    event.preventDefault();
+    let focus = null;
+    if (adding) {
+      const template = Array.from(form.querySelectorAll('template[data-row-template]'))
+        .find((t) => t.getAttribute('data-row-template') === group.id);
+      if (!template || rowsOf(list).length >= group.repeatMax) return true;
+      const row = template.content.firstElementChild.cloneNode(true);
+      list.appendChild(row);
+      focus = row.querySelector(CONTROLS);
+    } else {
+      const row = button.closest('[data-row]');
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      focus = next ? next.querySelector(CONTROLS) : form.querySelector('[data-add-row="' + group.id + '"]');
+    }
+    renumberRows(form, group);
+    if (focus && typeof focus.focus === 'function') focus.focus();
+    return true;
+  }
+
+  /** Each row of each repeating group shown as its own evaluation says (row rules). */
+  function applyRows(form, compiled, answers) {
+    const core = rules();
+    for (const field of compiled.fieldList) {
+      if (!field.isGroup) continue;
+      const list = rowList(form, field.id);
+      if (!list) continue;
+      const rowForm = compiled.rows.get(field.id);
+      const rows = Array.isArray(answers[field.id]) ? answers[field.id] : [];
+      rowsOf(list).forEach((element, index) => {
+        const result = core.evaluate(rowForm, rows[index] || {});
+        const visible = new Set(result.visible_fields);
+        const required = new Set(result.required);
+        for (const wrapper of Array.from(element.querySelectorAll('[data-field]'))) {
+          const cell = rowForm.fields.get(wrapper.getAttribute('data-field'));
+          if (!cell) continue;
+          setShown(wrapper, visible.has(cell.id));
+          if (cell.isInput && !cell.isCalculated) setRequired(wrapper, cell, required.has(cell.id));
+        }
+        updateCalculated(element, result);
+      });
+    }
   }
 
   function setShown(element, shown) {
@@ -163,19 +280,24 @@
     }
     for (const element of Array.from(form.querySelectorAll('[data-field]'))) {
       const field = compiled.fields.get(element.getAttribute('data-field'));
-      if (!field) continue;
+      if (!field) continue; // a row's cells (ids of their own): applyRows
       setShown(element, visibleFields.has(field.id));
-      if (field.isInput) setRequired(element, field, required.has(field.id));
+      if (field.isInput && !field.isGroup && !field.isCalculated) {
+        setRequired(element, field, required.has(field.id));
+      }
     }
     updateCounters(form, compiled, answers);
     updateCalculated(form, result);
+    applyRows(form, compiled, answers);
   }
 
   /** Calculated values as the page shows them: String(number), "—" when empty. */
   function updateCalculated(form, result) {
     const values = result.calculated || {};
     for (const output of Array.from(form.querySelectorAll('[data-calculated-for]'))) {
-      const value = values[output.getAttribute('data-calculated-for')];
+      const id = output.getAttribute('data-calculated-for');
+      if (!Object.prototype.hasOwnProperty.call(values, id)) continue; // another row's, or hidden
+      const value = values[id];
       const text = typeof value === 'number' ? String(value) : '—';
       if (output.textContent !== text) output.textContent = text;
     }
@@ -211,6 +333,9 @@
       update();
     };
     const onPaste = (event) => notePaste(form, event);
+    const onClick = (event) => {
+      if (changeRows(form, compiled, event)) update();
+    };
     const onChange = (event) => {
       if (event.target && unchanged(event.target)) return;
       seen = null;
@@ -219,6 +344,7 @@
     form.addEventListener('input', onInput);
     form.addEventListener('change', onChange);
     form.addEventListener('paste', onPaste);
+    form.addEventListener('click', onClick);
     update();
     return {
       compiled,
@@ -228,6 +354,7 @@
         form.removeEventListener('input', onInput);
         form.removeEventListener('change', onChange);
         form.removeEventListener('paste', onPaste);
+        form.removeEventListener('click', onClick);
       },
     };
   }
