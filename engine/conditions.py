@@ -130,8 +130,8 @@ OPERATORS: Mapping[str, Operator] = {
     "less_or_equal": Operator(_ORDERED, "required", _ordered(le)),
     "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
     "none_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of, negated=True),
-    "is_empty": Operator(_VALUED | {"group"}, "none", _emptiness),
-    "is_not_empty": Operator(_VALUED | {"group"}, "none", _emptiness, negated=True),
+    "is_empty": Operator(_VALUED | {"group", "file"}, "none", _emptiness),
+    "is_not_empty": Operator(_VALUED | {"group", "file"}, "none", _emptiness, negated=True),
 }
 
 

@@ -39,12 +39,14 @@ _TYPE_PROPERTIES: Mapping[str, frozenset[str]] = {
     "paragraph": frozenset(),
     "calculated": frozenset({"expression"}),
     "group": frozenset({"repeat", "fields"}),
+    "file": frozenset({"accept", "max_size", "max_files"}),
 }
 _KNOWN_TYPES = frozenset({*_TYPE_PROPERTIES, "tel", "url", "email"})
 _COMMON = frozenset({"id", "type", "label", "help", "placeholder", "required", "default"})
 _LIMITS = frozenset(
     {"min_length", "max_length", "pattern", "pattern_message", "counter", "autocomplete", "min",
-     "max", "step", "options", "min_selected", "max_selected", "expression", "repeat", "fields"}
+     "max", "step", "options", "min_selected", "max_selected", "expression", "repeat", "fields",
+     "accept", "max_size", "max_files"}
 )
 _NOT_CALCULATED = frozenset({"required", "default", "placeholder"})
 """Common properties a calculated field or a group cannot have: nobody types its value (a
@@ -59,6 +61,8 @@ def allowed_properties(kind: str) -> frozenset[str]:
         return frozenset({"id", "type", "content", "label", "help"})
     if kind in ("calculated", "group"):
         return (_COMMON - _NOT_CALCULATED) | _TYPE_PROPERTIES[kind]
+    if kind == "file":
+        return (_COMMON - {"default", "placeholder"}) | _TYPE_PROPERTIES[kind]
     return _COMMON | _TYPE_PROPERTIES.get(kind, frozenset())
 
 
@@ -94,6 +98,9 @@ def _build_field(raw: dict[str, Any], step_id: str, inner: tuple[Field, ...] = (
         fields=inner,
         repeat_min=int(repeat.get("min", 0)),
         repeat_max=int(repeat.get("max", 0)),
+        accept=tuple(raw.get("accept", ())),
+        max_size=raw.get("max_size"),
+        max_files=int(raw.get("max_files", 1)),
     )
 
 
@@ -161,13 +168,15 @@ class _Checker:
             return None
         claimed = self.claim_id(raw.get("id"), pointer)
         kind = raw["type"]
-        if kind == "group" and group is not None:
-            self.error(pointer_join(pointer, "type"), "a repeating group cannot hold another one")
+        if kind in ("group", "file") and group is not None:
+            what = "another repeating group" if kind == "group" else "a file field"
+            self.error(pointer_join(pointer, "type"), f"a repeating group cannot hold {what}")
             return None
         inner = self.check_group(raw, pointer, step_id) if kind == "group" else ()
         if kind not in _KNOWN_TYPES:
             return None  # the schema reports the unknown type
-        limited = _LIMITS | _NOT_CALCULATED if kind == "calculated" else _LIMITS
+        limited = (_LIMITS | _NOT_CALCULATED if kind in ("calculated", "group")
+                   else _LIMITS | {"default", "placeholder"} if kind == "file" else _LIMITS)
         misplaced = sorted((set(raw) & limited) - allowed_properties(kind))
         for name in misplaced:
             self.error(pointer_join(pointer, name), f"'{name}' does not apply to a {kind} field")

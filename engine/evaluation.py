@@ -507,6 +507,8 @@ def row_evaluations(
 def _required_code(f: Field) -> str:
     if f.type == "checkbox":
         return "must_tick"
+    if f.type == "file":
+        return "file_required"
     if f.type in ("select", "radio", "checkboxes"):
         return "choose_one"
     return "required"

@@ -119,6 +119,32 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "de": "Bitte füllen Sie höchstens {max} Zeilen aus.",
         "en": "Please fill in at most {max} rows.",
     },
+    "file_required": {
+        "de": "Bitte laden Sie eine Datei hoch.",
+        "en": "Please upload a file.",
+    },
+    "not_a_file": {
+        "de": "Die Datei konnte nicht gelesen werden. Bitte laden Sie sie erneut hoch.",
+        "en": "The file could not be read. Please upload it again.",
+    },
+    "too_many_files": {
+        "de": "Bitte laden Sie höchstens {max_files} Dateien hoch.",
+        "en": "Please upload at most {max_files} files.",
+    },
+    "file_type": {
+        "de": "Die Datei „{name}“ hat nicht die erlaubte Art. Bitte laden Sie eine Datei der "
+              "angegebenen Art hoch.",
+        "en": "The file “{name}” is not of an allowed type. Please upload a file of the type "
+              "asked for.",
+    },
+    "file_too_large": {
+        "de": "Die Datei „{name}“ ist zu groß: höchstens {max_size}.",
+        "en": "The file “{name}” is too large: at most {max_size}.",
+    },
+    "upload_too_large": {
+        "de": "Die Dateien sind zusammen zu groß: höchstens {max_size}.",
+        "en": "The files are too large together: at most {max_size}.",
+    },
     "in_row": {
         "de": "Zeile {row}, {field}: {message}",
         "en": "Row {row}, {field}: {message}",

@@ -37,7 +37,7 @@ __all__ = [
 
 FieldType = Literal[
     "text", "tel", "url", "email", "textarea", "number", "date",
-    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated", "group",
+    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated", "group", "file",
 ]
 TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
 CHOICE_TYPES: frozenset[str] = frozenset({"select", "radio"})
@@ -92,6 +92,11 @@ class Field:
     """A repeating group's rules that read its own fields: applied to each row on its own."""
     repeat_min: int = 0
     repeat_max: int = 0
+    accept: tuple[str, ...] = ()
+    """A file field's allowed types (MIME types its content must show); empty: any known."""
+    max_size: int | None = None
+    """A file field's largest file, in bytes."""
+    max_files: int = 1
 
     option_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """The option values as a set, for answer checks on the hot path."""
@@ -112,6 +117,10 @@ class Field:
     @property
     def is_group(self) -> bool:
         return self.type == "group"
+
+    @property
+    def is_file(self) -> bool:
+        return self.type == "file"
 
     def option_values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)

@@ -32,7 +32,8 @@
     'text', 'tel', 'url', 'email', 'textarea', 'number', 'date',
     'select', 'radio', 'checkboxes', 'checkbox',
   ]);
-  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated', 'group']);
+  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated', 'group', 'file']);
+  const FILE_REF_KEYS = ['id', 'name', 'size', 'type', 'sha256'];
   // Types whose answer is a number: what calculations read (engine/model.py NUMERIC_TYPES).
   const NUMERIC_TYPES = new Set(['number', 'calculated']);
   const ID_RE = /^[a-z][a-z0-9_]{0,63}$/;
@@ -99,7 +100,7 @@
   /** What a hidden, unanswered or unconvertible field looks like to conditions and storage. */
   function emptyAnswer(type) {
     if (type === 'checkbox') return false;
-    if (type === 'checkboxes' || type === 'group') return [];
+    if (type === 'checkboxes' || type === 'group' || type === 'file') return [];
     return null;
   }
 
@@ -232,6 +233,20 @@
     return { value: false, error: 'not_a_checkbox' };
   }
 
+  /** A file answer: references the server wrote when it stored the files (engine/files.py). */
+  function convertFiles(raw) {
+    if (raw === undefined || raw === null || raw === '' ||
+        (Array.isArray(raw) && raw.length === 0)) {
+      return { value: [], error: null };
+    }
+    const isRef = (item) => isObject(item) && Object.keys(item).length === FILE_REF_KEYS.length &&
+      FILE_REF_KEYS.every((key) => hasOwn(item, key)) &&
+      ['id', 'name', 'type', 'sha256'].every((key) => typeof item[key] === 'string') &&
+      Number.isInteger(item.size) && item.size >= 0;
+    if (Array.isArray(raw) && raw.every(isRef)) return { value: raw.map((item) => Object.assign({}, item)), error: null };
+    return { value: [], error: 'not_a_file' };
+  }
+
   /**
    * The typed answer of `field` for the raw value a client sent: `{value, error}`. `value` is the
    * field type's empty answer when `error` is set. `field` is a compiled field
@@ -248,6 +263,7 @@
       case 'radio': return convertChoice(f, raw);
       case 'checkboxes': return convertCheckboxes(f, raw);
       case 'checkbox': return convertCheckbox(raw);
+      case 'file': return convertFiles(raw);
       default: return { value: null, error: null }; // paragraph: never an answer
     }
   }
@@ -276,6 +292,12 @@
     } else if (field.type === 'checkboxes') {
       if (field.minSelected !== null && value.length < field.minSelected) errors.push('min_selected');
       if (field.maxSelected !== null && value.length > field.maxSelected) errors.push('max_selected');
+    } else if (field.type === 'file') {
+      if (value.length > field.maxFiles) errors.push('too_many_files');
+      for (const ref of value) {
+        if (field.accept.length > 0 && field.accept.indexOf(ref.type) < 0) errors.push('file_type');
+        if (field.maxSize !== null && ref.size > field.maxSize) errors.push('file_too_large');
+      }
     }
     return errors;
   }
@@ -333,6 +355,7 @@
 
   function requiredCode(type) {
     if (type === 'checkbox') return 'must_tick';
+    if (type === 'file') return 'file_required';
     if (CHOICE_TYPES.has(type) || type === 'checkboxes') return 'choose_one';
     return 'required';
   }
@@ -876,6 +899,9 @@
       repeatMin: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.min, pointer + '/repeat/min') || 0 : 0,
       repeatMax: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.max, pointer + '/repeat/max') || 0 : 0,
       raw: type === 'group' ? raw : null,
+      accept: type === 'file' && Array.isArray(raw.accept) ? raw.accept.slice() : [],
+      maxSize: type === 'file' ? optionalCount(raw.max_size, pointer + '/max_size') : null,
+      maxFiles: type === 'file' ? (optionalCount(raw.max_files, pointer + '/max_files') || 1) : 1,
       required: raw.required === true,
       minLength: optionalCount(raw.min_length, pointer + '/min_length'),
       maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
@@ -894,6 +920,12 @@
         null,
       pointer,
     };
+    const known = ['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+    field.accept.forEach((kind, i) => {
+      if (known.indexOf(kind) < 0) {
+        throw new FormflowDefinitionError(pointer + '/accept/' + i, 'not a type whose content can be recognised: ' + JSON.stringify(kind));
+      }
+    });
     if (field.isGroup && (!isObject(raw.repeat) || !(field.repeatMax >= 1 && field.repeatMax <= 100))) {
       throw new FormflowDefinitionError(pointer + '/repeat/max', 'a repeating group needs repeat.max from 1 to 100');
     }
@@ -917,7 +949,7 @@
     greater_than: { types: new Set(['number', 'date', 'calculated']), value: 'required' },
     one_of: { types: new Set([...TEXTISH, 'number', 'date', 'calculated', 'checkboxes']),
       value: 'list' },
-    is_empty: { types: new Set([...INPUT_TYPES, 'calculated', 'group']), value: 'none' },
+    is_empty: { types: new Set([...INPUT_TYPES, 'calculated', 'group', 'file']), value: 'none' },
   };
   for (const op of ORDERING) OPERATOR_TABLE[op] = OPERATOR_TABLE.greater_than;
 
@@ -1137,9 +1169,9 @@
           rawInner.forEach((rawCell, ci) => {
             const cellPointer = fieldPointer + '/fields/' + ci;
             const cell = compileField(rawCell, field.id, cellPointer, ci, 0);
-            if (cell.isGroup) {
+            if (cell.isGroup || cell.type === 'file') {
               throw new FormflowDefinitionError(cellPointer + '/type',
-                'a repeating group cannot hold another one');
+                'a repeating group cannot hold another group or a file field');
             }
             claim(cell.id, cellPointer + '/id');
             cells.set(cell.id, cell);
