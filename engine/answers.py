@@ -370,9 +370,10 @@ def _file_limits(accept: tuple[str, ...], max_size: int | None, max_files: int) 
     return check_files
 
 
-def _megabytes(size: int) -> str:
-    """A size limit as people read it: ``2 MB``, ``0.5 MB``."""
-    return f"{size / 1_000_000:g} MB"
+def _megabytes(size: int) -> int | float:
+    """A size limit in megabytes as people read it: ``2``, ``0.5`` (the message says MB)."""
+    megabytes = size / 1_000_000
+    return int(megabytes) if megabytes.is_integer() else megabytes
 
 
 def limits_check(f: Field) -> Check | None:

@@ -138,12 +138,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
               "asked for.",
     },
     "file_too_large": {
-        "de": "Die Datei „{name}“ ist zu groß: höchstens {max_size}.",
-        "en": "The file “{name}” is too large: at most {max_size}.",
-    },
-    "upload_too_large": {
-        "de": "Die Dateien sind zusammen zu groß: höchstens {max_size}.",
-        "en": "The files are too large together: at most {max_size}.",
+        "de": "Die Datei „{name}“ ist zu groß: höchstens {max_size} MB.",
+        "en": "The file “{name}” is too large: at most {max_size} MB.",
     },
     "in_row": {
         "de": "Zeile {row}, {field}: {message}",
