@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from engine.files import is_file_ref
+from engine.files import KNOWN_TYPES, is_file_ref
 from engine.model import TEXT_TYPES, Answer, Field
 from engine.patterns import compile_pattern, pattern_problem
 from engine.text import forbidden_character, normalize_newlines
@@ -357,10 +357,11 @@ def _file_limits(accept: tuple[str, ...], max_size: int | None, max_files: int) 
             return errors
         if len(value) > max_files:
             errors.append(FieldError("too_many_files", {"max_files": max_files}))
+        allowed = accept or KNOWN_TYPES
         for ref in value:
             if not isinstance(ref, dict):
                 continue
-            if accept and ref.get("type") not in accept:
+            if ref.get("type") not in allowed:
                 errors.append(FieldError("file_type", {"name": ref.get("name", "")}))
             if max_size is not None and int(ref.get("size", 0)) > max_size:
                 errors.append(FieldError("file_too_large", {

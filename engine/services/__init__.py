@@ -33,6 +33,13 @@ from engine.services.drafts import (
     resume_token,
     save_draft,
 )
+from engine.services.files import (
+    Upload,
+    erase_submission_files,
+    file_chunks,
+    named_files,
+    submission_file,
+)
 from engine.services.notifications import (
     Delivery,
     DraftLinkDelivery,
@@ -82,6 +89,11 @@ from engine.services.users import (
 from engine.storage import Database
 
 __all__ = [
+    "Upload",
+    "erase_submission_files",
+    "file_chunks",
+    "named_files",
+    "submission_file",
     "DEFAULT_DRAFT_TTL",
     "MAX_COMMENT_LENGTH",
     "Database",

@@ -14,6 +14,7 @@ from engine.storage.accounts import AccountRepository
 from engine.storage.definitions import DefinitionRepository
 from engine.storage.drafts import DraftRepository
 from engine.storage.editing import EditingRepository
+from engine.storage.files import FileRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
 from engine.storage.statistics import StatisticsRepository
@@ -40,3 +41,4 @@ class Store:
         self.statistics = StatisticsRepository(session, now)
         self.stored_text = StoredTextRepository(session, now)
         self.views = SavedViewRepository(session, now)
+        self.files = FileRepository(session, now)

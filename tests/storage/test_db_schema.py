@@ -37,7 +37,7 @@ from support.storage import (
 
 TABLES = {
     "definitions", "definition_versions", "reference_counters", "submissions", "drafts",
-    "events", "outbox", "users", "api_tokens", "alembic_version",
+    "events", "outbox", "users", "api_tokens", "alembic_version", "files", "file_chunks",
 }
 
 

@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 
 from wtforms import (
     BooleanField,
+    FileField,
+    MultipleFileField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -46,6 +48,7 @@ from wtforms.widgets import (
 )
 
 from engine.evaluation import CompiledForm, compile_form, evaluate, row_form
+from engine.files import is_file_ref
 from engine.model import TEXT_TYPES, FormDefinition, Step
 from engine.model import Field as FieldDefinition
 from engine.text import Text, localize
@@ -123,6 +126,15 @@ class StepForm(BaseForm):
         """The calculated fields' values as the server computed them (``Evaluation``)."""
         self.groups = {f.id: self._group(f, answers.get(f.id))
                        for f in self.step.fields if f.is_group}
+        self.saved_files = {
+            f.id: [ref for ref in answers.get(f.id) or [] if is_file_ref(ref)]
+            for f in self.step.fields if f.is_file
+        }
+        """The files a file field already has (kept unless the page unticks them)."""
+
+    @property
+    def has_files(self) -> bool:
+        return any(f.is_file for f in self.step.fields)
 
     def _group(self, group: FieldDefinition, raw: Any) -> GroupView:
         rows = [row for row in raw if isinstance(row, dict)] if isinstance(raw, list) else []
@@ -258,7 +270,7 @@ def field_data(f: FieldDefinition, raw: Any) -> Any:
         if isinstance(raw, str):
             return [raw]
         return [str(v) for v in raw] if isinstance(raw, list | tuple) else []
-    if raw is None:
+    if raw is None or f.type == "file":  # a file control never shows a value
         return None
     return raw if isinstance(raw, str) else str(raw)
 
@@ -286,6 +298,8 @@ def _unbound(
         return SelectMultipleField(choices=choices, option_widget=CheckboxInput(), **common)
     if f.type == "checkbox":
         return BooleanField(**common)
+    if f.type == "file":
+        return (MultipleFileField if f.max_files > 1 else FileField)(**common)
     raise ValueError(f"no control for a field of type {f.type!r}")
 
 
@@ -316,6 +330,8 @@ def _static_attributes(f: FieldDefinition, placeholder: str) -> dict[str, str]:
             attrs["max"] = str(f.max)
     elif f.type == "checkbox":
         attrs["value"] = "true"
+    elif f.type == "file" and f.accept:
+        attrs["accept"] = ",".join(f.accept)
     if placeholder and f.type in TEXT_TYPES | {"number", "date"}:
         attrs["placeholder"] = placeholder
     return attrs

@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from engine.answers import convert, is_empty
 from engine.evaluation import Evaluation, evaluate, row_evaluations
 from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
+from engine.files import is_file_ref
 from engine.model import Field, Step
 from engine.rows import rows_text
 from engine.services import (
@@ -72,6 +73,7 @@ from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, long_date, remember_language
 from web.limits import limiter, submission_limit
+from web.uploads import file_answers, file_size, read_uploads
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -215,27 +217,44 @@ def step(form_id: str, step_id: str) -> Any:
 
     _check_honeypot()
     posted = read_step(current, request.form)
+    uploads, refused = read_uploads(current.fields, request.files, language)
+    posted.update(file_answers(current.fields, work.answers, request.form, uploads))
     answers, evaluation = apply_step(loaded.compiled, work.answers, current, posted, language)
     action = str(request.form.get("_action") or "next")
     returning = request.form.get("_return") == "review"
     visible = evaluation.visible_steps
 
+    # A field whose new files are refused (type, size, count) keeps its saved files only: the
+    # new ones are not stored, and the page says why, whatever button was pressed.
+    bad = set(refused) | {u.field_id for u in uploads if u.field_id in evaluation.errors}
+    if bad:
+        new_ids = {u.ref.id for u in uploads}
+        for field_id in bad:
+            answers[field_id] = [r for r in answers.get(field_id, []) if r["id"] not in new_ids]
+        uploads = [u for u in uploads if u.field_id not in bad]
+        token = save_work(loaded, work, answers, current.id, uploads=uploads).token
+        work = Work(answers, token, current.id, expires_at=work.expires_at)
+        errors = {f.id: [*refused.get(f.id, []), *evaluation.errors.get(f.id, [])]
+                  for f in current.fields if f.id in bad}
+        return _render_step(loaded, current, work, answers, evaluation, errors,
+                            returning=returning, status=422)
+
     if action.startswith(("add_row:", "remove_row:")):  # the row buttons without JavaScript
         answers = change_rows(answers, current, action) or answers
         evaluation = evaluate(loaded.compiled, answers, language)
-        token = save_work(loaded, work, answers, current.id).token
+        token = save_work(loaded, work, answers, current.id, uploads=uploads).token
         work = Work(answers, token, current.id, expires_at=work.expires_at)
         return _render_step(loaded, current, work, answers, evaluation, {}, returning=returning)
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
-        save_work(loaded, work, answers, current.id)
+        save_work(loaded, work, answers, current.id, uploads=uploads)
         if wanted in UI_LANGUAGES:
             remember_language(wanted)
         back_to = REVIEW_ARGS if returning else {}
         return redirect(url_for(".step", form_id=form_id, step_id=current.id, **back_to))
     if action == "back":  # never validates, never loses answers
         previous = neighbour_step(loaded.form, visible, current.id, -1) or current.id
-        save_work(loaded, work, answers, previous)
+        save_work(loaded, work, answers, previous, uploads=uploads)
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
         # A draft is not validated, but text that can never be stored is refused here as on
@@ -248,7 +267,7 @@ def step(form_id: str, step_id: str) -> Any:
         if refused:
             return _render_step(loaded, current, work, answers, evaluation, refused,
                                 returning=returning, status=422)
-        saved = save_work(loaded, work, answers, current.id, mail_link=True)
+        saved = save_work(loaded, work, answers, current.id, mail_link=True, uploads=uploads)
         if saved.link_mailed_to:
             applicant_session.remember_link_mailed(form_id, saved.link_mailed_to)
         return redirect(url_for(".saved", form_id=form_id))
@@ -257,7 +276,8 @@ def step(form_id: str, step_id: str) -> Any:
     errors = step_errors(evaluation, current)
     following = None if returning else neighbour_step(loaded.form, visible, current.id, +1)
     token = save_work(
-        loaded, work, answers, current.id if errors else following or current.id
+        loaded, work, answers, current.id if errors else following or current.id,
+        uploads=uploads,
     ).token
     if errors:
         work = Work(answers, token, current.id, expires_at=work.expires_at)
@@ -424,6 +444,11 @@ def status(token: str) -> Any:
         final=bool(current_state and current_state.final),
         submitted_at=format_datetime(submission.created_at, "medium"),
         events=events,
+        files=[
+            {"label": text(f.label) or f.id, "name": ref["name"], "size": file_size(ref["size"])}
+            for f in form.fields() if f.is_file
+            for ref in submission.answers.get(f.id) or [] if is_file_ref(ref)
+        ],
     )
 
 
@@ -578,6 +603,8 @@ def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
         return str(_("Yes") if value else _("No"))
     if is_empty(value):
         return str(_("Not answered"))
+    if f.is_file and isinstance(value, list):
+        return "\n".join(f"{ref['name']} ({file_size(ref['size'])})" for ref in value)
     labels = {o.value: loaded.text(o.label) or o.value for o in f.options}
     if f.type in ("select", "radio") and isinstance(value, str):
         return labels.get(value, value)
