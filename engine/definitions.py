@@ -85,8 +85,10 @@ def _build_field(raw: dict[str, Any], step_id: str, inner: tuple[Field, ...] = (
         pattern_message=to_text(raw.get("pattern_message")),
         counter=bool(raw.get("counter", False)),
         autocomplete=raw.get("autocomplete"),
-        min=raw.get("min"),
-        max=raw.get("max"),
+        min=None if isinstance(raw.get("min"), dict) else raw.get("min"),
+        max=None if isinstance(raw.get("max"), dict) else raw.get("max"),
+        min_field=raw["min"].get("field") if isinstance(raw.get("min"), dict) else None,
+        max_field=raw["max"].get("field") if isinstance(raw.get("max"), dict) else None,
         step_size=raw.get("step"),
         options=tuple(
             Option(value=o["value"], label=to_text(o.get("label"))) for o in raw.get("options", [])
@@ -221,6 +223,26 @@ class _Checker:
                 inner.append(built)
         return tuple(inner)
 
+    def check_bounds(self) -> None:
+        """A ``min``/``max`` naming another field names one of the same kind the field can
+        see (of the form, or of its own row)."""
+        for f in [*self.fields.values(), *self.inner.values()]:
+            group = self.group_of.get(f.id)
+            for bound, other_id in (("min", f.min_field), ("max", f.max_field)):
+                if other_id is None:
+                    continue
+                other = (self.fields if group is None else self.inner).get(other_id)
+                wanted = NUMERIC_TYPES if f.type == "number" else {f.type}
+                pointer = pointer_join(self.field_pointers[f.id], bound, "field")
+                if other is None or self.group_of.get(other_id) != group:
+                    self.error(pointer, f"unknown field '{other_id}'"
+                               + ("" if group is None else " in this row"))
+                elif other.id == f.id:
+                    self.error(pointer, "a field cannot be bounded by itself")
+                elif other.type not in wanted:
+                    self.error(pointer, f"'{other_id}' is a {other.type} field: a {f.type} "
+                               f"field's {bound} must be a {' or '.join(sorted(wanted))} field")
+
     def check_calculations(self) -> None:
         """Every name a calculation reads is a number (or calculated) field it can see: one of
         the form (a repeating group's through sum/min/max/count), or of its own row."""
@@ -257,7 +279,7 @@ class _Checker:
                 self.error(pointer_join(pointer, low), f"'{low}' is greater than '{high}'")
         for bound in ("min", "max"):
             value = raw.get(bound)
-            if value is None:
+            if value is None or isinstance(value, dict):  # another field's answer: see bounds
                 continue
             if raw["type"] == "date" and not (isinstance(value, str) and
                                               convert(_DATE_PROBE, value)[1] is None):
@@ -452,6 +474,7 @@ def _analyse(data: Any, stored: bool) -> tuple[list[Problem], FormDefinition | N
     checker = _Checker(data, stored)
     checker.check_steps()
     checker.check_calculations()
+    checker.check_bounds()
     checker.check_applicant()
     checker.check_rules()
     problems += checker.problems

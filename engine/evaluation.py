@@ -107,6 +107,10 @@ class CompiledForm:
     """(id, slot) of every calculated field"""
     rows: Mapping[str, CompiledForm]
     """each repeating group's row form, compiled"""
+    bounds: tuple[tuple[int, int, bool, str, str], ...]
+    """(slot, slot of the bounding field, whether it is a minimum, error code, parameter) of
+    every ``min``/``max`` that names another field: checked after the walk, when every answer
+    is known"""
     answer_slots: int
     """the length of an evaluation's answer list"""
 
@@ -296,6 +300,14 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         calculated=tuple((f_id, slots[f_id]) for f_id in field_ids
                          if fields[f_id].is_calculated),
         rows=rows,
+        bounds=tuple(
+            (slots[f.id], slots[other], is_min,
+             ("date_" if f.type == "date" else "") + ("min" if is_min else "max"),
+             "min" if is_min else "max")
+            for f in (fields[f_id] for f_id in field_ids)
+            for other, is_min in ((f.min_field, True), (f.max_field, False))
+            if other is not None
+        ),
         answer_slots=truths + len(form.rules),
     )
 
@@ -393,6 +405,12 @@ def evaluate(
             problems = limits(value)
             if problems:
                 errors[slot] = problems
+
+    for slot, other, is_min, code, name in compiled.bounds:  # min/max another field's answer
+        value, bound = values[slot], values[other]
+        if (visible[slot] and slot not in errors and value is not None and bound is not None
+                and (value < bound if is_min else value > bound)):
+            errors[slot] = [FieldError(code, {name: bound})]
 
     for slot, required_by, code in compiled.deferred:
         if visible[slot] and required_by(values):

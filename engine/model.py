@@ -92,6 +92,9 @@ class Field:
     """A repeating group's rules that read its own fields: applied to each row on its own."""
     repeat_min: int = 0
     repeat_max: int = 0
+    min_field: str | None = None
+    """``min`` given as ``{"field": id}``: the answer must not be below that field's."""
+    max_field: str | None = None
     accept: tuple[str, ...] = ()
     """A file field's allowed types (MIME types its content must show); empty: any known."""
     max_size: int | None = None

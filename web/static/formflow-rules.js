@@ -906,10 +906,13 @@
       minLength: optionalCount(raw.min_length, pointer + '/min_length'),
       maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
       pattern: TEXT_TYPES.has(type) ? compilePattern(raw.pattern, pointer + '/pattern') : null,
-      min: isDate ? optionalDate(raw.min, pointer + '/min') :
+      min: isObject(raw.min) ? null : isDate ? optionalDate(raw.min, pointer + '/min') :
         type === 'number' ? optionalNumber(raw.min, pointer + '/min') : null,
-      max: isDate ? optionalDate(raw.max, pointer + '/max') :
+      max: isObject(raw.max) ? null : isDate ? optionalDate(raw.max, pointer + '/max') :
         type === 'number' ? optionalNumber(raw.max, pointer + '/max') : null,
+      // min/max given as {"field": id}: another field's answer (resolved in compile)
+      minField: isObject(raw.min) ? raw.min.field : null,
+      maxField: isObject(raw.max) ? raw.max.field : null,
       stepSize: type === 'number' ? optionalNumber(raw.step, pointer + '/step') : null,
       options,
       optionIndex,
@@ -1184,6 +1187,21 @@
       stepMap.set(step.id, step);
     });
 
+    // min/max naming another field: one of the same kind (engine/definitions.py check_bounds)
+    const bounds = [];
+    for (const field of fieldList) {
+      for (const [key, other, isMin] of [['min', field.minField, true], ['max', field.maxField, false]]) {
+        if (other === null || other === undefined) continue;
+        const target = fields.get(other);
+        const wanted = field.type === 'number' ? NUMERIC_TYPES : new Set([field.type]);
+        if (!target || target.id === field.id || !wanted.has(target.type)) {
+          throw new FormflowDefinitionError(field.pointer + '/' + key + '/field',
+            'not a field of the same kind: ' + JSON.stringify(other));
+        }
+        bounds.push({ index: field.index, other: target.index, isMin,
+          code: (field.type === 'date' ? 'date_' : '') + key });
+      }
+    }
     const rawRules = definition.rules === undefined ? [] : definition.rules;
     if (!Array.isArray(rawRules)) throw new FormflowDefinitionError('/rules', 'must be a list');
     const showBy = new Map();
@@ -1309,6 +1327,7 @@
       order: Object.freeze(order),
       requireRules: fieldList.map((field) => requireBy.get(field.id) || none),
       rows,
+      bounds,
       definition,
     };
     compiled[COMPILED] = true;
@@ -1438,6 +1457,17 @@
       const { value, error } = converted[field.index];
       const codes = field.isGroup ? converted[field.index].codes :
         errorCodes(field, value, error, isRequired);
+      if (codes.length === 0 && !isEmpty(value)) {
+        for (const bound of form.bounds) {
+          if (bound.index !== field.index) continue;
+          const limit = values[bound.other];
+          if (limit !== null && limit !== undefined &&
+              (bound.isMin ? value < limit : value > limit)) {
+            codes.push(bound.code);
+            break;
+          }
+        }
+      }
       if (codes.length > 0) {
         invalid.push(field.id);
         errors[field.id] = codes;
