@@ -95,7 +95,9 @@
     for (const field of compiled.fieldList) {
       const controls = byName.get(prefix + field.id);
       if (!field.isInput || field.isGroup || !controls) continue;
-      if (field.type === 'checkbox') {
+      if (field.type === 'file') {
+        answers[field.id] = fileAnswer(byName, field, controls);
+      } else if (field.type === 'checkbox') {
         answers[field.id] = controls.some((c) => c.type === 'checkbox' && c.checked);
       } else if (field.type === 'checkboxes') {
         answers[field.id] = controls.filter((c) => c.checked).map((c) => c.value);
@@ -106,6 +108,67 @@
         answers[field.id] = controls[0].value;
       }
     }
+  }
+
+  /**
+   * A file field as the rules see it while the page is open: the kept files and the chosen
+   * ones, described as far as the browser can (its claimed type; the server reads the content
+   * and decides).
+   */
+  function fileAnswer(byName, field, controls) {
+    const refs = [];
+    for (const keep of byName.get(field.id + '-keep') || []) {
+      if (!keep.checked) continue;
+      refs.push({ id: keep.value, name: keep.getAttribute('data-name') || '',
+        size: Number(keep.getAttribute('data-size')) || 0,
+        type: keep.getAttribute('data-type') || '', sha256: '' });
+    }
+    for (const control of controls) {
+      for (const file of Array.from(control.files || [])) {
+        refs.push({ id: '', name: file.name, size: file.size, type: file.type || '', sha256: '' });
+      }
+    }
+    return refs;
+  }
+
+  function sizeText(size, language) {
+    const text = size < 1000000 ? Math.max(1, Math.round(size / 1000)) + ' KB' :
+      (size / 1000000).toFixed(1) + ' MB';
+    return language === 'de' ? text.replace('.', ',') : text;
+  }
+
+  /** The chosen files of a file control, named with their sizes, each with a remove button. */
+  function showChosenFiles(form, control) {
+    const list = Array.from(form.querySelectorAll('[data-file-choice-for]'))
+      .find((element) => element.getAttribute('data-file-choice-for') === control.name);
+    if (!list) return;
+    while (list.firstChild) list.removeChild(list.firstChild);
+    const language = (typeof document !== 'undefined' && document.documentElement.lang) || 'de';
+    for (const file of Array.from(control.files || [])) {
+      const item = document.createElement('li');
+      item.textContent = file.name + ' (' + sizeText(file.size, language) + ') ';
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'ff-link-button';
+      remove.textContent = list.getAttribute('data-remove-label') || 'Remove';
+      remove.setAttribute('data-remove-file', control.name);
+      item.appendChild(remove);
+      list.appendChild(item);
+    }
+  }
+
+  /** A remove button of a chosen file: the control is emptied (a control cannot drop one of
+   * several files, so all of them go), and the list with it. */
+  function removeChosenFile(form, event) {
+    const button = event.target && event.target.closest ? event.target.closest('[data-remove-file]') : null;
+    if (!button || !form.contains(button)) return false;
+    const name = button.getAttribute('data-remove-file');
+    const control = Array.from(form.querySelectorAll('input[type="file"]')).find((c) => c.name === name);
+    if (!control) return false;
+    control.value = '';
+    showChosenFiles(form, control);
+    if (typeof control.focus === 'function') control.focus();
+    return true;
   }
 
   /**
@@ -334,9 +397,10 @@
     };
     const onPaste = (event) => notePaste(form, event);
     const onClick = (event) => {
-      if (changeRows(form, compiled, event)) update();
+      if (changeRows(form, compiled, event) || removeChosenFile(form, event)) update();
     };
     const onChange = (event) => {
+      if (event.target && event.target.type === 'file') showChosenFiles(form, event.target);
       if (event.target && unchanged(event.target)) return;
       seen = null;
       update();
