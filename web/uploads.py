@@ -31,7 +31,7 @@ __all__ = [
     "size_text",
 ]
 
-MEGABYTE = 1024 * 1024
+MEGABYTE = 1_000_000
 UPLOAD_ENDPOINTS = frozenset({"applicant.step", "api.create_submission"})
 
 

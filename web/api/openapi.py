@@ -312,12 +312,12 @@ _PATHS: dict[str, Any] = {
                                        "several files repeats its part).",
                         "required": ["answers"],
                         "properties": {
-                            "answers": {"type": "string", "contentMediaType": JSON},
+                            "answers": {"type": "object"},
                             "language": {"type": "string"},
                         },
                         "additionalProperties": {"type": "string",
                                                  "contentMediaType": "application/octet-stream"},
-                    }},
+                    }, "encoding": {"answers": {"contentType": JSON}}},
                 },
             },
             "responses": {
