@@ -99,7 +99,7 @@ def test_hostile_uploads_are_refused_and_nothing_is_stored(api: Api) -> None:
 
 def test_a_large_upload_streams(api: Api) -> None:
     """A file of almost 10 MB costs the web process far less memory than the file."""
-    big = b"%PDF-1.7\n" + bytes(range(256)) * (9 * 1024 * 4)  # about 9.4 MB, under the 10 MB default
+    big = b"%PDF-1.7\n" + bytes(range(256)) * (9 * 1024 * 4)  # 9.4 MB: under the default cap
     tracemalloc.start()
     try:
         response = _multipart(api, ANSWERS, budget_plan=[("big.pdf", big)])
