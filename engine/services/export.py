@@ -37,6 +37,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from engine.exceptions import InvalidInput
+from engine.files import is_file_ref
 from engine.model import Field
 from engine.records import ExportRow, InboxFilter, Position
 from engine.rows import rows_text
@@ -145,6 +146,7 @@ def csv_chunks(
     columns = plan.answer_columns
     groups = {column: found[0] for column, found in plan.latest_fields.items()
               if found[0].is_group}
+    files = {column for column, found in plan.latest_fields.items() if found[0].is_file}
     pending = 0
     for row in export_rows(db, plan.where, batch_size=batch_size):
         answers = row.answers
@@ -161,6 +163,8 @@ def csv_chunks(
                 cells.append("'" + value if value[:1] in _FORMULA_FIRST else value)
             elif column in groups:
                 cells.append(neutralise_cell(_rows_cell(groups[column], value, plan)))
+            elif column in files:
+                cells.append(neutralise_cell(_file_names(value)))
             else:
                 cells.append(_safe_cell(value))
         writer.writerow(cells)
@@ -272,6 +276,8 @@ def _sheet_cell(
         return _text(sheet, words.yes if value else words.no)
     if form_field is not None and form_field.is_group:
         return _text(sheet, _rows_cell_in(form_field, value, words.language, default_language))
+    if form_field is not None and form_field.is_file:
+        return _text(sheet, _file_names(value))
     if isinstance(value, int | float):
         return value
     kind = form_field.type if form_field is not None else "text"
@@ -296,6 +302,12 @@ def _sheet_cell(
     if isinstance(value, list):
         return _text(sheet, "; ".join(str(item) for item in value))
     return _text(sheet, str(value))
+
+
+def _file_names(value: Any) -> str:
+    """A file answer as the files' names, one a line (the files stay in the database)."""
+    refs = value if isinstance(value, list) else []
+    return "\n".join(str(ref["name"]) for ref in refs if is_file_ref(ref))
 
 
 def _rows_cell(group: Field, rows: Any, plan: ExportPlan) -> str:
