@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MESSAGES", "message"]
+__all__ = ["MESSAGES", "catalogue", "message"]
 
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     "required": {
@@ -160,6 +160,12 @@ def _local(value: Any, language: str) -> Any:
     if isinstance(value, str) and (day := _ISO_DATE.match(value)):
         return f"{day[3]}.{day[2]}.{day[1]}"
     return value
+
+
+def catalogue(language: str) -> dict[str, str]:
+    """Every message template in ``language`` (German when unknown), for the browser, which
+    words its live messages from the very same texts (``{name}`` placeholders)."""
+    return {code: texts.get(language) or texts["de"] for code, texts in MESSAGES.items()}
 
 
 def message(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:

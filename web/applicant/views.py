@@ -34,6 +34,7 @@ from engine.answers import convert, is_empty
 from engine.evaluation import Evaluation, evaluate, row_evaluations
 from engine.exceptions import DraftExpired, NotFound, StorageUnavailable, SubmissionInvalid
 from engine.files import is_file_ref
+from engine.messages import catalogue
 from engine.model import Field, Step
 from engine.rows import rows_text
 from engine.services import (
@@ -518,6 +519,9 @@ def _render_step(
         dropped=bool(work.dropped),
         definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
+        live_messages={"language": language, "error": _("Error:"),
+                       "default_language": form.default_language,
+                       "messages": catalogue(language)},
         sent=sent,
     )
     return page, status

@@ -366,13 +366,149 @@
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Messages when a field is left: the server's own catalogue (#formflow-messages, the page's
+  // language), worded with the same parameters as engine/messages.py.
+
+  const EMPTY_CODES = new Set(['required', 'must_tick', 'choose_one', 'file_required']);
+  const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+  function localize(text, language, fallback) {
+    if (text === null || text === undefined) return '';
+    if (typeof text === 'string') return text;
+    return text[language] || text[fallback] || Object.values(text)[0] || '';
+  }
+
+  /** A parameter as German readers write it (engine/messages.py _local). */
+  function localParam(value, language) {
+    if (language !== 'de') return String(value);
+    if (typeof value === 'number' && !Number.isInteger(value)) return String(value).replace('.', ',');
+    const day = typeof value === 'string' ? ISO_DAY.exec(value) : null;
+    return day ? day[3] + '.' + day[2] + '.' + day[1] : String(value);
+  }
+
+  /** The sentence for one error code of `field`, or null when the page cannot word it alone
+   * (the server will). */
+  function messageFor(field, code, raw, words) {
+    if (code === 'pattern' && field.patternMessage) {
+      return localize(field.patternMessage, words.language, words.default_language);
+    }
+    const template = words.messages[code];
+    if (!template) return null;
+    const length = typeof raw === 'string' ? [...raw.trim()].length : 0;
+    const params = {
+      min_length: { min_length: field.minLength, length },
+      max_length: { max_length: field.maxLength, length },
+      min: { min: field.min }, max: { max: field.max }, step: { step: field.stepSize },
+      date_min: { min: field.min }, date_max: { max: field.max },
+      min_selected: { min_selected: field.minSelected },
+      max_selected: { max_selected: field.maxSelected },
+    }[code] || {};
+    let missing = false;
+    const text = template.replace(/\{(\w+)\}/g, (whole, name) => {
+      const value = params[name];
+      if (value === null || value === undefined) { missing = true; return whole; }
+      return localParam(value, words.language);
+    });
+    return missing ? null : text;
+  }
+
+  function errorBox(wrapper) {
+    return wrapper.querySelector('.ff-error[data-error-for]');
+  }
+
+  /** Shows `messages` at the field as the server renders errors (or removes them). */
+  function showMessages(wrapper, field, messages, words) {
+    const controls = Array.from(wrapper.querySelectorAll(CONTROLS));
+    const anchor = wrapper.tagName === 'FIELDSET' ? wrapper : controls[0];
+    if (!anchor || !anchor.id) return;
+    let box = errorBox(wrapper);
+    if (messages.length === 0) {
+      if (box) box.remove();
+      wrapper.classList.remove('ff-invalid');
+      anchor.removeAttribute('aria-invalid');
+      const rest = (anchor.getAttribute('aria-describedby') || '').split(' ')
+        .filter((id) => id && id !== anchor.id + '-error');
+      if (rest.length) anchor.setAttribute('aria-describedby', rest.join(' '));
+      else anchor.removeAttribute('aria-describedby');
+      return;
+    }
+    if (!box) {
+      box = document.createElement('div');
+      box.className = 'ff-error';
+      box.id = anchor.id + '-error';
+      box.setAttribute('data-error-for', field.id);
+      const before = wrapper.querySelector('.ff-options, .ff-option') || controls[0];
+      before.parentNode.insertBefore(box, before);
+    }
+    while (box.firstChild) box.removeChild(box.firstChild);
+    for (const text of messages) {
+      const line = document.createElement('p');
+      const prefix = document.createElement('span');
+      prefix.className = 'ff-visually-hidden';
+      prefix.textContent = words.error;
+      line.appendChild(prefix);
+      line.appendChild(document.createTextNode(' ' + text));
+      box.appendChild(line);
+    }
+    wrapper.classList.add('ff-invalid');
+    anchor.setAttribute('aria-invalid', 'true');
+    const described = (anchor.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (described.indexOf(box.id) < 0) described.push(box.id);
+    anchor.setAttribute('aria-describedby', described.join(' '));
+  }
+
+  /** The field just left, checked as the server would check it, its messages shown. */
+  function checkLeftField(form, compiled, saved, words, event) {
+    const control = event.target;
+    if (!control || !control.name || typeof control.closest !== 'function') return;
+    const wrapper = control.closest('[data-field]');
+    const next = event.relatedTarget;
+    if (!wrapper || (next && wrapper.contains(next))) return;
+    // On the way to a button the page is being sent (or rows changed): the server answers,
+    // and moving the button under the pointer now would swallow the click.
+    if (next && next.tagName === 'BUTTON') return;
+    const core = rules();
+    const answers = readAnswers(form, compiled, saved);
+    const row = control.closest('[data-row]');
+    let field;
+    let result;
+    let raw;
+    if (row) {
+      const list = row.closest('[data-rows]');
+      const group = list ? compiled.fields.get(list.getAttribute('data-rows')) : null;
+      if (!group) return;
+      const rowAnswers = (answers[group.id] || [])[rowsOf(list).indexOf(row)] || {};
+      const rowForm = compiled.rows.get(group.id);
+      field = rowForm.fields.get(wrapper.getAttribute('data-field'));
+      result = core.evaluate(rowForm, rowAnswers);
+      raw = field ? rowAnswers[field.id] : undefined;
+    } else {
+      field = compiled.fields.get(wrapper.getAttribute('data-field'));
+      result = core.evaluate(compiled, answers);
+      raw = field ? answers[field.id] : undefined;
+    }
+    if (!field || field.type === 'file' || field.isGroup || field.isCalculated) return;
+    const codes = result.errors[field.id] || [];
+    // An empty required field is only told about once the page has said so already: leaving
+    // a field one has not filled in yet is no mistake.
+    const shown = errorBox(wrapper) !== null;
+    const messages = codes
+      .filter((code) => shown || !EMPTY_CODES.has(code))
+      .map((code) => messageFor(field, code, raw, words));
+    if (messages.some((text) => text === null)) return; // the server words it on sending
+    showMessages(wrapper, field, messages, words);
+  }
+
   function attach(form) {
     const core = rules();
     let compiled;
     let saved;
+    let words;
     try {
       compiled = core.compile(definitionOf(form));
       saved = readJson(form, 'formflow-answers');
+      words = readJson(form, 'formflow-messages');
     } catch (error) {
       // The server still validates everything; the page just does not react live.
       if (typeof console !== 'undefined') console.warn('formflow: ' + error.message);
@@ -396,6 +532,9 @@
       update();
     };
     const onPaste = (event) => notePaste(form, event);
+    const onLeave = (event) => {
+      if (words && typeof document !== 'undefined') checkLeftField(form, compiled, saved, words, event);
+    };
     const onClick = (event) => {
       if (changeRows(form, compiled, event) || removeChosenFile(form, event)) update();
     };
@@ -409,6 +548,7 @@
     form.addEventListener('change', onChange);
     form.addEventListener('paste', onPaste);
     form.addEventListener('click', onClick);
+    form.addEventListener('focusout', onLeave);
     update();
     return {
       compiled,
@@ -419,6 +559,7 @@
         form.removeEventListener('change', onChange);
         form.removeEventListener('paste', onPaste);
         form.removeEventListener('click', onClick);
+        form.removeEventListener('focusout', onLeave);
       },
     };
   }

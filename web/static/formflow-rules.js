@@ -919,6 +919,8 @@
       minSelected: optionalCount(raw.min_selected, pointer + '/min_selected'),
       maxSelected: optionalCount(raw.max_selected, pointer + '/max_selected'),
       counter: raw.counter === true,
+      label: raw.label === undefined ? null : raw.label,
+      patternMessage: raw.pattern_message === undefined ? null : raw.pattern_message,
       formula: type === 'calculated' ? parseExpression(raw.expression, pointer + '/expression') :
         null,
       pointer,
