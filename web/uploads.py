@@ -1,9 +1,9 @@
 """Uploads around the step pages and the API: larger bodies for multipart requests only, each
 file read and described before anything is evaluated, and files streamed back to staff.
 
-Only a ``multipart/form-data`` POST to a step page or to the API's submission endpoint may be
-as large as ``FORMFLOW_MAX_SUBMISSION_MB`` (default 25); every other request keeps the app's
-limit (JSON: 256 KiB). Werkzeug writes a file part larger than 500 KB to a temporary file while
+Only a ``multipart/form-data`` POST to a step page or to the API's submission endpoint of a form
+with a file field may be as large as ``FORMFLOW_MAX_SUBMISSION_MB`` (default 25); every other
+request keeps the app's limit (pages 1 MiB, JSON 256 KiB). Werkzeug writes a file part larger than 500 KB to a temporary file while
 parsing, and it is copied to the database a chunk at a time, so an upload costs the web
 process about one chunk of memory, not the file. A file over ``FORMFLOW_MAX_UPLOAD_MB``
 (default 10) is refused at its field.
@@ -19,11 +19,13 @@ from urllib.parse import quote
 from flask import Flask, Response, current_app, request
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from engine.exceptions import NotFound
 from engine.files import file_ref, is_file_ref
 from engine.messages import message
 from engine.model import Field
 from engine.records import FileRecord
-from engine.services import Upload
+from engine.services import Upload, published_form
+from web.db import get_db
 from web.i18n import current_language
 
 __all__ = [
@@ -49,9 +51,23 @@ def file_size(size: int) -> str:
 
 def _allow_uploads() -> None:
     if (request.method == "POST" and request.mimetype == "multipart/form-data"
-            and request.endpoint in UPLOAD_ENDPOINTS):
+            and request.endpoint in UPLOAD_ENDPOINTS and _takes_files()):
         request.max_content_length = int(
             float(current_app.config["MAX_SUBMISSION_MB"]) * MEGABYTE)
+
+
+def _takes_files() -> bool:
+    """Whether the published form the request is for has a file field (only then may its
+    body be larger than the app's usual limit)."""
+    args = request.view_args or {}
+    form_id = args.get("form_id") or args.get("id")
+    if not isinstance(form_id, str):
+        return False
+    try:
+        _, form = published_form(get_db(), form_id)
+    except NotFound:
+        return False  # the view answers 404
+    return any(f.is_file for f in form.fields())
 
 
 def read_uploads(

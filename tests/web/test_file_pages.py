@@ -106,7 +106,14 @@ def test_a_body_over_the_submission_cap_is_413_and_json_keeps_its_limit(
     browser.step("attach", "files", {"plan": (io.BytesIO(PDF * 10), "big.pdf")})
     assert browser.status == 413
     assert "Zu viele Daten" in browser.page or "Too much data" in browser.page
-    # without files the app's usual 1 MiB limit stays
+    # without files the app's usual 1 MiB limit stays, and so it does for a multipart body
+    # sent to a form without file fields
+    app.config["MAX_SUBMISSION_MB"] = 25
     browser.get("/f/attach")
     response = browser.client.post("/f/attach/step/files", data={"why": "x" * 2_000_000})
+    assert response.status_code == 413
+    browser.get("/f/survey")
+    response = browser.client.post(
+        "/f/survey/step/basics", content_type="multipart/form-data",
+        data={"kind": "person", "junk": (io.BytesIO(b"x" * 2_000_000), "junk.bin")})
     assert response.status_code == 413
