@@ -5,8 +5,8 @@ Only a ``multipart/form-data`` POST to a step page or to the API's submission en
 with a file field may be as large as ``FORMFLOW_MAX_SUBMISSION_MB`` (default 25); every other
 request keeps the app's limit (pages 1 MiB, JSON 256 KiB). Werkzeug writes a file part
 larger than 500 KB to a temporary file while parsing, and it is copied to the database a chunk
-at a time, so an upload costs the web process about one chunk of memory, not the file. A file over ``FORMFLOW_MAX_UPLOAD_MB``
-(default 10) is refused at its field.
+at a time, so an upload costs the web process about one chunk of memory, not the file. A file
+over ``FORMFLOW_MAX_UPLOAD_MB`` (default 10) is refused at its field.
 """
 
 from __future__ import annotations
