@@ -180,7 +180,9 @@
     const list = rowList(form, group.id);
     if (!list) return;
     const rows = rowsOf(list);
-    const pattern = new RegExp('^(field-)?' + group.id + '-([0-9]+|__row__)-');
+    // names "<group>-<n>-<field>", ids "<prefix>-<group>-<n>-<field>" (field-, or the
+    // preview's pv-): ids of groups and fields hold no "-", so the prefix is what precedes.
+    const pattern = new RegExp('^([a-z]+-)?' + group.id + '-([0-9]+|__row__)-');
     rows.forEach((row, index) => {
       row.setAttribute('data-row', String(index));
       for (const element of Array.from(row.querySelectorAll('[name], [id], [for], [aria-describedby]'))) {
