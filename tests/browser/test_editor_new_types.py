@@ -35,7 +35,11 @@ def test_the_funding_form_in_the_editor(
 
     page.click("#tab-preview")
     expect(page.locator("#panel-preview")).to_be_visible()
-    while page.locator("#preview-progress").get_attribute("data-position") != "3":
+    # the preview of the changed draft (with the new calculated field) has arrived
+    expect(page.locator('#preview-form [data-field="field"]')).to_have_count(1)
+    progress = page.locator("#preview-progress")
+    while progress.get_attribute("data-position") != "3":
+        expect(page.locator("#preview-next")).to_be_enabled()
         page.click("#preview-next")
     page.click('#preview-form [data-add-row="costs"]')
     page.fill("#pv-costs-0-cost_amount", "1200.5")
