@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from engine.files import KNOWN_TYPES, is_file_ref
 from engine.model import TEXT_TYPES, Answer, Field
 from engine.patterns import compile_pattern, pattern_problem
 from engine.text import forbidden_character, normalize_newlines
@@ -59,7 +60,7 @@ def stored_empty(f: Field) -> Answer:
     """What storage keeps for an empty visible field of this type."""
     if f.type == "checkbox":
         return False
-    if f.type == "checkboxes":
+    if f.type in ("checkboxes", "group", "file"):
         return []
     return None
 
@@ -195,6 +196,15 @@ def _choice(options: frozenset[str]) -> Converter:
     return convert_choice
 
 
+def _convert_files(raw: Any) -> Conversion:
+    """A file answer: references the server wrote when it stored the files (engine.files)."""
+    if raw is None or raw == "" or raw == []:
+        return [], None
+    if isinstance(raw, list) and all(is_file_ref(item) for item in raw):
+        return [dict(item) for item in raw], None
+    return [], FieldError("not_a_file")
+
+
 def _convert_text(raw: Any) -> Conversion:
     if isinstance(raw, str):
         if forbidden_character(raw) is not None:
@@ -216,6 +226,9 @@ _CONVERTERS: Mapping[str, Converter] = {
     "date": _convert_date,
     "checkbox": _convert_checkbox,
     "paragraph": _convert_paragraph,
+    "calculated": _convert_paragraph,  # computed by the evaluation, never taken from a client
+    "group": lambda raw: (raw if isinstance(raw, list) else [], None),  # evaluation converts rows
+    "file": _convert_files,
 }
 """Field type → its converter, for the types whose conversion does not depend on the field."""
 
@@ -243,7 +256,7 @@ def has_limits(f: Field) -> bool:
         return f.min is not None or f.max is not None or bool(f.step_size)
     if f.type == "checkboxes":
         return f.min_selected is not None or f.max_selected is not None
-    return False
+    return f.type == "file"
 
 
 Check = Callable[[Answer], list[FieldError]]
@@ -335,6 +348,34 @@ def _checkboxes_limits(low: int | None, high: int | None) -> Check:
     return check_checkboxes
 
 
+@lru_cache(maxsize=256)
+def _file_limits(accept: tuple[str, ...], max_size: int | None, max_files: int) -> Check:
+    def check_files(value: Answer) -> list[FieldError]:
+        errors: list[FieldError] = []
+        if not isinstance(value, list):
+            return errors
+        if len(value) > max_files:
+            errors.append(FieldError("too_many_files", {"max_files": max_files}))
+        allowed = accept or KNOWN_TYPES
+        for ref in value:
+            if not isinstance(ref, dict):
+                continue
+            if ref.get("type") not in allowed:
+                errors.append(FieldError("file_type", {"name": ref.get("name", "")}))
+            if max_size is not None and int(ref.get("size", 0)) > max_size:
+                errors.append(FieldError("file_too_large", {
+                    "name": ref.get("name", ""), "max_size": _megabytes(max_size)}))
+        return errors
+
+    return check_files
+
+
+def _megabytes(size: int) -> int | float:
+    """A size limit in megabytes as people read it: ``2``, ``0.5`` (the message says MB)."""
+    megabytes = size / 1_000_000
+    return int(megabytes) if megabytes.is_integer() else megabytes
+
+
 def limits_check(f: Field) -> Check | None:
     """``check`` for this field with its limits bound in, built once per definition; ``None``
     when it has no limits (``has_limits``), so evaluation skips the call. Fields with the same
@@ -349,6 +390,8 @@ def limits_check(f: Field) -> Check | None:
         return _date_limits(
             f.min if isinstance(f.min, str) else None, f.max if isinstance(f.max, str) else None
         )
+    if f.type == "file":
+        return _file_limits(f.accept, f.max_size, f.max_files)
     return _checkboxes_limits(f.min_selected, f.max_selected)
 
 

@@ -114,11 +114,12 @@ class Operator:
 
 
 _TEXTISH = TEXT_TYPES | CHOICE_TYPES
-_ORDERED = frozenset({"number", "date"})
+_ORDERED = frozenset({"number", "date", "calculated"})
+_VALUED = INPUT_TYPES | {"calculated"}
 
 OPERATORS: Mapping[str, Operator] = {
-    "equal_to": Operator(INPUT_TYPES, "optional", _equal_to),
-    "not_equal_to": Operator(INPUT_TYPES, "optional", _equal_to, negated=True),
+    "equal_to": Operator(_VALUED, "optional", _equal_to),
+    "not_equal_to": Operator(_VALUED, "optional", _equal_to, negated=True),
     "contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains),
     "not_contains": Operator(TEXT_TYPES | {"checkboxes"}, "required", _contains, negated=True),
     "starts_with": Operator(TEXT_TYPES, "required", _starts_with),
@@ -129,8 +130,8 @@ OPERATORS: Mapping[str, Operator] = {
     "less_or_equal": Operator(_ORDERED, "required", _ordered(le)),
     "one_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of),
     "none_of": Operator(_TEXTISH | _ORDERED | {"checkboxes"}, "list", _one_of, negated=True),
-    "is_empty": Operator(INPUT_TYPES, "none", _emptiness),
-    "is_not_empty": Operator(INPUT_TYPES, "none", _emptiness, negated=True),
+    "is_empty": Operator(_VALUED | {"group", "file"}, "none", _emptiness),
+    "is_not_empty": Operator(_VALUED | {"group", "file"}, "none", _emptiness, negated=True),
 }
 
 
@@ -259,6 +260,8 @@ def _scalar_for(f: Field) -> Field:
     """The field seen as one value: a checkboxes field's single option, for contains/one_of."""
     if f.type == "checkboxes":
         return Field(id=f.id, type="select", step=f.step, options=f.options)
+    if f.type == "calculated":  # its value is a number, compared as one
+        return Field(id=f.id, type="number", step=f.step)
     return f
 
 
@@ -294,7 +297,7 @@ def _convert_value(
     if f.type == "checkbox" and not isinstance(raw, bool) and raw is not None:
         message = f"field '{f.id}' is a checkbox: compare it with true or false"
         return None, [Problem(where, message)]
-    return _convert_one(f, raw, where)
+    return _convert_one(_scalar_for(f) if f.type == "calculated" else f, raw, where)
 
 
 def _convert_one(f: Field, raw: Any, where: str) -> tuple[Any, list[Problem]]:

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any, NamedTuple
 
-from engine.answers import Check, Converter, FieldError, converter, is_empty, limits_check
+from engine.answers import (
+    Check,
+    Converter,
+    FieldError,
+    converter,
+    is_empty,
+    limits_check,
+)
 from engine.conditions import Bound, Predicate, Test, fields_read, predicate, single_test
+from engine.expressions import Computation, Expression, Name, Reader, compute, names_read, output
 from engine.messages import message
 from engine.model import Answer, Field, FormDefinition, Rule, Step
 from engine.problems import Problem
 from engine.text import localize
 
-__all__ = ["CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle"]
+__all__ = [
+    "CompiledForm", "Evaluation", "compile_form", "evaluate", "find_cycle", "row_evaluations",
+    "row_form",
+]
 
 
 class _Node(NamedTuple):
@@ -38,7 +49,7 @@ class _Node(NamedTuple):
 
 _Step = tuple[
     int, int, int | None, Test, bool, Predicate | None, Predicate | None, Converter | None, str,
-    str | None, Check | None,
+    str | None, Check | None, Computation | None,
 ]
 """One node as the walk unpacks it (a plain tuple: CPython 3.11 unpacks only exact tuples
 without an iterator):
@@ -55,7 +66,8 @@ without an iterator):
 - ``id``: the node's id, to look its answer up;
 - ``required``: the error code of a missing answer when the field is always required, else
   ``None``;
-- ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``.
+- ``limits``: its limits check with its limits bound (``answers.limits_check``), or ``None``;
+- ``compute``: a calculated field's expression over the answer list (``None`` otherwise).
 """
 
 _Deferred = tuple[int, Predicate, str]
@@ -91,6 +103,14 @@ class CompiledForm:
     paragraph_ids: tuple[str, ...]
     """fields without an answer: visible, but never stored"""
     deferred: tuple[_Deferred, ...]
+    calculated: tuple[tuple[str, int], ...]
+    """(id, slot) of every calculated field"""
+    rows: Mapping[str, CompiledForm]
+    """each repeating group's row form, compiled"""
+    bounds: tuple[tuple[int, int, bool, str, str], ...]
+    """(slot, slot of the bounding field, whether it is a minimum, error code, parameter) of
+    every ``min``/``max`` that names another field: checked after the walk, when every answer
+    is known"""
     answer_slots: int
     """the length of an evaluation's answer list"""
 
@@ -114,6 +134,12 @@ def _dependencies(steps: Sequence[Step], rules: Sequence[Rule]) -> dict[str, lis
         deps[step.id] = []
         for f in step.fields:
             deps[f.id] = [step.id]
+    for step in steps:
+        for f in step.fields:
+            if f.formula is not None:  # a calculation comes after every field it reads
+                deps[f.id].extend(dict.fromkeys(
+                    n.group or n.field for n in names_read(f.formula)
+                    if (n.group or n.field) in deps))
     for rule in rules:
         reads = sorted(r for r in fields_read(rule.when) if r in deps)
         for target in (*rule.show, *rule.hide):
@@ -238,19 +264,22 @@ def compile_form(form: FormDefinition) -> CompiledForm:
         single = (single_test(form.rules[show[0]].when, slots, bound=bound) if len(show) == 1
                   else None)
         reads, read_test, inverted = (None, is_empty, False) if single is None else single
-        is_input = f is not None and f.is_input
+        is_input = f is not None and f.is_input and not f.is_calculated
         return (
             slots[node_id],
             root if f is None else slots[f.step],
             reads, read_test, inverted,
             None if single is not None else either(show),
             either(hide),
-            converter(f) if f is not None and is_input else None,
+            (_rows(f, rows[f.id]) if f.is_group else converter(f)) if f is not None and is_input
+            else None,
             id_copy,
             _required_code(f) if f is not None and is_input and f.required else None,
             limits_check(f) if f is not None and is_input else None,
+            None if f is None or f.formula is None else _computation(f.formula, slots),
         )
 
+    rows = {f.id: compile_form(row_form(form, f)) for f in fields.values() if f.is_group}
     walk = tuple(step(*ids) for ids in zip(ordered, _copies(ordered), strict=True))
     inputs = [fields[n] for n in ordered if n in fields and fields[n].is_input]  # walk order
     return CompiledForm(
@@ -268,6 +297,17 @@ def compile_form(form: FormDefinition) -> CompiledForm:
             for f in inputs
             if not f.required and (required_by := either(by_target[f.id][2])) is not None
         ),
+        calculated=tuple((f_id, slots[f_id]) for f_id in field_ids
+                         if fields[f_id].is_calculated),
+        rows=rows,
+        bounds=tuple(
+            (slots[f.id], slots[other], is_min,
+             ("date_" if f.type == "date" else "") + ("min" if is_min else "max"),
+             "min" if is_min else "max")
+            for f in (fields[f_id] for f_id in field_ids)
+            for other, is_min in ((f.min_field, True), (f.max_field, False))
+            if other is not None
+        ),
         answer_slots=truths + len(form.rules),
     )
 
@@ -282,6 +322,11 @@ class Evaluation:
     """Exactly the visible input fields, typed; ``None`` while any of them is invalid."""
     errors: dict[str, list[str]] = field(default_factory=dict)
     codes: dict[str, list[str]] = field(default_factory=dict)
+    calculated: dict[str, Answer] = field(default_factory=dict)
+    """The value of every visible calculated field, known even while other answers are invalid
+    (pages show it live)."""
+    problems: dict[str, list[FieldError]] = field(default_factory=dict)
+    """``errors`` as codes with their parameters (a repeating group's cells, one each)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -297,6 +342,13 @@ class Evaluation:
 def _words(f: Field, error: FieldError, language: str, default_language: str) -> str:
     if error.code == "pattern" and f.pattern_message:
         return localize(f.pattern_message, language, default_language)
+    if error.code == "in_row":  # a repeating group's cell: the row and the field named
+        cell: Field = error.params["field"]
+        return message("in_row", language, {
+            "row": error.params["row"],
+            "field": localize(cell.label, language, default_language) or cell.id,
+            "message": _words(cell, error.params["error"], language, default_language),
+        })
     return message(error.code, language, error.params)
 
 
@@ -324,7 +376,7 @@ def evaluate(
     get_answer = answers.get
     # One pass in dependency order does everything a field needs but rules that require it.
     for (slot, within, reads, test, inverted, shown_by, hidden_by, convert, node_id, code,
-         limits) in compiled.walk:
+         limits, calculate) in compiled.walk:
         # DEFINITIONS §2.1: on a visible step, shown by a rule if any show it, hidden by none.
         if (
             not visible[within]
@@ -335,6 +387,8 @@ def evaluate(
             continue
         visible[slot] = True
         if convert is None:
+            if calculate is not None:
+                values[slot] = output(calculate(values))
             continue
         value, error = convert(get_answer(node_id))
         values[slot] = value
@@ -352,6 +406,12 @@ def evaluate(
             if problems:
                 errors[slot] = problems
 
+    for slot, other, is_min, code, name in compiled.bounds:  # min/max another field's answer
+        value, bound = values[slot], values[other]
+        if (visible[slot] and slot not in errors and value is not None and bound is not None
+                and (value < bound if is_min else value > bound)):
+            errors[slot] = [FieldError(code, {name: bound})]
+
     for slot, required_by, code in compiled.deferred:
         if visible[slot] and required_by(values):
             required[slot] = True
@@ -365,7 +425,7 @@ def evaluate(
         stored = dict(zip(compress(field_ids, visible), compress(values, visible), strict=False))
         for paragraph in compiled.paragraph_ids:
             stored.pop(paragraph, None)
-    found = {field_ids[slot]: errors[slot] for slot in sorted(errors)}  # slots are in id order
+    found = {field_ids[slot]: _flat(errors[slot]) for slot in sorted(errors)}  # in id order
     invalid = list(found)
     return Evaluation(
         visible_fields=list(compress(field_ids, visible)),
@@ -379,12 +439,94 @@ def evaluate(
             for f_id in invalid
         },
         codes={f_id: [e.code for e in found[f_id]] for f_id in invalid},
+        calculated={f_id: values[slot] for f_id, slot in compiled.calculated if visible[slot]},
+        problems=found,
     )
+
+
+def _flat(errors: list[FieldError]) -> list[FieldError]:
+    """A repeating group's one error standing for its cells' errors, spread out."""
+    if len(errors) == 1 and errors[0].code == "rows":
+        spread: list[FieldError] = errors[0].params["errors"]
+        return spread
+    return errors
+
+
+def _computation(formula: Expression, slots: Mapping[str, int]) -> Computation:
+    """A calculation reading the answer list by slot (a hidden field's slot holds ``None``)."""
+
+    def read(name: Name) -> Reader:
+        if name.group is not None:  # a field of every row of a repeating group
+            rows, member = slots[name.group], name.field
+            return lambda values: [row.get(member) for row in values[rows] or ()]
+        slot = slots[name.field]
+        return lambda values: values[slot]
+
+    return compute(formula, read)
+
+
+def row_form(form: FormDefinition, group: Field) -> FormDefinition:
+    """A repeating group's row as a form of its own: one step of the group's fields and the
+    rules that read them. Every row is evaluated as this form, on its own answers."""
+    cells = tuple(replace(f, step=group.id) for f in group.fields)
+    return FormDefinition(
+        id=group.id, title=group.label, languages=form.languages,
+        steps=(Step(group.id, group.label, cells),), rules=group.row_rules,
+        source={},
+    )
+
+
+def _rows(group: Field, compiled: CompiledForm) -> Converter:
+    """The conversion of a repeating group's answer: a list of rows (objects), each evaluated
+    as ``row_form`` (``compiled``); the typed answer is the list of the rows' typed answers."""
+    inputs = {f.id: f for f in group.fields if f.is_input and not f.is_calculated}
+
+    def convert_rows(raw: Any) -> tuple[Answer, FieldError | None]:
+        if raw is None or raw == "" or raw == []:
+            rows: list[Any] = []
+        elif isinstance(raw, list) and all(isinstance(row, dict) for row in raw):
+            rows = raw
+        else:
+            return [], FieldError("not_rows")
+        if len(rows) > group.repeat_max:  # checked first: no work for a flood of rows
+            return [], FieldError("max_rows", {"max": group.repeat_max})
+        typed: list[dict[str, Any]] = []
+        cells: list[FieldError] = []
+        for number, row in enumerate(rows, start=1):
+            result = evaluate(compiled, row)
+            if result.answers is not None:
+                typed.append(result.answers)
+                continue
+            for cell in group.fields:  # in the row's order
+                cells += [FieldError("in_row", {"row": number, "field": cell, "error": problem})
+                          for problem in result.problems.get(cell.id, ())]
+            typed.append({
+                cell_id: (result.calculated[cell_id] if cell_id in result.calculated
+                          else None if cell_id in result.problems
+                          else converter(inputs[cell_id])(row.get(cell_id))[0])
+                for cell_id in result.visible_fields if compiled.fields[cell_id].is_input
+            })
+        if len(rows) < group.repeat_min:
+            cells.append(FieldError("min_rows", {"min": group.repeat_min}))
+        if cells:
+            return typed, FieldError("rows", {"errors": cells})
+        return typed, None
+
+    return convert_rows
+
+
+def row_evaluations(
+    compiled: CompiledForm, group_id: str, rows: Sequence[Mapping[str, Any]], language: str
+) -> list[Evaluation]:
+    """Each row of a repeating group evaluated on its own, for pages that show them."""
+    return [evaluate(compiled.rows[group_id], row, language) for row in rows]
 
 
 def _required_code(f: Field) -> str:
     if f.type == "checkbox":
         return "must_tick"
+    if f.type == "file":
+        return "file_required"
     if f.type in ("select", "radio", "checkboxes"):
         return "choose_one"
     return "required"

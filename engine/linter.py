@@ -9,12 +9,18 @@ track whether *some* answers could make it visible, and for each condition which
 it can take. A field no answer can reach is read by conditions as empty — so a rule that only
 reads unreachable fields has one fixed truth value, and its targets may be unreachable too.
 The analysis over-approximates what is possible, so a warning is never a false alarm.
+
+A rule whose condition can never hold (its field conditions contradict each other, or it reads
+only fields that are never visible) and a rule whose targets are never visible are warnings
+too: such a rule does nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from engine.answers import is_empty
 from engine.conditions import fields_read, holds
 from engine.evaluation import compile_form
 from engine.model import AllOf, AnyOf, Condition, FieldCondition, FormDefinition
@@ -46,6 +52,38 @@ def _possible(condition: Condition, reachable: Mapping[str, bool]) -> frozenset[
     return frozenset(not v for v in _possible(condition.item, reachable))
 
 
+def _never(condition: Condition) -> str | None:
+    """Why ``condition`` can never hold, whatever the answers, or None: an ``any`` of nothing,
+    or an ``all`` whose field conditions contradict each other (one field equal to two
+    different values, empty and not empty, equal to a value and not equal to it)."""
+    if isinstance(condition, AnyOf):
+        reasons = [_never(item) for item in condition.items]
+        if all(reasons):
+            return reasons[0] if reasons else "an empty 'any' never holds"
+        return None
+    if not isinstance(condition, AllOf):
+        return None
+    for item in condition.items:
+        reason = _never(item)
+        if reason:
+            return reason
+    leaves = [item for item in condition.items if isinstance(item, FieldCondition)]
+    for field_id in dict.fromkeys(leaf.field for leaf in leaves):
+        ops = [(leaf.op, leaf.value) for leaf in leaves if leaf.field == field_id]
+        equal = {repr(v) for op, v in ops if op == "equal_to" and not is_empty(v)
+                 and not isinstance(v, list)}
+        if len(equal) > 1:
+            return f"'{field_id}' cannot equal {' and '.join(sorted(equal))} at once"
+        if any(op == "equal_to" and ("not_equal_to", v) in ops for op, v in ops):
+            return f"'{field_id}' cannot be equal and not equal to the same value"
+        names = {op for op, _ in ops}
+        if {"is_empty", "is_not_empty"} <= names:
+            return f"'{field_id}' cannot be empty and not empty at once"
+        if "is_empty" in names and equal:
+            return f"'{field_id}' cannot be empty and equal to a value at once"
+    return None
+
+
 def lint_form(form: FormDefinition, pointers: Mapping[str, str]) -> list[Problem]:
     """Warnings for ``form``; ``pointers`` maps each step and field id to its JSON pointer."""
     warnings: list[Problem] = []
@@ -67,18 +105,43 @@ def lint_form(form: FormDefinition, pointers: Mapping[str, str]) -> list[Problem
                     ))
 
     compiled = compile_form(form)
+    never = [_never(rule.when) for rule in form.rules]
     reachable: dict[str, bool] = {}
-    for node in compiled.order:
+
+    def can_be(index: int) -> frozenset[bool]:
+        if never[index] is not None:
+            return frozenset({False})
+        return _possible(form.rules[index].when, reachable)
+
+    def visible_without(node: Any, skipped: int | None) -> bool:
+        """Whether some answers show ``node``, with rule ``skipped`` left out."""
         possible = node.step is None or reachable[node.step]
         if node.show:
-            possible = possible and any(
-                True in _possible(form.rules[i].when, reachable) for i in node.show
-            )
+            possible = possible and any(True in can_be(i) for i in node.show if i != skipped)
         if node.hide:
             possible = possible and not any(
-                False not in _possible(form.rules[i].when, reachable) for i in node.hide
-            )
-        reachable[node.id] = possible
+                False not in can_be(i) for i in node.hide if i != skipped)
+        return possible
+
+    nodes = {node.id: node for node in compiled.order}
+    for node in compiled.order:
+        reachable[node.id] = visible_without(node, None)
+
+    for index, rule in enumerate(form.rules):
+        pointer = pointer_join("", "rules", index)
+        if True not in can_be(index):
+            why = never[index] or "it only reads fields no answers can make visible"
+            warnings.append(Problem(pointer_join(pointer, "when"),
+                                    f"this condition can never hold ({why}): the rule never "
+                                    "applies", "warning"))
+            continue
+        targets = list(dict.fromkeys((*rule.show, *rule.hide, *rule.require)))
+        # a target the rule itself hides is not "already" hidden: judge it without the rule
+        if targets and not any(visible_without(nodes[t], index if t in rule.hide else None)
+                               for t in targets):
+            named = ", ".join(f"'{t}'" for t in targets)
+            warnings.append(Problem(pointer, f"its targets ({named}) can never be visible: the "
+                                    "rule has no effect", "warning"))
 
     for step in form.steps:
         if not reachable[step.id]:

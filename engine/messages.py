@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MESSAGES", "message"]
+__all__ = ["MESSAGES", "catalogue", "message"]
 
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     "required": {
@@ -107,6 +107,44 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "de": "Bitte setzen Sie das Häkchen oder lassen Sie es leer.",
         "en": "Please tick the box or leave it empty.",
     },
+    "not_rows": {
+        "de": "Die Zeilen konnten nicht gelesen werden.",
+        "en": "The rows could not be read.",
+    },
+    "min_rows": {
+        "de": "Bitte füllen Sie mindestens {min} Zeilen aus.",
+        "en": "Please fill in at least {min} rows.",
+    },
+    "max_rows": {
+        "de": "Bitte füllen Sie höchstens {max} Zeilen aus.",
+        "en": "Please fill in at most {max} rows.",
+    },
+    "file_required": {
+        "de": "Bitte laden Sie eine Datei hoch.",
+        "en": "Please upload a file.",
+    },
+    "not_a_file": {
+        "de": "Die Datei konnte nicht gelesen werden. Bitte laden Sie sie erneut hoch.",
+        "en": "The file could not be read. Please upload it again.",
+    },
+    "too_many_files": {
+        "de": "Bitte laden Sie höchstens {max_files} Dateien hoch.",
+        "en": "Please upload at most {max_files} files.",
+    },
+    "file_type": {
+        "de": "Die Datei „{name}“ hat nicht die erlaubte Art. Bitte laden Sie eine Datei der "
+              "angegebenen Art hoch.",
+        "en": "The file “{name}” is not of an allowed type. Please upload a file of the type "
+              "asked for.",
+    },
+    "file_too_large": {
+        "de": "Die Datei „{name}“ ist zu groß: höchstens {max_size} MB.",
+        "en": "The file “{name}” is too large: at most {max_size} MB.",
+    },
+    "in_row": {
+        "de": "Zeile {row}, {field}: {message}",
+        "en": "Row {row}, {field}: {message}",
+    },
 }
 
 
@@ -122,6 +160,12 @@ def _local(value: Any, language: str) -> Any:
     if isinstance(value, str) and (day := _ISO_DATE.match(value)):
         return f"{day[3]}.{day[2]}.{day[1]}"
     return value
+
+
+def catalogue(language: str) -> dict[str, str]:
+    """Every message template in ``language`` (German when unknown), for the browser, which
+    words its live messages from the very same texts (``{name}`` placeholders)."""
+    return {code: texts.get(language) or texts["de"] for code, texts in MESSAGES.items()}
 
 
 def message(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from engine.expressions import Expression
 from engine.text import Text
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
     "INPUT_TYPES",
+    "NUMERIC_TYPES",
     "TEXT_TYPES",
     "AllOf",
     "AnyOf",
@@ -37,7 +39,7 @@ __all__ = [
 
 FieldType = Literal[
     "text", "tel", "url", "email", "textarea", "number", "date",
-    "select", "radio", "checkboxes", "checkbox", "paragraph",
+    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated", "group", "file",
 ]
 TEXT_TYPES: frozenset[str] = frozenset({"text", "tel", "url", "email", "textarea"})
 
@@ -53,7 +55,10 @@ INPUT_TYPES: frozenset[str] = frozenset(
      "select", "radio", "checkboxes", "checkbox"}
 )
 
-Answer = str | int | float | bool | list[str] | None
+NUMERIC_TYPES: frozenset[str] = frozenset({"number", "calculated"})
+"""Types whose answer is a number: what calculations and ordering operators read."""
+
+Answer = str | int | float | bool | list[str] | list[dict[str, Any]] | None
 """A typed answer as conditions see it and storage keeps it (dates as ISO strings)."""
 
 
@@ -90,6 +95,24 @@ class Field:
     options: tuple[Option, ...] = ()
     min_selected: int | None = None
     max_selected: int | None = None
+    expression: str | None = None
+    """A calculated field's expression as written."""
+    formula: Expression | None = field(default=None, compare=False, repr=False)
+    """A calculated field's expression parsed (``engine.expressions``)."""
+    fields: tuple[Field, ...] = ()
+    """A repeating group's fields, filled once per row."""
+    row_rules: tuple[Rule, ...] = ()
+    """A repeating group's rules that read its own fields: applied to each row on its own."""
+    repeat_min: int = 0
+    repeat_max: int = 0
+    min_field: str | None = None
+    """``min`` given as ``{"field": id}``: the answer must not be below that field's."""
+    max_field: str | None = None
+    accept: tuple[str, ...] = ()
+    """A file field's allowed types (MIME types its content must show); empty: any known."""
+    max_size: int | None = None
+    """A file field's largest file, in bytes."""
+    max_files: int = 1
 
     option_set: frozenset[str] = field(init=False, repr=False, compare=False)
     """The option values as a set, for answer checks on the hot path."""
@@ -99,6 +122,8 @@ class Field:
 
     @property
     def is_input(self) -> bool:
+        """Whether the field has an answer (every type but a paragraph): a calculated field's
+        is computed, not typed, yet stored and shown like any other."""
         return self.type != "paragraph"
 
     @property
@@ -107,6 +132,18 @@ class Field:
         if self.max_length is not None:
             return self.max_length
         return DEFAULT_MAX_LENGTH.get(self.type)
+
+    @property
+    def is_calculated(self) -> bool:
+        return self.type == "calculated"
+
+    @property
+    def is_group(self) -> bool:
+        return self.type == "group"
+
+    @property
+    def is_file(self) -> bool:
+        return self.type == "file"
 
     def option_values(self) -> tuple[str, ...]:
         return tuple(o.value for o in self.options)

@@ -25,6 +25,7 @@ __all__ = [
     "EventKind",
     "EventRecord",
     "ExportRow",
+    "FileRecord",
     "InboxFilter",
     "OutboxEntry",
     "OutboxRecord",
@@ -107,6 +108,22 @@ class DraftRecord:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """An uploaded file's facts (its bytes are read chunk by chunk, ``store.files.chunk``)."""
+
+    id: str
+    field_id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    chunks: int
+    draft_id: str | None
+    submission_id: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

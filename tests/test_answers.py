@@ -274,6 +274,9 @@ _OPTIONS = [{"value": "a", "label": "A"}, {"value": "b", "label": "B"},
             {"value": "c", "label": "C"}]
 
 # code -> (field definition without id/label, answer, values its sentence must mention)
+_CELL = {"id": "x", "type": "number", "label": {"de": "Betrag", "en": "Betrag"}}
+_REF = {"id": "0" * 32, "name": "plan.pdf", "size": 600_000, "type": "application/pdf",
+        "sha256": "0" * 64}
 PRODUCERS: dict[str, tuple[dict[str, Any], Any, list[str]]] = {
     "required": ({"type": "text", "required": True}, "  ", []),
     "must_tick": ({"type": "checkbox", "required": True}, False, []),
@@ -300,10 +303,21 @@ PRODUCERS: dict[str, tuple[dict[str, Any], Any, list[str]]] = {
     "max_selected": ({"type": "checkboxes", "max_selected": 1, "options": _OPTIONS},
                      ["a", "b"], ["1"]),
     "not_a_checkbox": ({"type": "checkbox"}, "vielleicht", []),
+    "not_rows": ({"type": "group", "repeat": {"max": 2}, "fields": [_CELL]}, "x", []),
+    "min_rows": ({"type": "group", "repeat": {"min": 2, "max": 3}, "fields": [_CELL]}, [{}],
+                 ["2"]),
+    "max_rows": ({"type": "group", "repeat": {"max": 1}, "fields": [_CELL]}, [{}, {}], ["1"]),
+    "in_row": ({"type": "group", "repeat": {"max": 3}, "fields": [_CELL]},
+               [{}, {"x": "zwölf"}], ["2", "Betrag"]),
+    "file_required": ({"type": "file", "required": True}, [], []),
+    "not_a_file": ({"type": "file"}, [{"id": "spoofed"}], []),
+    "too_many_files": ({"type": "file", "max_files": 1}, [_REF, _REF], ["1"]),
+    "file_type": ({"type": "file", "accept": ["image/png"]}, [_REF], ["plan.pdf"]),
+    "file_too_large": ({"type": "file", "max_size": 500_000}, [_REF], ["plan.pdf", "0.5"]),
 }
 
 
-GERMAN_WRITING = {"99.5": "99,5", "0.25": "0,25", "2024-01-01": "01.01.2024",
+GERMAN_WRITING = {"99.5": "99,5", "0.25": "0,25", "0.5": "0,5", "2024-01-01": "01.01.2024",
                   "2024-12-31": "31.12.2024"}
 """How German messages write the numbers and dates above."""
 

@@ -297,6 +297,7 @@ def _python_side(item: Json) -> Json:
         evaluation = evaluate(compiled, answers)
         result = evaluation.as_json()
         result["errors"] = evaluation.codes
+        result["calculated"] = evaluation.calculated
         results.append(result)
     return {"results": results}
 
@@ -372,3 +373,95 @@ def test_browser_and_server_engines_agree_on_a_random_corpus() -> None:
     assert refused >= 100, refused
     assert evaluated >= 1000, evaluated
     assert 0 < lenient < evaluated // 20, lenient
+
+
+# -- calculations, repeating rows and bounds by another field ---------------------------------
+
+_NUMBERS = ["0", "1", "2.5", "0.1", "0.2", "3", "1000", "0.125"]
+_NAMES = ["a", "b", "c"]
+
+
+def _expression(rng: random.Random, depth: int = 0) -> str:
+    """A random expression over the number fields a, b, c and the rows' amount."""
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        return rng.choice(_NUMBERS + _NAMES)
+    if roll < 0.55:
+        op = rng.choice(["+", "-", "*", "/"])
+        return f"({_expression(rng, depth + 1)} {op} {_expression(rng, depth + 1)})"
+    if roll < 0.65:
+        return f"-{_expression(rng, depth + 1)}"
+    if roll < 0.75:
+        return f"round({_expression(rng, depth + 1)}, {rng.randint(0, 3)})"
+    if roll < 0.85:
+        name = rng.choice(["sum", "min", "max"])
+        inner = "rows.amount" if rng.random() < 0.5 else ", ".join(
+            _expression(rng, depth + 1) for _ in range(rng.randint(1, 3)))
+        return f"{name}({inner})"
+    return "count(rows)"
+
+
+def _number_answer(rng: random.Random) -> Any:
+    return rng.choice(["", "1", "-2,5", "0", "1e3", "0.1", "abc", None, 7, 0.3, "12345678901234"])
+
+
+def _calculations_item(rng: random.Random) -> Json:
+    fields: list[Json] = [{"id": n, "type": "number", "label": n} for n in _NAMES]
+    fields.append({"id": "rows", "type": "group", "label": "Rows",
+                   "repeat": {"min": rng.randint(0, 1), "max": 3}, "fields": [
+                       {"id": "amount", "type": "number", "label": "Amount", "min": 0},
+                       {"id": "kind", "type": "select", "label": "Kind", "options": [
+                           {"value": "x", "label": "X"}, {"value": "y", "label": "Y"}]},
+                       {"id": "note", "type": "text", "label": "Note"},
+                   ]})
+    fields += [{"id": f"t{i}", "type": "calculated", "label": f"T{i}",
+                "expression": _expression(rng)} for i in range(3)]
+    fields.append({"id": "capped", "type": "number", "label": "Capped",
+                   "max": {"field": "t0"}})
+    rules: list[Json] = [
+        {"when": {"field": "kind", "op": "equal_to", "value": "y"}, "show": ["note"],
+         "require": ["note"]},
+        {"when": {"field": "t1", "op": rng.choice(["greater_than", "less_than"]),
+                  "value": rng.choice([0, 1, 10])}, "hide": [rng.choice(["a", "b", "c"])]},
+    ]
+    answers = []
+    for _ in range(6):
+        raw: Json = {n: _number_answer(rng) for n in _NAMES}
+        raw["capped"] = _number_answer(rng)
+        if rng.random() < 0.9:
+            raw["rows"] = [{"amount": _number_answer(rng), "kind": rng.choice(["x", "y", ""]),
+                            "note": rng.choice(["", "n"])} for _ in range(rng.randint(0, 4))]
+        answers.append(raw)
+    form = {"id": "calc", "title": "Calc", "languages": ["de"], "workflow": "review",
+            "steps": [{"id": "s", "title": "S", "fields": fields}], "rules": rules}
+    return {"form": form, "answers": answers}
+
+
+def test_browser_and_server_agree_on_calculations_rows_and_bounds() -> None:
+    node = _node()
+    rng = random.Random(20261207)
+    corpus = [_calculations_item(rng) for _ in range(150)]
+    completed = subprocess.run([node, str(BATCH)], input=json.dumps(corpus), cwd=ROOT,
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    evaluated = 0
+    disagreements: list[str] = []
+    for item, js in zip(corpus, json.loads(completed.stdout), strict=True):
+        py = _python_side(item)
+        if "pointers" in py or "error" in js:  # a cycle through a hiding rule, say
+            if ("pointers" in py) != ("error" in js):
+                disagreements.append(f"only one side refuses: {py} / {js}")
+            continue
+        for answers, ours, theirs in zip(item["answers"], js["results"], py["results"],
+                                         strict=True):
+            evaluated += 1
+            for key in ("visible_fields", "required", "invalid", "answers", "errors",
+                        "calculated"):
+                if ours[key] != theirs[key]:
+                    disagreements.append(
+                        f"{json.dumps(item['form']['steps'][0]['fields'][4:7])}\n"
+                        f"  answers {json.dumps(answers)}\n"
+                        f"  {key}: browser {ours[key]!r} != server {theirs[key]!r}")
+    assert not disagreements, f"{len(disagreements)} disagreements:\n" + "\n".join(
+        disagreements[:6])
+    assert evaluated >= 600, evaluated

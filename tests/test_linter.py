@@ -69,7 +69,8 @@ def test_field_shown_only_by_reading_a_never_visible_field_is_never_visible() ->
          {"when": {"field": "ghost", "op": "is_not_empty"}, "show": ["follower"]}],
     )
     warned = {w.pointer: w.message for w in _warnings(data)}
-    assert set(warned) == {"/steps/0/fields/1", "/steps/0/fields/2"}
+    assert set(warned) == {"/steps/0/fields/1", "/steps/0/fields/2", "/rules/1/when"}
+    assert "can never hold (it only reads fields" in warned["/rules/1/when"]
     assert "'follower' can never be visible" in warned["/steps/0/fields/2"]
     # the applicant cannot get it shown, whatever they send
     result = evaluate(load_form(data), {"ghost": "x", "follower": "y"})
@@ -111,8 +112,42 @@ def test_step_never_visible() -> None:
     )
     warned = {w.pointer: w.message for w in _warnings(data)}
     assert warned == {"/steps/1": "step 'two' can never be visible",
-                      "/steps/2": "step 'three' can never be visible"}
+                      "/steps/2": "step 'three' can never be visible",
+                      "/rules/0/when": "this condition can never hold (an empty 'any' never "
+                                       "holds): the rule never applies"}
     assert evaluate(load_form(data), {"a": "x"}).visible_steps == ["one"]
+
+
+def test_a_condition_that_can_never_hold() -> None:
+    topic = {"id": "topic", "type": "select", "label": "T",
+             "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]}
+    data = _form(
+        [{"id": "one", "fields": [topic, _text("x"), _text("y")]}],
+        [{"when": {"all": [{"field": "topic", "op": "equal_to", "value": "a"},
+                           {"field": "topic", "op": "equal_to", "value": "b"}]},
+          "show": ["x"]},
+         {"when": {"any": [{"all": [{"field": "y", "op": "is_empty"},
+                                    {"field": "y", "op": "is_not_empty"}]}]},
+          "require": ["y"]}],
+    )
+    warned = {w.pointer: w.message for w in _warnings(data)}
+    assert "'topic' cannot equal 'a' and 'b' at once" in warned["/rules/0/when"]
+    assert "'y' cannot be empty and not empty at once" in warned["/rules/1/when"]
+    assert "'x' can never be visible" in warned["/steps/0/fields/1"]
+
+
+def test_a_rule_whose_targets_are_always_hidden() -> None:
+    data = _form(
+        [{"id": "one", "fields": [_text("a"), _text("gone")]}],
+        [{"when": ALWAYS, "hide": ["gone"]},  # the rule that hides it: no warning of its own
+         {"when": {"field": "a", "op": "is_not_empty"}, "require": ["gone"]},
+         {"when": {"field": "a", "op": "is_empty"}, "hide": ["gone"]}],
+    )
+    warned = {w.pointer: w.message for w in _warnings(data)}
+    assert "/rules/0" not in warned
+    assert warned["/rules/1"] == ("its targets ('gone') can never be visible: the rule has "
+                                  "no effect")
+    assert "/rules/2" in warned
 
 
 def test_a_normal_form_has_no_warnings() -> None:

@@ -66,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         notify,
         schemas,
         security,
+        uploads,
     )
 
     access_log.init_app(app)  # tokens in URLs (status, resume links) stay out of access logs
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     notify.init_app(app)  # outbox rows are enqueued after their commit; token key for mails
     # Before the limiter: Flask runs after-request hooks in reverse order of registration, so
     # a response gets its rate-limit headers first, then the security headers.
+    uploads.init_app(app)  # before security: CSRF protection reads (and so limits) the form
     security.init_app(app)
     limits.init_app(app)
     api.init_app(app)

@@ -117,6 +117,8 @@ def settings_from_environment(environ: Mapping[str, str], instance_path: Path) -
             f"FORMFLOW_EMBED_ORIGINS lists origins such as https://verein.example, separated "
             f"by commas; {str(exc)!r} is not one."
         ) from None
+    settings["MAX_UPLOAD_MB"] = _number(environ, "FORMFLOW_MAX_UPLOAD_MB", "10", float)
+    settings["MAX_SUBMISSION_MB"] = _number(environ, "FORMFLOW_MAX_SUBMISSION_MB", "25", float)
     settings["SESSION_HOURS"] = _number(
         environ, "FORMFLOW_SESSION_HOURS", str(DEFAULT_SESSION_HOURS), float
     )
@@ -184,6 +186,12 @@ def check_settings(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"FORMFLOW_SESSION_HOURS must be a positive number of hours, not {hours!r}."
         )
+    for name in ("MAX_UPLOAD_MB", "MAX_SUBMISSION_MB"):
+        megabytes = config.get(name, 1)
+        if isinstance(megabytes, bool) or not isinstance(megabytes, int | float) or not (
+                0 < megabytes <= 10_000):
+            raise ConfigError(f"FORMFLOW_{name} must be a positive number of megabytes, "
+                              f"not {megabytes!r}.")
     for name in RATE_LIMIT_SETTINGS:
         limit = config.get(name)
         if limit is not None and not _is_rate_limit(limit):

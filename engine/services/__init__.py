@@ -40,6 +40,13 @@ from engine.services.drafts import (
     resume_token,
     save_draft,
 )
+from engine.services.files import (
+    Upload,
+    erase_submission_files,
+    file_chunks,
+    named_files,
+    submission_file,
+)
 from engine.services.notifications import (
     Delivery,
     DraftLinkDelivery,
@@ -99,6 +106,11 @@ from engine.storage import Database
 
 __all__ = [
     "AuditQuery",
+    "Upload",
+    "erase_submission_files",
+    "file_chunks",
+    "named_files",
+    "submission_file",
     "DEFAULT_DRAFT_TTL",
     "MAX_COMMENT_LENGTH",
     "Database",

@@ -22,15 +22,17 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.answers import check, convert
-from engine.exceptions import DraftExpired, NotFound
-from engine.model import FormDefinition
+from engine.exceptions import DraftExpired, InvalidInput, NotFound
+from engine.files import is_file_ref
+from engine.model import Field, FormDefinition
 from engine.records import OutboxEntry
+from engine.services.files import Upload, named_files, store_uploads
 from engine.services.loading import form_of
 from engine.services.tokens import draft_token, hash_token, new_token
 from engine.text import forbidden_character
@@ -92,11 +94,14 @@ def save_draft(
     token: str | None = None,
     ttl: timedelta = DEFAULT_DRAFT_TTL,
     mail_link: bool = False,
+    uploads: Sequence[Upload] = (),
 ) -> DraftSaved:
     """Create a draft (new token) or update the one behind ``token``; expiry restarts.
 
     ``mail_link``: also mail the resume link to the applicant's address, if the answers hold
-    a valid one and the link can be rebuilt by a worker (see the module docstring)."""
+    a valid one and the link can be rebuilt by a worker (see the module docstring).
+    ``uploads``: files sent with this save; those the answers name are stored with the draft,
+    in the same transaction, and the draft's files the answers no longer name are deleted."""
     with db.read() as store:
         form_record = store.definitions.published("form", form_id)
     if form_record is None:
@@ -129,6 +134,14 @@ def save_draft(
                 hash_token(token), form_version_row=form_record.row_id, answers=kept,
                 step=step_id, language=lang, expires_at=expires_at,
             )
+        named = named_files(form, kept)
+        had = {f.id for f in store.files.of_draft(draft_id)}
+        store.files.delete_of_draft(had - set(named), draft_id=draft_id)
+        store_uploads(store, [u for u in uploads if u.ref.id not in had], named,
+                      draft_id=draft_id)
+        missing = set(named) - had - {u.ref.id for u in uploads}
+        if missing:  # a reference to a file this draft never had: never stored
+            raise InvalidInput("answers", "the answers name files this draft does not have")
         mailed_to = None
         if address is not None and key and token == draft_token(key, draft_id):
             _queue_resume_mail(store, draft_id, address, lang)
@@ -229,10 +242,26 @@ def _queue_resume_mail(store: Store, draft_id: str, address: str, language: str)
 
 
 def _partial_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
-    inputs = {f.id for f in form.fields() if f.is_input}
+    inputs = {f.id: f for f in form.fields() if f.is_input}
+    kept = _kept(inputs, answers)
+    for f in inputs.values():
+        if f.is_file and isinstance(answers.get(f.id), list):  # references the server wrote
+            kept[f.id] = [dict(ref) for ref in answers[f.id] if is_file_ref(ref)][:MAX_ITEMS]
+    for group in (f for f in inputs.values() if f.is_group):
+        rows = answers.get(group.id)
+        if isinstance(rows, list | tuple):  # a row is kept as its own answers are
+            cells = {cell.id: cell for cell in group.fields if cell.is_input}
+            kept[group.id] = [_kept(cells, row) for row in rows[:group.repeat_max + 1]
+                              if isinstance(row, Mapping)]
+    return kept
+
+
+def _kept(inputs: Mapping[str, Field], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """What a draft keeps of ``answers``: the values of ``inputs`` a step page can send, cut to
+    size (a repeating group's rows are kept by the caller)."""
     kept: dict[str, Any] = {}
     for key, value in answers.items():
-        if key not in inputs:
+        if key not in inputs or inputs[key].is_group or inputs[key].is_file:
             continue
         if value is None or isinstance(value, bool | int):
             kept[key] = value

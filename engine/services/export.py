@@ -37,8 +37,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from engine.exceptions import InvalidInput
+from engine.files import is_file_ref
 from engine.model import Field
 from engine.records import ExportRow, InboxFilter, Position
+from engine.rows import rows_text
 from engine.services.loading import form_of
 from engine.text import localize
 
@@ -142,6 +144,9 @@ def csv_chunks(
     writer.writerow([neutralise_cell(column) for column in plan.columns])
     yield BOM + _drain(buffer)
     columns = plan.answer_columns
+    groups = {column: found[0] for column, found in plan.latest_fields.items()
+              if found[0].is_group}
+    files = {column for column, found in plan.latest_fields.items() if found[0].is_file}
     pending = 0
     for row in export_rows(db, plan.where, batch_size=batch_size):
         answers = row.answers
@@ -156,6 +161,10 @@ def csv_chunks(
                 cells.append("")
             elif value.__class__ is str:
                 cells.append("'" + value if value[:1] in _FORMULA_FIRST else value)
+            elif column in groups:
+                cells.append(neutralise_cell(_rows_cell(groups[column], value, plan)))
+            elif column in files:
+                cells.append(neutralise_cell(_file_names(value)))
             else:
                 cells.append(_safe_cell(value))
         writer.writerow(cells)
@@ -266,6 +275,10 @@ def _sheet_cell(
         return None
     if isinstance(value, bool):
         return _text(sheet, words.yes if value else words.no)
+    if form_field is not None and form_field.is_group:
+        return _text(sheet, _rows_cell_in(form_field, value, words.language, default_language))
+    if form_field is not None and form_field.is_file:
+        return _text(sheet, _file_names(value))
     if isinstance(value, int | float):
         return value
     kind = form_field.type if form_field is not None else "text"
@@ -290,6 +303,38 @@ def _sheet_cell(
     if isinstance(value, list):
         return _text(sheet, "; ".join(str(item) for item in value))
     return _text(sheet, str(value))
+
+
+def _file_names(value: Any) -> str:
+    """A file answer as the files' names, one a line (the files stay in the database)."""
+    refs = value if isinstance(value, list) else []
+    return "\n".join(str(ref["name"]) for ref in refs if is_file_ref(ref))
+
+
+def _rows_cell(group: Field, rows: Any, plan: ExportPlan) -> str:
+    """A repeating group's rows as one CSV cell (labels in the latest version's language)."""
+    language = plan.latest_fields[group.id][1]
+    return _rows_cell_in(group, rows, language, language)
+
+
+def _rows_cell_in(group: Field, rows: Any, language: str, default_language: str) -> str:
+    """A repeating group's rows as one cell: a line per row, cells named by their labels and
+    options by theirs."""
+    lang = language
+
+    def cell_text(cell: Field | None, value: Any) -> str:
+        if cell is not None and cell.options:
+            labels = {o.value: localize(o.label, lang, default_language) or o.value
+                      for o in cell.options}
+            items = value if isinstance(value, list) else [value]
+            return ", ".join(labels.get(item, str(item)) for item in items)
+        if isinstance(value, bool):
+            return "✓" if value else "–"
+        return _cell(value)
+
+    return rows_text(group, rows,
+                     lambda cell: localize(cell.label, lang, default_language) or cell.id,
+                     cell_text)
 
 
 def _text(sheet: Any, value: str) -> Any:

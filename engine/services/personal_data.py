@@ -155,10 +155,8 @@ def erase_by_email(db: Database, email: str, *, actor: str, reason: str) -> list
 def erase_in_transaction(
     db: Database, store: Store, submission: SubmissionRecord, *, actor: str, reason: str
 ) -> Erased:
-    """The erasure of one submission, in the caller's transaction.
-
-    Uploaded files (once they exist) must be removed here too, in the same transaction.
-    """
+    """The erasure of one submission, in the caller's transaction: its uploaded files (bytes
+    and names) go with its answers; its drafts' files go with the drafts."""
     if submission.erased_at is not None:
         return Erased(submission.reference, submission.form_id, 0, 0)
     form = _form(db, store, submission.form_version_row)
@@ -166,6 +164,7 @@ def erase_in_transaction(
     drafts = [d.id for d in _drafts_of(db, store, address, form_id=submission.form_id)] \
         if address else []
     store.personal_data.erase_submission(submission.id)
+    store.files.delete_for_submission(submission.id)
     cancelled = store.personal_data.cancel_notifications(submission.id)
     store.personal_data.scrub_notifications(submission.id)
     deleted = store.personal_data.delete_drafts(drafts)

@@ -133,6 +133,7 @@ def typed_answers(
     for f in form.fields():
         if f.is_input and f.id in visible and f.id not in evaluation.invalid:
             typed[f.id] = convert(f, answers.get(f.id))[0]
+    typed.update(evaluation.calculated)
     return typed
 
 

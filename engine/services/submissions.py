@@ -11,16 +11,18 @@ compiled definitions come from ``db.memo`` (``engine.services.loading``, by cont
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation import evaluate
 from engine.exceptions import NotFound, SubmissionInvalid
+from engine.messages import message
 from engine.model import FormDefinition, WorkflowDefinition
 from engine.services.availability import admission
 from engine.services.comments import checked_comment
+from engine.services.files import Upload, named_files, store_uploads
 from engine.services.loading import compiled_form, form_of, workflow_of
 from engine.services.notifications import queue_notifications
 from engine.services.personal_data import consent_records
@@ -30,6 +32,7 @@ from engine.workflows import notifications_on_entering
 if TYPE_CHECKING:
     from engine.records import DefinitionVersionRecord, EventRecord, SubmissionRecord
     from engine.storage import Database
+    from engine.storage.store import Store
 
 
 __all__ = [
@@ -71,11 +74,15 @@ def submit(
     *,
     draft_token: str | None = None,
     zone: tzinfo | None = None,
+    uploads: Sequence[Upload] = (),
 ) -> SubmissionCreated:
     """Store a new submission; ``SubmissionInvalid`` (with every field error), ``NotFound``,
     or ``FormUnavailable`` (outside the form's window, or full without a waiting list).
 
-    ``draft_token``: the draft this submission completes is deleted in the same transaction.
+    ``draft_token``: the draft this submission completes is deleted in the same transaction;
+    the draft's files the answers name become the submission's. ``uploads``: files sent with
+    the request (the API's multipart body), stored with the submission. A file answer naming
+    any other file is refused.
     ``zone``: the zone of the form's ``opens_at``/``closes_at`` (FORMFLOW_TIMEZONE). A form
     with a capacity is counted under a lock (``engine.services.availability``); beyond it, a
     form with a waiting list enters its workflow's ``waitlist_state`` instead of the initial.
@@ -116,6 +123,7 @@ def submit(
             consents=consent_records(form, form_record.version, evaluation.answers,
                                      stored_language, store.now),
         )
+        _claim_files(store, form, evaluation.answers, uploads, submission.id, draft_token)
         event = store.events.add(
             submission_id=submission.id,
             kind="created",
@@ -132,6 +140,24 @@ def submit(
         if draft_token:
             store.drafts.delete(hash_token(draft_token))
     return SubmissionCreated(submission.id, submission.reference, submission.state, token)
+
+
+def _claim_files(
+    store: Store, form: FormDefinition, answers: Mapping[str, Any], uploads: Sequence[Upload],
+    submission_id: str, draft_token: str | None,
+) -> None:
+    """The files the answers name, stored (uploads) or handed over (the draft's) to the new
+    submission; ``SubmissionInvalid`` when one of them is neither (nothing is stored)."""
+    named = named_files(form, answers)
+    store_uploads(store, list(uploads), named, submission_id=submission_id)
+    from_draft = set(named) - {u.ref.id for u in uploads if named.get(u.ref.id) == u.field_id}
+    draft = store.drafts.by_token_hash(hash_token(draft_token)) if draft_token else None
+    moved = store.files.move_to_submission(
+        from_draft, draft_id=draft.id, submission_id=submission_id) if draft else 0
+    if moved != len(from_draft):
+        fields = sorted({named[file_id] for file_id in from_draft})
+        raise SubmissionInvalid({f: [message("not_a_file", form.default_language)]
+                                 for f in fields})
 
 
 def get_submission(db: Database, submission_id: str) -> SubmissionRecord:

@@ -16,6 +16,7 @@ from engine.storage.credentials import CredentialRepository
 from engine.storage.definitions import DefinitionRepository
 from engine.storage.drafts import DraftRepository
 from engine.storage.editing import EditingRepository
+from engine.storage.files import FileRepository
 from engine.storage.inbox import InboxRepository
 from engine.storage.outbox import OutboxRepository
 from engine.storage.personal_data import PersonalDataRepository
@@ -46,3 +47,4 @@ class Store:
         self.views = SavedViewRepository(session, now)
         self.personal_data = PersonalDataRepository(session, now)
         self.audit = AuditRepository(session, now)
+        self.files = FileRepository(session, now)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -43,6 +45,8 @@ __all__ = [
     "DraftRow",
     "EditorDraftRow",
     "EventRow",
+    "FileChunkRow",
+    "FileRow",
     "OutboxRow",
     "SavedViewRow",
     "RecoveryCodeRow",
@@ -271,6 +275,39 @@ class DraftRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FileRow(Base):
+    """An uploaded file, owned by exactly one draft or one submission (deleted with it: the
+    foreign keys cascade). Its bytes are ``FileChunkRow`` rows."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        CheckConstraint("(draft_id IS NULL) <> (submission_id IS NULL)", name="one_owner"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    draft_id: Mapped[str | None] = mapped_column(
+        ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    field_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class FileChunkRow(Base):
+    """Up to ``engine.files.CHUNK_SIZE`` bytes of a file, in order of ``seq`` from 0."""
+
+    __tablename__ = "file_chunks"
+
+    file_id: Mapped[str] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EditorDraftRow(Base):

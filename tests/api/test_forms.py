@@ -17,7 +17,8 @@ def test_lists_every_published_form_with_title_and_version(api: Api) -> None:
 
     assert response.status_code == 200
     forms = response.get_json()
-    assert [f["id"] for f in forms] == ["club", "contact", "event-registration", "membership"]
+    assert [f["id"] for f in forms] == ["club", "contact", "event-registration", "funding",
+                                         "membership"]
     membership = next(f for f in forms if f["id"] == "membership")
     assert membership == {
         "id": "membership",

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -87,6 +89,7 @@ def test_every_operation_documents_errors_with_the_error_schema() -> None:
 Recipe = Callable[[Api], TestResponse]
 SUBMIT = "/api/forms/{id}/submissions"
 SUBMISSION = "/api/submissions/{id}"
+FILE = "/api/submissions/{id}/files/{file_id}"
 TRANSITIONS = "/api/submissions/{id}/transitions"
 
 
@@ -109,6 +112,23 @@ def _submitted(api: Api) -> dict[str, Any]:
 
 def _staff(api: Api) -> str:
     return api.tokens["coordinator"]
+
+
+def _file_url(api: Api) -> tuple[str, str]:
+    """(url of a file answer, the applicant's token) of a funding application with a PDF."""
+    answers = {
+        "org_name": "Verein", "legal_form": "other", "contact_name": "Erika",
+        "contact_email": "erika@example.org", "project_title": "P",
+        "project_description": "D", "start_date": "2027-01-01", "end_date": "2027-02-01",
+        "costs": [{"cost_item": "A", "cost_amount": 10}], "requested_amount": 5,
+        "consent": True,
+    }
+    created = api.client.post(
+        "/api/forms/funding/submissions", content_type="multipart/form-data",
+        data={"answers": json.dumps(answers),
+              "budget_plan": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "plan.pdf")}).get_json()
+    read = api.get(f"/api/submissions/{created['id']}", token=_staff(api)).get_json()
+    return read["answers"]["budget_plan"][0]["url"], created["token"]
 
 
 def _rate_limited(api: Api) -> TestResponse:
@@ -164,6 +184,13 @@ RECIPES: dict[tuple[str, str, str], Recipe] = {
     (SUBMISSION, "GET", "404"): lambda api: api.get("/api/submissions/nope", token=_staff(api)),
     (SUBMISSION, "GET", "503"): _unavailable(lambda api: api.get(
         "/api/submissions/nope", token="whatever")),
+    (FILE, "GET", "200"): lambda api: api.get(_file_url(api)[0], token=_staff(api)),
+    (FILE, "GET", "401"): lambda api: api.get(_file_url(api)[0]),
+    (FILE, "GET", "403"): lambda api: api.get(_file_url(api)[0], token=_submitted(api)["token"]),
+    (FILE, "GET", "404"): lambda api: api.get(
+        f"/api/submissions/{_submitted(api)['id']}/files/nope", token=_staff(api)),
+    (FILE, "GET", "503"): _unavailable(lambda api: api.get(
+        "/api/submissions/x/files/y", token="whatever")),
     (TRANSITIONS, "POST", "200"): lambda api: api.fire(_submitted(api)["id"], "review"),
     (TRANSITIONS, "POST", "400"): lambda api: api.post(
         f"/api/submissions/{_submitted(api)['id']}/transitions", {}, token=_staff(api)),
@@ -199,6 +226,9 @@ def test_each_documented_status_is_real_with_the_documented_body(
     response = RECIPES[case](api)
 
     assert response.status_code == int(status), response.get_data(as_text=True)
+    if "application/json" not in documented["content"]:  # a file: its bytes, not JSON
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        return
     assert response.mimetype == "application/json"
     schema = documented["content"]["application/json"]["schema"]
     errors = [e.message for e in _validator(schema).iter_errors(response.get_json())]

@@ -61,6 +61,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("api.read_form", "GET"): PUBLIC,
     ("api.create_submission", "POST"): PUBLIC,
     ("api.read_submission", "GET"): (DENIED, OK, OK, OK),
+    # a file of the submission (none here: the callers who may read it are told 404)
+    ("api.read_submission_file", "GET"): (DENIED, HIDDEN, HIDDEN, HIDDEN),
     ("api.create_transition", "POST"): (DENIED, DENIED, OK, OK),
     # sign-in (logout always ends on the login page, signed in or not)
     ("auth.login", "GET"): PUBLIC,
@@ -91,6 +93,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str, str, str]] = {
     # nobody's view: staff get 404 (a view of another user is never theirs to delete)
     ("coordinator.delete_saved_view", "POST"): (LOGIN, LOGIN, HIDDEN, HIDDEN),
     ("coordinator.submission", "GET"): STAFF_PAGE,
+    ("coordinator.submission_file_download", "GET"): (LOGIN, LOGIN, HIDDEN, HIDDEN),
     ("coordinator.act", "POST"): STAFF_PAGE,
     ("coordinator.assign", "POST"): STAFF_PAGE,
     ("coordinator.personal_data", "GET"): STAFF_PAGE,
@@ -162,6 +165,8 @@ def _url_values(rule: Any, caller: Caller, ids: dict[str, str]) -> dict[str, str
             values[name] = ids["grant_hash"]
         elif name == "version":
             values[name] = "1"
+        elif name == "file_id":
+            values[name] = "0" * 32  # no such file (tests/api/test_submission_files.py has)
         elif name in ("user_id", "token_id", "outbox_id", "view_id"):
             values[name] = "999999"  # nobody's: the administration answers 404
         else:

@@ -79,11 +79,14 @@ for (const invalid of vectors.invalid_definitions) {
     assert.ok(pointerMatches(error.pointer, invalid.pointer),
       `error at ${error.pointer}, expected ${JSON.stringify(invalid.pointer)}: ${error.message}`);
     if (error.cycle) {
-      // The cycle names exactly the fields its rules connect.
+      // The cycle names exactly the fields its rules (or calculations) connect.
       const involved = new Set();
       for (const rule of invalid.form.rules) {
         involved.add(rule.when.field);
         for (const id of rule.show || []) involved.add(id);
+      }
+      for (const step of invalid.form.steps) {
+        for (const field of step.fields) if (field.type === 'calculated') involved.add(field.id);
       }
       assert.deepStrictEqual(new Set(error.cycle), involved);
       assert.equal(error.cycle[0], error.cycle[error.cycle.length - 1]);

@@ -38,7 +38,7 @@ from support.storage import (
 TABLES = {
     "audit_log",
     "definitions", "definition_versions", "reference_counters", "submissions", "drafts",
-    "events", "outbox", "users", "api_tokens", "alembic_version",
+    "events", "outbox", "users", "api_tokens", "alembic_version", "files", "file_chunks",
 }
 
 

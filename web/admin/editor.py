@@ -322,7 +322,7 @@ def form_preview(definition_id: str) -> ResponseReturnValue:
             "step": step,
             "title": localize(step.title, language, form.default_language) or step.id,
             "form": build_step_form(form, step, language, choose_label=choose,
-                                    id_prefix=PREVIEW_ID_PREFIX)(answers),
+                                    id_prefix=PREVIEW_ID_PREFIX)(answers, evaluation.calculated),
         }
         for step in form.steps
     ]

@@ -30,7 +30,7 @@ __all__ = [
 
 FIELD_TYPES: tuple[str, ...] = (
     "text", "textarea", "email", "tel", "url", "number", "date",
-    "select", "radio", "checkboxes", "checkbox", "paragraph",
+    "select", "radio", "checkboxes", "checkbox", "paragraph", "calculated", "group", "file",
 )
 """Every field type, in the order the editor offers them."""
 
@@ -62,7 +62,10 @@ JS_WORDS: tuple[str, ...] = (
     # field types
     N_("Text"), N_("Text area"), N_("Email"), N_("Phone"), N_("Web address"), N_("Number"),
     N_("Date"), N_("Drop-down list"), N_("Radio buttons"), N_("Checkboxes"),
-    N_("Single checkbox"), N_("Paragraph"),
+    N_("Single checkbox"), N_("Paragraph"), N_("Calculated value"), N_("Repeating rows"),
+    N_("File upload"), N_("Calculation"), N_("Rows at least"), N_("Rows at most"),
+    N_("Allowed file types (by content)"), N_("Largest file in bytes"), N_("Most files"),
+    N_("The fields of each row are edited in the JSON view."), N_("The answer of field"),
     # operators
     N_("equals"), N_("does not equal"), N_("contains"), N_("does not contain"),
     N_("starts with"), N_("ends with"), N_("greater than"), N_("at least"),

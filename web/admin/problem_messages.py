@@ -141,6 +141,34 @@ MESSAGES: tuple[Template, ...] = tuple(Template(text, msgid) for text, msgid in 
     ("'{id}' is a paragraph: it cannot be required",
      N_("%(id)s is a paragraph: it cannot be required")),
     ("cannot read JSON: {detail}", N_("cannot read JSON: %(detail)s")),
+    ("'min' is greater than 'max'",
+     N_("'min' is greater than 'max'")),
+    ("'{id}' is a field of the repeating group '{group}': only a rule reading that group's "
+     "fields can target it",
+     N_("%(id)s is a field of the repeating group %(group)s: only a rule reading that group's "
+        "fields can target it")),
+    ("'{id}' is a repeating group: ask for rows with 'repeat.min' instead",
+     N_("%(id)s is a repeating group: ask for rows with 'repeat.min' instead")),
+    ("'{id}' is a {type} field: a {own_type} field's {bound} must be a {wanted} field",
+     N_("%(id)s is a %(type)s field: a %(own_type)s field's %(bound)s must be a %(wanted)s field")),
+    ("'{id}' is calculated: it cannot be required",
+     N_("%(id)s is calculated: it cannot be required")),
+    ("a field cannot be bounded by itself",
+     N_("a field cannot be bounded by itself")),
+    ("a repeating group cannot hold a file field",
+     N_("a repeating group cannot hold a file field")),
+    ("a repeating group cannot hold another repeating group",
+     N_("a repeating group cannot hold another repeating group")),
+    ("a rule reading fields of the repeating group '{group}' can only target that group's "
+     "fields, in the same row",
+     N_("a rule reading fields of the repeating group %(group)s can only target that group's "
+        "fields, in the same row")),
+    ("a rule that reads a field of a repeating group reads only fields of that group (it "
+     "applies to each row)",
+     N_("a rule that reads a field of a repeating group reads only fields of that group (it "
+        "applies to each row)")),
+    ("unknown field '{id}' in this row",
+     N_("unknown field %(id)s in this row")),
     # engine/patterns.py
     ("not a valid pattern: longer than {limit} characters",
      N_("not a valid pattern: longer than %(limit)s characters")),
@@ -230,6 +258,10 @@ MESSAGES: tuple[Template, ...] = tuple(Template(text, msgid) for text, msgid in 
      N_("has no field that can ever be visible")),
     ("field '{id}' can never be visible: no answers make its rules show it",
      N_("can never be visible")),
+    ("this condition can never hold ({why}): the rule never applies",
+     N_("this condition can never hold (%(why)s): the rule never applies")),
+    ("its targets ({targets}) can never be visible: the rule has no effect",
+     N_("its targets (%(targets)s) can never be visible: the rule has no effect")),
     ("empty in {languages}, a language the form lists: applicants reading it see another "
      "language's text", N_("empty in %(languages)s, a language the form lists")),
     # engine/workflows.py and engine/templating.py
@@ -364,6 +396,24 @@ WORDS: dict[str, str] = {
            "erased (a tombstone is kept)"),
     "the data protection notice shown on the form's first step and on its review page":
         N_("the data protection notice shown on the form's first step and on its review page"),
+    "a calculation over number fields such as 'sum(costs.amount) - discount' (calculated "
+    "fields; docs/definitions.md §5)":
+        N_("a calculation over number fields such as 'sum(costs.amount) - discount' "
+           "(calculated fields; docs/definitions.md §5)"),
+    'a number (number fields), an ISO date YYYY-MM-DD (date fields), or {"field": id}: the '
+    'answer of another field of the same type':
+        N_('a number (number fields), an ISO date YYYY-MM-DD (date fields), or {"field": id}: '
+           'the answer of another field of the same type'),
+    "how many files the field takes (file fields; default 1)":
+        N_("how many files the field takes (file fields; default 1)"),
+    'how many rows a repeating group has: {"min": 0, "max": 20} (max at most 100)':
+        N_('how many rows a repeating group has: {"min": 0, "max": 20} (max at most 100)'),
+    "the fields of each row of a repeating group":
+        N_("the fields of each row of a repeating group"),
+    "the file types allowed, checked against each file's content (file fields)":
+        N_("the file types allowed, checked against each file's content (file fields)"),
+    "the largest file in bytes (file fields)":
+        N_("the largest file in bytes (file fields)"),
     "the prefix of human-readable references such as M in M-2026-00042: an uppercase letter, "
     "then up to 7 uppercase letters or digits":
         N_("the prefix of human-readable references such as M in M-2026-00042: an uppercase "

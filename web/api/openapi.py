@@ -316,7 +316,23 @@ _PATHS: dict[str, Any] = {
             "parameters": [_id_parameter("form")],
             "requestBody": {
                 "required": True,
-                "content": {JSON: {"schema": _ref("SubmissionRequest")}},
+                "content": {
+                    JSON: {"schema": _ref("SubmissionRequest")},
+                    "multipart/form-data": {"schema": {
+                        "type": "object",
+                        "description": "For forms with file fields: the part `answers` (the "
+                                       "JSON object, as text), optionally `language`, and one "
+                                       "part per file field named by its id (a field taking "
+                                       "several files repeats its part).",
+                        "required": ["answers"],
+                        "properties": {
+                            "answers": {"type": "object"},
+                            "language": {"type": "string"},
+                        },
+                        "additionalProperties": {"type": "string",
+                                                 "contentMediaType": "application/octet-stream"},
+                    }, "encoding": {"answers": {"contentType": JSON}}},
+                },
             },
             "responses": {
                 "201": {
@@ -353,6 +369,33 @@ _PATHS: dict[str, Any] = {
                 "403": _error("The token is valid but may not read this submission "
                               "(`forbidden`)."),
                 "404": _error("There is no such submission (`not_found`)."),
+                **_COMMON,
+            },
+        }
+    },
+    "/api/submissions/{id}/files/{file_id}": {
+        "get": {
+            "operationId": "getSubmissionFile",
+            "summary": "A file of a submission (the `url` of a file answer)",
+            "security": [{"bearer": []}],
+            "parameters": [
+                _id_parameter("submission"),
+                {"name": "file_id", "in": "path", "required": True,
+                 "description": "The file's id.", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file's bytes, of its stored type, as an attachment "
+                                   "(`Content-Disposition: attachment`, `nosniff`).",
+                    "content": {"application/octet-stream": {
+                        "schema": {"type": "string", "contentMediaType":
+                                   "application/octet-stream"}}},
+                },
+                **_AUTH_401,
+                "403": _error("The token is valid but may not read this submission "
+                              "(`forbidden`)."),
+                "404": _error("There is no such submission, or it has no such file "
+                              "(`not_found`)."),
                 **_COMMON,
             },
         }

@@ -7,10 +7,11 @@ Kept apart from the views so the shapes are defined once and the OpenAPI schemas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.files import is_file_ref
 from engine.model import Transition
 from engine.records import DefinitionVersionRecord, EventRecord, SubmissionRecord
 
@@ -77,14 +78,21 @@ def submission_json(
     transitions: Iterable[Transition],
     *,
     for_applicant: bool,
+    file_url: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
+    answers = dict(submission.answers)
+    if file_url is not None:  # a file answer: what a caller needs, and where to download it
+        answers = {key: [{"name": ref["name"], "size": ref["size"], "type": ref["type"],
+                          "sha256": ref["sha256"], "url": file_url(ref["id"])} for ref in value]
+                   if isinstance(value, list) and value and all(is_file_ref(r) for r in value)
+                   else value for key, value in answers.items()}
     return {
         "id": submission.id,
         "reference": submission.reference,
         "form": submission.form_id,
         "form_version": submission.form_version,
         "state": submission.state,
-        "answers": dict(submission.answers),  # a tombstone's are empty
+        "answers": answers,
         "erased_at": timestamp(submission.erased_at) if submission.erased_at else None,
         "consents": [dict(c) for c in submission.consents],
         "language": submission.language,

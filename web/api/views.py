@@ -27,12 +27,15 @@ from engine.exceptions import (
 from engine.records import SubmissionRecord
 from engine.services import (
     Database,
+    Upload,
     definitions_of,
+    file_chunks,
     fire_transition,
     get_submission,
     history,
     list_published,
     published_form,
+    submission_file,
     submit,
     transitions_for,
 )
@@ -43,6 +46,7 @@ from web.applicant.availability import refusal_of
 from web.db import get_db
 from web.i18n import UI_LANGUAGES, display_zone
 from web.limits import limiter, submission_limit
+from web.uploads import download_response, read_uploads
 
 __all__ = ["DEFAULT_MAX_BODY", "bp", "database", "status_url"]
 
@@ -98,6 +102,20 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def _multipart_body() -> dict[str, Any]:
+    """A multipart body: the part ``answers`` (a JSON object, as text), an optional part
+    ``language``, and one part per file field (read by ``create_submission``)."""
+    raw = request.form.get("answers", "{}")
+    try:
+        answers = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "The part 'answers' is not valid JSON.") from None
+    body: dict[str, Any] = {"answers": answers}
+    if "language" in request.form:
+        body["language"] = request.form["language"]
+    return body
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -144,7 +162,12 @@ def _submission_response(db: Database, caller: Caller, submission: SubmissionRec
     events = history(db, submission.id)
     transitions = transitions_for(db, submission, caller.roles) if caller.user else []
     for_applicant = caller.user is None
-    return jsonify(submission_json(submission, events, transitions, for_applicant=for_applicant))
+    def file_url(file_id: str) -> str:
+        return url_for("api.read_submission_file", id=submission.id, file_id=file_id,
+                       _external=True)
+
+    return jsonify(submission_json(submission, events, transitions, for_applicant=for_applicant,
+                                   file_url=file_url))
 
 
 # -- endpoints ------------------------------------------------------------------------------
@@ -170,15 +193,26 @@ def _iso(moment: datetime | None) -> str | None:
 @bp.post("/forms/<id>/submissions")
 @limiter.limit(submission_limit)
 def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa: A002
-    body = json_body()
+    multipart = request.mimetype == "multipart/form-data"
+    body = _multipart_body() if multipart else json_body()
     answers = body.get("answers", {})
     if not isinstance(answers, dict):
         raise ApiError(400, "invalid_body", "'answers' must be a JSON object: field id → answer.")
     asked = _optional_string(body, "language")
     db = database()
     language = _submission_language(db, id, asked)
+    _, form = published_form(db, id)
+    shown = language if language in form.languages else form.default_language
+    uploads: list[Upload] = []
+    if multipart:  # one part per file field, named by its id; references never come from JSON
+        uploads, refused = read_uploads(form.fields(), request.files, shown)
+        if refused:
+            message = _INVALID_MESSAGE.get(shown, _INVALID_MESSAGE["en"])
+            raise ApiError(422, "invalid", message, errors=refused)
+        answers = {**answers, **{f.id: [u.ref.as_json() for u in uploads if u.field_id == f.id]
+                                 for f in form.fields() if f.is_file}}
     try:
-        created = submit(db, id, answers, language, zone=display_zone())
+        created = submit(db, id, answers, language, zone=display_zone(), uploads=uploads)
     except FormUnavailable as exc:
         _, form = published_form(db, id)
         shown = language if language in form.languages else form.default_language
@@ -187,8 +221,6 @@ def create_submission(id: str) -> tuple[Response, int, dict[str, str]]:  # noqa:
         raise ApiError(409, exc.code, message, reason=exc.reason,
                        opens_at=_iso(exc.opens_at), closes_at=_iso(exc.closes_at)) from None
     except SubmissionInvalid as exc:
-        _, form = published_form(db, id)
-        shown = language if language in form.languages else form.default_language
         message = _INVALID_MESSAGE.get(shown, _INVALID_MESSAGE["en"])
         raise ApiError(422, "invalid", message, errors=exc.errors) from None
     location = url_for("api.read_submission", id=created.id)
@@ -214,6 +246,19 @@ def read_submission(id: str) -> Response:  # noqa: A002
     if not _may_read(db, caller, submission):
         raise ApiError(403, "forbidden", "This token may not read this submission.")
     return _submission_response(db, caller, submission)
+
+
+@bp.get("/submissions/<id>/files/<file_id>")
+def read_submission_file(id: str, file_id: str) -> Response:  # noqa: A002
+    """A file of a submission, for the callers who may read the submission."""
+    db = database()
+    caller = authenticate(db, allow_applicant=True)
+    own = caller.own_submission
+    submission = own if own is not None and own.id == id else get_submission(db, id)
+    if not _may_read(db, caller, submission):
+        raise ApiError(403, "forbidden", "This token may not read this submission.")
+    record = submission_file(db, submission.id, file_id)
+    return download_response(record, file_chunks(db, record))
 
 
 @bp.post("/submissions/<id>/transitions")

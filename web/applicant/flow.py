@@ -15,11 +15,12 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from engine.evaluation import CompiledForm, Evaluation, evaluate
-from engine.model import FormDefinition, Step
+from engine.model import Field, FormDefinition, Step
 
 __all__ = [
     "answers_with_defaults",
     "apply_step",
+    "change_rows",
     "first_step_with_errors",
     "neighbour_step",
     "other_steps_answers",
@@ -52,18 +53,61 @@ def read_step(step: Step, formdata: MultiDict[str, str]) -> dict[str, Any]:
     POST *is* an answer: an unticked box, no box of a group, a field hidden (and therefore
     disabled) at the moment of sending. Single checkboxes become ``True``/``False``.
     """
+    return _read_fields(step.fields, formdata, "")
+
+
+def _read_fields(
+    fields: Sequence[Field], formdata: MultiDict[str, str], prefix: str
+) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for f in step.fields:
-        if not f.is_input:
+    for f in fields:
+        if not f.is_input or f.is_calculated:  # a calculated value is never taken from a client
             continue
+        name = prefix + f.id
         if f.type == "checkbox":
-            answers[f.id] = f.id in formdata
+            answers[f.id] = name in formdata
         elif f.type == "checkboxes":
-            answers[f.id] = [str(v) for v in formdata.getlist(f.id)]
+            answers[f.id] = [str(v) for v in formdata.getlist(name)]
+        elif f.is_group:
+            answers[f.id] = [_read_fields(f.fields, formdata, f"{f.id}-{row}-")
+                             for row in range(row_count(f, formdata))]
         else:
-            value = formdata.get(f.id, "")
+            value = formdata.get(name, "")
             answers[f.id] = value if isinstance(value, str) else ""
     return answers
+
+
+def row_count(group: Field, formdata: MultiDict[str, str]) -> int:
+    """How many rows a step page sent for a repeating group (``<id>-rows``): at most one more
+    than allowed, so that too many is refused with its message without reading a flood."""
+    raw = formdata.get(f"{group.id}-rows", "")
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
+        return 0
+    return min(int(raw[:6]) if len(raw) <= 6 else group.repeat_max + 1, group.repeat_max + 1)
+
+
+def change_rows(answers: Mapping[str, Any], step: Step, action: str) -> dict[str, Any] | None:
+    """The answers after an "add row" (``add_row:<group>``) or "remove row"
+    (``remove_row:<group>:<index>``) button of a step page without JavaScript; ``None`` when
+    ``action`` is neither (or names no group of the step, or no row)."""
+    kind, _, rest = action.partition(":")
+    if kind not in ("add_row", "remove_row"):
+        return None
+    group_id, _, index = rest.partition(":")
+    group = next((f for f in step.fields if f.id == group_id and f.is_group), None)
+    if group is None:
+        return None
+    rows = answers.get(group.id)
+    rows = list(rows) if isinstance(rows, list) else []
+    if kind == "add_row":
+        if len(rows) >= group.repeat_max:
+            return None
+        rows.append({})
+    elif index.isascii() and index.isdigit() and int(index) < len(rows):
+        del rows[int(index)]
+    else:
+        return None
+    return {**answers, group.id: rows}
 
 
 def apply_step(

@@ -34,7 +34,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from engine.answers import convert, is_empty
-from engine.evaluation import Evaluation, evaluate
+from engine.evaluation import Evaluation, evaluate, row_evaluations
 from engine.exceptions import (
     DraftExpired,
     FormUnavailable,
@@ -42,7 +42,10 @@ from engine.exceptions import (
     StorageUnavailable,
     SubmissionInvalid,
 )
+from engine.files import is_file_ref
+from engine.messages import catalogue
 from engine.model import Field, FormDefinition, Step
+from engine.rows import rows_text
 from engine.services import (
     definitions_of,
     form_version_by_hash,
@@ -60,6 +63,7 @@ from web.applicant import session as applicant_session
 from web.applicant.availability import availability_notice, current_availability, refusal_of
 from web.applicant.flow import (
     apply_step,
+    change_rows,
     first_step_with_errors,
     neighbour_step,
     other_steps_answers,
@@ -68,7 +72,7 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import dom_id, step_form_class
+from web.applicant.forms import dom_id, number_text, step_form_class
 from web.applicant.work import (
     LoadedForm,
     Work,
@@ -82,6 +86,7 @@ from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, display_zone, long_date, remember_language
 from web.limits import limiter, submission_limit
+from web.uploads import file_answers, file_size, read_uploads
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -240,10 +245,34 @@ def step(form_id: str, step_id: str) -> Any:
 
     _check_honeypot()
     posted = read_step(current, request.form)
+    uploads, refused = read_uploads(current.fields, request.files, language)
+    posted.update(file_answers(current.fields, work.answers, request.form, uploads))
     answers, evaluation = apply_step(loaded.compiled, work.answers, current, posted, language)
     action = str(request.form.get("_action") or "next")
     returning = request.form.get("_return") == "review"
     visible = evaluation.visible_steps
+
+    # A field whose new files are refused (type, size, count) keeps its saved files only: the
+    # new ones are not stored, and the page says why, whatever button was pressed.
+    bad = set(refused) | {u.field_id for u in uploads if u.field_id in evaluation.errors}
+    if bad:
+        new_ids = {u.ref.id for u in uploads}
+        for field_id in bad:
+            answers[field_id] = [r for r in answers.get(field_id, []) if r["id"] not in new_ids]
+        uploads = [u for u in uploads if u.field_id not in bad]
+        token = save_work(loaded, work, answers, current.id, uploads=uploads).token
+        work = Work(answers, token, current.id, expires_at=work.expires_at)
+        errors = {f.id: [*refused.get(f.id, []), *evaluation.errors.get(f.id, [])]
+                  for f in current.fields if f.id in bad}
+        return _render_step(loaded, current, work, answers, evaluation, errors,
+                            returning=returning, status=422)
+
+    if action.startswith(("add_row:", "remove_row:")):  # the row buttons without JavaScript
+        answers = change_rows(answers, current, action) or answers
+        evaluation = evaluate(loaded.compiled, answers, language)
+        token = save_work(loaded, work, answers, current.id, uploads=uploads).token
+        work = Work(answers, token, current.id, expires_at=work.expires_at)
+        return _render_step(loaded, current, work, answers, evaluation, {}, returning=returning)
 
     if action.startswith("lang:") or action == "back":
         # Neither validates, but text that can never be stored is not kept: say so on the next
@@ -252,14 +281,14 @@ def step(form_id: str, step_id: str) -> Any:
             flash(field_id, "refused")  # worded on the next page, in its language
     if action.startswith("lang:"):  # the language switch of formflow-page.js: keep typed text
         wanted = action.split(":", 1)[1]
-        save_work(loaded, work, answers, current.id)
+        save_work(loaded, work, answers, current.id, uploads=uploads)
         if wanted in UI_LANGUAGES:
             remember_language(wanted)
         back_to = REVIEW_ARGS if returning else {}
         return redirect(url_for(".step", form_id=form_id, step_id=current.id, **back_to))
     if action == "back":  # never validates, never loses answers
         previous = neighbour_step(loaded.form, visible, current.id, -1) or current.id
-        save_work(loaded, work, answers, previous)
+        save_work(loaded, work, answers, previous, uploads=uploads)
         return redirect(url_for(".step", form_id=form_id, step_id=previous))
     if action == "save":
         # A draft is not validated, but text that can never be stored is refused here as on
@@ -271,7 +300,7 @@ def step(form_id: str, step_id: str) -> Any:
         if refused:
             return _render_step(loaded, current, work, answers, evaluation, refused,
                                 returning=returning, status=422)
-        saved = save_work(loaded, work, answers, current.id, mail_link=True)
+        saved = save_work(loaded, work, answers, current.id, mail_link=True, uploads=uploads)
         if saved.link_mailed_to:
             applicant_session.remember_link_mailed(form_id, saved.link_mailed_to)
         return redirect(url_for(".saved", form_id=form_id))
@@ -280,7 +309,8 @@ def step(form_id: str, step_id: str) -> Any:
     errors = step_errors(evaluation, current)
     following = None if returning else neighbour_step(loaded.form, visible, current.id, +1)
     token = save_work(
-        loaded, work, answers, current.id if errors else following or current.id
+        loaded, work, answers, current.id if errors else following or current.id,
+        uploads=uploads,
     ).token
     if errors:
         work = Work(answers, token, current.id, expires_at=work.expires_at)
@@ -460,6 +490,11 @@ def status(token: str) -> Any:
         events=events,
         erased_at=erased_at,
         token=token,
+        files=[
+            {"label": text(f.label) or f.id, "name": ref["name"], "size": file_size(ref["size"])}
+            for f in form.fields() if f.is_file
+            for ref in submission.answers.get(f.id) or [] if is_file_ref(ref)
+        ],
     )
 
 
@@ -576,7 +611,7 @@ def _render_step(
         **_page_context(loaded, work),
         step=current,
         step_title=loaded.text(current.title),
-        step_form=form_class(answers),
+        step_form=form_class(answers, evaluation.calculated),
         visible=set(evaluation.visible_fields),
         required=set(evaluation.required),
         errors=errors,
@@ -590,6 +625,9 @@ def _render_step(
         dropped=bool(work.dropped),
         definition_hash=loaded.record.content_hash,
         other_answers=other_steps_answers(form, answers, current),
+        live_messages={"language": language, "error": _("Error:"),
+                       "default_language": form.default_language,
+                       "messages": catalogue(language)},
         sent=sent,
         refused_notes=_refused_notes(loaded),
         availability=availability_notice(current_availability(loaded.form)),
@@ -632,7 +670,9 @@ def _review_sections(
             {
                 "id": f.id,
                 "label": loaded.text(f.label) or f.id,
-                "value": _display(loaded, f, answers.get(f.id)),
+                "value": (number_text(evaluation.calculated.get(f.id)) or str(_("Not answered"))
+                          if f.is_calculated else _rows_display(loaded, f, answers.get(f.id))
+                          if f.is_group else _display(loaded, f, answers.get(f.id))),
                 "errors": evaluation.errors.get(f.id, []),
                 "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
                                       _anchor=dom_id(f.id), **REVIEW_ARGS),
@@ -645,6 +685,27 @@ def _review_sections(
     return sections
 
 
+def _rows_display(loaded: LoadedForm, group: Field, raw: Any) -> str:
+    """A repeating group's rows, one line each, with only the cells visible in each row."""
+    rows = [row for row in raw if isinstance(row, dict)] if isinstance(raw, list) else []
+    if not rows:
+        return str(_("Not answered"))
+    shown = []
+    for row, result in zip(rows, row_evaluations(loaded.compiled, group.id, rows,
+                                                 current_language()), strict=True):
+        visible = set(result.visible_fields)
+        shown.append({**{k: v for k, v in row.items() if k in visible}, **result.calculated})
+
+    def cell_text(cell: Field | None, value: Any) -> str:
+        if cell is None:
+            return str(value)
+        if cell.is_calculated:
+            return number_text(value)
+        return _display(loaded, cell, value)
+
+    return rows_text(group, shown, lambda cell: loaded.text(cell.label) or cell.id, cell_text)
+
+
 def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
     """An answer in words: option labels, Yes/No, a localised date; empty says so."""
     value, error = convert(f, raw)
@@ -654,6 +715,8 @@ def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
         return str(_("Yes") if value else _("No"))
     if is_empty(value):
         return str(_("Not answered"))
+    if f.is_file and isinstance(value, list):
+        return "\n".join(f"{ref['name']} ({file_size(ref['size'])})" for ref in value)
     labels = {o.value: loaded.text(o.label) or o.value for o in f.options}
     if f.type in ("select", "radio") and isinstance(value, str):
         return labels.get(value, value)

@@ -9,6 +9,7 @@ starting a new draft when the old one was submitted elsewhere.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from flask import abort, current_app
 from engine.evaluation import CompiledForm
 from engine.exceptions import DraftExpired, NotFound
 from engine.model import FormDefinition
-from engine.services import DraftSaved, published_form, resume, save_draft
+from engine.services import DraftSaved, Upload, published_form, resume, save_draft
 from engine.services.loading import compiled_form
 from engine.text import Text, localize
 from web.applicant import prefill
@@ -162,16 +163,18 @@ def save_work(
     step: str | None,
     *,
     mail_link: bool = False,
+    uploads: Sequence[Upload] = (),
 ) -> DraftSaved:
     """Keep ``answers`` in the draft (created on the first save); ``mail_link``: also mail the
-    resume link to the applicant's address, if the answers hold one."""
+    resume link to the applicant's address, if the answers hold one; ``uploads``: the files
+    sent with the page, stored with the draft when the answers name them."""
     db = get_db()
     ttl = timedelta(days=float(current_app.config["DRAFT_DAYS"]))
     language = current_language()
     try:
         saved = save_draft(
             db, loaded.id, answers, step=step, language=language, token=work.token, ttl=ttl,
-            mail_link=mail_link,
+            mail_link=mail_link, uploads=uploads,
         )
     except NotFound:
         if work.token is None:
@@ -179,7 +182,7 @@ def save_work(
         # the draft is gone (submitted in another tab, purged): keep going with a new one
         applicant_session.forget_draft(loaded.id)
         saved = save_draft(db, loaded.id, answers, step=step, language=language, ttl=ttl,
-                           mail_link=mail_link)
+                           mail_link=mail_link, uploads=uploads)
     except DraftExpired:
         applicant_session.forget_draft(loaded.id)
         raise

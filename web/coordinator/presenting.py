@@ -13,13 +13,16 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from engine.exceptions import InvalidInput
+from engine.files import is_file_ref
 from engine.model import Field, FormDefinition, WorkflowDefinition
 from engine.records import EventRecord, OutboxRecord
+from engine.rows import rows_text
 from engine.services.inbox import InboxFilter, Position, decode_position
 from engine.text import localize
 from web.config import DEFAULT_TIMEZONE
 from web.coordinator.text import gettext as _
 from web.i18n import display_zone, local_time
+from web.uploads import size_text
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -156,6 +159,8 @@ class AnswerRow:
     label: str
     value: str
     multiline: bool = False
+    files: tuple[tuple[str, str, int], ...] = ()
+    """A file answer's files: (file id, name, size), for download links."""
 
 
 def answer_sections(
@@ -180,7 +185,10 @@ def answer_sections(
                     field_id=form_field.id,
                     label=localize(form_field.label, language, default) or form_field.id,
                     value=_answer_text(form_field, answers[form_field.id], language),
-                    multiline=form_field.type == "textarea",
+                    multiline=form_field.type in ("textarea", "group", "file"),
+                    files=tuple((ref["id"], ref["name"], ref["size"])
+                                for ref in answers[form_field.id] or () if is_file_ref(ref))
+                    if form_field.is_file and isinstance(answers[form_field.id], list) else (),
                 )
             )
         if rows:
@@ -198,6 +206,14 @@ def answer_sections(
 def _answer_text(form_field: Field, value: Any, language: str) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if form_field.is_file and isinstance(value, list):
+        return "\n".join(f"{ref['name']} ({size_text(ref['size'], language)})"
+                         for ref in value if is_file_ref(ref))
+    if form_field.is_group:
+        return rows_text(
+            form_field, value, lambda cell: localize(cell.label, language, "de") or cell.id,
+            lambda cell, item: _plain(item) if cell is None else _answer_text(cell, item,
+                                                                              language))
     default = "de"
     options = {o.value: localize(o.label, language, default) or o.value for o in form_field.options}
     if form_field.type in ("select", "radio"):

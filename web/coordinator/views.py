@@ -61,11 +61,13 @@ from engine.services import (
     MAX_COMMENT_LENGTH,
     add_comment,
     checked_comment,
+    file_chunks,
     fire_transition,
     get_submission,
     history,
     list_published,
     notifications_for,
+    submission_file,
     transitions_for,
 )
 from engine.services.export import SheetWords, csv_chunks, export_plan, json_chunks, xlsx_file
@@ -97,6 +99,7 @@ from web.db import get_db
 from web.errors import error_page
 from web.i18n import display_zone
 from web.ids import parse_id
+from web.uploads import download_response
 
 __all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "may_erase", "render_inbox",
            "submission_or_404"]
@@ -328,6 +331,18 @@ def _export_filters() -> FilterForm:
 @roles_required(COORDINATOR_ROLE)
 def submission(submission_id: str) -> ResponseReturnValue:
     return _submission_page(submission_or_404(submission_id))
+
+
+@bp.get("/<submission_id>/files/<file_id>")
+@roles_required(COORDINATOR_ROLE)
+def submission_file_download(submission_id: str, file_id: str) -> ResponseReturnValue:
+    """A file of a submission, as an attachment (never shown in the browser)."""
+    db = get_db()
+    try:
+        record = submission_file(db, submission_id, file_id)
+    except NotFound:
+        abort(404)
+    return download_response(record, file_chunks(db, record))
 
 
 @bp.post("/<submission_id>")

@@ -11,7 +11,7 @@
  *
  *   compile(definition)       -> compiled form; throws FormflowDefinitionError (with .pointer)
  *   evaluate(compiled, answers) -> {visible_fields, visible_steps, required, invalid, answers,
- *                                  errors}
+ *                                  errors, calculated}
  *   convert(field, raw)       -> {value, error}: the typed answer of one field
  *   validate(field, raw, required) -> {value, errors}: conversion + constraint checks
  */
@@ -32,7 +32,10 @@
     'text', 'tel', 'url', 'email', 'textarea', 'number', 'date',
     'select', 'radio', 'checkboxes', 'checkbox',
   ]);
-  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph']);
+  const FIELD_TYPES = new Set([...INPUT_TYPES, 'paragraph', 'calculated', 'group', 'file']);
+  const FILE_REF_KEYS = ['id', 'name', 'size', 'type', 'sha256'];
+  // Types whose answer is a number: what calculations read (engine/model.py NUMERIC_TYPES).
+  const NUMERIC_TYPES = new Set(['number', 'calculated']);
   const ID_RE = /^[a-z][a-z0-9_]{0,63}$/;
   const OPERATORS = new Set([
     'equal_to', 'not_equal_to', 'contains', 'not_contains', 'starts_with', 'ends_with',
@@ -97,7 +100,7 @@
   /** What a hidden, unanswered or unconvertible field looks like to conditions and storage. */
   function emptyAnswer(type) {
     if (type === 'checkbox') return false;
-    if (type === 'checkboxes') return [];
+    if (type === 'checkboxes' || type === 'group' || type === 'file') return [];
     return null;
   }
 
@@ -230,6 +233,20 @@
     return { value: false, error: 'not_a_checkbox' };
   }
 
+  /** A file answer: references the server wrote when it stored the files (engine/files.py). */
+  function convertFiles(raw) {
+    if (raw === undefined || raw === null || raw === '' ||
+        (Array.isArray(raw) && raw.length === 0)) {
+      return { value: [], error: null };
+    }
+    const isRef = (item) => isObject(item) && Object.keys(item).length === FILE_REF_KEYS.length &&
+      FILE_REF_KEYS.every((key) => hasOwn(item, key)) &&
+      ['id', 'name', 'type', 'sha256'].every((key) => typeof item[key] === 'string') &&
+      Number.isInteger(item.size) && item.size >= 0;
+    if (Array.isArray(raw) && raw.every(isRef)) return { value: raw.map((item) => Object.assign({}, item)), error: null };
+    return { value: [], error: 'not_a_file' };
+  }
+
   /**
    * The typed answer of `field` for the raw value a client sent: `{value, error}`. `value` is the
    * field type's empty answer when `error` is set. `field` is a compiled field
@@ -239,12 +256,14 @@
     const f = field && field.optionIndex ? field : compileField(field, '', '', 0, 0);
     if (TEXT_TYPES.has(f.type)) return convertText(raw);
     switch (f.type) {
-      case 'number': return convertNumber(raw);
+      case 'number':
+      case 'calculated': return convertNumber(raw); // a rule's value V for a calculated field
       case 'date': return convertDate(raw);
       case 'select':
       case 'radio': return convertChoice(f, raw);
       case 'checkboxes': return convertCheckboxes(f, raw);
       case 'checkbox': return convertCheckbox(raw);
+      case 'file': return convertFiles(raw);
       default: return { value: null, error: null }; // paragraph: never an answer
     }
   }
@@ -281,6 +300,12 @@
     } else if (field.type === 'checkboxes') {
       if (field.minSelected !== null && value.length < field.minSelected) errors.push('min_selected');
       if (field.maxSelected !== null && value.length > field.maxSelected) errors.push('max_selected');
+    } else if (field.type === 'file') {
+      if (value.length > field.maxFiles) errors.push('too_many_files');
+      for (const ref of value) {
+        if (field.accept.length > 0 && field.accept.indexOf(ref.type) < 0) errors.push('file_type');
+        if (field.maxSize !== null && ref.size > field.maxSize) errors.push('file_too_large');
+      }
     }
     return errors;
   }
@@ -338,8 +363,284 @@
 
   function requiredCode(type) {
     if (type === 'checkbox') return 'must_tick';
+    if (type === 'file') return 'file_required';
     if (CHOICE_TYPES.has(type) || type === 'checkboxes') return 'choose_one';
     return 'required';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Calculated values (engine/expressions.py, docs/definitions.md §5): the same grammar, the
+  // same tree, the same IEEE double operations in the same order, so both sides agree exactly.
+
+  const MAX_EXPRESSION_LENGTH = 2000;
+  const MAX_EXPRESSION_DEPTH = 64;
+  const MAX_DECIMALS = 10;
+  const FUNCTIONS = { sum: [1, null], min: [1, null], max: [1, null], round: [1, 2], count: [1, 1] };
+  const TOKEN_RE = /[0-9]+(?:\.[0-9]+)?|[a-z][a-z0-9_]*|[-+*/(),.]/y;
+  const SPACE_RE = /[ \t\r\n]*/y;
+
+  function expressionTokens(text, pointer) {
+    const tokens = [];
+    const skip = (at) => { SPACE_RE.lastIndex = at; SPACE_RE.exec(text); return SPACE_RE.lastIndex; };
+    let position = skip(0);
+    while (position < text.length) {
+      TOKEN_RE.lastIndex = position;
+      const match = TOKEN_RE.exec(text);
+      if (!match) {
+        throw new FormflowDefinitionError(pointer, 'unexpected character ' +
+          JSON.stringify(text[position]) + ' at position ' + (position + 1));
+      }
+      tokens.push(match[0]);
+      position = skip(TOKEN_RE.lastIndex);
+    }
+    return tokens;
+  }
+
+  /** The tree of an expression: {kind: number|name|negate|operation|call, …}. */
+  function parseExpression(text, pointer) {
+    if (typeof text !== 'string') throw new FormflowDefinitionError(pointer, 'must be a text');
+    if (text.length > MAX_EXPRESSION_LENGTH) {
+      throw new FormflowDefinitionError(pointer, 'an expression may have at most ' +
+        MAX_EXPRESSION_LENGTH + ' characters');
+    }
+    if (strip(text) === '') throw new FormflowDefinitionError(pointer, 'the expression is empty');
+    const tokens = expressionTokens(text, pointer);
+    let index = 0;
+    const fail = (message) => { throw new FormflowDefinitionError(pointer, message); };
+    const tooDeep = () => fail('an expression may nest at most ' + MAX_EXPRESSION_DEPTH +
+      ' levels deep');
+    const peek = () => (index < tokens.length ? tokens[index] : null);
+    const take = (wanted) => {
+      const token = peek();
+      if (token === null) fail('the expression ends too early');
+      if (wanted !== undefined && token !== wanted) {
+        fail('expected ' + JSON.stringify(wanted) + ' but found ' + JSON.stringify(token));
+      }
+      index += 1;
+      return token;
+    };
+    const expression = (depth) => {
+      if (depth > MAX_EXPRESSION_DEPTH) tooDeep();
+      let node = term(depth);
+      while (peek() === '+' || peek() === '-') {
+        const op = take();
+        node = { kind: 'operation', op, left: node, right: term(depth + 1) };
+      }
+      return node;
+    };
+    const term = (depth) => {
+      let node = unary(depth);
+      while (peek() === '*' || peek() === '/') {
+        const op = take();
+        node = { kind: 'operation', op, left: node, right: unary(depth + 1) };
+      }
+      return node;
+    };
+    const unary = (depth) => {
+      if (peek() === '-') {
+        take();
+        if (depth > MAX_EXPRESSION_DEPTH) tooDeep();
+        return { kind: 'negate', item: unary(depth + 1) };
+      }
+      return primary(depth);
+    };
+    const primary = (depth) => {
+      const token = take();
+      if (token === '(') {
+        const node = expression(depth + 1);
+        take(')');
+        return node;
+      }
+      if (/^[0-9]/.test(token)) return { kind: 'number', value: Number(token) };
+      if (!/^[a-z]/.test(token)) fail('unexpected ' + JSON.stringify(token));
+      if (peek() === '(') {
+        take();
+        const args = [];
+        if (peek() !== ')') {
+          args.push(expression(depth + 1));
+          while (peek() === ',') { take(); args.push(expression(depth + 1)); }
+        }
+        take(')');
+        return { kind: 'call', fn: token, args };
+      }
+      if (peek() === '.') {
+        take();
+        const member = take();
+        if (!/^[a-z]/.test(member)) fail('expected a field id after ' + JSON.stringify(token + '.'));
+        return { kind: 'name', field: member, group: token };
+      }
+      return { kind: 'name', field: token, group: null };
+    };
+    const node = expression(0);
+    if (peek() !== null) {
+      fail('unexpected ' + JSON.stringify(peek()) + ' after the end of the expression');
+    }
+    if (expressionHeight(node) > MAX_EXPRESSION_DEPTH) tooDeep();
+    return node;
+  }
+
+  function expressionChildren(node) {
+    if (node.kind === 'negate') return [node.item];
+    if (node.kind === 'operation') return [node.left, node.right];
+    if (node.kind === 'call') return node.args;
+    return [];
+  }
+
+  function expressionHeight(root) {
+    let deepest = 0;
+    const stack = [[root, 1]];
+    while (stack.length > 0) {
+      const [node, level] = stack.pop();
+      if (level > deepest) deepest = level;
+      for (const child of expressionChildren(node)) stack.push([child, level + 1]);
+    }
+    return deepest;
+  }
+
+  /** Every node of the tree, parents first. */
+  function expressionNodes(root) {
+    const nodes = [];
+    const stack = [root];
+    while (stack.length > 0) {
+      const node = stack.pop();
+      nodes.push(node);
+      for (const child of expressionChildren(node)) stack.push(child);
+    }
+    return nodes;
+  }
+
+  /** Checks a calculated field's names and calls; returns the ids of the fields it reads. */
+  function checkFormula(field, fields, rows) {
+    const fail = (message) => { throw new FormflowDefinitionError(field.pointer + '/expression', message); };
+    const counted = new Set();
+    const spread = new Set(); // a group's field may be read as an argument of sum/min/max only
+    const nodes = expressionNodes(field.formula);
+    for (const node of nodes) {
+      if (node.kind !== 'call') continue;
+      if (node.fn === 'sum' || node.fn === 'min' || node.fn === 'max') {
+        for (const arg of node.args) spread.add(arg);
+      }
+      if (!hasOwn(FUNCTIONS, node.fn)) fail('unknown function ' + JSON.stringify(node.fn));
+      const [fewest, most] = FUNCTIONS[node.fn];
+      if (node.args.length < fewest || (most !== null && node.args.length > most)) {
+        fail(JSON.stringify(node.fn) + ' takes ' + fewest + (most === fewest ? '' : ' or more') +
+          ' argument(s), not ' + node.args.length);
+      }
+      if (node.fn === 'round' && node.args.length === 2) {
+        const decimals = node.args[1];
+        if (decimals.kind !== 'number' || !Number.isInteger(decimals.value) ||
+            decimals.value > MAX_DECIMALS) {
+          fail('the second argument of round must be a whole number from 0 to ' + MAX_DECIMALS);
+        }
+      }
+      if (node.fn === 'count') {
+        const group = node.args[0];
+        if (group.kind !== 'name' || group.group !== null) fail('count takes the id of a repeating group');
+        counted.add(group);
+      }
+    }
+    const reads = new Set();
+    for (const node of nodes) {
+      if (node.kind !== 'name') continue;
+      if (counted.has(node) || node.group !== null) {
+        const groupId = node.group || node.field;
+        const group = fields.get(groupId);
+        if (!group || !group.isGroup) fail(JSON.stringify(groupId) + ' is not a repeating group of this form');
+        if (node.group !== null) {
+          if (!spread.has(node)) fail(JSON.stringify(groupId + '.' + node.field) + ' can only be read by sum, min or max');
+          const member = rows.get(groupId).fields.get(node.field);
+          if (!member || !NUMERIC_TYPES.has(member.type)) {
+            fail(JSON.stringify(groupId + '.' + node.field) + ' is not a number field of the group');
+          }
+        }
+        node.index = group.index;
+        reads.add(group.id);
+        continue;
+      }
+      const target = fields.get(node.field);
+      if (!target) fail('unknown field ' + JSON.stringify(node.field));
+      if (target.id === field.id) fail(field.id + ' cannot be calculated from itself');
+      if (target.isGroup) fail(JSON.stringify(node.field) + ' is a repeating group: use sum or count');
+      if (!NUMERIC_TYPES.has(target.type)) {
+        fail(JSON.stringify(node.field) + ' is a ' + target.type +
+          ' field: calculations read number and calculated fields only');
+      }
+      node.index = target.index;
+      reads.add(target.id);
+    }
+    return [...reads];
+  }
+
+  const finite = (value) => (Number.isFinite(value) ? value : null);
+
+  /** round half away from zero: the same double operations as engine/expressions.py. */
+  function roundHalfAway(value, decimals) {
+    const scale = 10 ** decimals;
+    const magnitude = Math.floor(Math.abs(value) * scale + 0.5) / scale;
+    return finite(value < 0 ? -magnitude : magnitude);
+  }
+
+  const numberOf = (value) => (typeof value === 'number' ? value : null);
+
+  /** The value of an expression tree over `values` (by field index): a number or null. */
+  function computeExpression(node, values) {
+    switch (node.kind) {
+      case 'number': return node.value;
+      case 'name': return numberOf(values[node.index]);
+      case 'negate': {
+        const value = computeExpression(node.item, values);
+        return value === null ? null : -value + 0;
+      }
+      case 'operation': {
+        const a = computeExpression(node.left, values);
+        if (a === null) return null;
+        const b = computeExpression(node.right, values);
+        if (b === null) return null;
+        if (node.op === '+') return finite(a + b);
+        if (node.op === '-') return finite(a - b);
+        if (node.op === '*') return finite(a * b);
+        return b === 0 ? null : finite(a / b);
+      }
+      default: return computeCall(node, values);
+    }
+  }
+
+  function computeCall(node, values) {
+    if (node.fn === 'round') {
+      const value = computeExpression(node.args[0], values);
+      return value === null ? null : roundHalfAway(value, node.args.length > 1 ? node.args[1].value : 0);
+    }
+    if (node.fn === 'count') {
+      const rows = values[node.args[0].index];
+      return Array.isArray(rows) ? rows.length : 0;
+    }
+    const operands = [];
+    for (const arg of node.args) {
+      if (arg.kind === 'name' && arg.group !== null) { // a field of every row, spread out
+        const rows = values[arg.index];
+        for (const row of Array.isArray(rows) ? rows : []) {
+          operands.push(numberOf(hasOwn(row, arg.field) ? row[arg.field] : null));
+        }
+      } else {
+        operands.push(computeExpression(arg, values));
+      }
+    }
+    if (node.fn === 'sum') {
+      let total = 0;
+      for (const item of operands) if (item !== null) total += item;
+      return finite(total);
+    }
+    if (operands.length === 0 || operands.some((item) => item === null)) return null;
+    let result = operands[0];
+    for (const item of operands.slice(1)) {
+      result = node.fn === 'min' ? (item < result ? item : result) : (item > result ? item : result);
+    }
+    return result;
+  }
+
+  /** A computed value as answers store it: -0 as 0. */
+  function calculatedAnswer(value) {
+    return value === null ? null : value + 0;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -601,22 +902,49 @@
       index,
       stepIndex,
       isInput: type !== 'paragraph',
+      isCalculated: type === 'calculated',
+      isGroup: type === 'group',
+      repeatMin: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.min, pointer + '/repeat/min') || 0 : 0,
+      repeatMax: type === 'group' && isObject(raw.repeat) ? optionalCount(raw.repeat.max, pointer + '/repeat/max') || 0 : 0,
+      raw: type === 'group' ? raw : null,
+      accept: type === 'file' && Array.isArray(raw.accept) ? raw.accept.slice() : [],
+      maxSize: type === 'file' ? optionalCount(raw.max_size, pointer + '/max_size') : null,
+      maxFiles: type === 'file' ? (optionalCount(raw.max_files, pointer + '/max_files') || 1) : 1,
       required: raw.required === true,
       minLength: optionalCount(raw.min_length, pointer + '/min_length'),
       maxLength: optionalCount(raw.max_length, pointer + '/max_length'),
       pattern: TEXT_TYPES.has(type) ? compilePattern(raw.pattern, pointer + '/pattern') : null,
-      min: isDate ? optionalDate(raw.min, pointer + '/min') :
+      min: isObject(raw.min) ? null : isDate ? optionalDate(raw.min, pointer + '/min') :
         type === 'number' ? optionalNumber(raw.min, pointer + '/min') : null,
-      max: isDate ? optionalDate(raw.max, pointer + '/max') :
+      max: isObject(raw.max) ? null : isDate ? optionalDate(raw.max, pointer + '/max') :
         type === 'number' ? optionalNumber(raw.max, pointer + '/max') : null,
+      // min/max given as {"field": id}: another field's answer (resolved in compile)
+      minField: isObject(raw.min) ? raw.min.field : null,
+      maxField: isObject(raw.max) ? raw.max.field : null,
       stepSize: type === 'number' ? optionalNumber(raw.step, pointer + '/step') : null,
       options,
       optionIndex,
       minSelected: optionalCount(raw.min_selected, pointer + '/min_selected'),
       maxSelected: optionalCount(raw.max_selected, pointer + '/max_selected'),
       counter: raw.counter === true,
+      label: raw.label === undefined ? null : raw.label,
+      patternMessage: raw.pattern_message === undefined ? null : raw.pattern_message,
+      formula: type === 'calculated' ? parseExpression(raw.expression, pointer + '/expression') :
+        null,
       pointer,
     };
+    const known = ['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp'];
+    field.accept.forEach((kind, i) => {
+      if (known.indexOf(kind) < 0) {
+        throw new FormflowDefinitionError(pointer + '/accept/' + i, 'not a type whose content can be recognised: ' + JSON.stringify(kind));
+      }
+    });
+    if (field.isGroup && (!isObject(raw.repeat) || !(field.repeatMax >= 1 && field.repeatMax <= 100))) {
+      throw new FormflowDefinitionError(pointer + '/repeat/max', 'a repeating group needs repeat.max from 1 to 100');
+    }
+    if (field.isGroup && field.repeatMin > field.repeatMax) {
+      throw new FormflowDefinitionError(pointer + '/repeat/min', 'min is greater than max');
+    }
     if (field.stepSize !== null && field.stepSize <= 0) {
       throw new FormflowDefinitionError(pointer + '/step', 'step must be greater than 0');
     }
@@ -627,13 +955,14 @@
   // "optional": empty means is_empty, "required", "list") — the server's table, mirrored.
   const TEXTISH = [...TEXT_TYPES, ...CHOICE_TYPES];
   const OPERATOR_TABLE = {
-    equal_to: { types: new Set(INPUT_TYPES), value: 'optional' },
+    equal_to: { types: new Set([...INPUT_TYPES, 'calculated']), value: 'optional' },
     contains: { types: new Set([...TEXT_TYPES, 'checkboxes']), value: 'required' },
     starts_with: { types: TEXT_TYPES, value: 'required' },
     ends_with: { types: TEXT_TYPES, value: 'required' },
-    greater_than: { types: new Set(['number', 'date']), value: 'required' },
-    one_of: { types: new Set([...TEXTISH, 'number', 'date', 'checkboxes']), value: 'list' },
-    is_empty: { types: new Set(INPUT_TYPES), value: 'none' },
+    greater_than: { types: new Set(['number', 'date', 'calculated']), value: 'required' },
+    one_of: { types: new Set([...TEXTISH, 'number', 'date', 'calculated', 'checkboxes']),
+      value: 'list' },
+    is_empty: { types: new Set([...INPUT_TYPES, 'calculated', 'group', 'file']), value: 'none' },
   };
   for (const op of ORDERING) OPERATOR_TABLE[op] = OPERATOR_TABLE.greater_than;
 
@@ -816,6 +1145,8 @@
     const steps = [];
     const stepMap = new Map();
     const seenIds = new Map(); // id -> pointer of its first use
+    const cells = new Map(); // the fields of repeating groups, by id
+    const groupOf = new Map(); // a group's field id -> the group's id
     const claim = (id, pointer) => {
       if (seenIds.has(id)) {
         throw new FormflowDefinitionError(pointer, 'duplicate id ' + JSON.stringify(id) +
@@ -842,12 +1173,45 @@
         fields.set(field.id, field);
         fieldList.push(field);
         stepFieldIds.push(field.id);
+        if (field.isGroup) {
+          // A repeating group's fields: ids unique across the form, no group inside a group.
+          const rawInner = Array.isArray(rawField.fields) ? rawField.fields : [];
+          if (rawInner.length === 0) {
+            throw new FormflowDefinitionError(fieldPointer + '/fields', 'a repeating group needs fields');
+          }
+          rawInner.forEach((rawCell, ci) => {
+            const cellPointer = fieldPointer + '/fields/' + ci;
+            const cell = compileField(rawCell, field.id, cellPointer, ci, 0);
+            if (cell.isGroup || cell.type === 'file') {
+              throw new FormflowDefinitionError(cellPointer + '/type',
+                'a repeating group cannot hold another group or a file field');
+            }
+            claim(cell.id, cellPointer + '/id');
+            cells.set(cell.id, cell);
+            groupOf.set(cell.id, field.id);
+          });
+        }
       });
       const step = Object.freeze({ id: rawStep.id, index: si, fields: Object.freeze(stepFieldIds) });
       steps.push(step);
       stepMap.set(step.id, step);
     });
 
+    // min/max naming another field: one of the same kind (engine/definitions.py check_bounds)
+    const bounds = [];
+    for (const field of fieldList) {
+      for (const [key, other, isMin] of [['min', field.minField, true], ['max', field.maxField, false]]) {
+        if (other === null || other === undefined) continue;
+        const target = fields.get(other);
+        const wanted = field.type === 'number' ? NUMERIC_TYPES : new Set([field.type]);
+        if (!target || target.id === field.id || !wanted.has(target.type)) {
+          throw new FormflowDefinitionError(field.pointer + '/' + key + '/field',
+            'not a field of the same kind: ' + JSON.stringify(other));
+        }
+        bounds.push({ index: field.index, other: target.index, isMin,
+          code: (field.type === 'date' ? 'date_' : '') + key });
+      }
+    }
     const rawRules = definition.rules === undefined ? [] : definition.rules;
     if (!Array.isArray(rawRules)) throw new FormflowDefinitionError('/rules', 'must be a list');
     const showBy = new Map();
@@ -856,8 +1220,61 @@
     const dependsOn = new Map();
     for (const step of steps) dependsOn.set(step.id, new Set());
     for (const field of fieldList) dependsOn.set(field.id, new Set([field.step]));
-    const rules = rawRules.map((rawRule, ri) => {
+    // A rule reading a repeating group's fields applies to each row on its own: it goes to the
+    // group's row form (compiled below), the others stay the form's.
+    const formRules = [];
+    const rowRules = new Map();
+    const everyField = new Map([...fields, ...cells]);
+    rawRules.forEach((rawRule, ri) => {
       const pointer = '/rules/' + ri;
+      if (!isObject(rawRule) || !hasOwn(rawRule, 'when')) {
+        formRules.push({ rawRule, pointer });
+        return;
+      }
+      const reads = new Set();
+      compileCondition(rawRule.when, pointer + '/when', everyField, reads);
+      const groups = new Set([...reads].map((id) => groupOf.get(id)));
+      if (!groups.has(undefined) || groups.size > 1) {
+        if (groups.size > 1) {
+          throw new FormflowDefinitionError(pointer + '/when', 'a rule that reads a field of a ' +
+            'repeating group reads only fields of that group');
+        }
+      }
+      const group = groups.size === 1 ? [...groups][0] : undefined;
+      for (const key of ['show', 'hide', 'require']) {
+        const targets = Array.isArray(rawRule[key]) ? rawRule[key] : [];
+        targets.forEach((target, ti) => {
+          if ((group !== undefined || cells.has(target)) && groupOf.get(target) !== group) {
+            throw new FormflowDefinitionError(pointer + '/' + key + '/' + ti,
+              'only a rule reading the fields of a repeating group targets them, in the same row');
+          }
+          const field = fields.get(target);
+          if (key === 'require' && field && field.isGroup) {
+            throw new FormflowDefinitionError(pointer + '/' + key + '/' + ti,
+              'a repeating group cannot be required: use repeat.min');
+          }
+        });
+      }
+      if (group === undefined) formRules.push({ rawRule, pointer });
+      else {
+        if (!rowRules.has(group)) rowRules.set(group, []);
+        rowRules.get(group).push(rawRule);
+      }
+    });
+    const rows = new Map();
+    for (const field of fieldList) {
+      if (!field.isGroup) continue;
+      const rawGroup = field.raw;
+      rows.set(field.id, compile({
+        id: field.id, steps: [{ id: field.id, fields: rawGroup.fields }],
+        rules: rowRules.get(field.id) || [],
+      }));
+    }
+    // A calculation comes after every field it reads.
+    for (const field of fieldList) {
+      if (field.formula) for (const read of checkFormula(field, fields, rows)) dependsOn.get(field.id).add(read);
+    }
+    const rules = formRules.map(({ rawRule, pointer }, ri) => {
       if (!isObject(rawRule)) throw new FormflowDefinitionError(pointer, 'a rule must be an object');
       if (!hasOwn(rawRule, 'when')) throw new FormflowDefinitionError(pointer, 'a rule needs when');
       const reads = new Set();
@@ -877,7 +1294,7 @@
             throw new FormflowDefinitionError(targetPointer, 'unknown field or step ' +
               JSON.stringify(target));
           }
-          if (key === 'require' && (!field || !field.isInput)) {
+          if (key === 'require' && (!field || !field.isInput || field.isCalculated)) {
             throw new FormflowDefinitionError(targetPointer, 'only input fields can be required, ' +
               'not ' + JSON.stringify(target));
           }
@@ -919,6 +1336,8 @@
       rules: Object.freeze(rules),
       order: Object.freeze(order),
       requireRules: fieldList.map((field) => requireBy.get(field.id) || none),
+      rows,
+      bounds,
       definition,
     };
     compiled[COMPILED] = true;
@@ -1014,7 +1433,16 @@
       const field = fieldList[node.index];
       const visible = stepVisible[field.stepIndex] && shownByRules(node);
       fieldVisible[node.index] = visible;
-      if (visible && field.isInput) {
+      if (visible && field.isGroup) {
+        const result = convertRows(field, form.rows.get(field.id),
+          hasOwn(raw, field.id) ? raw[field.id] : undefined);
+        converted[node.index] = result;
+        values[node.index] = result.value;
+      } else if (visible && field.isCalculated) {
+        const value = calculatedAnswer(computeExpression(field.formula, values));
+        converted[node.index] = { value, error: null };
+        values[node.index] = value;
+      } else if (visible && field.isInput) {
         const result = convert(field, hasOwn(raw, field.id) ? raw[field.id] : undefined);
         converted[node.index] = result;
         values[node.index] = result.error ? emptyAnswer(field.type) : result.value;
@@ -1028,14 +1456,28 @@
     const invalid = [];
     const errors = {};
     const stored = {};
+    const calculated = {};
     for (const field of fieldList) {
       if (!fieldVisible[field.index]) continue;
       visibleFields.push(field.id);
       if (!field.isInput) continue;
+      if (field.isCalculated) calculated[field.id] = values[field.index];
       const isRequired = field.required || form.requireRules[field.index].some(ruleHolds);
       if (isRequired) required.push(field.id);
       const { value, error } = converted[field.index];
-      const codes = errorCodes(field, value, error, isRequired);
+      const codes = field.isGroup ? converted[field.index].codes :
+        errorCodes(field, value, error, isRequired);
+      if (codes.length === 0 && !isEmpty(value)) {
+        for (const bound of form.bounds) {
+          if (bound.index !== field.index) continue;
+          const limit = values[bound.other];
+          if (limit !== null && limit !== undefined &&
+              (bound.isMin ? value < limit : value > limit)) {
+            codes.push(bound.code);
+            break;
+          }
+        }
+      }
       if (codes.length > 0) {
         invalid.push(field.id);
         errors[field.id] = codes;
@@ -1052,7 +1494,44 @@
       invalid,
       answers: invalid.length > 0 ? null : sortedObject(stored),
       errors: sortedObject(errors),
+      calculated: sortedObject(calculated),
     };
+  }
+
+  /**
+   * A repeating group's answer: a list of rows (objects), each evaluated as the group's row form
+   * (engine/evaluation.py _rows). `{value, error, codes}`: the typed rows, and the error codes of
+   * the group (one `in_row` per cell error, `min_rows`, `max_rows`, `not_rows`).
+   */
+  function convertRows(field, rowForm, raw) {
+    let rows;
+    if (raw === undefined || raw === null || raw === '') rows = [];
+    else if (Array.isArray(raw) && raw.every(isObject)) rows = raw;
+    else return { value: [], error: null, codes: ['not_rows'] };
+    if (rows.length > field.repeatMax) return { value: [], error: null, codes: ['max_rows'] };
+    const value = [];
+    const codes = [];
+    for (const row of rows) {
+      const result = evaluate(rowForm, row);
+      if (result.answers !== null) {
+        value.push(result.answers);
+        continue;
+      }
+      for (const cell of rowForm.fieldList) {
+        for (let i = 0; i < (result.errors[cell.id] || []).length; i += 1) codes.push('in_row');
+      }
+      const typed = {};
+      for (const id of result.visible_fields) {
+        const cell = rowForm.fields.get(id);
+        if (!cell.isInput) continue;
+        if (cell.isCalculated) typed[id] = result.calculated[id];
+        else if (hasOwn(result.errors, id)) typed[id] = null;
+        else typed[id] = convert(cell, hasOwn(row, id) ? row[id] : undefined).value;
+      }
+      value.push(typed);
+    }
+    if (rows.length < field.repeatMin) codes.push('min_rows');
+    return { value, error: null, codes };
   }
 
   function sortedObject(object) {

@@ -27,7 +27,10 @@
     text: 'Text', textarea: 'Text area', email: 'Email', tel: 'Phone', url: 'Web address',
     number: 'Number', date: 'Date', select: 'Drop-down list', radio: 'Radio buttons',
     checkboxes: 'Checkboxes', checkbox: 'Single checkbox', paragraph: 'Paragraph',
+    calculated: 'Calculated value', group: 'Repeating rows', file: 'File upload',
   };
+  // The types whose content the server recognises (engine/files.py KNOWN_TYPES).
+  const FILE_TYPES = ['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp'];
   const TEXT_PROPERTIES = new Set(['label', 'help', 'placeholder', 'content', 'pattern_message']);
   const PROPERTY_WORDS = {
     label: 'Label', help: 'Help text', placeholder: 'Placeholder', content: 'Content',
@@ -37,13 +40,16 @@
     pattern_message: 'Message when the pattern does not match',
     counter: 'Show a character counter', autocomplete: 'Autocomplete', min: 'Minimum',
     max: 'Maximum', step: 'Step size', min_selected: 'Minimum selected',
-    max_selected: 'Maximum selected', options: 'Options',
+    max_selected: 'Maximum selected', options: 'Options', expression: 'Calculation',
     consent: 'Ticking it is a consent (kept as evidence)',
+    accept: 'Allowed file types (by content)', max_size: 'Largest file in bytes',
+    max_files: 'Most files',
   };
   const PROPERTY_ORDER = [
     'label', 'content', 'help', 'placeholder', 'required', 'min_length', 'max_length',
     'pattern', 'pattern_message', 'counter', 'autocomplete', 'min', 'max', 'step',
-    'min_selected', 'max_selected', 'options', 'default', 'prefill', 'consent',
+    'min_selected', 'max_selected', 'options', 'default', 'prefill', 'consent', 'expression',
+    'repeat', 'fields', 'accept', 'max_size', 'max_files',
   ];
 
   // -- the model --------------------------------------------------------------------------
@@ -438,6 +444,12 @@
       field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } },
         { value: 'option_2', label: { [lang]: 'Option 2' } }];
     }
+    if (type === 'calculated') field.expression = '0';
+    if (type === 'group') {
+      field.repeat = { min: 0, max: 10 };
+      field.fields = [{ id: E.unique(id + '_item', takenIds()), type: 'text',
+        label: { [lang]: t('Text') } }];
+    }
     return field;
   }
 
@@ -654,7 +666,41 @@
         box.append(optionsEditor(field, prefix, propPointer));
       } else if (name === 'default') {
         box.append(defaultEditor(field, id, propPointer));
-      } else if (['min_length', 'max_length', 'min_selected', 'max_selected'].includes(name)) {
+      } else if (name === 'repeat') {
+        const repeat = field.repeat && typeof field.repeat === 'object' ? field.repeat : {};
+        for (const [key, word] of [['min', 'Rows at least'], ['max', 'Rows at most']]) {
+          box.append(labelled(id + '-' + key, t(word), numberInput(id + '-' + key, repeat[key],
+            propPointer + '/' + key, (v) => {
+              field.repeat = Object.assign({}, field.repeat);
+              if (v === undefined) delete field.repeat[key]; else field.repeat[key] = Math.trunc(v);
+              changed();
+            }, { step: 1, min: 0 }), propPointer + '/' + key));
+        }
+      } else if (name === 'fields') {
+        box.append(h('p', { class: 'hint', dataset: { pointer: propPointer } },
+          t('The fields of each row are edited in the JSON view.')));
+      } else if (name === 'accept') {
+        const chosen = new Set(Array.isArray(field.accept) ? field.accept : []);
+        const group = h('fieldset', { class: 'prop', dataset: { pointer: propPointer } },
+          h('legend', {}, t(PROPERTY_WORDS[name])));
+        FILE_TYPES.forEach((kind, i) => {
+          group.append(h('div', { class: 'checkbox' }, h('input', {
+            type: 'checkbox', id: id + '-' + i, checked: chosen.has(kind),
+            on: { change: (e) => {
+              const now = new Set(Array.isArray(field.accept) ? field.accept : []);
+              if (e.target.checked) now.add(kind); else now.delete(kind);
+              if (now.size) field.accept = FILE_TYPES.filter((k) => now.has(k)); else delete field.accept;
+              changed();
+            } },
+          }), h('label', { for: id + '-' + i }, kind)));
+        });
+        box.append(group);
+      } else if ((name === 'min' || name === 'max') && field[name] && typeof field[name] === 'object') {
+        // bound by another field's answer: shown, edited in the JSON view
+        box.append(h('p', { class: 'hint', dataset: { pointer: propPointer } },
+          t(PROPERTY_WORDS[name]) + ': ' + t('The answer of field') + ' ' + String(field[name].field)));
+      } else if (['min_length', 'max_length', 'min_selected', 'max_selected', 'max_size',
+        'max_files'].includes(name)) {
         box.append(labelled(id, t(PROPERTY_WORDS[name]), numberInput(id, field[name], propPointer,
           (v) => { if (v === undefined) delete field[name]; else field[name] = Math.trunc(v); changed(); },
           { step: 1, min: 0 }), propPointer));
@@ -688,6 +734,14 @@
     if (type !== 'paragraph' && field.label === undefined) field.label = { [lang]: field.id };
     if (CHOICE.has(type) && !Array.isArray(field.options)) {
       field.options = [{ value: 'option_1', label: { [lang]: 'Option 1' } }];
+    }
+    if (type === 'calculated' && typeof field.expression !== 'string') field.expression = '0';
+    if (type === 'group') {
+      if (!field.repeat || typeof field.repeat !== 'object') field.repeat = { min: 0, max: 10 };
+      if (!Array.isArray(field.fields)) {
+        field.fields = [{ id: E.unique(field.id + '_item', takenIds()), type: 'text',
+          label: { [lang]: t('Text') } }];
+      }
     }
   }
 
