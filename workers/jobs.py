@@ -96,6 +96,7 @@ from workers.settings import (
     NotificationSettings,
     parse_retry_intervals,
 )
+from workers.stopping import PromptUnsubscribe
 
 __all__ = [  # the job and the worker, plus the queueing and settings names, for one import
     "KILL_POINTS",
@@ -484,7 +485,7 @@ class _Maintenance(BaseWorker):
             log.exception("outbox relay failed this round")
 
 
-class NotificationWorker(_Maintenance, SimpleWorker):
+class NotificationWorker(_Maintenance, PromptUnsubscribe, SimpleWorker):
     """The default worker: deliveries run in the worker process itself, one after another.
 
     No fork per job, so the caches, the database connection and everything imported stay warm
@@ -496,7 +497,7 @@ class NotificationWorker(_Maintenance, SimpleWorker):
     """
 
 
-class ForkingNotificationWorker(_Maintenance, Worker):
+class ForkingNotificationWorker(_Maintenance, PromptUnsubscribe, Worker):
     """``formflow worker --fork``: RQ's forking model — each delivery in a work horse process.
 
     A delivery that crashes or is killed takes only its horse; the worker notices at once,
