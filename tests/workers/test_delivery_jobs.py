@@ -443,6 +443,37 @@ def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
     assert statuses == {"applicant": "sent", "coordinator": "failed", "webhook": "sent"}
 
 
+def test_worker_stopped_during_a_job_finishes_it_and_does_not_restart_its_scheduler(
+    db: Database, redis: Redis, sink: tuple[Sink, int], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM stops RQ's scheduler at once and the worker after its job. The maintenance
+    round that falls due after the job must not start the scheduler again (only for the
+    teardown to kill it moments later, racing its start-up)."""
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
+    queue = notification_queue(redis, RedisNames(NotificationSettings.from_environ(
+        {}, database_url=str(db.url), instance_path=str(tmp_path / "instance"),
+        base_url="http://127.0.0.1:5000").redis_prefix))
+    job = queue.enqueue("time.sleep", 3)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
+         str(sink[1])],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while job.get_status(refresh=True) != "started":
+            assert worker.poll() is None, worker.communicate()[0]
+            assert time.monotonic() < deadline, "the worker did not start the job within 60 s"
+            time.sleep(0.05)
+    finally:
+        output = stop_worker(worker)
+    assert worker.returncode == 0, output
+    assert job.get_status(refresh=True) == "finished", output
+    assert output.count("Scheduler for ") == 1, output  # started once, never again
+
+
 def test_stopping_worker_does_not_wait_for_its_command_listener(redis: Redis) -> None:
     """RQ's worker commands arrive in a redis-py thread that reads for up to 60 s at a time.
     Each stop races that thread (``workers.stopping``): when the thread handled the reply to
