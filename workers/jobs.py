@@ -48,6 +48,7 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker, get_current_job
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.worker import BaseWorker
 
@@ -96,6 +97,7 @@ from workers.settings import (
     NotificationSettings,
     parse_retry_intervals,
 )
+from workers.stopping import PromptUnsubscribe
 
 __all__ = [  # the job and the worker, plus the queueing and settings names, for one import
     "KILL_POINTS",
@@ -466,6 +468,18 @@ class _Maintenance(BaseWorker):
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def run_maintenance_tasks(self) -> None:
+        """RQ's round, then the relay and warm caches — none of it once a stop is requested.
+
+        SIGTERM during a job: the worker ends after the round, and RQ's round would start the
+        scheduler again (the signal stopped it), only for the teardown to SIGTERM the new
+        process at once, maybe before it has replaced the worker's handler it inherited (which
+        ignores a repeat within a second). SIGTERM while idle: RQ's handler raises
+        ``StopRequested`` wherever the worker is — inside this round, the catch-all below
+        would swallow it and the worker would run on. Either way the round ends by raising
+        it, which ends RQ's work loop.
+        """
+        if self.stop_requested:
+            raise StopRequested
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
         settings = configured_settings()
         db = process_database(settings)
@@ -482,9 +496,11 @@ class _Maintenance(BaseWorker):
             log.warning("outbox relay skipped this round: %s", exc)
         except Exception:  # maintenance must never take the worker down with it
             log.exception("outbox relay failed this round")
+        if self.stop_requested:
+            raise StopRequested
 
 
-class NotificationWorker(_Maintenance, SimpleWorker):
+class NotificationWorker(_Maintenance, PromptUnsubscribe, SimpleWorker):
     """The default worker: deliveries run in the worker process itself, one after another.
 
     No fork per job, so the caches, the database connection and everything imported stay warm
@@ -496,7 +512,7 @@ class NotificationWorker(_Maintenance, SimpleWorker):
     """
 
 
-class ForkingNotificationWorker(_Maintenance, Worker):
+class ForkingNotificationWorker(_Maintenance, PromptUnsubscribe, Worker):
     """``formflow worker --fork``: RQ's forking model — each delivery in a work horse process.
 
     A delivery that crashes or is killed takes only its horse; the worker notices at once,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -44,6 +46,7 @@ from workers.embedded import stop_embedded_redis
 from workers.exceptions import TransientDeliveryError
 from workers.jobs import (
     NotificationSettings,
+    NotificationWorker,
     RedisNames,
     configure,
     deliver,
@@ -381,11 +384,43 @@ print("worker stopped", flush=True)
 """
 
 
+STOP_WITHIN = 20
+"""Seconds an idle worker may take to exit after SIGTERM. Its scheduler stops within about a
+second and nothing else is waited for; a stop that waits for a 60 s read of RQ's command
+listener (``workers.stopping``) overruns it clearly."""
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the processes ``pid`` forked from its main thread (Linux /proc)."""
+    try:
+        return [int(child) for child in
+                Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def stop_worker(worker: subprocess.Popen[str]) -> str:
+    """SIGTERM ``worker`` and return its output. One still running after ``STOP_WITHIN`` s
+    fails the test with the stack of every thread of it and of its children (it runs with
+    ``PYTHONFAULTHANDLER``, which dumps them on SIGABRT): where the stop waits."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.communicate(timeout=STOP_WITHIN)[0]
+    except subprocess.TimeoutExpired:
+        for pid in [*children_of(worker.pid), worker.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGABRT)
+        output = worker.communicate(timeout=30)[0]
+        pytest.fail(f"the worker was still running {STOP_WITHIN} s after SIGTERM; its threads "
+                    f"and those of its children were here:\n{output}")
+
+
 def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
     db: Database, redis: Redis, sink: tuple[Sink, int], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     submission_id = submit_one(db)  # rows stay pending: only the worker's relay can send them
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
@@ -400,10 +435,62 @@ def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
             assert time.monotonic() < deadline, "the worker did not deliver within 60 s"
             time.sleep(0.2)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=60)
+        output = stop_worker(worker)
     assert worker.returncode == 0, output
     assert "worker stopped" in output
     assert sink[0].recipients() == ["joerg@example.org"]
     statuses = {k: r.status for k, r in rows(db, submission_id).items()}
     assert statuses == {"applicant": "sent", "coordinator": "failed", "webhook": "sent"}
+
+
+def test_worker_stopped_during_a_job_finishes_it_and_does_not_restart_its_scheduler(
+    db: Database, redis: Redis, sink: tuple[Sink, int], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGTERM stops RQ's scheduler at once and the worker after its job. The maintenance
+    round that falls due after the job must not start the scheduler again (only for the
+    teardown to kill it moments later, racing its start-up)."""
+    monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
+    queue = notification_queue(redis, RedisNames(NotificationSettings.from_environ(
+        {}, database_url=str(db.url), instance_path=str(tmp_path / "instance"),
+        base_url="http://127.0.0.1:5000").redis_prefix))
+    job = queue.enqueue("time.sleep", 3)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
+         str(sink[1])],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while job.get_status(refresh=True) != "started":
+            assert worker.poll() is None, worker.communicate()[0]
+            assert time.monotonic() < deadline, "the worker did not start the job within 60 s"
+            time.sleep(0.05)
+    finally:
+        output = stop_worker(worker)
+    assert worker.returncode == 0, output
+    assert job.get_status(refresh=True) == "finished", output
+    assert output.count("Scheduler for ") == 1, output  # started once, never again
+
+
+def test_stopping_worker_does_not_wait_for_its_command_listener(redis: Redis) -> None:
+    """RQ's worker commands arrive in a redis-py thread that reads for up to 60 s at a time.
+    Each stop races that thread (``workers.stopping``): when the thread handled the reply to
+    RQ's UNSUBSCRIBE first, the stop used to wait out such a read. A tiny switch interval
+    lets the thread win that race often; the stop must end promptly every time."""
+    queue = notification_queue(redis, RedisNames("test"))
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for attempt in range(30):
+            worker = NotificationWorker([queue], connection=redis)
+            worker.subscribe()
+            time.sleep(0.05)  # the listener reaches its read, as in a worker that has run
+            stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+            stopping.start()
+            stopping.join(10)
+            assert not stopping.is_alive(), (
+                f"stop {attempt + 1} waited for the command listener's read for 10 s")
+    finally:
+        sys.setswitchinterval(previous)
