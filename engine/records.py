@@ -299,8 +299,6 @@ class ExportRow:
     created_at: datetime
     answers: Mapping[str, Any]
     consents: tuple[Mapping[str, Any], ...] = ()
-    erased_at: datetime | None = None
-    """Set for a tombstone (its personal data erased)."""
 
 
 @dataclass(frozen=True, slots=True)

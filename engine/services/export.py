@@ -280,9 +280,8 @@ def xlsx_file(
 
 def consents_text(row: ExportRow, note: str, when: Callable[[datetime], str]) -> str:
     """``row``'s consent records as one cell, a line each: the label as shown, then ``note``
-    in brackets, its time written by ``when``. Empty for a tombstone."""
-    if row.erased_at is not None:
-        return ""
+    in brackets, its time written by ``when``. A tombstone keeps its consents (they name no
+    one; docs/administrators.md, "Personal data")."""
     lines = []
     for consent in row.consents:
         at = str(consent.get("at", ""))

@@ -166,7 +166,6 @@ class InboxRepository(Repository):
                 SubmissionRow.created_at,
                 SubmissionRow.answers,
                 SubmissionRow.consents,
-                SubmissionRow.erased_at,
             )
             .join(DefinitionVersionRow, DefinitionVersionRow.id == SubmissionRow.form_version_id)
             .where(*_conditions(where))
@@ -186,7 +185,6 @@ class InboxRepository(Repository):
                 created_at=row[6],
                 answers=readable(row[7] or {}),
                 consents=tuple(row[8] or ()),
-                erased_at=row[9],
             )
             for row in self._session.execute(query.limit(limit))
         ]

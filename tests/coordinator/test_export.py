@@ -206,7 +206,7 @@ def test_xlsx_has_labels_typed_cells_and_a_dated_name(app: Flask, db: Database) 
     assert abs((received.value - local).total_seconds()) < 1
 
 
-def test_csv_and_xlsx_show_consents_as_text_and_none_of_an_erased_submission(
+def test_csv_and_xlsx_show_consents_as_text_also_of_an_erased_submission(
     app: Flask, db: Database
 ) -> None:
     import openpyxl
@@ -225,7 +225,10 @@ def test_csv_and_xlsx_show_consents_as_text_and_none_of_an_erased_submission(
     utc = at.astimezone(UTC).isoformat()
     assert utc.endswith("+00:00")
     assert csv_cells[given.reference] == f"'{CONSENT_LABEL} (de, form version 2, {utc})"
-    assert csv_cells[erased.reference] == csv_cells[not_given.reference] == ""
+    erased_at = datetime.fromisoformat(get_submission(db, erased.id).consents[0]["at"])
+    assert csv_cells[erased.reference] == (  # the tombstone keeps it
+        f"'{CONSENT_LABEL} (de, form version 2, {erased_at.astimezone(UTC).isoformat()})")
+    assert csv_cells[not_given.reference] == ""
 
     local = at.astimezone(ZoneInfo("Europe/Berlin"))
     for language, header, text in (
@@ -241,7 +244,7 @@ def test_csv_and_xlsx_show_consents_as_text_and_none_of_an_erased_submission(
         cells = {row[0].value: row[-1] for row in sheet_rows[1:]}
         assert cells[given.reference].value == text
         assert cells[given.reference].data_type == "s"  # text, never a formula
-        assert cells[erased.reference].value is None
+        assert str(cells[erased.reference].value).startswith(f"{CONSENT_LABEL} (de, ")
         assert cells[not_given.reference].value is None
 
 
