@@ -7,7 +7,11 @@ read transaction stays open for the whole download.
 
 Columns: ``reference, form, form_version, state, created_at``, then one column per answer
 field id — the union over every form version the filter matches, in definition order (first
-the versions seen first). A field a version does not have is an empty cell.
+the versions seen first). A field a version does not have is an empty cell. CSV and the
+spreadsheet end with a column ``consents``: each consent record (``"consent": true``
+checkboxes) on a line of its own — the label as shown, its language, the form version and
+the time (UTC ISO in CSV, the display zone in the spreadsheet); a tombstone's is empty, as are
+its answers. JSON carries the records as stored.
 
 CSV is what people open in spreadsheets, so it is UTF-8 with a byte-order mark (Excel then
 reads umlauts right), ``,`` or ``;`` as delimiter (German Excel expects ``;``), and every cell
@@ -28,7 +32,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import IO, TYPE_CHECKING, Any
@@ -50,9 +54,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASE_COLUMNS",
+    "CONSENTS_COLUMN",
     "DEFAULT_BATCH_SIZE",
     "ExportPlan",
     "SheetWords",
+    "consents_text",
     "csv_chunks",
     "export_plan",
     "export_rows",
@@ -62,6 +68,8 @@ __all__ = [
 ]
 
 BASE_COLUMNS = ("reference", "form", "form_version", "state", "created_at")
+CONSENTS_COLUMN = "consents"
+CONSENT_NOTE = "%(language)s, form version %(version)s, %(at)s"
 DEFAULT_BATCH_SIZE = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
@@ -141,7 +149,7 @@ def csv_chunks(
         raise InvalidInput("delimiter", "the CSV delimiter is ',' or ';'")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
-    writer.writerow([neutralise_cell(column) for column in plan.columns])
+    writer.writerow([neutralise_cell(column) for column in (*plan.columns, CONSENTS_COLUMN)])
     yield BOM + _drain(buffer)
     columns = plan.answer_columns
     groups = {column: found[0] for column, found in plan.latest_fields.items()
@@ -167,6 +175,7 @@ def csv_chunks(
                 cells.append(neutralise_cell(_file_names(value)))
             else:
                 cells.append(_safe_cell(value))
+        cells.append(neutralise_cell(consents_text(row, CONSENT_NOTE, _utc_text)))
         writer.writerow(cells)
         pending += 1
         if pending >= batch_size:
@@ -214,6 +223,10 @@ class SheetWords:
     state_labels: Mapping[str, str] = field(default_factory=dict)
     yes: str = "Ja"
     no: str = "Nein"
+    consents_header: str = "Einwilligungen"
+    consent_note: str = CONSENT_NOTE
+    """What follows a consent's label, in brackets: ``%(language)s``, ``%(version)s``,
+    ``%(at)s``."""
 
 
 def xlsx_file(
@@ -230,6 +243,12 @@ def xlsx_file(
         latest = plan.latest_fields.get(column)
         label = localize(latest[0].label, words.language, latest[1]) if latest else ""
         headers.append(label or column)
+    headers.append(words.consents_header)
+    time_format = "%d.%m.%Y %H:%M" if words.language == "de" else "%Y-%m-%d %H:%M"
+
+    def local_text(moment: datetime) -> str:
+        return _local(moment, words.zone).strftime(time_format)
+
     sheet.append([_text(sheet, header) for header in headers])
     fields_of: dict[int, tuple[dict[str, Field], str]] = {}
     for row in export_rows(db, plan.where, batch_size=batch_size):
@@ -250,11 +269,35 @@ def xlsx_file(
         for column in plan.answer_columns:
             cells.append(_sheet_cell(sheet, fields.get(column), row.answers.get(column),
                                      words, default_language))
+        consents = consents_text(row, words.consent_note, local_text)
+        cells.append(_text(sheet, consents) if consents else None)
         sheet.append(cells)
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     workbook.save(spool)
     spool.seek(0)
     return spool
+
+
+def consents_text(row: ExportRow, note: str, when: Callable[[datetime], str]) -> str:
+    """``row``'s consent records as one cell, a line each: the label as shown, then ``note``
+    in brackets, its time written by ``when``. A tombstone keeps its consents (they name no
+    one; docs/administrators.md, "Personal data")."""
+    lines = []
+    for consent in row.consents:
+        at = str(consent.get("at", ""))
+        try:
+            at = when(datetime.fromisoformat(at))
+        except ValueError:
+            pass  # not a time: shown as stored
+        details = note % {"language": consent.get("language", ""),
+                          "version": consent.get("form_version", ""), "at": at}
+        lines.append(f"{consent.get('label', '')} ({details})")
+    return "\n".join(lines)
+
+
+def _utc_text(moment: datetime) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
 
 
 def _version_fields(db: Database, form_version_row: int) -> tuple[dict[str, Field], str]:

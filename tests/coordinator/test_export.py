@@ -12,15 +12,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from engine.services import Database, import_definition, publish_form, submit
+from engine.services import (
+    Database,
+    erase_by_reference,
+    get_submission,
+    import_definition,
+    publish_form,
+    submit,
+)
 from engine.services.export import export_plan, export_rows, neutralise_cell
 from engine.services.inbox import InboxFilter
 from support.coordinator import (
+    ADMIN,
+    CONSENT_LABEL,
     COORDINATOR,
     Staff,
     answers,
     bulk_insert_submissions,
     form,
+    publish_grant_with_consent,
 )
 from support.postgres import BOTH_BACKENDS
 
@@ -46,7 +56,7 @@ def test_csv_has_bom_header_and_union_of_answer_columns(app: Flask, db: Database
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv(response.get_data(as_text=True))
     assert rows[0] == ["reference", "form", "form_version", "state", "created_at",
-                       "name", "email", "age", "topic", "summary", "budget"]
+                       "name", "email", "age", "topic", "summary", "budget", "consents"]
     by_reference = {row[0]: row for row in rows[1:]}
     assert by_reference[first.reference][1:4] == ["grant", "1", "submitted"]
     assert by_reference[first.reference][5] == "Jörg Ärger"
@@ -175,7 +185,7 @@ def test_xlsx_has_labels_typed_cells_and_a_dated_name(app: Flask, db: Database) 
     header = [cell.value for cell in rows[0]]
     assert header[:5] == ["Referenz", "Formular", "Version", "Status", "Eingegangen"]
     assert header[5:] == ["Vollständiger Name", "E-Mail", "Alter", "PLZ", "Geburtstag",
-                          "Mitglied", "Thema", "Kurzbeschreibung"]  # the latest labels
+                          "Mitglied", "Thema", "Kurzbeschreibung", "Einwilligungen"]  # the latest
     cells = {name: cell for name, cell in zip(header, rows[1], strict=True)}
     assert cells["Referenz"].value == created.reference
     assert cells["Status"].value == "Eingegangen"
@@ -194,6 +204,48 @@ def test_xlsx_has_labels_typed_cells_and_a_dated_name(app: Flask, db: Database) 
     assert stored is not None
     local = stored.created_at.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
     assert abs((received.value - local).total_seconds()) < 1
+
+
+def test_csv_and_xlsx_show_consents_as_text_also_of_an_erased_submission(
+    app: Flask, db: Database
+) -> None:
+    import openpyxl
+
+    publish_grant_with_consent(db)
+    given = submit(db, "grant", answers(agree=True), "de")
+    erased = submit(db, "grant", answers(name="Eva Eraser", agree=True), "de")
+    not_given = submit(db, "grant", answers(), "de")
+    erase_by_reference(db, erased.reference, actor=ADMIN, reason="Art. 17")
+    at = datetime.fromisoformat(get_submission(db, given.id).consents[0]["at"])
+    client = Staff(app).client(COORDINATOR)
+
+    rows = _csv(client.get("/inbox/export.csv?form=grant").get_data(as_text=True))
+    assert rows[0][-1] == "consents"
+    csv_cells = {row[0]: row[-1] for row in rows[1:]}
+    utc = at.astimezone(UTC).isoformat()
+    assert utc.endswith("+00:00")
+    assert csv_cells[given.reference] == f"'{CONSENT_LABEL} (de, form version 2, {utc})"
+    erased_at = datetime.fromisoformat(get_submission(db, erased.id).consents[0]["at"])
+    assert csv_cells[erased.reference] == (  # the tombstone keeps it
+        f"'{CONSENT_LABEL} (de, form version 2, {erased_at.astimezone(UTC).isoformat()})")
+    assert csv_cells[not_given.reference] == ""
+
+    local = at.astimezone(ZoneInfo("Europe/Berlin"))
+    for language, header, text in (
+        ("de", "Einwilligungen",
+         f"{CONSENT_LABEL} (de, Formularversion 2, {local:%d.%m.%Y %H:%M})"),
+        ("en", "Consents", f"{CONSENT_LABEL} (de, form version 2, {local:%Y-%m-%d %H:%M})"),
+    ):
+        body = client.get(f"/inbox/export.xlsx?form=grant&lang={language}").get_data()
+        sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+        assert sheet is not None
+        sheet_rows = list(sheet.iter_rows(values_only=False))
+        assert sheet_rows[0][-1].value == header
+        cells = {row[0].value: row[-1] for row in sheet_rows[1:]}
+        assert cells[given.reference].value == text
+        assert cells[given.reference].data_type == "s"  # text, never a formula
+        assert str(cells[erased.reference].value).startswith(f"{CONSENT_LABEL} (de, ")
+        assert cells[not_given.reference].value is None
 
 
 def test_csv_and_json_file_names_carry_form_and_day(app: Flask, db: Database) -> None:

@@ -6,13 +6,22 @@ from __future__ import annotations
 import io
 import socket
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from engine.services import Database, fire_transition, submit
-from support.coordinator import ADMIN, COORDINATOR, TREASURER, Staff, answers
+from engine.services import Database, erase_by_reference, fire_transition, submit
+from support.coordinator import (
+    ADMIN,
+    CONSENT_LABEL,
+    COORDINATOR,
+    TREASURER,
+    Staff,
+    answers,
+    publish_grant_with_consent,
+)
 from web.coordinator.pdf import (
     FetchRefused,
     pdf_unavailable,
@@ -69,6 +78,26 @@ def test_the_print_view_shows_labels_answers_and_history(
     assert "Abgelehnt" in html and "Unterlagen fehlen." in html  # the history
     assert 'href="/static/print.css"' in html
     assert "<script" not in html
+
+
+def test_the_print_view_lists_the_consents_also_once_erased(
+    app: Flask, staff: Staff, db: Database
+) -> None:
+    publish_grant_with_consent(db)
+    given = submit(db, "grant", answers(agree=True), "de")
+    client = staff.client(COORDINATOR)
+    html = client.get(f"/inbox/{given.id}/print?lang=de").get_data(as_text=True)
+    assert '<h2 id="consents-heading">Einwilligungen</h2>' in html
+    assert f'<blockquote lang="de">{escape(CONSENT_LABEL)}</blockquote>' in html
+    assert "(Formularversion 2, Sprache de)" in html
+    english = client.get(f"/inbox/{given.id}/print?lang=en").get_data(as_text=True)
+    assert "(form version 2, language de)" in english
+    page = client.get(f"/inbox/{given.id}?lang=de").get_data(as_text=True)
+    assert f'<blockquote lang="de">{escape(CONSENT_LABEL)}</blockquote>' in page  # the same list
+
+    erase_by_reference(db, given.reference, actor=ADMIN, reason="Art. 17")
+    html = client.get(f"/inbox/{given.id}/print?lang=de").get_data(as_text=True)
+    assert f'<blockquote lang="de">{escape(CONSENT_LABEL)}</blockquote>' in html
 
 
 def test_the_submission_page_links_to_the_print_view(

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.services import Database
+from engine.services import Database, import_definition, publish_form
 from engine.services.tokens import hash_token
 from support.signin import csrf_field, signed_in
 
@@ -174,3 +174,16 @@ def bulk_insert_submissions(
                 rows.clear()
         if rows:
             connection.execute(insert(SubmissionRow), rows)
+
+CONSENT_LABEL = "=Ich willige in die Speicherung meiner Angaben ein (Text 4c1e)"
+"""The grant form's consent box (from version 2), starting like a spreadsheet formula."""
+
+
+def publish_grant_with_consent(db: Database) -> None:
+    """Version 2 of the grant form, with a ``"consent": true`` checkbox ``agree``."""
+    data = form()
+    data["steps"][1]["fields"].append({
+        "id": "agree", "type": "checkbox", "consent": True,
+        "label": {"de": CONSENT_LABEL, "en": "I agree (text 4c1e)"}})
+    import_definition(db, data, "form")
+    publish_form(db, "grant")

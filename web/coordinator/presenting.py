@@ -30,6 +30,7 @@ __all__ = [
     "FilterForm",
     "TimelineEntry",
     "answer_sections",
+    "consent_items",
     "display_timezone",
     "format_datetime",
     "parse_filters",
@@ -124,6 +125,19 @@ def _next_day(raw: str, zone: tzinfo) -> datetime:
 
 def format_datetime(value: datetime, language: str) -> str:
     return local_time(value, language)
+
+
+def consent_items(consents: Iterable[Mapping[str, Any]], language: str) -> list[dict[str, Any]]:
+    """Consent records as the pages list them: as stored, plus ``at_text``, the time in the
+    display zone (the stored text when it is not a time)."""
+    items = []
+    for consent in consents:
+        try:
+            at_text = format_datetime(datetime.fromisoformat(str(consent.get("at"))), language)
+        except ValueError:
+            at_text = str(consent.get("at"))
+        items.append({**consent, "at_text": at_text})
+    return items
 
 
 def _format_date(raw: str, language: str) -> str:

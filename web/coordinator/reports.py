@@ -3,9 +3,10 @@ its PDF.
 
 ``/inbox/statistics?form=<id>``: submissions per ISO week and per state, and the median time
 to a final state, each as a server-drawn SVG chart (``web.coordinator.charts``) with a table
-of the same numbers beside it. ``/inbox/<id>/print``: the answers with their labels and the
-history on a page meant for paper (print CSS, no navigation); ``/inbox/<id>/print.pdf``: the
-same page as a PDF through WeasyPrint when it is installed (``web.coordinator.pdf``).
+of the same numbers beside it. ``/inbox/<id>/print``: the answers with their labels, the
+consents (kept in a tombstone too) and the history on a page meant for paper (print
+CSS, no navigation); ``/inbox/<id>/print.pdf``: the same page as a PDF through WeasyPrint
+when it is installed (``web.coordinator.pdf``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from web.coordinator.charts import bar_chart
 from web.coordinator.pdf import pdf_unavailable, render_pdf
 from web.coordinator.presenting import (
     answer_sections,
+    consent_items,
     display_timezone,
     format_datetime,
     state_label,
@@ -162,6 +164,7 @@ def _print_html(record: SubmissionRecord, *, for_pdf: bool, pdf_missing: str | N
         state=state_label(workflow, record.state, language),
         created=format_datetime(record.created_at, language),
         sections=answer_sections(form, record.answers, language),
+        consents=consent_items(record.consents, language),
         events=timeline(history(db, record.id), notifications_for(db, record.id), workflow,
                         language, show_webhook_errors=False),
         for_pdf=for_pdf,

@@ -87,6 +87,7 @@ from web.auth import roles_required
 from web.coordinator.presenting import (
     FilterForm,
     answer_sections,
+    consent_items,
     format_datetime,
     parse_filters,
     state_label,
@@ -300,6 +301,8 @@ def export_xlsx() -> ResponseReturnValue:
         state_labels=dict(states),
         yes=_("Yes"),
         no=_("No"),
+        consents_header=_("Consents"),
+        consent_note=_("%(language)s, form version %(version)s, %(at)s"),
     )
     return send_file(
         xlsx_file(db, plan, words),
@@ -614,12 +617,5 @@ def _submission_page(
         action_form=ActionForm(),
         may_erase=may_erase(),
         erased_at=format_datetime(record.erased_at, language) if record.erased_at else None,
-        consents=[{**c, "at_text": _consent_time(c, language)} for c in record.consents],
+        consents=consent_items(record.consents, language),
     ), status
-
-
-def _consent_time(consent: Any, language: str) -> str:
-    try:
-        return format_datetime(datetime.fromisoformat(str(consent.get("at"))), language)
-    except ValueError:
-        return str(consent.get("at"))
