@@ -11,12 +11,12 @@ second factor.
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from engine.exceptions import InvalidInput
-from engine.services.two_factor import confirm_enrolment, new_secret, recovery_codes_left
+from engine.services.two_factor import recovery_codes_left
 from engine.services.users import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -27,7 +27,7 @@ from web.auth import complete_login, login_required
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db as database
-from web.two_factor_view import enrolment_context
+from web.two_factor_view import enrolment_context, enrolment_step
 
 __all__ = ["bp", "weak_password_message"]
 
@@ -92,26 +92,17 @@ def two_factor() -> ResponseReturnValue:
     record = current_user.record
     if record.has_second_factor:
         return redirect(url_for("account.page"))
-    secret = session.get(ENROL_SECRET_KEY)
-    if not isinstance(secret, str) or request.method == "GET":
-        secret = new_secret()
-        session[ENROL_SECRET_KEY] = secret
-    error = None
-    if request.method == "POST":
-        try:
-            codes = confirm_enrolment(database(), record.id, secret,
-                                      request.form.get("code") or "")
-        except InvalidInput:
-            error = _("This code is not valid. Please enter the code your app shows now.")
-        else:
-            session.pop(ENROL_SECRET_KEY, None)
-            response = make_response(render_template(
-                "auth/recovery_codes.html", codes=codes, lang=page_language(),
-                continue_url=url_for("account.page"),
-            ))
-            response.headers["Cache-Control"] = "no-store"
-            return response
-    context = enrolment_context(secret, record.email, _("QR code for your authenticator app"))
+    enrolment = enrolment_step(record.id, ENROL_SECRET_KEY)
+    if enrolment.codes is not None:
+        response = make_response(render_template(
+            "auth/recovery_codes.html", codes=enrolment.codes, lang=page_language(),
+            continue_url=url_for("account.page"),
+        ))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    error = enrolment.error
+    context = enrolment_context(enrolment.secret, record.email,
+                                _("QR code for your authenticator app"))
     response = make_response(render_template(
         "auth/enrol.html", error=error, forced=False, action=url_for("account.two_factor"),
         lang=page_language(), section="account", **context,

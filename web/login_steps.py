@@ -23,14 +23,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import TooManyRequests
 
-from engine.exceptions import InvalidInput
-from engine.services.two_factor import confirm_enrolment, new_secret, verify_second_factor
+from engine.services.two_factor import verify_second_factor
 from web.auth import DEFAULT_LOGIN_LIMIT, complete_login, landing_url, pending_login
 from web.coordinator.text import gettext as _
 from web.coordinator.text import page_language
 from web.db import get_db as database
 from web.limits import limiter
-from web.two_factor_view import enrolment_context
+from web.two_factor_view import enrolment_context, enrolment_step
 
 __all__ = ["bp"]
 
@@ -85,25 +84,17 @@ def enrol() -> ResponseReturnValue:
     if found is None:
         return _expired()
     record, target = found
-    secret = session.get(ENROL_SECRET_KEY)
-    if not isinstance(secret, str) or request.method == "GET":
-        secret = new_secret()
-        session[ENROL_SECRET_KEY] = secret
-    error = None
-    if request.method == "POST":
-        try:
-            codes = confirm_enrolment(database(), record.id, secret,
-                                      request.form.get("code") or "")
-        except InvalidInput:
-            error = _("This code is not valid. Please enter the code your app shows now.")
-        else:
-            complete_login(record, target)  # signed in; the codes are shown once, first
-            response = make_response(render_template(
-                "auth/recovery_codes.html", codes=codes,
-                continue_url=target or landing_url(record), lang=page_language()))
-            response.headers["Cache-Control"] = "no-store"
-            return response
-    context = enrolment_context(secret, record.email, _("QR code for your authenticator app"))
+    enrolment = enrolment_step(record.id, ENROL_SECRET_KEY)
+    if enrolment.codes is not None:
+        complete_login(record, target)  # signed in; the codes are shown once, first
+        response = make_response(render_template(
+            "auth/recovery_codes.html", codes=enrolment.codes,
+            continue_url=target or landing_url(record), lang=page_language()))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    error = enrolment.error
+    context = enrolment_context(enrolment.secret, record.email,
+                                _("QR code for your authenticator app"))
     page = render_template("auth/enrol.html", error=error, forced=True,
                            action=url_for("login_steps.enrol"), lang=page_language(),
                            **context)
