@@ -415,6 +415,17 @@ def stop_worker(worker: subprocess.Popen[str]) -> str:
                     f"and those of its children were here:\n{output}")
 
 
+def _start_worker(db: Database, tmp_path: Path, sink: tuple[Sink, int]
+                  ) -> subprocess.Popen[str]:
+    """``formflow worker`` as its own process (WORKER_SCRIPT), its output in one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
+         str(sink[1])],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+
+
 def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
     db: Database, redis: Redis, sink: tuple[Sink, int], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -422,12 +433,7 @@ def test_long_running_worker_relays_delivers_and_stops_on_sigterm(
     monkeypatch.setenv(SECRET_ENV, SECRET)
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     submission_id = submit_one(db)  # rows stay pending: only the worker's relay can send them
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
-         str(sink[1])],
-        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )
+    worker = _start_worker(db, tmp_path, sink)
     try:
         deadline = time.monotonic() + 60
         while {r.status for r in rows(db, submission_id).values()} - {"sent", "failed"}:
@@ -455,12 +461,7 @@ def test_worker_stopped_during_a_job_finishes_it_and_does_not_restart_its_schedu
         {}, database_url=str(db.url), instance_path=str(tmp_path / "instance"),
         base_url="http://127.0.0.1:5000").redis_prefix))
     job = queue.enqueue("time.sleep", 3)
-    worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER_SCRIPT, str(db.url), str(tmp_path / "instance"),
-         str(sink[1])],
-        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )
+    worker = _start_worker(db, tmp_path, sink)
     try:
         deadline = time.monotonic() + 60
         while job.get_status(refresh=True) != "started":
