@@ -41,8 +41,6 @@ from engine.services import (
 )
 from engine.signing import verify
 from workers.channels.mail import message_id_for
-from workers.connection import redis_connection
-from workers.embedded import stop_embedded_redis
 from workers.exceptions import TransientDeliveryError
 from workers.jobs import (
     NotificationSettings,
@@ -177,17 +175,6 @@ def db(tmp_path: Path, hook: Hook) -> Iterator[Database]:
     create_user(database, "coord@example.org", ["coordinator"])
     yield database
     database.dispose()
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    instance = tmp_path / "instance"
-    connection = redis_connection(None, instance)
-    try:
-        yield connection
-    finally:
-        connection.close()
-        stop_embedded_redis(instance)
 
 
 @pytest.fixture

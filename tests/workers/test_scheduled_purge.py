@@ -5,7 +5,6 @@ its own next run."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,21 +24,8 @@ from engine.services import (
     submit,
 )
 from support.storage import VALID_ANSWERS, form, publish_test_definitions
-from workers.connection import redis_connection
-from workers.embedded import stop_embedded_redis
 from workers.jobs import NotificationSettings, RedisNames, configure, notification_queue, run_worker
 from workers.purging import purge_job_id, schedule_purge
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    instance = tmp_path / "instance"
-    connection = redis_connection(None, instance)
-    try:
-        yield connection
-    finally:
-        connection.close()
-        stop_embedded_redis(instance)
 
 
 def test_the_scheduled_purge_erases_what_is_past_retention_and_schedules_itself(
