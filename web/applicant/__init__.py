@@ -21,6 +21,7 @@ __all__ = ["init_app"]
 
 def init_app(app: Flask) -> None:
     from web import db, limits
+    from web.applicant import status  # noqa: F401 - its routes join the blueprint
     from web.applicant.views import bp
 
     db.init_app(app)  # idempotent: whoever comes first creates the app's Database

@@ -10,10 +10,8 @@ authoritative, the browser script only mirrors it live. Each POST answers with a
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -30,11 +28,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from engine.answers import convert, is_empty
-from engine.evaluation import Evaluation, evaluate, row_evaluations
+from engine.evaluation import Evaluation, evaluate
 from engine.exceptions import (
     DraftExpired,
     FormUnavailable,
@@ -42,24 +38,19 @@ from engine.exceptions import (
     StorageUnavailable,
     SubmissionInvalid,
 )
-from engine.files import is_file_ref
 from engine.messages import catalogue
-from engine.model import Field, FormDefinition, Step
-from engine.rows import rows_text
+from engine.model import FormDefinition, Step
 from engine.services import (
-    definitions_of,
     form_version_by_hash,
-    history,
     list_published,
     resume,
-    submission_data,
-    submission_for_token,
     submit,
 )
 from engine.services.loading import form_of
-from engine.text import Text, forbidden_character, localize
+from engine.text import forbidden_character, localize
 from web.applicant import prefill
 from web.applicant import session as applicant_session
+from web.applicant.answers_text import REVIEW_ARGS, error_summary, review_sections
 from web.applicant.availability import availability_notice, current_availability, refusal_of
 from web.applicant.flow import (
     apply_step,
@@ -72,7 +63,7 @@ from web.applicant.flow import (
     step_errors,
     step_of,
 )
-from web.applicant.forms import dom_id, number_text, step_form_class
+from web.applicant.forms import step_form_class
 from web.applicant.work import (
     LoadedForm,
     Work,
@@ -86,7 +77,7 @@ from web.db import get_db
 from web.errors import error_page
 from web.i18n import UI_LANGUAGES, current_language, display_zone, long_date, remember_language
 from web.limits import limiter, submission_limit
-from web.uploads import file_answers, file_size, read_uploads
+from web.uploads import file_answers, read_uploads
 
 __all__ = ["HONEYPOT_FIELD", "applicant_post_limit", "bp"]
 
@@ -94,9 +85,6 @@ HONEYPOT_FIELD = "_homepage"
 """The trap for form-filling bots. Field ids start with a letter, so no form can use it."""
 DEFAULT_APPLICANT_POST_LIMIT = "60 per minute"
 """POSTs per client IP on the applicant pages: a person clicks far less, a script far more."""
-
-REVIEW_ARGS: dict[str, Any] = {"return": "review"}
-"""Query of a step page opened from the review ("Ändern"): *Next* returns to the review."""
 
 log = logging.getLogger(__name__)
 
@@ -334,8 +322,8 @@ def review(form_id: str) -> Any:
         "applicant/review.html",
         availability=availability_notice(found),
         **_page_context(loaded, work),
-        sections=_review_sections(loaded, work.answers, evaluation),
-        summary=_summary(loaded, evaluation.errors, link_to_steps=True),
+        sections=review_sections(loaded, work.answers, evaluation),
+        summary=error_summary(loaded, evaluation.errors, link_to_steps=True),
         last_step=evaluation.visible_steps[-1] if evaluation.visible_steps else None,
     )
 
@@ -436,84 +424,6 @@ def resume_draft(token: str) -> Any:
     if request.args.get("lang") not in UI_LANGUAGES:
         remember_language(resumed.language)
     return redirect(url_for(".begin", form_id=resumed.form_id))
-
-
-@bp.get("/status/<token>")
-def status(token: str) -> Any:
-    """The submission's state and history in plain words; the token is the only key."""
-    db = get_db()
-    submission = submission_for_token(db, token)
-    if submission is None:
-        return error_page(404)
-    form, workflow = definitions_of(db, submission)
-    language = current_language()
-
-    def text(value: Text) -> str:
-        return localize(value, language, form.default_language)
-
-    def state_label(state_id: str | None) -> str:
-        known = {s.id: s for s in workflow.states}
-        if state_id is None or state_id not in known:
-            return state_id or ""
-        return text(known[state_id].label) or state_id
-
-    events = []
-    for event in history(db, submission.id):
-        if event.kind not in ("created", "transition", "erased"):
-            continue  # notes and assignments are internal; transition comments are for the person
-        if event.kind == "erased":
-            what = _("Your personal data was erased.")
-        elif event.kind == "created":
-            what = _("Application received – status: %(state)s", state=state_label(event.to_state))
-        else:
-            what = _("Status changed to: %(state)s", state=state_label(event.to_state))
-        events.append(
-            {
-                "kind": event.kind,
-                "state": event.to_state or "",
-                "at": format_datetime(event.at, "medium"),
-                "at_iso": event.at.isoformat(),
-                "what": what,
-                "comment": event.comment if event.kind == "transition" else None,
-            }
-        )
-    erased_at = format_datetime(submission.erased_at, "medium") if submission.erased_at else None
-    current_state = next((s for s in workflow.states if s.id == submission.state), None)
-    return render_template(
-        "applicant/status.html",
-        form_title=text(form.title),
-        reference=submission.reference,
-        state=submission.state,
-        state_label=state_label(submission.state),
-        final=bool(current_state and current_state.final),
-        submitted_at=format_datetime(submission.created_at, "medium"),
-        events=events,
-        erased_at=erased_at,
-        token=token,
-        files=[
-            {"label": text(f.label) or f.id, "name": ref["name"], "size": file_size(ref["size"])}
-            for f in form.fields() if f.is_file
-            for ref in submission.answers.get(f.id) or [] if is_file_ref(ref)
-        ],
-    )
-
-
-@bp.get("/status/<token>/data.json")
-def status_data(token: str) -> Any:
-    """"Meine Daten herunterladen": what the applicant may see of this submission, as JSON
-    (DSGVO Art. 15, 20) — answers with labels, states, messages to them, consents, the mails
-    sent to them; never internal notes or staff names."""
-    db = get_db()
-    submission = submission_for_token(db, token)
-    if submission is None:
-        return error_page(404)
-    document = submission_data(db, submission.id, staff=False)
-    body = json.dumps(document, ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition":
-            f'attachment; filename="{submission.reference}-meine-daten.json"',
-        "Cache-Control": "no-store",
-    })
 
 
 # -- rendering helpers ------------------------------------------------------------------------
@@ -619,7 +529,7 @@ def _render_step(
         total=total,
         steps=steps,
         previous=neighbour_step(form, evaluation.visible_steps, current.id, -1),
-        summary=_summary(loaded, errors),
+        summary=error_summary(loaded, errors),
         returning=returning,
         carried_over=work.carried_over,
         dropped=bool(work.dropped),
@@ -633,98 +543,3 @@ def _render_step(
         availability=availability_notice(current_availability(loaded.form)),
     )
     return page, status
-
-
-def _summary(
-    loaded: LoadedForm, errors: dict[str, list[str]], *, link_to_steps: bool = False
-) -> list[dict[str, str]]:
-    """One entry per message for the error summary, linking to its field."""
-    fields = loaded.form.field_map()
-    entries = []
-    for field_id, messages in errors.items():
-        f = fields.get(field_id)
-        if f is None:
-            continue
-        anchor = dom_id(field_id)
-        href = f"#{anchor}"
-        if link_to_steps:
-            href = url_for(".step", form_id=loaded.id, step_id=f.step, _anchor=anchor,
-                           **REVIEW_ARGS)
-        for message in messages:
-            entries.append(
-                {"field": field_id, "href": href, "label": loaded.text(f.label) or field_id,
-                 "message": message}
-            )
-    return entries
-
-
-def _review_sections(
-    loaded: LoadedForm, answers: dict[str, Any], evaluation: Evaluation
-) -> list[dict[str, Any]]:
-    visible = set(evaluation.visible_fields)
-    sections = []
-    for s in loaded.form.steps:
-        if s.id not in evaluation.visible_steps:
-            continue
-        rows = [
-            {
-                "id": f.id,
-                "label": loaded.text(f.label) or f.id,
-                "value": (number_text(evaluation.calculated.get(f.id)) or str(_("Not answered"))
-                          if f.is_calculated else _rows_display(loaded, f, answers.get(f.id))
-                          if f.is_group else _display(loaded, f, answers.get(f.id))),
-                "errors": evaluation.errors.get(f.id, []),
-                "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
-                                      _anchor=dom_id(f.id), **REVIEW_ARGS),
-            }
-            for f in s.fields if f.is_input and f.id in visible
-        ]
-        sections.append({"id": s.id, "title": loaded.text(s.title) or s.id, "rows": rows,
-                         "change_url": url_for(".step", form_id=loaded.id, step_id=s.id,
-                                               **REVIEW_ARGS)})
-    return sections
-
-
-def _rows_display(loaded: LoadedForm, group: Field, raw: Any) -> str:
-    """A repeating group's rows, one line each, with only the cells visible in each row."""
-    rows = [row for row in raw if isinstance(row, dict)] if isinstance(raw, list) else []
-    if not rows:
-        return str(_("Not answered"))
-    shown = []
-    for row, result in zip(rows, row_evaluations(loaded.compiled, group.id, rows,
-                                                 current_language()), strict=True):
-        visible = set(result.visible_fields)
-        shown.append({**{k: v for k, v in row.items() if k in visible}, **result.calculated})
-
-    def cell_text(cell: Field | None, value: Any) -> str:
-        if cell is None:
-            return str(value)
-        if cell.is_calculated:
-            return number_text(value)
-        return _display(loaded, cell, value)
-
-    return rows_text(group, shown, lambda cell: loaded.text(cell.label) or cell.id, cell_text)
-
-
-def _display(loaded: LoadedForm, f: Field, raw: Any) -> str:
-    """An answer in words: option labels, Yes/No, a localised date; empty says so."""
-    value, error = convert(f, raw)
-    if error is not None:
-        return str(raw) if not isinstance(raw, list) else ", ".join(map(str, raw))
-    if f.type == "checkbox":
-        return str(_("Yes") if value else _("No"))
-    if is_empty(value):
-        return str(_("Not answered"))
-    if f.is_file and isinstance(value, list):
-        return "\n".join(f"{ref['name']} ({file_size(ref['size'])})" for ref in value)
-    labels = {o.value: loaded.text(o.label) or o.value for o in f.options}
-    if f.type in ("select", "radio") and isinstance(value, str):
-        return labels.get(value, value)
-    if f.type == "checkboxes" and isinstance(value, list):
-        return ", ".join(labels.get(v, v) for v in value)
-    if f.type == "date" and isinstance(value, str):
-        try:
-            return long_date(datetime.fromisoformat(value).date())
-        except ValueError:
-            return value
-    return str(value)
