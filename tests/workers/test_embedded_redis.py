@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rq import Queue, Worker
+from rq import Queue
+from rq import Worker as RQWorker
 
 from workers.connection import redis_connection
 from workers.embedded import (
@@ -19,6 +20,12 @@ from workers.embedded import (
     server_executable,
     stop_embedded_redis,
 )
+from workers.stopping import PromptUnsubscribe
+
+
+class Worker(PromptUnsubscribe, RQWorker):
+    """RQ's worker with the prompt exit formflow's workers have (``workers.stopping``)."""
+
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

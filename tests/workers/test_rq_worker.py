@@ -12,7 +12,15 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, Worker, get_current_job
+from rq import Queue, Retry, get_current_job
+from rq import Worker as RQWorker
+
+from workers.stopping import PromptUnsubscribe
+
+
+class Worker(PromptUnsubscribe, RQWorker):
+    """RQ's worker with the prompt exit formflow's workers have (``workers.stopping``)."""
+
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
