@@ -87,8 +87,13 @@ def test_admin_adds_field_and_rule_publishes_and_old_submission_keeps_version_1(
     # preview: the new field appears only after choosing the topic
     page.click("#tab-preview")
     expect(page.locator("#panel-preview")).to_be_visible()
-    while page.locator("#preview-progress").get_attribute("data-position") != "3":
+    progress = page.locator("#preview-progress")
+    # the preview is rendered by the server first: clicking on before that races its render
+    expect(progress).to_have_attribute("data-total", "3")
+    while progress.get_attribute("data-position") != "3":
+        position = progress.get_attribute("data-position")
         page.click("#preview-next")
+        expect(progress).not_to_have_attribute("data-position", str(position))
     website = page.locator('#preview-form [data-field="website"]')
     expect(website).to_be_hidden()
     page.select_option("#pv-topic", "transparenz")
