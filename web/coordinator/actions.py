@@ -45,10 +45,10 @@ from web.coordinator.views import (
     ActionForm,
     bp,
     bulk_transition_choices,
+    parse_assignee,
     render_inbox,
 )
 from web.db import get_db
-from web.ids import parse_id
 
 __all__: list[str] = []
 
@@ -114,17 +114,10 @@ def bulk() -> ResponseReturnValue:
                            error=_("Select at most %(n)s submissions at once.", n=MAX_BULK))
     db = get_db()
     if request.form.get("do") == "assign":
-        raw = request.form.get("assignee", "")
-        assignee: int | None
-        if raw == "me":
-            assignee = current_user.id
-        elif raw in ("", "none"):
-            assignee = None
-        else:
-            try:
-                assignee = parse_id(raw)
-            except ValueError:
-                return render_inbox(filters, status=422, **keep, error=_("Unknown person."))
+        try:
+            assignee = parse_assignee(request.form.get("assignee", ""))
+        except ValueError:
+            return render_inbox(filters, status=422, **keep, error=_("Unknown person."))
         outcomes = bulk_assign(db, selected, assignee, actor=current_user.email)
         done = _("Assigned")
     else:

@@ -15,9 +15,10 @@ from typing import Any
 from engine.exceptions import InvalidInput
 from engine.files import is_file_ref
 from engine.model import Field, FormDefinition, WorkflowDefinition
-from engine.records import EventRecord, OutboxRecord
+from engine.records import EventRecord, OutboxRecord, SubmissionRecord
 from engine.rows import rows_text
-from engine.services.inbox import InboxFilter, Position, decode_position
+from engine.services import Database, history, notifications_for
+from engine.services.inbox import InboxFilter, Position, decode_position, pinned_definitions
 from engine.text import localize
 from web.config import DEFAULT_TIMEZONE
 from web.coordinator.text import gettext as _
@@ -341,3 +342,24 @@ def _notification_line(
     else:
         text = _("%(target)s: waiting to be sent", target=target)
     return NotificationLine(text=text, status=row.status)
+
+
+def submission_view(
+    db: Database, record: SubmissionRecord, language: str, *, show_webhook_errors: bool
+) -> tuple[WorkflowDefinition, dict[str, Any]]:
+    """What a submission's page and its print view both show, from the form and workflow
+    versions it is on: title, state, date received, answers by section, consents, history.
+    The workflow comes back too, for the page's transition buttons."""
+    forms, workflows = pinned_definitions(db, [record])
+    form = forms[record.form_version_row]
+    workflow = workflows[record.workflow_version_row]
+    return workflow, {
+        "submission": record,
+        "form_title": localize(form.title, language, form.default_language) or form.id,
+        "state": state_label(workflow, record.state, language),
+        "created": format_datetime(record.created_at, language),
+        "sections": answer_sections(form, record.answers, language),
+        "consents": consent_items(record.consents, language),
+        "events": timeline(history(db, record.id), notifications_for(db, record.id), workflow,
+                           language, show_webhook_errors=show_webhook_errors),
+    }

@@ -19,8 +19,7 @@ from flask_login import current_user
 
 from engine.exceptions import NotFound
 from engine.records import SubmissionRecord
-from engine.services import get_submission, history, list_published, notifications_for
-from engine.services.inbox import pinned_definitions
+from engine.services import get_submission, list_published
 from engine.services.loading import form_of, workflow_of
 from engine.services.statistics import form_statistics
 from engine.text import localize
@@ -28,12 +27,9 @@ from web.auth import roles_required
 from web.coordinator.charts import bar_chart
 from web.coordinator.pdf import pdf_unavailable, render_pdf
 from web.coordinator.presenting import (
-    answer_sections,
-    consent_items,
     display_timezone,
-    format_datetime,
     state_label,
-    timeline,
+    submission_view,
 )
 from web.coordinator.text import gettext as _
 from web.coordinator.text import ngettext, page_language
@@ -151,22 +147,13 @@ def _print_html(record: SubmissionRecord, *, for_pdf: bool, pdf_missing: str | N
                 ) -> str:
     db = get_db()
     language = page_language()
-    forms, workflows = pinned_definitions(db, [record])
-    form = forms[record.form_version_row]
-    workflow = workflows[record.workflow_version_row]
+    _workflow, shown = submission_view(db, record, language, show_webhook_errors=False)
     if pdf_missing is None and not for_pdf:
         pdf_missing = pdf_unavailable(current_app.config.get("PDF_MODULE", "weasyprint"))
     return render_template(
         "coordinator/print.html",
         lang=language,
-        submission=record,
-        form_title=localize(form.title, language, form.default_language) or form.id,
-        state=state_label(workflow, record.state, language),
-        created=format_datetime(record.created_at, language),
-        sections=answer_sections(form, record.answers, language),
-        consents=consent_items(record.consents, language),
-        events=timeline(history(db, record.id), notifications_for(db, record.id), workflow,
-                        language, show_webhook_errors=False),
+        **shown,
         for_pdf=for_pdf,
         pdf_missing=pdf_missing,
         pdf_url=url_for("reports.print_pdf", submission_id=record.id),

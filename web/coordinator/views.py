@@ -64,9 +64,7 @@ from engine.services import (
     file_chunks,
     fire_transition,
     get_submission,
-    history,
     list_published,
-    notifications_for,
     submission_file,
     transitions_for,
 )
@@ -86,12 +84,10 @@ from engine.text import localize
 from web.auth import roles_required
 from web.coordinator.presenting import (
     FilterForm,
-    answer_sections,
-    consent_items,
     format_datetime,
     parse_filters,
     state_label,
-    timeline,
+    submission_view,
     transition_label,
 )
 from web.coordinator.text import gettext as _
@@ -493,6 +489,16 @@ def _refusal(exc: Exception, transition_id: str, record: SubmissionRecord) -> tu
     return 409, _("The step could not be taken.") + " " + keep
 
 
+def parse_assignee(raw: str) -> int | None:
+    """The person an assignment form names: ``me``, nobody (empty or ``none``) or a user id;
+    ``ValueError`` for anything else."""
+    if raw == "me":
+        return int(current_user.id)
+    if raw in ("", "none"):
+        return None
+    return parse_id(raw)
+
+
 @bp.post("/<submission_id>/assign")
 @roles_required(COORDINATOR_ROLE)
 def assign(submission_id: str) -> ResponseReturnValue:
@@ -502,16 +508,10 @@ def assign(submission_id: str) -> ResponseReturnValue:
                                 error=_("The form had expired; please try again."))
     chosen = request.form.getlist("assignee")  # the "assign to me" button adds "me"
     raw = "me" if "me" in chosen else (chosen[0] if chosen else "")
-    assignee: int | None
-    if raw == "me":
-        assignee = current_user.id
-    elif raw in ("", "none"):
-        assignee = None
-    else:
-        try:
-            assignee = parse_id(raw)
-        except ValueError:
-            return _submission_page(record, status=422, error=_("Unknown person."))
+    try:
+        assignee = parse_assignee(raw)
+    except ValueError:
+        return _submission_page(record, status=422, error=_("Unknown person."))
     try:
         expected = parse_id(request.form.get("expected_assignee", ""))
     except ValueError:
@@ -579,9 +579,8 @@ def _submission_page(
 ) -> ResponseReturnValue:
     db = get_db()
     language = page_language()
-    forms, workflows = pinned_definitions(db, [record])
-    form = forms[record.form_version_row]
-    workflow = workflows[record.workflow_version_row]
+    workflow, shown = submission_view(db, record, language,
+                                      show_webhook_errors=current_user.is_admin)
     offered = transitions_for(db, record, current_user.roles)
     users = assignable_users(db)
     assigned = next((u.email for u in users if u.id == record.assigned_to), None)
@@ -598,13 +597,7 @@ def _submission_page(
     return render_template(
         "coordinator/submission.html",
         lang=language,
-        submission=record,
-        form_title=localize(form.title, language, form.default_language) or form.id,
-        state=state_label(workflow, record.state, language),
-        created=format_datetime(record.created_at, language),
-        sections=answer_sections(form, record.answers, language),
-        events=timeline(history(db, record.id), notifications_for(db, record.id), workflow,
-                        language, show_webhook_errors=current_user.is_admin),
+        **shown,
         buttons=buttons,
         comment_required=any(b["comment"] == "required" for b in buttons),
         comment=comment,
@@ -617,5 +610,4 @@ def _submission_page(
         action_form=ActionForm(),
         may_erase=may_erase(),
         erased_at=format_datetime(record.erased_at, language) if record.erased_at else None,
-        consents=consent_items(record.consents, language),
     ), status
