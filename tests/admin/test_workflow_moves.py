@@ -129,6 +129,9 @@ def test_the_admin_page_lists_and_moves_with_csrf(app: Flask, scene: Scene) -> N
     stuck = re.search(r'<table id="moves-stuck">(.*?)</table>', page, re.S)
     assert movable and scene.on_one in movable.group(1) and scene.in_review not in movable.group(1)
     assert stuck and scene.in_review in stuck.group(1)
+    assert '<th scope="col">Verschieben</th>' in movable.group(1)  # the page's own words
+    assert '<th scope="col">Referenz</th>' in stuck.group(1)
+    assert 'type="checkbox"' not in stuck.group(1)
     assert scene.rejected not in page
 
     refused = admin.client.post("/admin/workflows/triage/moves",
