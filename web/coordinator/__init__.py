@@ -12,7 +12,7 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    from web.coordinator import actions, personal_data  # noqa: F401  (routes join the bp)
+    from web.coordinator import actions, exports, personal_data  # noqa: F401  (routes join the bp)
     from web.coordinator.reports import bp as reports_bp
     from web.coordinator.views import bp
 

@@ -18,13 +18,11 @@ they wrote and never sees a stack trace.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -32,8 +30,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -68,7 +64,6 @@ from engine.services import (
     submission_file,
     transitions_for,
 )
-from engine.services.export import SheetWords, csv_chunks, export_plan, json_chunks, xlsx_file
 from engine.services.inbox import (
     DEFAULT_COUNT_CAP,
     assign_submission,
@@ -98,7 +93,7 @@ from web.i18n import display_zone
 from web.ids import parse_id
 from web.uploads import download_response
 
-__all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "may_erase", "render_inbox",
+__all__ = ["COORDINATOR_ROLE", "ActionForm", "bp", "filter_choices", "may_erase", "render_inbox",
            "submission_or_404"]
 
 COORDINATOR_ROLE = "coordinator"
@@ -154,7 +149,7 @@ def render_inbox(
             "assigned": emails.get(submission.assigned_to) if submission.assigned_to else None,
             "age": ages[submission.id],
         })
-    form_choices, state_choices = _filter_choices(language, filters.form or None)
+    form_choices, state_choices = filter_choices(language, filters.form or None)
     return render_template(
         "coordinator/inbox.html",
         lang=language,
@@ -186,7 +181,7 @@ def _applicant_name(form: Any, submission: SubmissionRecord) -> str:
     return str(value) if value else ""
 
 
-def _filter_choices(
+def filter_choices(
     language: str, form_id: str | None = None
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Published forms and every state of the published workflows, with labels; with
@@ -245,82 +240,6 @@ def bulk_transition_choices(language: str) -> list[dict[str, str]]:
                                         for s in workflow.states) else "",
             })
     return list(found.values())
-
-
-# -- exports -------------------------------------------------------------------------------
-
-
-@bp.get("/export.csv")
-@roles_required(COORDINATOR_ROLE)
-def export_csv() -> ResponseReturnValue:
-    filters = _export_filters()
-    delimiter = ";" if request.args.get("delimiter") in (";", "semicolon") else ","
-    db = get_db()
-    plan = export_plan(db, filters.where)
-    response = Response(
-        stream_with_context(csv_chunks(db, plan, delimiter=delimiter)),
-        mimetype="text/csv",
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(filters, "csv")}"'
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@bp.get("/export.json")
-@roles_required(COORDINATOR_ROLE)
-def export_json() -> ResponseReturnValue:
-    filters = _export_filters()
-    db = get_db()
-    plan = export_plan(db, filters.where)
-    response = Response(stream_with_context(json_chunks(db, plan)), mimetype="application/json")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{_file_name(filters, "json")}"'
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@bp.get("/export.xlsx")
-@roles_required(COORDINATOR_ROLE)
-def export_xlsx() -> ResponseReturnValue:
-    """The spreadsheet for people: labels, typed cells (see ``engine.services.export``)."""
-    filters = _export_filters()
-    db = get_db()
-    language = page_language()
-    plan = export_plan(db, filters.where)
-    _forms, states = _filter_choices(language)
-    words = SheetWords(
-        language=language,
-        zone=display_zone(),
-        base_headers=(_("Reference"), _("Form"), _("Version"), _("State"), _("Received")),
-        state_labels=dict(states),
-        yes=_("Yes"),
-        no=_("No"),
-        consents_header=_("Consents"),
-        consent_note=_("%(language)s, form version %(version)s, %(at)s"),
-    )
-    return send_file(
-        xlsx_file(db, plan, words),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=_file_name(filters, "xlsx"),
-    )
-
-
-def _file_name(filters: FilterForm, extension: str) -> str:
-    """``<form>-<YYYY-MM-DD>.<extension>``: the filtered form (``formflow`` for all forms) and
-    today in the display zone. Form ids are plain ASCII, so the name needs no quoting."""
-    today = datetime.now(display_zone()).date().isoformat()
-    form = filters.form if re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", filters.form) else "formflow"
-    return f"{form}-{today}.{extension}"
-
-
-def _export_filters() -> FilterForm:
-    filters = parse_filters(request.args, current_user.id)
-    if filters.errors:
-        abort(400, description=" ".join(filters.errors))
-    return filters
 
 
 # -- one submission ------------------------------------------------------------------------
